@@ -1,0 +1,120 @@
+//! `cargo xtask book`, `cargo xtask check` and the preprocessor protocol.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use mdbook_driver::MDBook;
+use mdbook_driver::config::Config;
+use mdbook_preprocessor::Preprocessor;
+
+use crate::measure;
+use crate::preprocess::Workbook;
+use crate::project::Project;
+
+/// Measures what is stale, then renders the book into `book/`.
+pub fn book(project: &Project) -> Result<()> {
+    let started = Instant::now();
+    let listings = project.listings()?;
+    let stale = measure::stale(project, &listings)?;
+    if !stale.is_empty() {
+        let names: Vec<String> = stale.iter().map(|l| l.id()).collect();
+        eprintln!(
+            "book: measuring {} stale output(s): {}",
+            stale.len(),
+            names.join(", ")
+        );
+    }
+    measure::measure(project, &stale)?;
+    render(project, None)?;
+    eprintln!(
+        "book: built into {} in {:.1} s",
+        project.relative(&project.root.join("book")),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Renders the book, into `build_dir` if given (else where `book.toml` says).
+pub fn render(project: &Project, build_dir: Option<&Path>) -> Result<()> {
+    let mut config = Config::from_disk(project.root.join("book.toml"))?;
+    if let Some(dir) = build_dir {
+        config.build.build_dir = dir.to_path_buf();
+    }
+    let mut book =
+        MDBook::load_with_config(&project.root, config).context("cannot load the book")?;
+    // `book.toml` names the `workbook` preprocessor as a command, for the
+    // stock `mdbook`; registering it here under the same name replaces that
+    // command with the same code, run in this process.
+    book.with_preprocessor(Workbook::new(project.clone()));
+    book.build().context("the book does not build")?;
+    Ok(())
+}
+
+/// Outputs fresh, `measure.toml` consistent, every directive resolving.
+pub fn check(project: &Project) -> Result<()> {
+    let listings = project.listings()?;
+    for chapter in project.chapters()? {
+        let bins = project.chapter_dir(&chapter).join("src/bin");
+        let Ok(entries) = std::fs::read_dir(&bins) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry?.path();
+            let Some(name) = path.file_stem().map(|s| s.to_string_lossy().into_owned()) else {
+                continue;
+            };
+            if path.extension().is_some_and(|e| e == "rs")
+                && !listings
+                    .iter()
+                    .any(|l| l.chapter == chapter && l.spec.name == name)
+            {
+                bail!(
+                    "{} is a listing that {chapter}/measure.toml does not list; add it there",
+                    project.relative(&path)
+                );
+            }
+        }
+    }
+    let stale = measure::stale(project, &listings)?;
+    if !stale.is_empty() {
+        let lines: Vec<String> = stale
+            .iter()
+            .map(|l| format!("  {l}: re-measure with `cargo xtask measure {l}`"))
+            .collect();
+        bail!(
+            "{} measured output(s) are missing or stale:\n{}\n(or `cargo xtask book`, which measures what is stale)",
+            stale.len(),
+            lines.join("\n")
+        );
+    }
+    let scratch = tempfile::tempdir()?;
+    render(project, Some(scratch.path()))?;
+    eprintln!(
+        "check: {} outputs fresh, every directive resolves",
+        listings.len()
+    );
+    Ok(())
+}
+
+/// The mdBook preprocessor protocol: `preprocess supports <renderer>`, or the
+/// book as JSON on stdin and back on stdout.
+pub fn preprocess(project: &Project, args: &[String]) -> Result<()> {
+    let workbook = Workbook::new(project.clone());
+    match args {
+        [supports, renderer] if supports == "supports" => {
+            if workbook.supports_renderer(renderer)? {
+                Ok(())
+            } else {
+                std::process::exit(1)
+            }
+        }
+        [] => {
+            let (context, book) = mdbook_preprocessor::parse_input(std::io::stdin())?;
+            let book = workbook.run(&context, book)?;
+            serde_json::to_writer(std::io::stdout(), &book)?;
+            Ok(())
+        }
+        _ => bail!("usage: cargo xtask preprocess [supports <renderer>]"),
+    }
+}

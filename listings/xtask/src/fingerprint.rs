@@ -1,0 +1,288 @@
+//! What a measured output depends on, hashed: when the hash changes, the
+//! output is stale and must be measured again.
+//!
+//! The inputs are the listing's source, the chapter's manifest and any shared
+//! module of the chapter (not its other listings), the listing's flags and
+//! run count, the support crate, the locked versions of exactly the packages
+//! the chapter depends on, and the workspace's release profile. Adding a
+//! dependency to another chapter, or editing another listing, leaves this
+//! listing's output fresh.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+
+use crate::project::{Listing, Project};
+
+/// The fingerprint of `listing`, as hex.
+pub fn fingerprint(project: &Project, listing: &Listing) -> Result<String> {
+    let mut hasher = Sha256::new();
+    let mut feed = |label: &str, bytes: &[u8]| {
+        hasher.update((label.len() as u64).to_le_bytes());
+        hasher.update(label.as_bytes());
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(bytes);
+    };
+
+    for path in input_files(project, listing)? {
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        feed(&project.relative(&path), &bytes);
+    }
+    let flags = serde_json::to_vec(&(&listing.spec.args, listing.spec.runs))?;
+    feed("measure.toml entry", &flags);
+    feed(
+        "Cargo.lock closure",
+        locked_closure(project, &listing.chapter)?.as_bytes(),
+    );
+    feed("release profile", release_profile(project)?.as_bytes());
+    Ok(hex(&hasher.finalize()))
+}
+
+/// The files whose bytes the output depends on, sorted.
+fn input_files(project: &Project, listing: &Listing) -> Result<Vec<PathBuf>> {
+    let chapter = project.chapter_dir(&listing.chapter);
+    let mut files = BTreeSet::new();
+    files.insert(project.source(listing));
+    files.insert(chapter.join("Cargo.toml"));
+    for path in walk(&chapter.join("src"))? {
+        let relative = path.strip_prefix(&chapter).unwrap_or(&path);
+        let is_other_program =
+            relative.starts_with("src/bin") || relative == Path::new("src/main.rs");
+        if !is_other_program {
+            files.insert(path);
+        }
+    }
+    let support = project.workspace().join("support");
+    files.insert(support.join("Cargo.toml"));
+    files.extend(walk(&support.join("src"))?);
+    Ok(files.into_iter().collect())
+}
+
+/// Every file below `dir`, recursively; nothing if `dir` does not exist.
+fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    if !dir.is_dir() {
+        return Ok(found);
+    }
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            found.extend(walk(&path)?);
+        } else {
+            found.push(path);
+        }
+    }
+    Ok(found)
+}
+
+/// The `[[package]]` entries of `Cargo.lock` that `package` depends on,
+/// directly or not, as canonical text.
+fn locked_closure(project: &Project, package: &str) -> Result<String> {
+    let path = project.workspace().join("Cargo.lock");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", project.relative(&path)))?;
+    let lock: toml::Table = toml::from_str(&text).context("Cargo.lock is not valid TOML")?;
+    let packages: Vec<&toml::Table> = lock
+        .get("package")
+        .and_then(toml::Value::as_array)
+        .map(|array| array.iter().filter_map(toml::Value::as_table).collect())
+        .unwrap_or_default();
+    let field = |table: &toml::Table, key: &str| {
+        table
+            .get(key)
+            .and_then(toml::Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    // A dependency is written "name", or "name version" when several
+    // versions are locked, or "name version (source)".
+    let resolve = |dependency: &str| -> Vec<usize> {
+        let mut words = dependency.split_whitespace();
+        let name = words.next().unwrap_or("");
+        let version = words.next();
+        (0..packages.len())
+            .filter(|&i| field(packages[i], "name") == name)
+            .filter(|&i| version.is_none_or(|v| field(packages[i], "version") == v))
+            .collect()
+    };
+
+    let mut seen = BTreeSet::new();
+    let mut queue: VecDeque<usize> = resolve(package).into();
+    while let Some(i) = queue.pop_front() {
+        if !seen.insert(i) {
+            continue;
+        }
+        let dependencies = packages[i]
+            .get("dependencies")
+            .and_then(toml::Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for dependency in dependencies.iter().filter_map(toml::Value::as_str) {
+            queue.extend(resolve(dependency));
+        }
+    }
+    let mut entries: Vec<String> = seen.iter().map(|&i| packages[i].to_string()).collect();
+    entries.sort();
+    Ok(entries.join("\n"))
+}
+
+/// The workspace's `[profile.release]`, as canonical text.
+fn release_profile(project: &Project) -> Result<String> {
+    let path = project.workspace().join("Cargo.toml");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", project.relative(&path)))?;
+    let manifest: toml::Table =
+        toml::from_str(&text).context("listings/Cargo.toml is not valid")?;
+    let profile = manifest
+        .get("profile")
+        .and_then(|p| p.get("release"))
+        .map(toml::Value::to_string)
+        .unwrap_or_default();
+    Ok(profile)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::fixture::{LISTING, listing, workbook, write};
+    use crate::measure::stale;
+
+    /// Applies `change` to a fresh fixture and says whether ch99/waiting
+    /// became stale.
+    fn check(change: impl FnOnce(&std::path::Path), expected_stale: bool) {
+        let (dir, project) = workbook();
+        let all = project.listings().unwrap();
+        let stale_before = stale(&project, &all).unwrap();
+        assert_eq!(
+            stale_before.iter().map(|l| l.id()).collect::<Vec<_>>(),
+            ["ch99/other"],
+            "only the listing with no output starts stale"
+        );
+        change(dir.path());
+        let all = project.listings().unwrap();
+        let now_stale = stale(&project, &all)
+            .unwrap()
+            .iter()
+            .any(|l| l.id() == "ch99/waiting");
+        assert_eq!(now_stale, expected_stale);
+    }
+
+    #[test]
+    fn a_changed_listing_is_stale() {
+        check(
+            |root| {
+                write(
+                    root,
+                    "listings/ch99/src/bin/waiting.rs",
+                    &LISTING.replace("5", "6"),
+                )
+            },
+            true,
+        );
+    }
+
+    #[test]
+    fn changed_support_code_or_flags_or_locked_dependencies_are_stale() {
+        check(
+            |root| write(root, "listings/support/src/lib.rs", "//! Changed.\n"),
+            true,
+        );
+        check(
+            |root| write(root, "listings/support/src/timing.rs", "//! New.\n"),
+            true,
+        );
+        check(
+            |root| {
+                let measure = "[[listing]]\nname = \"waiting\"\nruns = 3\nargs = [\"--fast\"]\n\n[[listing]]\nname = \"other\"\n";
+                write(root, "listings/ch99/measure.toml", measure)
+            },
+            true,
+        );
+        check(
+            |root| {
+                let lock = std::fs::read_to_string(root.join("listings/Cargo.lock")).unwrap();
+                write(
+                    root,
+                    "listings/Cargo.lock",
+                    &lock.replace("version = \"0.2.1\"", "version = \"0.2.2\""),
+                );
+            },
+            true,
+        );
+        check(
+            |root| {
+                let manifest = std::fs::read_to_string(root.join("listings/Cargo.toml")).unwrap();
+                write(
+                    root,
+                    "listings/Cargo.toml",
+                    &manifest.replace("debug = false", "debug = true"),
+                );
+            },
+            true,
+        );
+    }
+
+    #[test]
+    fn what_the_listing_does_not_depend_on_leaves_it_fresh() {
+        // Another listing of the same chapter, the tour, a dependency of
+        // another package, a new chapter in the workspace: none of them.
+        check(
+            |root| {
+                write(
+                    root,
+                    "listings/ch99/src/bin/other.rs",
+                    "fn main() { println!(); }\n",
+                )
+            },
+            false,
+        );
+        check(
+            |root| {
+                write(
+                    root,
+                    "listings/ch99/src/main.rs",
+                    "fn main() { println!(); }\n",
+                )
+            },
+            false,
+        );
+        check(
+            |root| {
+                let lock = std::fs::read_to_string(root.join("listings/Cargo.lock")).unwrap();
+                write(
+                    root,
+                    "listings/Cargo.lock",
+                    &lock.replace("version = \"1.0.0\"", "version = \"1.0.1\""),
+                );
+            },
+            false,
+        );
+        check(
+            |root| {
+                let manifest = std::fs::read_to_string(root.join("listings/Cargo.toml")).unwrap();
+                write(
+                    root,
+                    "listings/Cargo.toml",
+                    &manifest.replace("\"support\"]", "\"support\", \"ch98\"]"),
+                );
+            },
+            false,
+        );
+    }
+
+    #[test]
+    fn the_fingerprint_is_stable() {
+        let (_dir, project) = workbook();
+        let waiting = listing(&project, "ch99/waiting");
+        assert_eq!(
+            super::fingerprint(&project, &waiting).unwrap(),
+            super::fingerprint(&project, &waiting).unwrap()
+        );
+    }
+}

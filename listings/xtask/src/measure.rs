@@ -1,0 +1,482 @@
+//! `cargo xtask measure`: build the listings, run them, record what they
+//! print and report. Also the runner behind the quick runs of `cargo xtask
+//! test`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+use crate::fingerprint::fingerprint;
+use crate::output::{Machine, Metric, Output, Series};
+use crate::project::{Listing, Project};
+
+/// `$CARGO`, as cargo set it for this xtask, or `cargo`.
+pub fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// Builds the binaries of `chapters` and returns each one's executable by
+/// name. `release` selects the release profile (measurements), otherwise the
+/// dev profile, which the workspace optimizes too (quick runs, tours).
+pub fn build(
+    project: &Project,
+    chapters: &[String],
+    release: bool,
+) -> Result<HashMap<String, PathBuf>> {
+    let mut command = cargo();
+    command
+        .current_dir(project.workspace())
+        .args([
+            "build",
+            "--bins",
+            "--message-format=json-render-diagnostics",
+        ])
+        .stdout(Stdio::piped());
+    if release {
+        command.arg("--release");
+    }
+    for chapter in chapters {
+        command.args(["--package", chapter]);
+    }
+    let mut child = command.spawn().context("cannot start cargo build")?;
+    let stdout = child.stdout.take().context("cargo's stdout is piped")?;
+
+    #[derive(Deserialize)]
+    struct Message {
+        reason: String,
+        executable: Option<PathBuf>,
+        target: Option<Target>,
+    }
+    #[derive(Deserialize)]
+    struct Target {
+        name: String,
+    }
+    let mut executables = HashMap::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line?;
+        let Ok(message) = serde_json::from_str::<Message>(&line) else {
+            continue;
+        };
+        if let (Some(executable), Some(target)) = (message.executable, message.target)
+            && message.reason == "compiler-artifact"
+        {
+            executables.insert(target.name, executable);
+        }
+    }
+    let status = child.wait()?;
+    if !status.success() {
+        bail!("cargo build failed for {}", chapters.join(", "));
+    }
+    Ok(executables)
+}
+
+/// What one run of a listing left behind.
+pub struct Run {
+    /// Everything it printed to stdout.
+    pub stdout: String,
+    /// Everything it printed to stderr.
+    pub stderr: String,
+    /// How long it took.
+    pub elapsed: Duration,
+}
+
+/// Runs `executable` once, in a scratch folder, in a process group of its
+/// own, killed after `timeout`. Anything it leaves running is killed too and
+/// counts as a failure: a listing must clean up after itself.
+pub fn run_once(
+    listing: &Listing,
+    executable: &Path,
+    args: &[String],
+    timeout: Duration,
+    metrics_file: Option<&Path>,
+) -> Result<Run> {
+    let scratch = tempfile::tempdir()?;
+    let mut command = Command::new(executable);
+    command
+        .args(args)
+        .current_dir(scratch.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    if let Some(file) = metrics_file {
+        command.env(support_metrics_env(), file);
+    }
+    let started = Instant::now();
+    let mut child = command
+        .spawn()
+        .with_context(|| format!("cannot start {listing} ({})", executable.display()))?;
+    let group = child.id() as libc::pid_t;
+    let stdout = read_in_background(child.stdout.take());
+    let stderr = read_in_background(child.stderr.take());
+
+    let status: Option<ExitStatus> = loop {
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        if started.elapsed() > timeout {
+            kill_group(group);
+            child.wait()?;
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let elapsed = started.elapsed();
+    let leftovers = group_is_alive(group);
+    kill_group(group);
+    let run = Run {
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+        elapsed,
+    };
+    let failure = match status {
+        None => Some(format!(
+            "passed its timeout of {} s and was killed",
+            timeout.as_secs()
+        )),
+        Some(status) if !status.success() => Some(format!("failed ({status})")),
+        Some(_) if leftovers => Some("exited but left processes running (they were killed)".into()),
+        Some(_) => None,
+    };
+    if let Some(failure) = failure {
+        bail!(
+            "{listing} {failure}\n--- its stdout (last lines) ---\n{}\n--- its stderr ---\n{}",
+            tail(&run.stdout, 20),
+            tail(&run.stderr, 40)
+        );
+    }
+    Ok(run)
+}
+
+fn support_metrics_env() -> &'static str {
+    // The same name as `support::report::METRICS_ENV`; the xtask does not
+    // depend on the support crate, and `tests::protocol_names_agree` checks
+    // that the two never drift apart.
+    "WORKBOOK_METRICS"
+}
+
+fn read_in_background(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(mut pipe) = pipe {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            text = String::from_utf8_lossy(&bytes).into_owned();
+        }
+        text
+    })
+}
+
+fn kill_group(group: libc::pid_t) {
+    // SAFETY: kill(2) with a negative pid signals that process group; it has
+    // no memory-safety preconditions. ESRCH (no such group) is fine.
+    unsafe {
+        libc::kill(-group, libc::SIGKILL);
+    }
+}
+
+fn group_is_alive(group: libc::pid_t) -> bool {
+    // SAFETY: as above; signal 0 only checks that the group exists.
+    unsafe { libc::kill(-group, 0) == 0 }
+}
+
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// One line of the metrics file a listing writes.
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+enum Record {
+    Metric {
+        name: String,
+        value: f64,
+        unit: String,
+    },
+    Series {
+        name: String,
+        x_unit: String,
+        y_unit: String,
+        points: Vec<(f64, f64)>,
+    },
+}
+
+/// The metrics and series one run reported, metrics in first-reported order.
+#[derive(Default)]
+struct Reported {
+    metrics: Vec<(String, f64, String)>,
+    series: BTreeMap<String, Series>,
+}
+
+fn read_reported(path: &Path) -> Result<Reported> {
+    let mut reported = Reported::default();
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(reported),
+        Err(e) => return Err(e.into()),
+    };
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        match serde_json::from_str(line).with_context(|| format!("bad metrics line: {line}"))? {
+            Record::Metric { name, value, unit } => {
+                match reported.metrics.iter_mut().find(|(n, _, _)| *n == name) {
+                    Some(slot) => *slot = (name, value, unit),
+                    None => reported.metrics.push((name, value, unit)),
+                }
+            }
+            Record::Series {
+                name,
+                x_unit,
+                y_unit,
+                points,
+            } => {
+                reported.series.insert(
+                    name,
+                    Series {
+                        x_unit,
+                        y_unit,
+                        points,
+                    },
+                );
+            }
+        }
+    }
+    Ok(reported)
+}
+
+/// What the runs of one listing add up to.
+struct Combined {
+    stdout: Vec<String>,
+    metrics: BTreeMap<String, Metric>,
+    series: BTreeMap<String, Series>,
+}
+
+/// Combines the runs of one listing into its output.
+fn combine(listing: &Listing, runs: Vec<(Run, Reported)>) -> Result<Combined> {
+    let first = &runs[0].1;
+    let mut metrics = BTreeMap::new();
+    for (name, _, unit) in &first.metrics {
+        let mut samples = Vec::new();
+        for (index, (_, reported)) in runs.iter().enumerate() {
+            let Some((_, value, run_unit)) = reported.metrics.iter().find(|(n, _, _)| n == name)
+            else {
+                bail!(
+                    "{listing} reported `{name}` on run 1 but not on run {}",
+                    index + 1
+                );
+            };
+            if run_unit != unit {
+                bail!("{listing} reported `{name}` in {unit} and then in {run_unit}");
+            }
+            samples.push(*value);
+        }
+        let mut sorted = samples.clone();
+        sorted.sort_by(f64::total_cmp);
+        metrics.insert(
+            name.clone(),
+            Metric {
+                unit: unit.clone(),
+                median: median(&sorted),
+                min: sorted[0],
+                max: sorted[sorted.len() - 1],
+                samples,
+            },
+        );
+    }
+    for (index, (_, reported)) in runs.iter().enumerate() {
+        if let Some((name, _, _)) = reported
+            .metrics
+            .iter()
+            .find(|(n, _, _)| !metrics.contains_key(n))
+        {
+            bail!(
+                "{listing} reported `{name}` on run {} but not on run 1",
+                index + 1
+            );
+        }
+    }
+    // The displayed run is the median one by the first metric reported, so
+    // the output a page shows agrees with the medians its prose quotes.
+    let shown = match first.metrics.first() {
+        Some((name, _, _)) => {
+            let values = &metrics[name].samples;
+            let mut order: Vec<usize> = (0..values.len()).collect();
+            order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+            order[(order.len() - 1) / 2]
+        }
+        None => runs.len() - 1,
+    };
+    let (run, reported) = runs.into_iter().nth(shown).expect("shown is a run index");
+    let stdout = run.stdout.lines().map(str::to_string).collect();
+    Ok(Combined {
+        stdout,
+        metrics,
+        series: reported.series,
+    })
+}
+
+fn median(sorted: &[f64]) -> f64 {
+    let n = sorted.len();
+    if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    }
+}
+
+/// The listings whose committed output is missing or stale.
+pub fn stale(project: &Project, listings: &[Listing]) -> Result<Vec<Listing>> {
+    let mut stale = Vec::new();
+    for listing in listings {
+        let path = project.output_path(listing);
+        let fresh = path.exists()
+            && Output::load(&path).is_ok_and(|output| {
+                fingerprint(project, listing).is_ok_and(|now| now == output.fingerprint)
+            });
+        if !fresh {
+            stale.push(listing.clone());
+        }
+    }
+    Ok(stale)
+}
+
+/// Measures `chosen` (in book order) and writes their outputs.
+pub fn measure(project: &Project, chosen: &[Listing]) -> Result<()> {
+    if chosen.is_empty() {
+        eprintln!(
+            "measure: every output is fresh; nothing to measure (`cargo xtask measure --all` re-measures all)"
+        );
+        return Ok(());
+    }
+    let mut chapters: Vec<String> = chosen.iter().map(|l| l.chapter.clone()).collect();
+    chapters.dedup();
+    eprintln!("measure: building {} in release mode", chapters.join(", "));
+    let executables = build(project, &chapters, true)?;
+    let machine = machine()?;
+    let started = Instant::now();
+    let scratch = tempfile::tempdir()?;
+    for (index, listing) in chosen.iter().enumerate() {
+        let executable = executables
+            .get(&listing.spec.name)
+            .with_context(|| format!("cargo built no binary for {listing}"))?;
+        let mut runs = Vec::new();
+        for run in 1..=listing.spec.runs {
+            eprintln!(
+                "measure: [{}/{}] {listing} run {run}/{} ({:.1} s elapsed)",
+                index + 1,
+                chosen.len(),
+                listing.spec.runs,
+                started.elapsed().as_secs_f64()
+            );
+            let metrics_file = scratch
+                .path()
+                .join(format!("{}-{run}.jsonl", listing.spec.name));
+            let timeout = Duration::from_secs(listing.spec.timeout_s);
+            let result = run_once(
+                listing,
+                executable,
+                &listing.spec.args,
+                timeout,
+                Some(&metrics_file),
+            )
+            .with_context(|| {
+                format!(
+                    "measuring {listing} (run {run}/{}); its committed output is unchanged",
+                    listing.spec.runs
+                )
+            })?;
+            runs.push((result, read_reported(&metrics_file)?));
+        }
+        let Combined {
+            stdout,
+            metrics,
+            series,
+        } = combine(listing, runs)?;
+        let mut command = format!(
+            "cargo run --release -p {} --bin {}",
+            listing.chapter, listing.spec.name
+        );
+        if !listing.spec.args.is_empty() {
+            command = format!("{command} -- {}", listing.spec.args.join(" "));
+        }
+        let output = Output {
+            listing: listing.id(),
+            command,
+            args: listing.spec.args.clone(),
+            runs: listing.spec.runs,
+            fingerprint: fingerprint(project, listing)?,
+            machine: machine.clone(),
+            measured_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+            stdout,
+            metrics,
+            series,
+        };
+        output.save(&project.output_path(listing))?;
+    }
+    eprintln!(
+        "measure: {} listing(s) measured in {:.1} s",
+        chosen.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// The machine this runs on, for the captions.
+pub fn machine() -> Result<Machine> {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find_map(|line| line.strip_prefix("model name"))
+        .and_then(|rest| rest.split_once(':'))
+        .map(|(_, model)| model.split_whitespace().collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let release = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
+    let distribution = release
+        .lines()
+        .find_map(|line| line.strip_prefix("PRETTY_NAME="))
+        .map(|name| name.trim_matches('"').to_string())
+        .unwrap_or_else(|| std::env::consts::OS.to_string());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let os = format!("{distribution}, Linux {}", kernel.trim());
+    let rustc = Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()))
+        .arg("--version")
+        .output()
+        .context("cannot run rustc --version")?;
+    let rustc = String::from_utf8_lossy(&rustc.stdout)
+        .split(" (")
+        .next()
+        .unwrap_or("rustc")
+        .trim()
+        .to_string();
+    Ok(Machine {
+        cpu,
+        cores,
+        os,
+        rustc,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protocol_names_agree() {
+        let support = include_str!("../../support/src/report.rs");
+        let declared = format!(
+            "pub const METRICS_ENV: &str = \"{}\";",
+            support_metrics_env()
+        );
+        assert!(
+            support.contains(&declared),
+            "support and xtask disagree on the metrics variable"
+        );
+    }
+}

@@ -1,0 +1,151 @@
+//! The measured output of a listing, as committed in
+//! `listings/chNN/outputs/<name>.json`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+/// What one measurement of a listing recorded.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+pub struct Output {
+    /// `ch01/blocking_fetch`.
+    pub listing: String,
+    /// The command a reader runs to see the same output.
+    pub command: String,
+    /// The flags it ran with.
+    pub args: Vec<String>,
+    /// How many times it ran.
+    pub runs: u32,
+    /// The fingerprint of its inputs when it ran (see `fingerprint.rs`).
+    pub fingerprint: String,
+    /// Where it ran.
+    pub machine: Machine,
+    /// When it ran, RFC 3339 in UTC.
+    pub measured_at: String,
+    /// What the median run printed, line by line.
+    pub stdout: Vec<String>,
+    /// The named figures, over all runs.
+    pub metrics: BTreeMap<String, Metric>,
+    /// The named curves of the median run.
+    #[serde(default)]
+    pub series: BTreeMap<String, Series>,
+}
+
+/// The machine a measurement ran on.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+pub struct Machine {
+    /// The CPU model, from `/proc/cpuinfo`.
+    pub cpu: String,
+    /// Logical cores available to the process.
+    pub cores: usize,
+    /// The operating system and kernel.
+    pub os: String,
+    /// `rustc --version`.
+    pub rustc: String,
+}
+
+/// One named figure over all runs.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+pub struct Metric {
+    /// Its unit, as the listing reported it.
+    pub unit: String,
+    /// The median over the runs.
+    pub median: f64,
+    /// The smallest run.
+    pub min: f64,
+    /// The largest run.
+    pub max: f64,
+    /// Every run's value, in run order.
+    pub samples: Vec<f64>,
+}
+
+/// One named curve.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+pub struct Series {
+    /// The unit of x.
+    pub x_unit: String,
+    /// The unit of y.
+    pub y_unit: String,
+    /// The points, in the order reported.
+    pub points: Vec<(f64, f64)>,
+}
+
+impl Output {
+    /// Reads a committed output.
+    pub fn load(path: &Path) -> Result<Output> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a valid output", path.display()))
+    }
+
+    /// Writes the output atomically: a failure leaves the old file as it was.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let mut text = serde_json::to_string_pretty(self)?;
+        text.push('\n');
+        let dir = path.parent().context("an output path has a folder")?;
+        std::fs::create_dir_all(dir)?;
+        let temporary = path.with_extension("json.tmp");
+        std::fs::write(&temporary, text)?;
+        std::fs::rename(&temporary, path)?;
+        Ok(())
+    }
+
+    /// The caption under an embedded output: what ran, where and when.
+    pub fn caption(&self) -> String {
+        let runs = if self.runs > 1 {
+            format!(", the median of {} runs", self.runs)
+        } else {
+            String::new()
+        };
+        let date = self.measured_at.get(..10).unwrap_or(&self.measured_at);
+        format!(
+            "Measured output of `{}`{runs}, on the machine that built this page: {} ({} cores), {}, {}, on {date}.",
+            self.command, self.machine.cpu, self.machine.cores, self.machine.os, self.machine.rustc
+        )
+    }
+}
+
+/// A figure for prose: three significant digits, then the unit.
+///
+/// `512.3 ms` -> `512 ms`, `0.01234 s` -> `0.0123 s`, `97.2 %` -> `97.2%`;
+/// a whole number (a count) keeps no decimals.
+pub fn format_figure(value: f64, unit: &str) -> String {
+    let magnitude = value.abs();
+    let number = if magnitude >= 100.0 || value.fract() == 0.0 {
+        format!("{value:.0}")
+    } else {
+        let digits = 2 - magnitude.log10().floor() as i32;
+        format!("{value:.*}", digits.max(0) as usize)
+    };
+    match unit {
+        "" => number,
+        "%" | "x" | "×" => format!("{number}{unit}"),
+        _ => format!("{number} {unit}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_figure;
+
+    fn check(value: f64, unit: &str, expected: &str) {
+        assert_eq!(format_figure(value, unit), expected);
+    }
+
+    #[test]
+    fn figures_keep_three_significant_digits() {
+        check(512.3, "ms", "512 ms");
+        check(12345.6, "ns", "12346 ns");
+        check(51.23, "ms", "51.2 ms");
+        check(5.123, "s", "5.12 s");
+        check(0.01234, "s", "0.0123 s");
+        check(0.0, "ms", "0 ms");
+        check(97.25, "%", "97.2%");
+        check(48.0, "x", "48x");
+        check(3.0, "", "3");
+        check(2.5, "", "2.50");
+    }
+}

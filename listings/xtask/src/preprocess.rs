@@ -1,0 +1,434 @@
+//! The `workbook` mdBook preprocessor: puts listings, measured outputs,
+//! metrics and exercises into the pages, and refuses to let a directive it
+//! cannot resolve reach the HTML.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{Result, bail};
+use mdbook_preprocessor::book::Book;
+use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
+
+use crate::fingerprint::fingerprint;
+use crate::output::{Output, format_figure};
+use crate::project::{Listing, Project};
+
+/// The preprocessor, named `workbook` in `book.toml`.
+pub struct Workbook {
+    project: Project,
+}
+
+impl Workbook {
+    /// The preprocessor for `project`.
+    pub fn new(project: Project) -> Workbook {
+        Workbook { project }
+    }
+}
+
+impl Preprocessor for Workbook {
+    fn name(&self) -> &str {
+        "workbook"
+    }
+
+    fn run(&self, _context: &PreprocessorContext, mut book: Book) -> Result<Book> {
+        let listings = self.project.listings()?;
+        let mut pages = Pages::new(&self.project, &listings);
+        let mut problems = Vec::new();
+        book.for_each_chapter_mut(|chapter| {
+            let Some(source) = &chapter.source_path else {
+                return;
+            };
+            let page = format!("src/{}", source.display());
+            match pages.expand(&page, &chapter.content) {
+                Ok(text) => chapter.content = text,
+                Err(found) => problems.extend(found),
+            }
+        });
+        if !problems.is_empty() {
+            bail!(
+                "the book has {} unresolved directive(s):\n{}",
+                problems.len(),
+                problems.join("\n")
+            );
+        }
+        Ok(book)
+    }
+}
+
+/// Expands the directives of pages, loading each output once.
+pub struct Pages<'a> {
+    project: &'a Project,
+    listings: &'a [Listing],
+    outputs: HashMap<String, Result<Output, String>>,
+}
+
+impl<'a> Pages<'a> {
+    /// A page expander over these listings.
+    pub fn new(project: &'a Project, listings: &'a [Listing]) -> Pages<'a> {
+        Pages {
+            project,
+            listings,
+            outputs: HashMap::new(),
+        }
+    }
+
+    /// The page's text with every directive replaced, or every problem found,
+    /// each as `page:line: problem`.
+    pub fn expand(&mut self, page: &str, text: &str) -> Result<String, Vec<String>> {
+        let mut expanded = String::with_capacity(text.len());
+        let mut problems = Vec::new();
+        let mut shown: Vec<(String, usize)> = Vec::new();
+        let mut outputs_shown: Vec<(String, usize)> = Vec::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("{{#") {
+            let line = 1 + text[..text.len() - rest.len() + start]
+                .matches('\n')
+                .count();
+            let escaped = rest[..start].ends_with('\\');
+            expanded.push_str(&rest[..start]);
+            let Some(length) = rest[start..].find("}}") else {
+                problems.push(format!(
+                    "{page}:{line}: a directive that never closes with }}}}"
+                ));
+                rest = &rest[start + 3..];
+                continue;
+            };
+            let directive = &rest[start..start + length + 2];
+            rest = &rest[start + length + 2..];
+            if escaped {
+                // `\{{#...}}` is text about a directive; mdBook's own links
+                // preprocessor removes the backslash.
+                expanded.push_str(directive);
+                continue;
+            }
+            let words: Vec<&str> = directive[3..directive.len() - 2]
+                .split_whitespace()
+                .collect();
+            match self.directive(&words) {
+                Ok(replacement) => {
+                    match words.as_slice() {
+                        ["listing", id] => {
+                            shown.push((id.split(':').next().unwrap_or(id).to_string(), line))
+                        }
+                        ["output", id] => outputs_shown.push((id.to_string(), line)),
+                        _ => {}
+                    }
+                    expanded.push_str(&replacement);
+                }
+                Err(problem) => problems.push(format!("{page}:{line}: {directive}: {problem}")),
+            }
+        }
+        expanded.push_str(rest);
+        // Every listing a page shows is followed by its measured output.
+        for (id, line) in &shown {
+            if !outputs_shown
+                .iter()
+                .any(|(output, at)| output == id && at > line)
+            {
+                problems.push(format!(
+                    "{page}:{line}: shows {id} but never its measured output after it (add {{{{#output {id}}}}})"
+                ));
+            }
+        }
+        if problems.is_empty() {
+            Ok(expanded)
+        } else {
+            Err(problems)
+        }
+    }
+
+    fn directive(&mut self, words: &[&str]) -> Result<String, String> {
+        match words {
+            ["listing", target] => {
+                let (id, anchor) = match target.split_once(':') {
+                    Some((id, anchor)) => (id, Some(anchor)),
+                    None => (*target, None),
+                };
+                let listing = self.listing(id)?;
+                let path = self.project.source(listing);
+                let source = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                let code = excerpt(&source, anchor)
+                    .map_err(|problem| format!("{problem} in {}", self.project.relative(&path)))?;
+                Ok(fenced("rust", &code))
+            }
+            ["output", id] => {
+                let output = self.output(id)?;
+                Ok(format!("{}\n*{}*\n", fenced("text", &output.stdout.join("\n")), output.caption()))
+            }
+            ["metric", id, name] => {
+                let output = self.output(id)?;
+                match output.metrics.get(*name) {
+                    Some(metric) => Ok(format_figure(metric.median, &metric.unit)),
+                    None => {
+                        let known: Vec<&str> = output.metrics.keys().map(String::as_str).collect();
+                        Err(format!("{id} reports no metric `{name}` (it reports: {})", known.join(", ")))
+                    }
+                }
+            }
+            ["exercise", id] => self.exercise(id),
+            [name, ..] if ["listing", "output", "metric", "exercise"].contains(name) => Err(
+                "wrong arguments; the forms are {{#listing chNN/name[:anchor]}}, {{#output chNN/name}}, {{#metric chNN/name metric}}, {{#exercise chNN/name}}"
+                    .into(),
+            ),
+            [name, ..] => Err(format!("unknown directive `{name}` (this book knows listing, output, metric, exercise)")),
+            [] => Err("an empty directive".into()),
+        }
+    }
+
+    fn listing(&self, id: &str) -> Result<&'a Listing, String> {
+        self.project
+            .find(self.listings, id)
+            .map_err(|e| e.to_string())
+    }
+
+    fn output(&mut self, id: &str) -> Result<Output, String> {
+        if !self.outputs.contains_key(id) {
+            let loaded = self.load_output(id);
+            self.outputs.insert(id.to_string(), loaded);
+        }
+        self.outputs[id].clone()
+    }
+
+    fn load_output(&self, id: &str) -> Result<Output, String> {
+        let listing = self.listing(id)?;
+        let path = self.project.output_path(listing);
+        let remeasure = format!("run `cargo xtask measure {id}`");
+        if !path.exists() {
+            return Err(format!("{id} has no measured output yet; {remeasure}"));
+        }
+        let output = Output::load(&path).map_err(|e| format!("{e:#}; {remeasure}"))?;
+        let now = fingerprint(self.project, listing).map_err(|e| format!("{e:#}"))?;
+        if now != output.fingerprint {
+            return Err(format!(
+                "the measured output of {id} is stale (its sources changed); {remeasure}"
+            ));
+        }
+        Ok(output)
+    }
+
+    fn exercise(&self, id: &str) -> Result<String, String> {
+        let folder = self.project.workspace().join("exercises/src").join(id);
+        let read = |file: &str| -> Result<String, String> {
+            let path = folder.join(file);
+            let text = std::fs::read_to_string(&path)
+                .map_err(|_| format!("no exercise file {}", self.project.relative(&path)))?;
+            excerpt(&text, None)
+        };
+        let starter = read("starter.rs")?;
+        let solution = read("solution.rs")?;
+        read("tests.rs")?;
+        let name = Path::new(id)
+            .file_name()
+            .map_or(id.into(), |n| n.to_string_lossy());
+        let folder = self.project.relative(&folder);
+        Ok(format!(
+            "The starter, `{folder}/starter.rs`:\n\n{}\n\
+             Fill in the `todo!()`s, then run the tests in `{folder}/tests.rs` against it:\n\n\
+             ```console\ncd listings\ncargo test -p exercises --features starters -- {name}\n```\n\n\
+             <details>\n<summary>Solution</summary>\n\n{}\n</details>\n",
+            fenced("rust", &starter),
+            fenced("rust", &solution),
+        ))
+    }
+}
+
+/// The text between `// ANCHOR: name` and `// ANCHOR_END: name`, or the whole
+/// source, with every anchor line removed and common indentation stripped.
+pub fn excerpt(source: &str, anchor: Option<&str>) -> Result<String, String> {
+    let is_marker = |line: &str, kind: &str, name: &str| {
+        line.trim_start()
+            .strip_prefix("//")
+            .map(str::trim_start)
+            .and_then(|rest| rest.strip_prefix(kind))
+            .is_some_and(|rest| rest.trim() == name)
+    };
+    let lines: Vec<&str> = source.lines().collect();
+    let selected: &[&str] = match anchor {
+        None => &lines,
+        Some(name) => {
+            let begin = lines
+                .iter()
+                .position(|line| is_marker(line, "ANCHOR:", name))
+                .ok_or_else(|| format!("no `// ANCHOR: {name}`"))?;
+            let end = lines[begin..]
+                .iter()
+                .position(|line| is_marker(line, "ANCHOR_END:", name))
+                .ok_or_else(|| format!("`// ANCHOR: {name}` has no `// ANCHOR_END: {name}`"))?;
+            &lines[begin + 1..begin + end]
+        }
+    };
+    let kept: Vec<&str> = selected
+        .iter()
+        .copied()
+        .filter(|line| {
+            let code = line.trim_start();
+            !(code.starts_with("// ANCHOR:") || code.starts_with("// ANCHOR_END:"))
+        })
+        .collect();
+    let indent = kept
+        .iter()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| line.len() - line.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    let dedented: Vec<&str> = kept
+        .iter()
+        .map(|line| line.get(indent..).unwrap_or(""))
+        .collect();
+    Ok(dedented.join("\n").trim_matches('\n').to_string())
+}
+
+/// `code` in a fenced block longer than any run of backticks inside it.
+fn fenced(language: &str, code: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in code.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest.max(2) + 1);
+    format!("{fence}{language}\n{code}\n{fence}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixture::{LISTING, workbook, write};
+
+    /// Expands `page` in the fixture workbook and compares the result, or
+    /// the problems found, with `expected`.
+    fn check(page: &str, expected: Result<&str, &[&str]>) {
+        let (_dir, project) = workbook();
+        let listings = project.listings().unwrap();
+        let mut pages = Pages::new(&project, &listings);
+        let got = pages.expand("src/ch99.md", page);
+        match (got, expected) {
+            (Ok(text), Ok(expected)) => assert_eq!(text, expected),
+            (Err(problems), Err(expected)) => assert_eq!(problems, expected),
+            (got, expected) => panic!("expected {expected:?}, got {got:?}"),
+        }
+    }
+
+    #[test]
+    fn a_listing_excerpt_its_output_and_a_metric() {
+        check(
+            "{{#listing ch99/waiting:wait}}\n{{#output ch99/waiting}}\nIt took {{#metric ch99/waiting wait}}.\n",
+            Ok(
+                "```rust\nlet wait = std::time::Duration::from_millis(5);\n    std::thread::sleep(wait);\n```\n\n\
+                ```text\nwaited 5.1 ms\nclaim holds: waiting takes time\n```\n\n\
+                *Measured output of `cargo run --release -p ch99 --bin waiting`, the median of 3 runs, on the machine that built this page: Test CPU (2 cores), Test OS, rustc 1.0.0, on 2026-01-02.*\n\n\
+                It took 5.12 ms.\n",
+            ),
+        );
+    }
+
+    #[test]
+    fn an_escaped_directive_is_left_for_mdbook_to_unescape() {
+        check(
+            "Write \\{{#metric id name}} in a page.",
+            Ok("Write \\{{#metric id name}} in a page."),
+        );
+    }
+
+    #[test]
+    fn every_bad_directive_is_named_with_its_page_and_line() {
+        let page = "# Chapter 99\n\
+                    {{#include ../listings/ch99/src/bin/waiting.rs}}\n\
+                    {{#listing ch99/sleeping}}\n\
+                    {{#listing ch99/waiting:missing}}\n\
+                    {{#metric ch99/waiting wall}}\n\
+                    {{#output ch99/other}}\n\
+                    {{#metric ch99/waiting}}\n\
+                    {{#exercise ch99/nothing}}\n\
+                    {{#output ch99/waiting";
+        check(
+            page,
+            Err(&[
+                "src/ch99.md:2: {{#include ../listings/ch99/src/bin/waiting.rs}}: unknown directive `include` (this book knows listing, output, metric, exercise)",
+                "src/ch99.md:3: {{#listing ch99/sleeping}}: unknown listing `ch99/sleeping` (known: ch99/waiting, ch99/other)",
+                "src/ch99.md:4: {{#listing ch99/waiting:missing}}: no `// ANCHOR: missing` in listings/ch99/src/bin/waiting.rs",
+                "src/ch99.md:5: {{#metric ch99/waiting wall}}: ch99/waiting reports no metric `wall` (it reports: wait)",
+                "src/ch99.md:6: {{#output ch99/other}}: ch99/other has no measured output yet; run `cargo xtask measure ch99/other`",
+                "src/ch99.md:7: {{#metric ch99/waiting}}: wrong arguments; the forms are {{#listing chNN/name[:anchor]}}, {{#output chNN/name}}, {{#metric chNN/name metric}}, {{#exercise chNN/name}}",
+                "src/ch99.md:8: {{#exercise ch99/nothing}}: no exercise file listings/exercises/src/ch99/nothing/starter.rs",
+                "src/ch99.md:9: a directive that never closes with }}",
+            ]),
+        );
+    }
+
+    #[test]
+    fn a_stale_output_fails_the_page() {
+        let (dir, project) = workbook();
+        write(
+            dir.path(),
+            "listings/ch99/src/bin/waiting.rs",
+            &LISTING.replace("5", "50"),
+        );
+        let listings = project.listings().unwrap();
+        let problems = Pages::new(&project, &listings)
+            .expand("src/ch99.md", "{{#metric ch99/waiting wait}}")
+            .unwrap_err();
+        assert_eq!(
+            problems,
+            [
+                "src/ch99.md:1: {{#metric ch99/waiting wait}}: the measured output of ch99/waiting is stale (its sources changed); run `cargo xtask measure ch99/waiting`"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_listing_shown_without_its_output_fails_the_page() {
+        check(
+            "{{#listing ch99/waiting:wait}}\n\nNo output here.\n",
+            Err(&[
+                "src/ch99.md:1: shows ch99/waiting but never its measured output after it (add {{#output ch99/waiting}})",
+            ]),
+        );
+    }
+
+    #[test]
+    fn an_exercise_shows_starter_and_hides_solution() {
+        let (dir, project) = workbook();
+        write(
+            dir.path(),
+            "listings/exercises/src/ch99/wait/starter.rs",
+            "pub fn wait() {\n    todo!()\n}\n",
+        );
+        write(
+            dir.path(),
+            "listings/exercises/src/ch99/wait/solution.rs",
+            "pub fn wait() {}\n",
+        );
+        write(
+            dir.path(),
+            "listings/exercises/src/ch99/wait/tests.rs",
+            "#[test]\nfn waits() {}\n",
+        );
+        let listings = project.listings().unwrap();
+        let text = Pages::new(&project, &listings)
+            .expand("src/ch99.md", "{{#exercise ch99/wait}}")
+            .unwrap();
+        let solution_at = text.find("pub fn wait() {}").unwrap();
+        assert!(text.find("todo!()").unwrap() < text.find("<details>").unwrap());
+        assert!(text.find("<details>").unwrap() < solution_at);
+        assert!(text.contains("cargo test -p exercises --features starters -- wait"));
+    }
+
+    #[test]
+    fn excerpts_drop_nested_anchors_and_common_indentation() {
+        let source = "fn main() {\n    // ANCHOR: outer\n    let a = 1;\n    // ANCHOR: inner\n    let b = 2;\n    // ANCHOR_END: inner\n    // ANCHOR_END: outer\n}\n";
+        assert_eq!(
+            excerpt(source, Some("outer")).unwrap(),
+            "let a = 1;\nlet b = 2;"
+        );
+        assert_eq!(excerpt(source, Some("inner")).unwrap(), "let b = 2;");
+        assert_eq!(
+            excerpt(source, None).unwrap(),
+            "fn main() {\n    let a = 1;\n    let b = 2;\n}"
+        );
+        assert_eq!(
+            excerpt("// ANCHOR: open\nlet a = 1;\n", Some("open")).unwrap_err(),
+            "`// ANCHOR: open` has no `// ANCHOR_END: open`"
+        );
+    }
+}

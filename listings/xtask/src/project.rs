@@ -1,0 +1,181 @@
+//! The workbook on disk: where the chapters, listings and outputs are.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+/// The repository: the book at its root, the workspace under `listings/`.
+#[derive(Clone, Debug)]
+pub struct Project {
+    /// The repository root (where `book.toml` is).
+    pub root: PathBuf,
+}
+
+/// A listing as `measure.toml` declares it.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ListingSpec {
+    /// The binary's name: `src/bin/<name>.rs`.
+    pub name: String,
+    /// Flags for the book's measurement.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Flags for the quick run of `cargo xtask test`.
+    #[serde(default)]
+    pub quick: Vec<String>,
+    /// How many times the measurement runs it.
+    #[serde(default = "one")]
+    pub runs: u32,
+    /// Seconds one run may take before it is killed.
+    #[serde(default = "sixty")]
+    pub timeout_s: u64,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn sixty() -> u64 {
+    60
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MeasureToml {
+    #[serde(default)]
+    listing: Vec<ListingSpec>,
+}
+
+/// One listing of one chapter: `ch01/blocking_fetch`.
+#[derive(Clone, Debug)]
+pub struct Listing {
+    /// The chapter package, `ch01`.
+    pub chapter: String,
+    /// Its entry in the chapter's `measure.toml`.
+    pub spec: ListingSpec,
+}
+
+impl Listing {
+    /// `ch01/blocking_fetch`, the name pages use.
+    pub fn id(&self) -> String {
+        format!("{}/{}", self.chapter, self.spec.name)
+    }
+}
+
+impl fmt::Display for Listing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.chapter, self.spec.name)
+    }
+}
+
+impl Project {
+    /// The project this xtask was built from.
+    pub fn here() -> Project {
+        let xtask = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let root = xtask
+            .parent()
+            .and_then(Path::parent)
+            .expect("xtask lives at listings/xtask");
+        Project {
+            root: root.to_path_buf(),
+        }
+    }
+
+    /// `listings/`, the workspace.
+    pub fn workspace(&self) -> PathBuf {
+        self.root.join("listings")
+    }
+
+    /// `listings/chNN/`.
+    pub fn chapter_dir(&self, chapter: &str) -> PathBuf {
+        self.workspace().join(chapter)
+    }
+
+    /// The listing's source file.
+    pub fn source(&self, listing: &Listing) -> PathBuf {
+        self.chapter_dir(&listing.chapter)
+            .join("src/bin")
+            .join(format!("{}.rs", listing.spec.name))
+    }
+
+    /// The listing's committed measured output.
+    pub fn output_path(&self, listing: &Listing) -> PathBuf {
+        self.chapter_dir(&listing.chapter)
+            .join("outputs")
+            .join(format!("{}.json", listing.spec.name))
+    }
+
+    /// A path relative to the repository root, for messages.
+    pub fn relative(&self, path: &Path) -> String {
+        path.strip_prefix(&self.root)
+            .unwrap_or(path)
+            .display()
+            .to_string()
+    }
+
+    /// Every chapter package (`listings/chNN` with a `measure.toml`), sorted.
+    pub fn chapters(&self) -> Result<Vec<String>> {
+        let mut chapters = Vec::new();
+        let workspace = self.workspace();
+        let entries = std::fs::read_dir(&workspace)
+            .with_context(|| format!("cannot read {}", workspace.display()))?;
+        for entry in entries {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if is_chapter_name(&name) && entry.path().join("measure.toml").is_file() {
+                chapters.push(name);
+            }
+        }
+        chapters.sort();
+        Ok(chapters)
+    }
+
+    /// Every listing of every chapter, in book order.
+    pub fn listings(&self) -> Result<Vec<Listing>> {
+        let mut all: Vec<Listing> = Vec::new();
+        for chapter in self.chapters()? {
+            let path = self.chapter_dir(&chapter).join("measure.toml");
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", self.relative(&path)))?;
+            let parsed: MeasureToml = toml::from_str(&text)
+                .with_context(|| format!("{} is not valid", self.relative(&path)))?;
+            for spec in parsed.listing {
+                let listing = Listing {
+                    chapter: chapter.clone(),
+                    spec,
+                };
+                if let Some(other) = all.iter().find(|l| l.spec.name == listing.spec.name) {
+                    // Binaries share one target directory, so names must be unique.
+                    bail!("{listing} and {other} have the same binary name; rename one");
+                }
+                if listing.spec.runs == 0 {
+                    bail!("{}: {listing} has runs = 0", self.relative(&path));
+                }
+                if !self.source(&listing).is_file() {
+                    bail!(
+                        "{}: {listing} names {}, which does not exist",
+                        self.relative(&path),
+                        self.relative(&self.source(&listing))
+                    );
+                }
+                all.push(listing);
+            }
+        }
+        Ok(all)
+    }
+
+    /// The listing with this id (`ch01/blocking_fetch`), or an error that
+    /// lists the known ones.
+    pub fn find<'a>(&self, listings: &'a [Listing], id: &str) -> Result<&'a Listing> {
+        listings.iter().find(|l| l.id() == id).with_context(|| {
+            let known: Vec<String> = listings.iter().map(Listing::id).collect();
+            format!("unknown listing `{id}` (known: {})", known.join(", "))
+        })
+    }
+}
+
+fn is_chapter_name(name: &str) -> bool {
+    name.len() == 4 && name.starts_with("ch") && name[2..].bytes().all(|b| b.is_ascii_digit())
+}

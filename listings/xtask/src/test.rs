@@ -1,0 +1,188 @@
+//! `cargo xtask test`: every test and check the workbook has, in order from
+//! cheapest to dearest, stopping at the first that fails.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::book;
+use crate::measure::{self, cargo};
+use crate::project::Project;
+
+/// Runs every step; each names what failed and how to see it alone.
+pub fn test(project: &Project) -> Result<()> {
+    let started = Instant::now();
+    let workspace = project.workspace();
+    let step = |title: &str| {
+        eprintln!(
+            "\n=== test: {title} ({:.0} s elapsed) ===",
+            started.elapsed().as_secs_f64()
+        )
+    };
+
+    step("formatting (cargo fmt --check)");
+    run(
+        cargo()
+            .current_dir(&workspace)
+            .args(["fmt", "--all", "--check"]),
+        "cargo fmt --all",
+    )?;
+
+    step("clippy, warnings denied");
+    let clippy = [
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--quiet",
+        "--",
+        "-D",
+        "warnings",
+    ];
+    run(cargo().current_dir(&workspace).args(clippy), "cargo clippy")?;
+    let starters = [
+        "clippy",
+        "-p",
+        "exercises",
+        "--all-targets",
+        "--features",
+        "starters",
+        "--quiet",
+        "--",
+        "-D",
+        "warnings",
+    ];
+    run(
+        cargo().current_dir(&workspace).args(starters),
+        "cargo clippy on the starters",
+    )?;
+
+    step("outputs fresh, measure.toml consistent, the book builds");
+    book::check(project)?;
+
+    step("unit tests, doc tests, exercise solutions");
+    run(
+        cargo()
+            .current_dir(&workspace)
+            .args(["test", "--workspace", "--exclude", "xtask"]),
+        "cargo test",
+    )?;
+    run(
+        cargo()
+            .current_dir(&workspace)
+            .args(["test", "-p", "xtask", "--profile", "xtask"]),
+        "cargo test -p xtask",
+    )?;
+
+    step("exercise starters fail their tests");
+    starters_fail(project)?;
+
+    step("every listing once, in quick mode");
+    quick_runs(project)?;
+
+    eprintln!(
+        "\ntest: every step passed in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn run(command: &mut Command, what: &str) -> Result<()> {
+    let status = command
+        .status()
+        .with_context(|| format!("cannot start {what}"))?;
+    if !status.success() {
+        bail!("{what} failed ({status})");
+    }
+    Ok(())
+}
+
+/// Each starter compiles and fails every test, so the tests really test.
+fn starters_fail(project: &Project) -> Result<()> {
+    let output = cargo()
+        .current_dir(project.workspace())
+        .args([
+            "test",
+            "-p",
+            "exercises",
+            "--features",
+            "starters",
+            "--no-fail-fast",
+            "--",
+            "--test-threads",
+            "2",
+        ])
+        .stderr(Stdio::inherit())
+        .output()
+        .context("cannot start cargo test on the starters")?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let (passed, failed) = starter_verdicts(&stdout);
+    if failed.is_empty() {
+        bail!("the starters ran no test at all:\n{stdout}");
+    }
+    if !passed.is_empty() {
+        bail!(
+            "these tests pass against the starters, so they cannot tell a solution from a todo!(): {}",
+            passed.join(", ")
+        );
+    }
+    eprintln!("starters: all {} tests fail, as they must", failed.len());
+    Ok(())
+}
+
+/// The names of the tests that passed and failed, from libtest's output.
+fn starter_verdicts(stdout: &str) -> (Vec<String>, Vec<String>) {
+    let mut passed = Vec::new();
+    let mut failed = Vec::new();
+    for line in stdout.lines() {
+        let Some(rest) = line.strip_prefix("test ") else {
+            continue;
+        };
+        if let Some(name) = rest.strip_suffix(" ... ok") {
+            passed.push(name.to_string());
+        } else if let Some(name) = rest.strip_suffix(" ... FAILED") {
+            failed.push(name.to_string());
+        }
+    }
+    (passed, failed)
+}
+
+/// Every listing once with its quick flags: its claim must hold.
+fn quick_runs(project: &Project) -> Result<()> {
+    let listings = project.listings()?;
+    let chapters = project.chapters()?;
+    let executables = measure::build(project, &chapters, false)?;
+    for listing in &listings {
+        let executable = executables
+            .get(&listing.spec.name)
+            .with_context(|| format!("cargo built no binary for {listing}"))?;
+        let timeout = Duration::from_secs(listing.spec.timeout_s);
+        let run = measure::run_once(listing, executable, &listing.spec.quick, timeout, None)?;
+        let verdict = run
+            .stdout
+            .lines()
+            .rev()
+            .find(|l| l.starts_with("claim holds"))
+            .unwrap_or("(no verdict line)");
+        eprintln!(
+            "quick: {listing} passed in {:.2} s: {verdict}",
+            run.elapsed.as_secs_f64()
+        );
+    }
+    eprintln!("quick: {} passed, 0 failed", listings.len());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::starter_verdicts;
+
+    #[test]
+    fn starter_verdicts_are_read_from_libtest_output() {
+        let stdout =
+            "running 3 tests\ntest a::one ... FAILED\ntest a::two ... ok\ntest b ... FAILED\n";
+        let (passed, failed) = starter_verdicts(stdout);
+        assert_eq!(passed, ["a::two"]);
+        assert_eq!(failed, ["a::one", "b"]);
+    }
+}
