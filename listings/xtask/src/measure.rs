@@ -466,6 +466,100 @@ pub fn machine() -> Result<Machine> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixture::{listing, workbook, write};
+
+    const REPORTING: &str = r##"use std::io::Write;
+fn main() {
+    let value = f64::from(std::process::id() % 1000);
+    println!("value {value}");
+    let path = std::env::var_os("WORKBOOK_METRICS").expect("measure sets WORKBOOK_METRICS");
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap();
+    writeln!(file, r#"{{"kind":"metric","name":"value","value":{value},"unit":"ms"}}"#).unwrap();
+}
+"##;
+
+    /// The fixture workbook with real programs: one that reports a metric,
+    /// one that fails, one that hangs, one that leaves a process behind.
+    fn programs() -> (tempfile::TempDir, Project) {
+        let (dir, project) = workbook();
+        let measure = "[[listing]]\nname = \"waiting\"\nruns = 3\n\n\
+                       [[listing]]\nname = \"other\"\n\n\
+                       [[listing]]\nname = \"hanging\"\ntimeout_s = 1\n\n\
+                       [[listing]]\nname = \"leaking\"\n";
+        let failing = "fn main() {\n    eprintln!(\"the ticker server did not answer\");\n    std::process::exit(3);\n}\n";
+        let hanging =
+            "fn main() {\n    std::thread::sleep(std::time::Duration::from_secs(60));\n}\n";
+        let leaking = "fn main() {\n    std::process::Command::new(\"sleep\").arg(\"30\").spawn().unwrap();\n}\n";
+        for (path, text) in [
+            ("listings/ch99/measure.toml", measure),
+            ("listings/ch99/src/bin/waiting.rs", REPORTING),
+            ("listings/ch99/src/bin/other.rs", failing),
+            ("listings/ch99/src/bin/hanging.rs", hanging),
+            ("listings/ch99/src/bin/leaking.rs", leaking),
+            (
+                "listings/ch99/Cargo.toml",
+                "[package]\nname = \"ch99\"\nversion = \"0.1.0\"\nedition = \"2024\"\n",
+            ),
+            (
+                "listings/support/Cargo.toml",
+                "[package]\nname = \"support\"\nversion = \"0.1.0\"\nedition = \"2024\"\n",
+            ),
+        ] {
+            write(dir.path(), path, text);
+        }
+        std::fs::remove_file(dir.path().join("listings/Cargo.lock")).unwrap();
+        (dir, project)
+    }
+
+    fn failure(project: &Project, id: &str) -> String {
+        let chosen = [listing(project, id)];
+        format!("{:#}", measure(project, &chosen).unwrap_err())
+    }
+
+    #[test]
+    fn measuring_records_the_median_run_and_a_failure_keeps_the_old_output() {
+        let (_dir, project) = programs();
+        let waiting = listing(&project, "ch99/waiting");
+        let other = listing(&project, "ch99/other");
+        measure(&project, std::slice::from_ref(&waiting)).unwrap();
+
+        let output = Output::load(&project.output_path(&waiting)).unwrap();
+        let value = &output.metrics["value"];
+        assert_eq!(value.samples.len(), 3);
+        assert_eq!(
+            output.stdout,
+            [format!("value {}", value.median)],
+            "the shown run is the median one"
+        );
+        assert_eq!(output.fingerprint, fingerprint(&project, &waiting).unwrap());
+        assert!(stale(&project, &[waiting.clone()]).unwrap().is_empty());
+
+        // A failing listing names itself and its stderr, and writes nothing.
+        let message = failure(&project, "ch99/other");
+        assert!(
+            message.contains("ch99/other failed (exit status: 3)"),
+            "{message}"
+        );
+        assert!(
+            message.contains("the ticker server did not answer"),
+            "{message}"
+        );
+        assert!(!project.output_path(&other).exists());
+
+        // One that hangs is killed at its timeout.
+        let message = failure(&project, "ch99/hanging");
+        assert!(
+            message.contains("ch99/hanging passed its timeout of 1 s and was killed"),
+            "{message}"
+        );
+
+        // One that leaves a process running fails, and the process is killed.
+        let message = failure(&project, "ch99/leaking");
+        assert!(
+            message.contains("ch99/leaking exited but left processes running"),
+            "{message}"
+        );
+    }
 
     #[test]
     fn protocol_names_agree() {
