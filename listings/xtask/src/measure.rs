@@ -532,7 +532,7 @@ fn main() {
             "the shown run is the median one"
         );
         assert_eq!(output.fingerprint, fingerprint(&project, &waiting).unwrap());
-        assert!(stale(&project, &[waiting.clone()]).unwrap().is_empty());
+        assert!(stale(&project, std::slice::from_ref(&waiting)).unwrap().is_empty());
 
         // A failing listing names itself and its stderr, and writes nothing.
         let message = failure(&project, "ch99/other");
