@@ -55,22 +55,19 @@ pub fn render(project: &Project, build_dir: Option<&Path>) -> Result<()> {
 pub fn check(project: &Project) -> Result<()> {
     let listings = project.listings()?;
     for chapter in project.chapters()? {
-        let bins = project.chapter_dir(&chapter).join("src/bin");
-        let Ok(entries) = std::fs::read_dir(&bins) else {
-            continue;
-        };
-        for entry in entries {
+        // Every program in src/bin and compile_fail/ is a listing, and so
+        // must be in measure.toml, at the place it says.
+        let dir = project.chapter_dir(&chapter);
+        let bins = std::fs::read_dir(dir.join("src/bin")).into_iter().flatten();
+        let compile_fail = std::fs::read_dir(dir.join("compile_fail"))
+            .into_iter()
+            .flatten();
+        for entry in bins.chain(compile_fail) {
             let path = entry?.path();
-            let Some(name) = path.file_stem().map(|s| s.to_string_lossy().into_owned()) else {
-                continue;
-            };
-            if path.extension().is_some_and(|e| e == "rs")
-                && !listings
-                    .iter()
-                    .any(|l| l.chapter == chapter && l.spec.name == name)
-            {
+            let listed = listings.iter().any(|l| project.source(l) == path);
+            if path.extension().is_some_and(|e| e == "rs") && !listed {
                 bail!(
-                    "{} is a listing that {chapter}/measure.toml does not list; add it there",
+                    "{} is a listing that {chapter}/measure.toml does not list (compile-fail listings need compile_fail = \"E....\"); add it there",
                     project.relative(&path)
                 );
             }

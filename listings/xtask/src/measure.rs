@@ -354,14 +354,43 @@ pub fn measure(project: &Project, chosen: &[Listing]) -> Result<()> {
         );
         return Ok(());
     }
-    let mut chapters: Vec<String> = chosen.iter().map(|l| l.chapter.clone()).collect();
+    let mut chapters: Vec<String> = chosen
+        .iter()
+        .filter(|l| l.spec.compile_fail.is_none())
+        .map(|l| l.chapter.clone())
+        .collect();
     chapters.dedup();
-    eprintln!("measure: building {} in release mode", chapters.join(", "));
-    let executables = build(project, &chapters, true)?;
+    let executables = if chapters.is_empty() {
+        HashMap::new()
+    } else {
+        eprintln!("measure: building {} in release mode", chapters.join(", "));
+        build(project, &chapters, true)?
+    };
     let machine = machine()?;
     let started = Instant::now();
     let scratch = tempfile::tempdir()?;
     for (index, listing) in chosen.iter().enumerate() {
+        if listing.spec.compile_fail.is_some() {
+            eprintln!(
+                "measure: [{}/{}] {listing}: compiling, expecting an error",
+                index + 1,
+                chosen.len()
+            );
+            let output = Output {
+                listing: listing.id(),
+                command: compile_command(project, listing),
+                args: Vec::new(),
+                runs: 1,
+                fingerprint: fingerprint(project, listing)?,
+                machine: machine.clone(),
+                measured_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+                stdout: compile_failure(project, listing)?,
+                metrics: BTreeMap::new(),
+                series: BTreeMap::new(),
+            };
+            output.save(&project.output_path(listing))?;
+            continue;
+        }
         let executable = executables
             .get(&listing.spec.name)
             .with_context(|| format!("cargo built no binary for {listing}"))?;
@@ -425,6 +454,46 @@ pub fn measure(project: &Project, chosen: &[Listing]) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// The command that shows a compile-fail listing's error.
+fn compile_command(project: &Project, listing: &Listing) -> String {
+    format!(
+        "rustc --edition 2024 {}",
+        project.relative(&project.source(listing))
+    )
+}
+
+/// Compiles a listing whose lesson is a compiler error, and returns the
+/// compiler's message, line by line. It is an error if the listing compiles,
+/// or fails with another error than the one it is there to show.
+pub fn compile_failure(project: &Project, listing: &Listing) -> Result<Vec<String>> {
+    let code = listing.spec.compile_fail.as_deref().unwrap_or("");
+    let scratch = tempfile::tempdir()?;
+    let source = project.relative(&project.source(listing));
+    let output = Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()))
+        .current_dir(&project.root)
+        .args([
+            "--edition",
+            "2024",
+            "--color",
+            "never",
+            "--crate-type",
+            "bin",
+            "--out-dir",
+        ])
+        .arg(scratch.path())
+        .arg(&source)
+        .output()
+        .context("cannot run rustc")?;
+    let message = String::from_utf8_lossy(&output.stderr).into_owned();
+    if output.status.success() {
+        bail!("{listing} compiled, but its lesson is the compiler error {code}");
+    }
+    if !message.contains(&format!("error[{code}]")) {
+        bail!("{listing} no longer fails with error[{code}]; the compiler now says:\n{message}");
+    }
+    Ok(message.trim_end().lines().map(str::to_string).collect())
 }
 
 /// The machine this runs on, for the captions.
@@ -517,6 +586,56 @@ fn main() {
     }
 
     #[test]
+    fn a_compile_fail_listing_shows_the_real_error_and_fails_when_it_compiles() {
+        let (dir, project) = workbook();
+        let entry = "[[listing]]\nname = \"mismatch\"\ncompile_fail = \"E0308\"\n";
+        write(dir.path(), "listings/ch99/measure.toml", entry);
+        let source = "fn main() {\n    let count: u32 = \"three\";\n}\n";
+        write(dir.path(), "listings/ch99/compile_fail/mismatch.rs", source);
+        let mismatch = listing(&project, "ch99/mismatch");
+        let message = compile_failure(&project, &mismatch).unwrap();
+        assert_eq!(message[0], "error[E0308]: mismatched types");
+        assert_eq!(
+            message[1],
+            " --> listings/ch99/compile_fail/mismatch.rs:2:22"
+        );
+
+        measure(&project, std::slice::from_ref(&mismatch)).unwrap();
+        let output = Output::load(&project.output_path(&mismatch)).unwrap();
+        assert_eq!(output.stdout, message);
+        assert_eq!(
+            output.command,
+            "rustc --edition 2024 listings/ch99/compile_fail/mismatch.rs"
+        );
+
+        // The lesson stops reproducing: the check says so.
+        write(
+            dir.path(),
+            "listings/ch99/compile_fail/mismatch.rs",
+            "fn main() {}\n",
+        );
+        let error = compile_failure(&project, &mismatch)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            error,
+            "ch99/mismatch compiled, but its lesson is the compiler error E0308"
+        );
+        write(
+            dir.path(),
+            "listings/ch99/compile_fail/mismatch.rs",
+            "fn main() { undefined(); }\n",
+        );
+        let error = compile_failure(&project, &mismatch)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("ch99/mismatch no longer fails with error[E0308]"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn measuring_records_the_median_run_and_a_failure_keeps_the_old_output() {
         let (_dir, project) = programs();
         let waiting = listing(&project, "ch99/waiting");
@@ -532,7 +651,11 @@ fn main() {
             "the shown run is the median one"
         );
         assert_eq!(output.fingerprint, fingerprint(&project, &waiting).unwrap());
-        assert!(stale(&project, std::slice::from_ref(&waiting)).unwrap().is_empty());
+        assert!(
+            stale(&project, std::slice::from_ref(&waiting))
+                .unwrap()
+                .is_empty()
+        );
 
         // A failing listing names itself and its stderr, and writes nothing.
         let message = failure(&project, "ch99/other");

@@ -31,6 +31,11 @@ pub struct ListingSpec {
     /// Seconds one run may take before it is killed.
     #[serde(default = "sixty")]
     pub timeout_s: u64,
+    /// Set for a listing whose lesson is a compiler error: the error code it
+    /// must fail with (`E0277`). Its source is `compile_fail/<name>.rs`, it
+    /// uses the standard library only, and it is compiled, never run.
+    #[serde(default)]
+    pub compile_fail: Option<String>,
 }
 
 fn one() -> u32 {
@@ -95,8 +100,12 @@ impl Project {
 
     /// The listing's source file.
     pub fn source(&self, listing: &Listing) -> PathBuf {
+        let folder = match listing.spec.compile_fail {
+            Some(_) => "compile_fail",
+            None => "src/bin",
+        };
         self.chapter_dir(&listing.chapter)
-            .join("src/bin")
+            .join(folder)
             .join(format!("{}.rs", listing.spec.name))
     }
 
