@@ -2,5 +2,27 @@
 //! `starter.rs` and a `solution.rs` of the same signatures and one `tests.rs`
 //! that both must face:
 //!
-//!     cargo test -p exercises                      # the solutions: all pass
-//!     cargo test -p exercises --features starters  # the starters: all fail
+//! ```console
+//! cargo test -p exercises                      # the solutions: all pass
+//! cargo test -p exercises --features starters  # the starters: all fail
+//! ```
+//!
+//! Each exercise's tests sit in a module named after it, so
+//! `cargo test -p exercises -- count_the_blocks` runs one exercise.
+
+/// Chapter 1: blocking vs non-blocking I/O.
+pub mod ch01 {
+    #[cfg_attr(feature = "starters", path = "count_the_blocks/starter.rs")]
+    #[cfg_attr(not(feature = "starters"), path = "count_the_blocks/solution.rs")]
+    pub mod count_the_blocks;
+    #[cfg(test)]
+    #[path = "count_the_blocks/tests.rs"]
+    mod count_the_blocks_tests;
+
+    #[cfg_attr(feature = "starters", path = "first_to_answer/starter.rs")]
+    #[cfg_attr(not(feature = "starters"), path = "first_to_answer/solution.rs")]
+    pub mod first_to_answer;
+    #[cfg(test)]
+    #[path = "first_to_answer/tests.rs"]
+    mod first_to_answer_tests;
+}

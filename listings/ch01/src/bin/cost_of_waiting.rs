@@ -1,0 +1,197 @@
+//! Waiting for data costs from a nanosecond to a millisecond: six orders of magnitude.
+//!
+//!     cargo run --release -p ch01 --bin cost_of_waiting -- --memory-mib 256
+
+use std::hint::black_box;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use support::report::{Table, metric, verdict};
+
+/// Time how long a program waits for data, from an L1 cache hit to a sleep.
+#[derive(clap::Parser)]
+pub struct Args {
+    /// Size of the buffer chased for a main-memory miss; much larger than the last-level cache.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(8..=4096))]
+    memory_mib: u64,
+    /// Samples per row; each row reports the median.
+    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    samples: u64,
+    /// Directory for the fsync'd file (fsync on tmpfs costs nothing; try a real disk).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let samples = args.samples as usize;
+    // ANCHOR: chase
+    // Each slot holds the index of the next one, in one random cycle: every load
+    // depends on the previous one, so the CPU cannot overlap or prefetch them.
+    // 512 slots (4 KiB) stay in the L1 cache; slots one cache line (8 words)
+    // apart across 256 MiB miss every cache on almost every hop.
+    let l1 = random_cycle(512, 1);
+    let ram = random_cycle((args.memory_mib as usize) << 14, 8);
+    let chase = |buffer: &[usize], hops: usize| {
+        let mut at = 0;
+        for _ in 0..hops {
+            at = buffer[at];
+        }
+        black_box(at);
+    };
+    let l1_hit = per_op_ns(samples, 1_000_000, || chase(&l1, 1_000_000));
+    let memory_miss = per_op_ns(samples, 200_000, || chase(&ram, 200_000));
+    // ANCHOR_END: chase
+    drop(ram);
+
+    // ANCHOR: kernel
+    // getppid() does nothing but enter the kernel and come back.
+    let syscall = per_op_ns(samples, 100_000, || {
+        for _ in 0..100_000 {
+            black_box(std::os::unix::process::parent_id());
+        }
+    });
+    // A 4 KiB read of a file just written is served from the page cache: no disk.
+    let dir = args.dir.unwrap_or_else(std::env::temp_dir);
+    let file = tempfile::tempfile_in(&dir).expect("create a file in the chosen directory");
+    let page = [7u8; 4096];
+    file.write_all_at(&page, 0).expect("write 4 KiB");
+    let mut into = [0u8; 4096];
+    let file_read = per_op_ns(samples, 10_000, || {
+        for _ in 0..10_000 {
+            file.read_exact_at(black_box(&mut into), 0)
+                .expect("read 4 KiB");
+        }
+    });
+    // fsync returns only when the storage says the bytes are durable.
+    let fsync = per_op_ns(samples * 3, 1, || {
+        file.write_all_at(&page, 0).expect("write 4 KiB");
+        file.sync_all().expect("fsync");
+    });
+    // One byte to a thread that echoes it back over loopback TCP.
+    let (mut peer, echo) = loopback_echo();
+    let mut byte = [1u8];
+    let rtt = per_op_ns(samples * 100, 1, || {
+        peer.write_all(&byte).expect("send one byte");
+        peer.read_exact(&mut byte).expect("receive it back");
+    });
+    drop(peer);
+    echo.join().expect("the echo thread ends at end of stream");
+    // Ask to sleep for 1 ms and see how long the OS actually takes to wake us.
+    let sleep = per_op_ns(samples * 3, 1, || thread::sleep(Duration::from_millis(1)));
+    // ANCHOR_END: kernel
+
+    let rows = [
+        ("L1 cache hit", "l1_hit_ns", l1_hit),
+        ("main memory (cache miss)", "memory_miss_ns", memory_miss),
+        ("system call (getppid)", "syscall_ns", syscall),
+        ("4 KiB read, page cache", "file_read_ns", file_read),
+        ("4 KiB write + fsync", "fsync_us", fsync),
+        ("loopback TCP round trip", "loopback_rtt_us", rtt),
+        ("sleep(1 ms), actual", "sleep_1ms_us", sleep),
+    ];
+    let mut table = Table::new(["waiting for", "median", "if an L1 hit took 1 s"]);
+    for (label, name, ns) in rows {
+        table.row([label.to_string(), duration(ns), human_scale(ns / l1_hit)]);
+        match name.ends_with("_us") {
+            true => metric(name, ns / 1e3, "µs"),
+            false => metric(name, ns, "ns"),
+        }
+    }
+    table.print();
+
+    let ordered = l1_hit < memory_miss && memory_miss < rtt && rtt < sleep;
+    let holds = ordered && memory_miss > 10.0 * l1_hit && sleep >= 1e6;
+    verdict(
+        "L1 hit < memory miss < loopback round trip < sleep(1 ms), a miss costs > 10 L1 hits",
+        holds,
+        &format!(
+            "memory miss = {:.0} L1 hits, sleep(1 ms) = {}",
+            memory_miss / l1_hit,
+            duration(sleep)
+        ),
+    )
+}
+
+/// `slots` slots `stride` words apart, each holding the index of the next slot
+/// in a single random cycle (Sattolo's shuffle, fixed seed).
+fn random_cycle(slots: usize, stride: usize) -> Vec<usize> {
+    let mut order: Vec<u32> = (0..slots as u32).collect();
+    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+    for i in (1..slots).rev() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        order.swap(i, (state % i as u64) as usize);
+    }
+    let mut buffer = vec![0usize; slots * stride];
+    for (i, &slot) in order.iter().enumerate() {
+        buffer[slot as usize * stride] = order[(i + 1) % slots] as usize * stride;
+    }
+    buffer
+}
+
+/// Runs `sample` `samples` times and returns the median time of one of the
+/// `ops` operations each sample performs, in nanoseconds.
+fn per_op_ns(samples: usize, ops: usize, mut sample: impl FnMut()) -> f64 {
+    sample(); // Warm up: fault pages in, fill caches, wake the peer thread.
+    let times: Vec<f64> = (0..samples)
+        .map(|_| {
+            let start = Instant::now();
+            sample();
+            start.elapsed().as_nanos() as f64 / ops as f64
+        })
+        .collect();
+    support::timing::summarize(&times).median
+}
+
+/// A connected loopback socket whose peer thread echoes every byte back.
+fn loopback_echo() -> (TcpStream, thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let peer = TcpStream::connect(listener.local_addr().unwrap()).expect("connect");
+    let (mut server, _) = listener.accept().expect("accept");
+    // Without TCP_NODELAY, Nagle's algorithm would hold back each single byte.
+    peer.set_nodelay(true).unwrap();
+    server.set_nodelay(true).unwrap();
+    let echo = thread::spawn(move || {
+        let mut byte = [0u8];
+        while server.read_exact(&mut byte).is_ok() && server.write_all(&byte).is_ok() {}
+    });
+    (peer, echo)
+}
+
+/// `ns` nanoseconds in a readable unit.
+fn duration(ns: f64) -> String {
+    match ns {
+        ns if ns < 10.0 => format!("{ns:.1} ns"),
+        ns if ns < 1e3 => format!("{ns:.0} ns"),
+        ns if ns < 1e6 => format!("{:.1} µs", ns / 1e3),
+        ns => format!("{:.2} ms", ns / 1e6),
+    }
+}
+
+/// `seconds` in the largest unit that makes it at least 1.
+fn human_scale(seconds: f64) -> String {
+    let units = [
+        (31_557_600.0, "years"),
+        (2_629_800.0, "months"),
+        (86_400.0, "days"),
+    ];
+    let units = units
+        .into_iter()
+        .chain([(3_600.0, "hours"), (60.0, "minutes")]);
+    let (size, name) = units
+        .into_iter()
+        .find(|(size, _)| seconds >= *size)
+        .unwrap_or((1.0, "seconds"));
+    format!("{:.1} {name}", seconds / size)
+}
+
+#[allow(dead_code)] // the tour calls `run` and never `main`
+fn main() -> ExitCode {
+    run(support::cli::parse())
+}

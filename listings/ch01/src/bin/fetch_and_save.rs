@@ -1,0 +1,120 @@
+//! Fetching a page and saving it, as blocking code, is four straight lines; the thread blocks where data is not there yet.
+//!
+//!     cargo run --release -p ch01 --bin fetch_and_save -- --latency-ms 100
+
+use std::fs;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use support::latency::{Config, LatencyServer, ticker_body};
+use support::report::{Table, metric, verdict};
+use support::timing::{ContextSwitches, thread_context_switches};
+
+/// Fetch one ticker page and write it to a file, with blocking calls.
+#[derive(clap::Parser)]
+pub struct Args {
+    /// The simulated API's latency, in milliseconds.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(10..=5000))]
+    latency_ms: u64,
+}
+
+const REQUEST: &str =
+    "GET /ticker/ACME?page=1 HTTP/1.1\r\nHost: ticker\r\nConnection: close\r\n\r\n";
+
+pub fn run(args: Args) -> ExitCode {
+    // A 16 KiB page that arrives in 4 KiB pieces 1 ms apart, as packets do.
+    let config = Config::latency(args.latency_ms)
+        .with_payload(16 * 1024)
+        .with_chunks(4096, Duration::from_millis(1));
+    let server = LatencyServer::start(config.clone()).expect("start the server");
+    let dir = tempfile::tempdir().expect("create a scratch directory");
+    let path = dir.path().join("ACME-1.json");
+    let mut steps = Steps::new();
+
+    // ANCHOR: fetch_and_save
+    let mut stream = TcpStream::connect(server.addr()).expect("connect");
+    steps.mark("connect");
+    stream.write_all(REQUEST.as_bytes()).expect("send");
+    steps.mark("send the request");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).expect("receive"); // Until the server closes.
+    steps.mark("receive the response");
+    fs::write(&path, body_of(&response)).expect("save the page");
+    steps.mark("open + write the file");
+    // ANCHOR_END: fetch_and_save
+    let wall = steps.start.elapsed();
+
+    let mut table = Table::new(["blocking step", "took", "times the thread blocked"]);
+    for (step, took, blocks) in &steps.done {
+        table.row([
+            step.to_string(),
+            format!("{took:.1} ms"),
+            blocks.to_string(),
+        ]);
+        metric(
+            &format!("blocks_{}", step.split(' ').next_back().unwrap()),
+            *blocks as f64,
+            "switches",
+        );
+    }
+    table.print();
+    let same = fs::read(&path).expect("read the saved page")
+        == ticker_body("ACME", 1, config.payload_bytes);
+    let wall_ms = wall.as_secs_f64() * 1e3;
+    println!(
+        "saved {} bytes in {wall_ms:.0} ms; identical to what the server sent: {same}",
+        config.payload_bytes
+    );
+    metric("wall_ms", wall_ms, "ms");
+
+    let latency = args.latency_ms as f64;
+    let receive_blocks = steps.done[2].2;
+    let holds =
+        same && wall_ms >= 0.9 * latency && wall_ms < 3.0 * latency + 100.0 && receive_blocks >= 1;
+    verdict(
+        "four blocking lines save the page in about one latency, blocking while the response arrives",
+        holds,
+        &format!(
+            "{wall_ms:.0} ms at a {latency:.0} ms latency; blocked {receive_blocks} times receiving"
+        ),
+    )
+}
+
+/// Each step's name, duration in ms, and how often the thread blocked in it.
+struct Steps {
+    start: Instant,
+    last: (Instant, ContextSwitches),
+    done: Vec<(&'static str, f64, u64)>,
+}
+
+impl Steps {
+    fn new() -> Steps {
+        let last = (Instant::now(), thread_context_switches());
+        Steps {
+            start: last.0,
+            last,
+            done: Vec::new(),
+        }
+    }
+
+    /// Ends a step: a voluntary context switch is the thread blocking.
+    fn mark(&mut self, step: &'static str) {
+        let blocks = thread_context_switches().since(self.last.1).voluntary;
+        self.done
+            .push((step, self.last.0.elapsed().as_secs_f64() * 1e3, blocks));
+        self.last = (Instant::now(), thread_context_switches());
+    }
+}
+
+/// What follows the headers.
+fn body_of(response: &[u8]) -> &[u8] {
+    let end = response.windows(4).position(|w| w == b"\r\n\r\n");
+    &response[end.expect("a complete header") + 4..]
+}
+
+#[allow(dead_code)] // the tour calls `run` and never `main`
+fn main() -> ExitCode {
+    run(support::cli::parse())
+}

@@ -1,0 +1,163 @@
+//! A non-blocking read returns at once with WouldBlock; polling it in a loop burns the CPU the OS would have taken away.
+//!
+//!     cargo run --release -p ch01 --bin nonblocking_socket -- --latency-ms 200
+
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use support::latency::{Config, LatencyServer};
+use support::report::{Table, metric, verdict};
+use support::timing::{thread_context_switches, thread_cpu_time};
+
+/// Wait for one response twice: by busy-polling a non-blocking socket, then by a blocking read.
+#[derive(clap::Parser)]
+pub struct Args {
+    /// The simulated API's latency, in milliseconds.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(10..=5000))]
+    latency_ms: u64,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let server = LatencyServer::start(Config::latency(args.latency_ms)).expect("start the server");
+    let latency_us = args.latency_ms as f64 * 1e3;
+    let mut response = Vec::new();
+    let mut buffer = vec![0; 64 * 1024];
+
+    // ANCHOR: would_block
+    // The request is sent; the answer is due in `latency_ms`. A non-blocking
+    // read does not wait for it: it returns at once with WouldBlock.
+    let mut stream = send_request(server.addr(), "ACME").expect("send the request");
+    stream
+        .set_nonblocking(true)
+        .expect("make the socket non-blocking");
+    let (start, cpu, switches) = (Instant::now(), thread_cpu_time(), thread_context_switches());
+    let first_read = stream.read(&mut buffer);
+    let first_read_took = start.elapsed();
+    assert_eq!(first_read.unwrap_err().kind(), ErrorKind::WouldBlock);
+    // ANCHOR_END: would_block
+
+    // ANCHOR: busy_poll
+    // Asking again and again until the data is there: the thread never gives
+    // up the CPU, so the OS has no reason to take it away.
+    let mut spins = 0u64;
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) => panic!("the server closed the connection early"),
+            Ok(n) => response.extend_from_slice(&buffer[..n]),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => spins += 1,
+            Err(e) => panic!("read failed: {e}"),
+        }
+        if is_complete(&response) {
+            break;
+        }
+    }
+    let busy = (start.elapsed(), thread_cpu_time() - cpu);
+    let busy_switches = thread_context_switches().since(switches);
+    // ANCHOR_END: busy_poll
+
+    // ANCHOR: blocking_read
+    // The same wait with a blocking socket: read() puts the thread to sleep
+    // until bytes arrive, and the CPU is free for anyone else meanwhile.
+    let mut stream = send_request(server.addr(), "ACME").expect("send the request");
+    let (start, cpu, switches) = (Instant::now(), thread_cpu_time(), thread_context_switches());
+    let mut blocking_reads = 0u64;
+    response.clear();
+    while !is_complete(&response) {
+        let n = stream.read(&mut buffer).expect("read the response");
+        assert!(n > 0, "the server closed the connection early");
+        response.extend_from_slice(&buffer[..n]);
+        blocking_reads += 1;
+    }
+    let blocked = (start.elapsed(), thread_cpu_time() - cpu);
+    let blocking_switches = thread_context_switches().since(switches);
+    // ANCHOR_END: blocking_read
+
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let share = |(wall, cpu): (Duration, Duration)| 100.0 * cpu.as_secs_f64() / wall.as_secs_f64();
+    let mut table = Table::new([
+        "waiting by",
+        "read calls",
+        "wall",
+        "thread CPU",
+        "CPU share",
+        "blocked",
+        "preempted",
+    ]);
+    let rows = [
+        ("busy polling", spins + 1, busy, &busy_switches),
+        ("blocking read", blocking_reads, blocked, &blocking_switches),
+    ];
+    for (label, reads, times, switches) in rows {
+        table.row([
+            label.to_string(),
+            reads.to_string(),
+            format!("{:.0} ms", ms(times.0)),
+            format!("{:.2} ms", ms(times.1)),
+            format!("{:.1}%", share(times)),
+            switches.voluntary.to_string(),
+            switches.involuntary.to_string(),
+        ]);
+    }
+    let first_read_us = first_read_took.as_secs_f64() * 1e6;
+    println!("the first non-blocking read returned WouldBlock after {first_read_us:.1} µs");
+    table.print();
+
+    metric("wouldblock_us", first_read_us, "µs");
+    metric("spins", spins as f64, "reads");
+    metric("busy_wall_ms", ms(busy.0), "ms");
+    metric("busy_cpu_ms", ms(busy.1), "ms");
+    metric("busy_cpu_share_pct", share(busy), "%");
+    metric("blocking_cpu_ms", ms(blocked.1), "ms");
+    metric("blocking_cpu_share_pct", share(blocked), "%");
+    metric(
+        "busy_preempted",
+        busy_switches.involuntary as f64,
+        "switches",
+    );
+    let cpu_ratio = busy.1.as_secs_f64() / blocked.1.as_secs_f64().max(1e-9);
+    metric("busy_over_blocking_cpu", cpu_ratio, "x");
+
+    // On a busy machine the spinning thread is preempted and its share drops,
+    // so the check compares the CPU both waits burned, not the share.
+    let holds = first_read_us < latency_us / 100.0 && cpu_ratio > 20.0 && share(blocked) < 20.0;
+    verdict(
+        "WouldBlock comes back far sooner than the data; busy polling burns CPU, a blocking read does not",
+        holds,
+        &format!(
+            "WouldBlock after {first_read_us:.1} µs of a {:.0} ms wait; polling burned {cpu_ratio:.0}x the CPU of blocking",
+            latency_us / 1e3
+        ),
+    )
+}
+
+/// Connects and sends one ticker request; the answer comes after the latency.
+fn send_request(server: SocketAddr, symbol: &str) -> io::Result<TcpStream> {
+    let mut stream = TcpStream::connect(server)?;
+    let request = format!(
+        "GET /ticker/{symbol}?page=1 HTTP/1.1\r\nHost: ticker\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes())?;
+    Ok(stream)
+}
+
+/// Whether the headers and all `Content-Length` bytes of the body have arrived.
+fn is_complete(response: &[u8]) -> bool {
+    let Some(end) = response.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
+    let headers = String::from_utf8_lossy(&response[..end]).to_ascii_lowercase();
+    let length = headers
+        .split("content-length:")
+        .nth(1)
+        .and_then(|v| v.lines().next());
+    length
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .is_some_and(|len| response.len() >= end + 4 + len)
+}
+
+#[allow(dead_code)] // the tour calls `run` and never `main`
+fn main() -> ExitCode {
+    run(support::cli::parse())
+}
