@@ -26,7 +26,7 @@ pub fn book(project: &Project) -> Result<()> {
         );
     }
     measure::measure(project, &stale)?;
-    render(project, None)?;
+    render(project, None, Workbook::new(project.clone()))?;
     eprintln!(
         "book: built into {} in {:.1} s",
         project.relative(&project.root.join("book")),
@@ -35,8 +35,9 @@ pub fn book(project: &Project) -> Result<()> {
     Ok(())
 }
 
-/// Renders the book, into `build_dir` if given (else where `book.toml` says).
-pub fn render(project: &Project, build_dir: Option<&Path>) -> Result<()> {
+/// Renders the book with `preprocessor`, into `build_dir` if given (else
+/// where `book.toml` says).
+pub fn render(project: &Project, build_dir: Option<&Path>, preprocessor: Workbook) -> Result<()> {
     let mut config = Config::from_disk(project.root.join("book.toml"))?;
     if let Some(dir) = build_dir {
         config.build.build_dir = dir.to_path_buf();
@@ -46,7 +47,7 @@ pub fn render(project: &Project, build_dir: Option<&Path>) -> Result<()> {
     // `book.toml` names the `workbook` preprocessor as a command, for the
     // stock `mdbook`; registering it here under the same name replaces that
     // command with the same code, run in this process.
-    book.with_preprocessor(Workbook::new(project.clone()));
+    book.with_preprocessor(preprocessor);
     book.build().context("the book does not build")?;
     Ok(())
 }
@@ -86,9 +87,13 @@ pub fn check(project: &Project) -> Result<()> {
         );
     }
     let scratch = tempfile::tempdir()?;
-    render(project, Some(scratch.path()))?;
+    render(
+        project,
+        Some(scratch.path()),
+        Workbook::strict(project.clone()),
+    )?;
     eprintln!(
-        "check: {} outputs fresh, every directive resolves",
+        "check: {} outputs fresh and shown, every directive resolves",
         listings.len()
     );
     Ok(())

@@ -2,7 +2,7 @@
 //! metrics and exercises into the pages, and refuses to let a directive it
 //! cannot resolve reach the HTML.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use anyhow::{Result, bail};
@@ -16,12 +16,26 @@ use crate::project::{Listing, Project};
 /// The preprocessor, named `workbook` in `book.toml`.
 pub struct Workbook {
     project: Project,
+    every_output_shown: bool,
 }
 
 impl Workbook {
     /// The preprocessor for `project`.
     pub fn new(project: Project) -> Workbook {
-        Workbook { project }
+        Workbook {
+            project,
+            every_output_shown: false,
+        }
+    }
+
+    /// The preprocessor for `cargo xtask check`, which also requires every
+    /// measured listing's output to appear on some page: a measurement no
+    /// reader sees is a claim nobody checks.
+    pub fn strict(project: Project) -> Workbook {
+        Workbook {
+            project,
+            every_output_shown: true,
+        }
     }
 }
 
@@ -44,9 +58,19 @@ impl Preprocessor for Workbook {
                 Err(found) => problems.extend(found),
             }
         });
+        if self.every_output_shown {
+            for listing in &listings {
+                if !pages.shown.contains(&listing.id()) {
+                    problems.push(format!(
+                        "{listing} is measured but no page shows its output (add {{{{#output {listing}}}}} to src/{}.md)",
+                        listing.chapter
+                    ));
+                }
+            }
+        }
         if !problems.is_empty() {
             bail!(
-                "the book has {} unresolved directive(s):\n{}",
+                "the book has {} problem(s):\n{}",
                 problems.len(),
                 problems.join("\n")
             );
@@ -60,6 +84,8 @@ pub struct Pages<'a> {
     project: &'a Project,
     listings: &'a [Listing],
     outputs: HashMap<String, Result<Output, String>>,
+    /// The listings whose output some page embeds.
+    pub shown: BTreeSet<String>,
 }
 
 impl<'a> Pages<'a> {
@@ -69,6 +95,7 @@ impl<'a> Pages<'a> {
             project,
             listings,
             outputs: HashMap::new(),
+            shown: BTreeSet::new(),
         }
     }
 
@@ -110,7 +137,10 @@ impl<'a> Pages<'a> {
                         ["listing", id] => {
                             shown.push((id.split(':').next().unwrap_or(id).to_string(), line))
                         }
-                        ["output", id] => outputs_shown.push((id.to_string(), line)),
+                        ["output", id] => {
+                            self.shown.insert(id.to_string());
+                            outputs_shown.push((id.to_string(), line));
+                        }
                         _ => {}
                     }
                     expanded.push_str(&replacement);
@@ -412,6 +442,44 @@ mod tests {
         assert!(text.find("todo!()").unwrap() < text.find("<details>").unwrap());
         assert!(text.find("<details>").unwrap() < solution_at);
         assert!(text.contains("cargo test -p exercises --features starters -- wait"));
+    }
+
+    #[test]
+    fn check_requires_every_measured_output_on_some_page() {
+        use mdbook_preprocessor::book::{BookItem, Chapter};
+        use mdbook_preprocessor::config::Config;
+
+        let (dir, project) = workbook();
+        // Only ch99/waiting is measured and listed in this variant.
+        write(
+            dir.path(),
+            "listings/ch99/measure.toml",
+            "[[listing]]\nname = \"waiting\"\nruns = 3\n",
+        );
+        std::fs::remove_file(dir.path().join("listings/ch99/src/bin/other.rs")).unwrap();
+        let run = |preprocessor: Workbook, page: &str| {
+            let chapter = Chapter::new("Chapter 99", page.to_string(), "ch99.md", Vec::new());
+            let book = Book::new_with_items(vec![BookItem::Chapter(chapter)]);
+            let context = PreprocessorContext::new(
+                dir.path().to_path_buf(),
+                Config::default(),
+                "html".into(),
+            );
+            preprocessor
+                .run(&context, book)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        let silent = "It waits {{#metric ch99/waiting wait}}.";
+        assert_eq!(run(Workbook::new(project.clone()), silent), Ok(()));
+        assert_eq!(
+            run(Workbook::strict(project.clone()), silent),
+            Err("the book has 1 problem(s):\nch99/waiting is measured but no page shows its output (add {{#output ch99/waiting}} to src/ch99.md)".into())
+        );
+        assert_eq!(
+            run(Workbook::strict(project), "{{#output ch99/waiting}}"),
+            Ok(())
+        );
     }
 
     #[test]
