@@ -2,6 +2,36 @@
 //!
 //!     cargo run -p ch05
 
-fn main() {
-    support::report::heading("Chapter 5: coming next");
+use std::process::ExitCode;
+
+use support::cli::parse_from;
+use support::report::heading;
+
+#[path = "bin/ticker_generator.rs"]
+mod ticker_generator;
+
+/// A listing's heading, and how to run it with its defaults, the book's sizes.
+type Listing = (&'static str, fn() -> ExitCode);
+
+/// The listings in book order.
+const LISTINGS: [Listing; 1] = [("Listing 5.1: a generator and a coroutine, by hand", || {
+    ticker_generator::run(parse_from(["ticker_generator"]))
+})];
+
+fn main() -> ExitCode {
+    println!("Chapter 5: coroutines");
+    let mut failed = Vec::new();
+    for (title, run) in LISTINGS {
+        heading(title);
+        if run() != ExitCode::SUCCESS {
+            failed.push(title);
+        }
+    }
+    if failed.is_empty() {
+        println!("\nevery claim of chapter 5 held on this machine");
+        ExitCode::SUCCESS
+    } else {
+        println!("\nclaims that failed: {}", failed.join("; "));
+        ExitCode::FAILURE
+    }
 }

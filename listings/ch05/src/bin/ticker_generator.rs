@@ -1,0 +1,178 @@
+//! A coroutine is a computation that suspends and resumes: in stable Rust, a state machine written by hand.
+//!
+//!     cargo run --release -p ch05 --bin ticker_generator -- --pages 3 --take 4
+
+use std::process::ExitCode;
+
+use support::report::{metric, verdict};
+
+/// Read a paged ticker API one price at a time, then feed the prices to a running average.
+#[derive(clap::Parser)]
+pub struct Args {
+    /// How many pages the ticker API has.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pages: u64,
+    /// How many prices the caller takes before it pauses to do something else.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    take: u64,
+}
+
+/// How many prices one page of the ticker API holds.
+const PAGE_SIZE: usize = 3;
+
+/// The simulated paged API: page `page` of the prices, in cents, or `None` past the last page.
+fn fetch_page(page: usize, args: &Args) -> Option<Vec<u32>> {
+    let price = |i: usize| 10_000 + ((page * PAGE_SIZE + i) * 7_919 % 400) as u32;
+    (page < args.pages as usize).then(|| (0..PAGE_SIZE).map(price).collect())
+}
+
+// ANCHOR: subroutine
+/// A subroutine runs to completion: every page is fetched before the caller sees one price.
+fn all_prices(args: &Args) -> Vec<u32> {
+    let mut prices = Vec::new();
+    let mut page = 0;
+    while let Some(batch) = fetch_page(page, args) {
+        prices.extend(batch);
+        page += 1;
+    }
+    prices
+}
+// ANCHOR_END: subroutine
+
+// ANCHOR: generator
+/// Where the reader stopped: everything it needs to resume, and nothing else.
+#[derive(Debug)]
+enum ReaderState {
+    NeedPage(usize),
+    InPage {
+        page: usize,
+        prices: Vec<u32>,
+        at: usize,
+    },
+    Done,
+}
+
+/// A generator: each `next` runs until the next price, then suspends by returning.
+struct TickerReader<'a> {
+    args: &'a Args,
+    state: ReaderState,
+    fetched: usize,
+}
+
+impl Iterator for TickerReader<'_> {
+    type Item = u32;
+
+    fn next(&mut self) -> Option<u32> {
+        loop {
+            match &mut self.state {
+                ReaderState::NeedPage(page) => {
+                    let page = *page;
+                    self.state = match fetch_page(page, self.args) {
+                        Some(prices) => ReaderState::InPage {
+                            page,
+                            prices,
+                            at: 0,
+                        },
+                        None => ReaderState::Done,
+                    };
+                    self.fetched += matches!(self.state, ReaderState::InPage { .. }) as usize;
+                    println!("  reader: page {page} -> {:?}", self.state);
+                }
+                ReaderState::InPage { page, prices, at } if *at < prices.len() => {
+                    *at += 1;
+                    return Some(prices[*at - 1]); // Suspend here; the state says where to resume.
+                }
+                ReaderState::InPage { page, .. } => {
+                    self.state = ReaderState::NeedPage(*page + 1);
+                }
+                ReaderState::Done => return None,
+            }
+        }
+    }
+}
+// ANCHOR_END: generator
+
+// ANCHOR: running_average
+/// A coroutine that also receives values, as Python's `send` does: each
+/// `resume(price)` takes one value in and hands the running average out.
+enum Average {
+    Empty,
+    Running { count: u32, sum: u64 },
+}
+
+impl Average {
+    /// Takes one price in, hands the running average out (both in cents).
+    fn resume(&mut self, price: u32) -> u32 {
+        let (count, sum) = match *self {
+            Average::Empty => (1, price as u64),
+            Average::Running { count, sum } => (count + 1, sum + price as u64),
+        };
+        *self = Average::Running { count, sum };
+        (sum as f64 / count as f64).round() as u32
+    }
+}
+// ANCHOR_END: running_average
+
+fn dollars(cents: u32) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let everything = all_prices(&args);
+    println!("subroutine: returned {} prices at once", everything.len());
+
+    // ANCHOR: drive
+    // The caller takes a few prices, does other work while the reader sits
+    // suspended in its state, then resumes it until it is exhausted.
+    let start = ReaderState::NeedPage(0);
+    let mut reader = TickerReader {
+        args: &args,
+        state: start,
+        fetched: 0,
+    };
+    let (mut average, mut seen, mut mean) = (Average::Empty, Vec::new(), 0);
+    let mut fetched_at_pause = 0;
+    for batch in [args.take as usize, usize::MAX] {
+        for price in reader.by_ref().take(batch) {
+            seen.push(price);
+            mean = average.resume(price);
+            println!(
+                "caller: got {}, average so far {}",
+                dollars(price),
+                dollars(mean)
+            );
+        }
+        if batch != usize::MAX {
+            fetched_at_pause = reader.fetched;
+            println!("caller: paused; the reader waits in {:?}", reader.state);
+        }
+    }
+    // ANCHOR_END: drive
+
+    let total: u64 = everything.iter().map(|&p| p as u64).sum();
+    let expected_mean = (total as f64 / everything.len() as f64).round() as u32;
+    let lazy = seen.len().min(args.take as usize).div_ceil(PAGE_SIZE);
+    let (reader_bytes, average_bytes) = (size_of::<TickerReader>(), size_of::<Average>());
+    println!("suspended, the reader is {reader_bytes} bytes and the average {average_bytes}");
+    metric("prices", seen.len() as f64, "prices");
+    metric("pages_fetched_at_pause", fetched_at_pause as f64, "pages");
+    metric("reader_bytes", reader_bytes as f64, "bytes");
+    metric("average_bytes", average_bytes as f64, "bytes");
+
+    let holds = seen == everything && fetched_at_pause == lazy && mean == expected_mean;
+    verdict(
+        "the generator yields what the subroutine returns, fetching pages only as needed",
+        holds,
+        &format!(
+            "{} prices; {fetched_at_pause} of {} pages fetched at the pause; mean {}",
+            seen.len(),
+            args.pages,
+            dollars(mean)
+        ),
+    )
+}
+
+#[allow(dead_code)] // the tour calls `run` and never `main`
+fn main() -> ExitCode {
+    run(support::cli::parse())
+}
