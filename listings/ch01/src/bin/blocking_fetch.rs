@@ -74,13 +74,13 @@ pub fn run(args: Args) -> ExitCode {
     metric(
         "switches_per_fetch",
         small.blocks as f64 / fetches as f64,
-        "switches",
+        "",
     );
-    metric("reads_per_response", reads_per_response, "reads");
+    metric("reads_per_response", reads_per_response, "");
     metric(
         "switches_per_response",
         large.blocks as f64 / large.fetches as f64,
-        "switches",
+        "",
     );
 
     let holds = small.wall_ms >= 0.9 * expected_ms

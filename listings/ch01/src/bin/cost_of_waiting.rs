@@ -103,6 +103,9 @@ pub fn run(args: Args) -> ExitCode {
         }
     }
     table.print();
+    metric("memory_miss_over_l1", memory_miss / l1_hit, "x");
+    metric("loopback_rtt_over_l1", rtt / l1_hit, "x");
+    metric("sleep_over_l1", sleep / l1_hit, "x");
 
     let ordered = l1_hit < memory_miss && memory_miss < rtt && rtt < sleep;
     let holds = ordered && memory_miss > 10.0 * l1_hit && sleep >= 1e6;

@@ -56,7 +56,7 @@ pub fn run(args: Args) -> ExitCode {
         metric(
             &format!("blocks_{}", step.split(' ').next_back().unwrap()),
             *blocks as f64,
-            "switches",
+            "times",
         );
     }
     table.print();

@@ -76,8 +76,8 @@ pub fn run(args: Args) -> ExitCode {
     );
     metric("wall_ms", wall_ms, "ms");
     metric("polls", polls as f64, "polls");
-    metric("blocks_in_poll", in_poll as f64, "switches");
-    metric("blocks_elsewhere", elsewhere as f64, "switches");
+    metric("blocks_in_poll", in_poll as f64, "times");
+    metric("blocks_elsewhere", elsewhere as f64, "times");
 
     let latency = args.latency_ms as f64;
     let holds =

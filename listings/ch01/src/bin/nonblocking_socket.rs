@@ -111,11 +111,7 @@ pub fn run(args: Args) -> ExitCode {
     metric("busy_cpu_share_pct", share(busy), "%");
     metric("blocking_cpu_ms", ms(blocked.1), "ms");
     metric("blocking_cpu_share_pct", share(blocked), "%");
-    metric(
-        "busy_preempted",
-        busy_switches.involuntary as f64,
-        "switches",
-    );
+    metric("busy_preempted", busy_switches.involuntary as f64, "times");
     let cpu_ratio = busy.1.as_secs_f64() / blocked.1.as_secs_f64().max(1e-9);
     metric("busy_over_blocking_cpu", cpu_ratio, "x");
 
