@@ -1,0 +1,113 @@
+//! Switching from one thread to another costs microseconds: cheap, but not free.
+//!
+//!     cargo run --release -p ch03 --bin context_switch -- --round-trips 10000
+
+use std::process::ExitCode;
+use std::sync::mpsc;
+use std::thread;
+use std::time::Instant;
+
+use support::report::{Table, metric, verdict};
+use support::timing::{summarize, thread_context_switches};
+
+/// Hand a token back and forth between two threads and time each hand-off.
+#[derive(clap::Parser)]
+pub struct Args {
+    /// Round trips per sample; the figure is the median of 7 samples.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..=10_000_000))]
+    round_trips: u64,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    // SAFETY: sched_getcpu only reads which core the caller is running on.
+    let core = unsafe { libc::sched_getcpu() }.max(0) as usize;
+    let (same_ns, same_switches) = ping_pong(args.round_trips, Some(core));
+    let (any_ns, any_switches) = ping_pong(args.round_trips, None);
+
+    let mut table = Table::new([
+        "two threads",
+        "one hand-off",
+        "peer switched out per round trip",
+    ]);
+    for (label, ns, switches) in [
+        ("pinned to one core", same_ns, same_switches),
+        ("free to use both cores", any_ns, any_switches),
+    ] {
+        table.row([
+            label.to_string(),
+            format!("{:.2} µs", ns / 1e3),
+            format!("{switches:.2}"),
+        ]);
+    }
+    table.print();
+    metric("switch_us", same_ns / 1e3, "µs");
+    metric("switches_per_round_trip", same_switches, "switches");
+    metric("handoff_any_core_us", any_ns / 1e3, "µs");
+
+    // A switch is the kernel's work: microseconds, not nanoseconds (a
+    // function call) and not milliseconds (a time slice or a network wait).
+    let holds = (100.0..100_000.0).contains(&same_ns) && same_switches > 0.5;
+    verdict(
+        "a context switch between two threads costs microseconds",
+        holds,
+        &format!(
+            "{:.2} µs per hand-off on one core, {same_switches:.2} switches per round trip",
+            same_ns / 1e3
+        ),
+    )
+}
+
+// ANCHOR: ping_pong
+/// Sends a token to a peer thread and waits for it to come back, `round_trips`
+/// times, 7 samples; returns the median time of one hand-off (half a round
+/// trip) in ns, and how often the peer gave up its core per round trip.
+///
+/// Pinned to one core, a hand-off cannot run in parallel: the sender must be
+/// switched out for the receiver to run, so a hand-off is a context switch.
+fn ping_pong(round_trips: u64, core: Option<usize>) -> (f64, f64) {
+    let (to_peer, peer_inbox) = mpsc::channel::<u64>();
+    let (to_player, player_inbox) = mpsc::channel::<u64>();
+    let peer = thread::spawn(move || {
+        pin_to(core);
+        let before = thread_context_switches();
+        for token in peer_inbox {
+            to_player.send(token + 1).unwrap();
+        }
+        thread_context_switches().since(before).total()
+    });
+    let player = thread::spawn(move || {
+        pin_to(core);
+        let samples: Vec<f64> = (0..7)
+            .map(|_| {
+                let start = Instant::now();
+                for token in 0..round_trips {
+                    to_peer.send(token).unwrap();
+                    assert_eq!(player_inbox.recv().unwrap(), token + 1);
+                }
+                start.elapsed().as_nanos() as f64 / (2 * round_trips) as f64
+            })
+            .collect();
+        summarize(&samples).median // Dropping `to_peer` here ends the peer's loop.
+    });
+    let handoff_ns = player.join().unwrap();
+    let peer_switches = peer.join().unwrap() as f64 / (7 * round_trips) as f64;
+    (handoff_ns, peer_switches)
+}
+// ANCHOR_END: ping_pong
+
+/// Pins the calling thread to `core`, if any (`sched_setaffinity`, pid 0 =
+/// this thread); without one, the scheduler places it on any core.
+fn pin_to(core: Option<usize>) {
+    let Some(core) = core else { return };
+    // SAFETY: the set is plain data, zeroed, then filled by CPU_SET.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(core, &mut set);
+        libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &set);
+    }
+}
+
+#[allow(dead_code)] // the tour calls `run` and never `main`
+fn main() -> ExitCode {
+    run(support::cli::parse())
+}

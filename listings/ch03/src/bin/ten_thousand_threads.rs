@@ -1,0 +1,141 @@
+//! 10,000 OS threads that each sleep 2-4 s finish in about the longest sleep, in some hundred MiB of memory.
+//!
+//!     cargo run --release -p ch03 --bin ten_thousand_threads -- --threads 10000 --min-sleep-ms 2000 --max-sleep-ms 4000
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use support::report::{Table, metric, verdict};
+use support::timing::current_rss_bytes;
+
+/// Spawn one OS thread per task; each sleeps a random 2-4 s (fixed seed).
+#[derive(clap::Parser)]
+pub struct Args {
+    /// Threads to spawn, all alive at once. Above about 16,000 this machine's
+    /// per-process limit on memory maps binds (see `thread_limits`).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=15_000))]
+    threads: u64,
+    /// The shortest sleep, in milliseconds.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    min_sleep_ms: u64,
+    /// The longest sleep, in milliseconds.
+    #[arg(long, default_value_t = 4000, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    max_sleep_ms: u64,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    if args.min_sleep_ms > args.max_sleep_ms {
+        eprintln!("error: --min-sleep-ms must not exceed --max-sleep-ms");
+        return ExitCode::from(2);
+    }
+    // The same sleeps on every run: a xorshift generator with a fixed seed.
+    let mut seed = 0x2545_F491_4F6C_DD1D_u64;
+    let span = args.max_sleep_ms - args.min_sleep_ms + 1;
+    let sleeps: Vec<Duration> = (0..args.threads)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            Duration::from_millis(args.min_sleep_ms + seed % span)
+        })
+        .collect();
+    let (shortest, longest) = (*sleeps.iter().min().unwrap(), *sleeps.iter().max().unwrap());
+    let rss_before = current_rss_bytes();
+
+    // ANCHOR: spawn_all
+    // One thread per task, like a thread-per-request server. Each reports on
+    // a channel when it wakes, so results arrive in the order they complete.
+    let start = Instant::now();
+    let (done, completions) = mpsc::channel();
+    let (alive, most_alive) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let mut handles = Vec::with_capacity(sleeps.len());
+    for (task, &sleep) in sleeps.iter().enumerate() {
+        let (done, alive, most_alive) = (done.clone(), alive.clone(), most_alive.clone());
+        let spawned = thread::Builder::new().spawn(move || {
+            let now = alive.fetch_add(1, Ordering::SeqCst) + 1;
+            most_alive.fetch_max(now, Ordering::SeqCst);
+            thread::sleep(sleep); // Blocks this thread only; the OS runs the others.
+            alive.fetch_sub(1, Ordering::SeqCst);
+            done.send(task).unwrap();
+        });
+        match spawned {
+            Ok(handle) => handles.push(handle),
+            Err(error) => {
+                println!("spawn failed after {task} threads: {error}");
+                break; // The threads already started still end and are joined below.
+            }
+        }
+    }
+    let spawned_in = start.elapsed();
+    drop(done);
+    // Weigh them once all are asleep (none wakes before the shortest sleep).
+    while alive.load(Ordering::SeqCst) < handles.len() && start.elapsed() < shortest {
+        thread::sleep(Duration::from_millis(1));
+    }
+    let (resident, reserved) = (current_rss_bytes() - rss_before, virtual_bytes());
+    let finished = completions.iter().count(); // Ends when every thread has sent.
+    let wall = start.elapsed();
+    handles
+        .into_iter()
+        .for_each(|handle| handle.join().unwrap());
+    // ANCHOR_END: spawn_all
+
+    let most_alive = most_alive.load(Ordering::SeqCst);
+    let secs = |d: Duration| d.as_secs_f64();
+    let mib = resident as f64 / (1 << 20) as f64;
+    let mut table = Table::new([format!("{} sleeping threads", args.threads), "".into()]);
+    let mut row = |label: &str, name: &str, value: f64, unit: &str| {
+        let digits = if value >= 100.0 { 0 } else { 2 };
+        table.row([label.to_string(), format!("{value:.digits$} {unit}")]);
+        metric(name, value, unit);
+    };
+    let over_ms = secs(wall - longest) * 1e3;
+    let (spawn_ms, sequential_s) = (secs(spawned_in) * 1e3, secs(sleeps.iter().sum()));
+    let kib_each = mib * 1024.0 / most_alive as f64;
+    let gib = reserved as f64 / (1u64 << 30) as f64;
+    row("longest sleep", "longest_sleep_s", secs(longest), "s");
+    row("wall, first spawn to last wake", "wall_s", secs(wall), "s");
+    row("wall - longest sleep", "overhead_ms", over_ms, "ms");
+    row("to spawn them all", "spawn_all_ms", spawn_ms, "ms");
+    row("at most alive at once", "most_alive", most_alive as f64, "");
+    row("one after another", "sequential_s", sequential_s, "s");
+    row("resident, all alive", "resident_mib", mib, "MiB");
+    row("resident each", "rss_each_kib", kib_each, "KiB");
+    row("address space reserved", "reserved_gib", gib, "GiB");
+    table.print();
+
+    // They all sleep at once: the wall time is the longest sleep plus the
+    // time it took to start them all, with half a second for a busy machine.
+    let holds = finished as u64 == args.threads
+        && most_alive as u64 == args.threads
+        && wall >= longest
+        && wall <= longest + spawned_in + Duration::from_millis(500);
+    let (threads, min, max) = (args.threads, args.min_sleep_ms, args.max_sleep_ms);
+    verdict(
+        &format!(
+            "{threads} threads sleeping {min}-{max} ms finish in about the longest sleep, all alive at once"
+        ),
+        holds,
+        &format!(
+            "{finished} done in {:.2} s, longest sleep {:.2} s, {most_alive} alive at once",
+            secs(wall),
+            secs(longest)
+        ),
+    )
+}
+
+/// The process's address space, reserved or not (`/proc/self/statm`, in pages).
+fn virtual_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").expect("read /proc/self/statm");
+    let pages: u64 = statm.split_whitespace().next().unwrap().parse().unwrap();
+    // SAFETY: sysconf only reads a system constant.
+    pages * unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as u64
+}
+
+#[allow(dead_code)] // the tour calls `run` and never `main`
+fn main() -> ExitCode {
+    run(support::cli::parse())
+}

@@ -1,0 +1,130 @@
+//! A thread costs microseconds to start and some KiB of memory; it reserves a 2 MiB stack it never touches.
+//!
+//!     cargo run --release -p ch03 --bin thread_cost -- --batches 15 --live 2000
+
+use std::hint::black_box;
+use std::process::ExitCode;
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::Instant;
+
+use support::report::{Table, metric, verdict};
+use support::timing::{current_rss_bytes, summarize};
+
+/// Measure what one OS thread costs: to start, and to keep alive.
+#[derive(clap::Parser)]
+pub struct Args {
+    /// Batches of spawn+join timed; the figure is the median batch.
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    batches: u64,
+    /// Threads started and joined one after another in each batch.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    per_batch: u64,
+    /// Threads kept alive at once to weigh their memory.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(500..=20_000))]
+    live: u64,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    // ANCHOR: spawn_join
+    // Start a thread, let it do nothing, wait for it to end; one after another.
+    let per_thread_us: Vec<f64> = (0..args.batches)
+        .map(|_| {
+            let start = Instant::now();
+            for quote in 0..args.per_batch {
+                thread::spawn(move || black_box(quote)).join().unwrap();
+            }
+            start.elapsed().as_secs_f64() * 1e6 / args.per_batch as f64
+        })
+        .collect();
+    // ANCHOR_END: spawn_join
+    let spawn = summarize(&per_thread_us);
+
+    // The first round also makes glibc create its per-thread malloc arenas
+    // (kept for the process's life); the second round weighs threads alone.
+    // glibc keeps up to 40 MiB of freed stacks for reuse, so the second round
+    // maps about 20 stacks fewer than it starts threads: a slight undercount.
+    live_threads(args.live as usize);
+    let (rss_kib, reserved_kib, kernel_kib) = live_threads(args.live as usize);
+
+    // The main thread's stack is not spawned: its size is `ulimit -s`.
+    let main_stack_kib = proc_number("/proc/self/limits", "Max stack size", 3) as f64 / 1024.0;
+    let mut table = Table::new(["one thread", "costs"]);
+    let mut row = |label: &str, name: &str, value: f64, unit: &str| {
+        table.row([label.to_string(), format!("{value:.1} {unit}")]);
+        metric(name, value, unit);
+    };
+    row("spawn + join", "spawn_join_us", spawn.median, "µs");
+    row("resident memory", "rss_per_thread_kib", rss_kib, "KiB");
+    row("kernel stack", "kernel_stack_kib", kernel_kib, "KiB");
+    row("address space", "reserved_kib", reserved_kib, "KiB");
+    row("main's stack", "main_stack_kib", main_stack_kib, "KiB");
+    table.print();
+
+    let holds = spawn.median < 1000.0 && rss_kib < reserved_kib / 8.0 && reserved_kib > 1800.0;
+    verdict(
+        "a thread starts in microseconds and keeps a few KiB resident of the 2 MiB it reserves",
+        holds,
+        &format!(
+            "spawn+join {spawn:.1} µs, {rss_kib:.0} KiB resident of {reserved_kib:.0} KiB reserved"
+        ),
+    )
+}
+
+// ANCHOR: live_memory
+/// Keeps `live` threads alive at once, each parked on a barrier, and returns
+/// how much the process grew per thread, in KiB: resident memory (pages
+/// touched), address space (reserved, mostly never touched), kernel stacks.
+fn live_threads(live: usize) -> (f64, f64, f64) {
+    let (rss, reserved, kernel) = (current_rss_bytes(), virtual_bytes(), kernel_stack_bytes());
+    let all_started = Arc::new(Barrier::new(live + 1));
+    let release = Arc::new(Barrier::new(live + 1));
+    let parked: Vec<_> = (0..live)
+        .map(|_| {
+            let (all_started, release) = (all_started.clone(), release.clone());
+            thread::spawn(move || {
+                all_started.wait();
+                release.wait();
+            })
+        })
+        .collect();
+    all_started.wait();
+    let per_thread = |now: u64, before: u64| (now as f64 - before as f64) / live as f64 / 1024.0;
+    let grown = (
+        per_thread(current_rss_bytes(), rss),
+        per_thread(virtual_bytes(), reserved),
+        per_thread(kernel_stack_bytes(), kernel),
+    );
+    release.wait();
+    parked.into_iter().for_each(|thread| thread.join().unwrap());
+    grown
+}
+// ANCHOR_END: live_memory
+
+/// Field `field` of the first line of `path` that starts with `prefix`; 0 if
+/// it is not a number (`unlimited`).
+fn proc_number(path: &str, prefix: &str, field: usize) -> u64 {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {path}: {e}"));
+    let line = text.lines().find(|l| l.starts_with(prefix)).unwrap();
+    line.split_whitespace()
+        .nth(field)
+        .unwrap()
+        .parse()
+        .unwrap_or(0)
+}
+
+/// The process's address space, reserved or not (`/proc/self/statm`, in pages).
+fn virtual_bytes() -> u64 {
+    // SAFETY: sysconf only reads a system constant.
+    proc_number("/proc/self/statm", "", 0) * unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as u64
+}
+
+/// The kernel stacks of every thread on the machine (`KernelStack` in /proc/meminfo).
+fn kernel_stack_bytes() -> u64 {
+    proc_number("/proc/meminfo", "KernelStack:", 1) * 1024
+}
+
+#[allow(dead_code)] // the tour calls `run` and never `main`
+fn main() -> ExitCode {
+    run(support::cli::parse())
+}
