@@ -1,0 +1,273 @@
+//! One thread at a time runs interpreted work, in turns of about one switch interval.
+//!
+//!     cargo run --release -p ch02 --bin interpreter_lock -- --threads 2 --switch-ms 5
+//!
+//! This file is both the module `ch02::interpreter_lock`, which the chapter's
+//! other listings use, and (through a link in `src/bin/`) a listing of its
+//! own, so the book shows exactly the lock the measurements ran.
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use ch02::work::{run_bytecodes, units_for};
+use support::report::{Table, metric, verdict};
+use support::timing::{summarize, thread_cpu_time};
+
+// ANCHOR: lock
+/// A global interpreter lock modelled on CPython's since 3.2: a thread must
+/// hold it to run interpreted work, gives it up when another thread has
+/// waited a whole switch interval, and releases it around blocking I/O.
+pub struct InterpreterLock {
+    switch_interval: Duration,
+    state: Mutex<State>,
+    turn_changed: Condvar,
+    /// Set by a thread that has waited a whole switch interval; the holder
+    /// polls it between units of work (CPython's "eval breaker").
+    drop_request: AtomicBool,
+}
+
+/// Turns are handed out like tickets at a counter: a thread holds the lock
+/// while `serving` equals its ticket. A thread that gives the lock up takes
+/// a new ticket behind everyone already waiting, so it cannot grab the lock
+/// straight back (CPython gets the same effect with `FORCE_SWITCHING`).
+#[derive(Default)]
+struct State {
+    next_ticket: u64,
+    serving: u64,
+    stats: Stats,
+    handed_over_at: Option<Instant>,
+}
+
+/// What hand-overs cost: how many there were, and how long the lock sat
+/// released, with a thread waiting for it, before that thread ran.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Stats {
+    /// Hand-overs to a waiting thread, for any reason.
+    pub handovers: u64,
+    /// Of those, the ones a drop request forced on a busy holder.
+    pub forced: u64,
+    /// Time lost between a release and the next holder running.
+    pub in_transit: Duration,
+}
+
+impl InterpreterLock {
+    /// A free lock with this switch interval (CPython's default is 5 ms).
+    pub fn new(switch_interval: Duration) -> InterpreterLock {
+        InterpreterLock {
+            switch_interval,
+            state: Mutex::default(),
+            turn_changed: Condvar::new(),
+            drop_request: AtomicBool::new(false),
+        }
+    }
+
+    /// Blocks until this thread holds the lock.
+    pub fn acquire(&self) -> Holder<'_> {
+        self.wait_for_turn();
+        Holder { lock: self }
+    }
+
+    fn wait_for_turn(&self) {
+        let mut state = self.state();
+        let ticket = state.next_ticket;
+        state.next_ticket += 1;
+        while state.serving != ticket {
+            let turn = state.serving;
+            let (next, wait) = self
+                .turn_changed
+                .wait_timeout(state, self.switch_interval)
+                .unwrap();
+            state = next;
+            // A whole interval passed and the same turn is still running:
+            // ask its holder to let go, as CPython's `take_gil` does.
+            if wait.timed_out() && state.serving == turn {
+                self.drop_request.store(true, Relaxed);
+            }
+        }
+        if let Some(released) = state.handed_over_at.take() {
+            state.stats.in_transit += released.elapsed();
+        }
+    }
+
+    fn release(&self, forced: bool) {
+        let mut state = self.state();
+        state.serving += 1;
+        self.drop_request.store(false, Relaxed);
+        if state.serving < state.next_ticket {
+            state.stats.handovers += 1;
+            state.stats.forced += u64::from(forced);
+            state.handed_over_at = Some(Instant::now());
+        }
+        drop(state);
+        self.turn_changed.notify_all();
+    }
+
+    /// The hand-overs so far.
+    pub fn stats(&self) -> Stats {
+        self.state().stats
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // No code outside this file runs while `state` is locked, so it
+        // cannot be poisoned by a panic in the caller's work.
+        self.state.lock().unwrap()
+    }
+}
+
+/// Proof that this thread holds the lock; dropping it releases the lock.
+pub struct Holder<'a> {
+    lock: &'a InterpreterLock,
+}
+
+impl Holder<'_> {
+    /// Called between two units of interpreted work: if another thread has
+    /// asked for the lock, hand it over and wait for the next turn. Returns
+    /// whether it did. Without a waiter this is one relaxed load: cheap.
+    pub fn checkpoint(&mut self) -> bool {
+        if !self.lock.drop_request.load(Relaxed) {
+            return false;
+        }
+        self.lock.release(true);
+        self.lock.wait_for_turn();
+        true
+    }
+
+    /// Runs `io` with the lock released, so other threads run meanwhile,
+    /// then takes it back, even if `io` panics.
+    pub fn blocking_io<T>(&mut self, io: impl FnOnce() -> T) -> T {
+        struct TakeBack<'a>(&'a InterpreterLock);
+        impl Drop for TakeBack<'_> {
+            fn drop(&mut self) {
+                self.0.wait_for_turn();
+            }
+        }
+        self.lock.release(false);
+        let _take_back = TakeBack(self.lock);
+        io()
+    }
+}
+
+impl Drop for Holder<'_> {
+    fn drop(&mut self) {
+        self.lock.release(false);
+    }
+}
+// ANCHOR_END: lock
+
+/// Let CPU-bound threads share the interpreter lock and watch them take turns.
+#[derive(clap::Parser)]
+pub struct Args {
+    /// CPU-bound threads sharing the lock.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=8))]
+    threads: u64,
+    /// The switch interval, in milliseconds.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=100))]
+    switch_ms: u64,
+    /// CPU time each thread spends on interpreted work, in milliseconds.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(10..=10_000))]
+    work_ms: u64,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let lock = InterpreterLock::new(Duration::from_millis(args.switch_ms));
+    let units = units_for(Duration::from_millis(args.work_ms));
+
+    // ANCHOR: take_turns
+    // Each thread runs its units of work under the lock, checking between
+    // two units whether another thread asked for it. `running` counts the
+    // threads inside a unit of work right now; it must never exceed one.
+    let (running, most_running) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let started = Instant::now();
+    let threads: Vec<(Vec<(f64, f64)>, Duration)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..args.threads)
+            .map(|seed| {
+                let (lock, running, most_running) = (&lock, &running, &most_running);
+                scope.spawn(move || {
+                    let (cpu, mut turns) = (thread_cpu_time(), Vec::new());
+                    let mut interpreter = lock.acquire();
+                    let mut turn_began = Instant::now();
+                    for unit in 0..units {
+                        let before = Instant::now();
+                        if interpreter.checkpoint() {
+                            // (how long the turn lasted, how long the wait for the next one)
+                            turns.push((ms(before - turn_began), ms(before.elapsed())));
+                            turn_began = Instant::now();
+                        }
+                        most_running.fetch_max(running.fetch_add(1, Relaxed) + 1, Relaxed);
+                        std::hint::black_box(run_bytecodes(1000, seed ^ unit));
+                        running.fetch_sub(1, Relaxed);
+                    }
+                    (turns, thread_cpu_time() - cpu)
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    // ANCHOR_END: take_turns
+    let wall = started.elapsed();
+
+    let mut table = Table::new(["thread", "turns handed over", "CPU"]);
+    for (i, (turns, cpu)) in threads.iter().enumerate() {
+        table.row([
+            format!("{}", i + 1),
+            turns.len().to_string(),
+            format!("{:.0} ms", ms(*cpu)),
+        ]);
+    }
+    table.print();
+    let (turns, waits): (Vec<f64>, Vec<f64>) = threads.iter().flat_map(|t| t.0.clone()).unzip();
+    let median = |v: &[f64]| {
+        if v.is_empty() {
+            0.0
+        } else {
+            summarize(v).median
+        }
+    };
+    let (turn, wait, most) = (median(&turns), median(&waits), most_running.load(Relaxed));
+    let cpu: Duration = threads.iter().map(|t| t.1).sum();
+    let stats = lock.stats();
+    let transit_us = 1e3 * ms(stats.in_transit) / stats.handovers.max(1) as f64;
+    println!(
+        "\n{:.0} ms wall, {:.0} ms CPU; at most {most} thread running at once",
+        ms(wall),
+        ms(cpu)
+    );
+    println!("median turn {turn:.1} ms, median wait for the next turn {wait:.1} ms");
+    println!(
+        "{} hand-overs, {transit_us:.0} µs each from release to the next thread running",
+        stats.handovers
+    );
+    metric("most_running", most as f64, "threads");
+    metric("median_turn_ms", turn, "ms");
+    metric("median_wait_ms", wait, "ms");
+    metric("handovers", stats.handovers as f64, "hand-overs");
+    metric("handover_us", transit_us, "µs");
+
+    // A turn lasts at least one interval: the waiter's timer sees to that.
+    // It can last longer: the waiter must itself get a CPU to ask, and on a
+    // busy machine that takes a scheduler slice or two, so the check for
+    // fairness compares waits with turns, which stretch together.
+    let (interval, others) = (args.switch_ms as f64, (args.threads - 1) as f64);
+    let fewest_turns = threads.iter().map(|t| t.0.len()).min().unwrap_or(0);
+    let takes_turns = fewest_turns >= 3
+        && turn >= 0.8 * interval
+        && (0.5 * others * turn..=2.0 * others * turn).contains(&wait);
+    verdict(
+        "one thread runs at a time; turns last at least a switch interval, and each thread waits about one turn per other thread",
+        most == 1 && (args.threads == 1 || takes_turns),
+        &format!(
+            "at most {most} running; median turn {turn:.1} ms (interval {interval:.0} ms), median wait {wait:.1} ms, fewest turns {fewest_turns}"
+        ),
+    )
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+#[allow(dead_code)] // the tour calls `run` and never `main`
+fn main() -> ExitCode {
+    run(support::cli::parse())
+}
