@@ -7,6 +7,10 @@ use std::process::ExitCode;
 use support::cli::parse_from;
 use support::report::heading;
 
+#[path = "bin/future_by_hand.rs"]
+mod future_by_hand;
+#[path = "bin/future_size.rs"]
+mod future_size;
 #[path = "bin/ticker_generator.rs"]
 mod ticker_generator;
 
@@ -14,9 +18,19 @@ mod ticker_generator;
 type Listing = (&'static str, fn() -> ExitCode);
 
 /// The listings in book order.
-const LISTINGS: [Listing; 1] = [("Listing 5.1: a generator and a coroutine, by hand", || {
-    ticker_generator::run(parse_from(["ticker_generator"]))
-})];
+const LISTINGS: [Listing; 3] = [
+    ("Listing 5.1: a generator and a coroutine, by hand", || {
+        ticker_generator::run(parse_from(["ticker_generator"]))
+    }),
+    (
+        "Listing 5.2: a Future by hand, and the same as an async fn",
+        || future_by_hand::run(parse_from(["future_by_hand"])),
+    ),
+    (
+        "Listing 5.3: what an async fn compiles to: its size",
+        || future_size::run(parse_from(["future_size"])),
+    ),
+];
 
 fn main() -> ExitCode {
     println!("Chapter 5: coroutines");
