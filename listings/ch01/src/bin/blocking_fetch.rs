@@ -34,11 +34,15 @@ pub fn run(args: Args) -> ExitCode {
     let small = measure(server.addr(), fetches);
     drop(server);
 
-    // Part 2: large pages that arrive in 4 KiB pieces 1 ms apart, the way a
-    // real network delivers packets: unevenly. Each piece is another wait.
-    let pieces = Config::latency(args.latency_ms)
-        .with_payload(args.large_kib as usize * 1024)
-        .with_chunks(4096, Duration::from_millis(1));
+    // Part 2: large pages sent all at once: over loopback they arrive together.
+    let large = Config::latency(args.latency_ms).with_payload(args.large_kib as usize * 1024);
+    let server = LatencyServer::start(large.clone()).expect("start the server");
+    let whole = measure(server.addr(), 3);
+    drop(server);
+
+    // Part 3: the same pages in 4 KiB pieces 1 ms apart, the way a real
+    // network delivers packets: unevenly. Each piece is another wait.
+    let pieces = large.with_chunks(4096, Duration::from_millis(1));
     let server = LatencyServer::start(pieces).expect("start the server");
     let large = measure(server.addr(), 3);
     drop(server);
@@ -51,7 +55,12 @@ pub fn run(args: Args) -> ExitCode {
         "reads/fetch",
         "blocks/fetch",
     ]);
-    for (label, m) in [("small, whole", &small), ("large, in pieces", &large)] {
+    let rows = [
+        ("small", &small),
+        ("large, at once", &whole),
+        ("large, in pieces", &large),
+    ];
+    for (label, m) in rows {
         table.row([
             label.to_string(),
             m.fetches.to_string(),
@@ -77,6 +86,10 @@ pub fn run(args: Args) -> ExitCode {
         "",
     );
     metric("reads_per_response", reads_per_response, "");
+    let reads_whole = whole.reads as f64 / whole.fetches as f64;
+    metric("reads_per_response_at_once", reads_whole, "");
+    let blocks_whole = whole.blocks as f64 / whole.fetches as f64;
+    metric("switches_per_response_at_once", blocks_whole, "");
     metric(
         "switches_per_response",
         large.blocks as f64 / large.fetches as f64,
