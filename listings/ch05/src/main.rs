@@ -7,6 +7,10 @@ use std::process::ExitCode;
 use support::cli::parse_from;
 use support::report::heading;
 
+#[path = "bin/cooperative_hog.rs"]
+mod cooperative_hog;
+#[path = "bin/coroutine_cost.rs"]
+mod coroutine_cost;
 #[path = "bin/future_by_hand.rs"]
 mod future_by_hand;
 #[path = "bin/future_size.rs"]
@@ -18,18 +22,22 @@ mod ticker_generator;
 type Listing = (&'static str, fn() -> ExitCode);
 
 /// The listings in book order.
-const LISTINGS: [Listing; 3] = [
+const LISTINGS: [Listing; 5] = [
     ("Listing 5.1: a generator and a coroutine, by hand", || {
         ticker_generator::run(parse_from(["ticker_generator"]))
     }),
-    (
-        "Listing 5.2: a Future by hand, and the same as an async fn",
-        || future_by_hand::run(parse_from(["future_by_hand"])),
-    ),
-    (
-        "Listing 5.3: what an async fn compiles to: its size",
-        || future_size::run(parse_from(["future_size"])),
-    ),
+    ("Listing 5.2: a Future by hand, and as an async fn", || {
+        future_by_hand::run(parse_from(["future_by_hand"]))
+    }),
+    ("Listing 5.3: what an async fn compiles to", || {
+        future_size::run(parse_from(["future_size"]))
+    }),
+    ("Listing 5.4: what a coroutine costs", || {
+        coroutine_cost::run(parse_from(["coroutine_cost"]))
+    }),
+    ("Listing 5.5: cooperative means cooperative", || {
+        cooperative_hog::run(parse_from(["cooperative_hog"]))
+    }),
 ];
 
 fn main() -> ExitCode {
