@@ -1,0 +1,151 @@
+//! Under the interpreter lock, threads that wait on I/O still overlap: the lock is released while they wait.
+//!
+//!     cargo run --release -p ch02 --bin io_threads -- --threads 10 --latency-ms 50
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::ExitCode;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use ch02::interpreter_lock::InterpreterLock;
+use ch02::work::{run_bytecodes, units_for};
+use support::latency::{Config, LatencyServer};
+use support::report::{Table, metric, verdict};
+use support::timing::summarize;
+
+/// Fetch pages on many threads that share the interpreter lock.
+#[derive(clap::Parser)]
+pub struct Args {
+    /// Threads, each fetching one page and then parsing it.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=200))]
+    threads: u64,
+    /// The simulated API's latency per request, in milliseconds.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=2000))]
+    latency_ms: u64,
+    /// CPU time each thread spends parsing its page under the lock, in milliseconds.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(0..=100))]
+    parse_ms: u64,
+    /// Times to run both ways, interleaved; the table shows medians.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=50))]
+    repeats: u64,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let server = LatencyServer::start(Config::latency(args.latency_ms)).expect("start the server");
+    let parse_units = units_for(Duration::from_millis(args.parse_ms));
+    let (mut released, mut held, mut handovers) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..args.repeats {
+        let (wall, stats) = fetch_all(server.addr(), args.threads, parse_units, true);
+        released.push(wall);
+        handovers.push(stats as f64);
+        held.push(fetch_all(server.addr(), args.threads, parse_units, false).0);
+    }
+    drop(server);
+
+    let (released, held) = (summarize(&released).median, summarize(&held).median);
+    let (n, latency, parse) = (
+        args.threads as f64,
+        args.latency_ms as f64,
+        args.parse_ms as f64,
+    );
+    // Waits that overlap cost one latency; the parsing still takes turns.
+    let overlapped = latency + n * parse;
+    let one_by_one = n * (latency + parse);
+    let mut table = Table::new(["during I/O the lock is", "wall", "expected", "because"]);
+    let rows = [
+        (
+            "released (blocking_io)",
+            released,
+            overlapped,
+            "one latency, then the parses take turns",
+        ),
+        (
+            "held",
+            held,
+            one_by_one,
+            "every fetch and parse, one after another",
+        ),
+    ];
+    for (how, wall, expected, because) in rows {
+        table.row([
+            how.into(),
+            format!("{wall:.0} ms"),
+            format!("{expected:.0} ms"),
+            because.into(),
+        ]);
+    }
+    table.print();
+    let speedup = held / released;
+    println!(
+        "\nreleasing the lock around I/O made the {n} threads {speedup:.1}x faster than holding it"
+    );
+    metric("released_ms", released, "ms");
+    metric("held_ms", held, "ms");
+    metric("speedup", speedup, "x");
+    metric("overlapped_ms", overlapped, "ms");
+    metric("one_by_one_ms", one_by_one, "ms");
+    metric("handovers", summarize(&handovers).median, "hand-overs");
+
+    let holds = args.threads < 2 || (released < 0.5 * held && held >= 0.9 * n * latency);
+    verdict(
+        "with the lock released around I/O, the waits overlap; held, they add up",
+        holds,
+        &format!(
+            "{n} threads, {latency:.0} ms latency: {released:.0} ms released, {held:.0} ms held"
+        ),
+    )
+}
+
+// ANCHOR: fetch_all
+/// Every thread takes the lock, fetches one page, then parses it: the
+/// "interpreted" part, which needs the lock. With `release_during_io`, the
+/// fetch runs inside `blocking_io`, as CPython's socket calls do; without
+/// it, the lock stays held while the thread waits, so nobody else runs.
+fn fetch_all(
+    server: SocketAddr,
+    threads: u64,
+    parse_units: u64,
+    release_during_io: bool,
+) -> (f64, u64) {
+    let lock = InterpreterLock::new(Duration::from_millis(5));
+    let started = Instant::now();
+    thread::scope(|scope| {
+        for page in 1..=threads {
+            let lock = &lock;
+            scope.spawn(move || {
+                let mut interpreter = lock.acquire();
+                let body = match release_during_io {
+                    true => interpreter.blocking_io(|| fetch_page(server, page)),
+                    false => fetch_page(server, page),
+                };
+                let body = body.expect("fetch a page");
+                for unit in 0..parse_units {
+                    interpreter.checkpoint();
+                    std::hint::black_box(run_bytecodes(1000, unit ^ body.len() as u64));
+                }
+            });
+        }
+    });
+    let wall = started.elapsed().as_secs_f64() * 1e3;
+    (wall, lock.stats().handovers)
+}
+// ANCHOR_END: fetch_all
+
+/// One blocking HTTP request over a fresh connection; returns the response.
+fn fetch_page(server: SocketAddr, page: u64) -> io::Result<Vec<u8>> {
+    let mut stream = TcpStream::connect(server)?;
+    let request = format!("GET /ticker/ACME?page={page} HTTP/1.1\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes())?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response)?;
+    match response.starts_with(b"HTTP/1.1 200 ") {
+        true => Ok(response),
+        false => Err(io::Error::other("the server did not answer 200 OK")),
+    }
+}
+
+#[allow(dead_code)] // the tour calls `run` and never `main`
+fn main() -> ExitCode {
+    run(support::cli::parse())
+}
