@@ -1,0 +1,160 @@
+//! Next to a CPU-bound thread, an I/O thread waits about one switch interval to get the lock back after every I/O: the convoy effect.
+//!
+//!     cargo run --release -p ch02 --bin convoy -- --ops 40 --intervals-ms 1,5,20
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use ch02::interpreter_lock::InterpreterLock;
+use ch02::work::run_bytecodes;
+use support::latency::{Config, LatencyServer};
+use support::report::{Table, metric, verdict};
+use support::timing::summarize;
+
+/// Time an I/O thread's round trips, alone and next to a CPU-bound thread.
+#[derive(clap::Parser)]
+pub struct Args {
+    /// Requests the I/O thread makes, one after another, per row.
+    #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    ops: u64,
+    /// The simulated API's latency per request, in milliseconds.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(0..=1000))]
+    latency_ms: u64,
+    /// Switch intervals to try, in milliseconds, comma-separated.
+    #[arg(long, default_values_t = [1, 5, 20], value_delimiter = ',', value_parser = clap::value_parser!(u64).range(1..=200))]
+    intervals_ms: Vec<u64>,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let server = LatencyServer::start(Config::latency(args.latency_ms)).expect("start the server");
+    // The first row has the lock to itself; then one row per interval with
+    // a CPU-bound thread competing for the lock.
+    let mut rows = vec![(5, false)];
+    rows.extend(args.intervals_ms.iter().map(|&ms| (ms, true)));
+    let mut table = Table::new([
+        "next to",
+        "interval",
+        "requests/s",
+        "median wait",
+        "slowest",
+    ]);
+    let (mut alone, mut busy_waits) = ((0.0, 0.0), Vec::new());
+    for (interval_ms, busy) in rows {
+        let interval = Duration::from_millis(interval_ms);
+        let (wall, waits) = io_next_to(server.addr(), args.ops, interval, busy);
+        let (rate, waited) = (args.ops as f64 / wall.as_secs_f64(), summarize(&waits));
+        let (next_to, name) = match busy {
+            true => ("a CPU-bound thread", format!("{interval_ms}ms")),
+            false => ("nothing", "alone".to_string()),
+        };
+        table.row([
+            next_to.to_string(),
+            format!("{interval_ms} ms"),
+            format!("{rate:.0}"),
+            format!("{:.2} ms", waited.median),
+            format!("{:.2} ms", waited.max),
+        ]);
+        metric(&format!("wait_ms_{name}"), waited.median, "ms");
+        metric(&format!("requests_per_s_{name}"), rate, "requests/s");
+        if busy {
+            metric(&format!("slowdown_{name}"), alone.0 / rate, "x");
+            busy_waits.push((interval_ms as f64, waited.median));
+        } else {
+            alone = (rate, waited.median);
+        }
+    }
+    drop(server);
+    table.print();
+
+    // Alone, the lock is free when the I/O returns. Next to a busy thread,
+    // the I/O thread must wait a whole interval before it may even ask, so
+    // no wait is shorter than the interval; how much longer depends on how
+    // soon the OS runs the waiting thread, which a busy machine delays.
+    busy_waits.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (briefest, longest) = (busy_waits[0], busy_waits[busy_waits.len() - 1]);
+    let free_when_alone = alone.1 < 0.25 * briefest.0;
+    let at_least_an_interval = busy_waits
+        .iter()
+        .all(|&(interval, wait)| wait >= 0.8 * interval);
+    let grows = longest.0 < 2.0 * briefest.0 || longest.1 > 2.0 * briefest.1;
+    let evidence: Vec<String> = busy_waits
+        .iter()
+        .map(|(i, w)| format!("{w:.2} ms at {i:.0} ms"))
+        .collect();
+    verdict(
+        "next to a CPU-bound thread, every I/O costs the I/O thread at least one switch interval of waiting for the lock",
+        free_when_alone && at_least_an_interval && grows,
+        &format!(
+            "median wait alone {:.2} ms; next to it {}",
+            alone.1,
+            evidence.join(", ")
+        ),
+    )
+}
+
+// ANCHOR: convoy
+/// The I/O thread makes `ops` requests one after another, each inside
+/// `blocking_io`, and times how long it waits to get the lock back after
+/// each answer. With `busy`, a CPU-bound thread runs meanwhile and only
+/// gives the lock up when asked, at the switch interval.
+fn io_next_to(
+    server: SocketAddr,
+    ops: u64,
+    interval: Duration,
+    busy: bool,
+) -> (Duration, Vec<f64>) {
+    let (lock, done) = (InterpreterLock::new(interval), AtomicBool::new(false));
+    thread::scope(|scope| {
+        if busy {
+            scope.spawn(|| {
+                let mut interpreter = lock.acquire();
+                for unit in 0.. {
+                    if done.load(Relaxed) {
+                        break;
+                    }
+                    interpreter.checkpoint();
+                    std::hint::black_box(run_bytecodes(1000, unit));
+                }
+            });
+        }
+        let started = Instant::now();
+        let mut interpreter = lock.acquire();
+        let mut waits = Vec::new();
+        for page in 1..=ops {
+            let mut answered = None;
+            interpreter.blocking_io(|| {
+                fetch_page(server, page).expect("fetch a page");
+                answered = Some(Instant::now());
+            });
+            waits.push(answered.map_or(0.0, |at| at.elapsed().as_secs_f64() * 1e3));
+            // Handling the answer is interpreted work: it needs the lock.
+            std::hint::black_box(run_bytecodes(10_000, page));
+        }
+        drop(interpreter);
+        done.store(true, Relaxed);
+        (started.elapsed(), waits)
+    })
+}
+// ANCHOR_END: convoy
+
+/// One blocking HTTP request over a fresh connection; returns the response.
+fn fetch_page(server: SocketAddr, page: u64) -> io::Result<Vec<u8>> {
+    let mut stream = TcpStream::connect(server)?;
+    let request = format!("GET /ticker/ACME?page={page} HTTP/1.1\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes())?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response)?;
+    match response.starts_with(b"HTTP/1.1 200 ") {
+        true => Ok(response),
+        false => Err(io::Error::other("the server did not answer 200 OK")),
+    }
+}
+
+#[allow(dead_code)] // the tour calls `run` and never `main`
+fn main() -> ExitCode {
+    run(support::cli::parse())
+}
