@@ -15,6 +15,8 @@ mod coroutine_cost;
 mod future_by_hand;
 #[path = "bin/future_size.rs"]
 mod future_size;
+#[path = "bin/green_threads.rs"]
+mod green_threads;
 #[path = "bin/ticker_generator.rs"]
 mod ticker_generator;
 
@@ -22,7 +24,7 @@ mod ticker_generator;
 type Listing = (&'static str, fn() -> ExitCode);
 
 /// The listings in book order.
-const LISTINGS: [Listing; 5] = [
+const LISTINGS: [Listing; 6] = [
     ("Listing 5.1: a generator and a coroutine, by hand", || {
         ticker_generator::run(parse_from(["ticker_generator"]))
     }),
@@ -37,6 +39,9 @@ const LISTINGS: [Listing; 5] = [
     }),
     ("Listing 5.5: cooperative means cooperative", || {
         cooperative_hog::run(parse_from(["cooperative_hog"]))
+    }),
+    ("Listing 5.6: stackful coroutines: green threads", || {
+        green_threads::run(parse_from(["green_threads"]))
     }),
 ];
 
