@@ -26,3 +26,20 @@ pub mod ch01 {
     #[path = "first_to_answer/tests.rs"]
     mod first_to_answer_tests;
 }
+
+/// Chapter 5: coroutines.
+pub mod ch05 {
+    #[cfg_attr(feature = "starters", path = "countdown_future/starter.rs")]
+    #[cfg_attr(not(feature = "starters"), path = "countdown_future/solution.rs")]
+    pub mod countdown_future;
+    #[cfg(test)]
+    #[path = "countdown_future/tests.rs"]
+    mod countdown_future_tests;
+
+    #[cfg_attr(feature = "starters", path = "candle_builder/starter.rs")]
+    #[cfg_attr(not(feature = "starters"), path = "candle_builder/solution.rs")]
+    pub mod candle_builder;
+    #[cfg(test)]
+    #[path = "candle_builder/tests.rs"]
+    mod candle_builder_tests;
+}
