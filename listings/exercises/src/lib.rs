@@ -43,3 +43,20 @@ pub mod ch05 {
     #[path = "candle_builder/tests.rs"]
     mod candle_builder_tests;
 }
+
+/// Chapter 2: the GIL, and its analogue in Rust.
+pub mod ch02 {
+    #[cfg_attr(feature = "starters", path = "hand_over_the_lock/starter.rs")]
+    #[cfg_attr(not(feature = "starters"), path = "hand_over_the_lock/solution.rs")]
+    pub mod hand_over_the_lock;
+    #[cfg(test)]
+    #[path = "hand_over_the_lock/tests.rs"]
+    mod hand_over_the_lock_tests;
+
+    #[cfg_attr(feature = "starters", path = "shard_the_lock/starter.rs")]
+    #[cfg_attr(not(feature = "starters"), path = "shard_the_lock/solution.rs")]
+    pub mod shard_the_lock;
+    #[cfg(test)]
+    #[path = "shard_the_lock/tests.rs"]
+    mod shard_the_lock_tests;
+}
