@@ -1,0 +1,123 @@
+//! A Rust future is cancelled by dropping it: the code after its pending await never runs,
+//! only destructors do. Dropping a tokio JoinHandle detaches the task; dropping a smol Task
+//! cancels it.
+//!
+//!     cargo run --release -p ch06 --bin cancel_by_drop -- --unit-ms 50
+
+use std::future::Future;
+use std::process::ExitCode;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use support::report::verdict;
+
+/// Cancel the same two-step job four ways and print what ran.
+#[derive(clap::Parser)]
+pub struct Args {
+    /// The job waits 2 units for its response; cancellations come after 1.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(10..=1_000))]
+    unit_ms: u64,
+}
+
+/// What happened, in order: printed as it happens, and kept for the check.
+static EVENTS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+fn event(what: String) {
+    println!("  {what}");
+    EVENTS.lock().unwrap().push(what);
+}
+
+// ANCHOR: job
+/// Runs when the future that owns it is dropped, finished or not.
+struct Cleanup(&'static str);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        event(format!("{}: cleanup (Drop) runs", self.0));
+    }
+}
+
+/// Sends a request, waits for the response, saves it: two steps and an await.
+async fn fetch_and_save(symbol: &'static str, response: impl Future) {
+    let _cleanup = Cleanup(symbol);
+    event(format!("{symbol}: request sent"));
+    response.await; // A cancelled job stops here for good.
+    event(format!("{symbol}: response saved"));
+}
+// ANCHOR_END: job
+
+pub fn run(args: Args) -> ExitCode {
+    let unit = Duration::from_millis(args.unit_ms);
+    EVENTS.lock().unwrap().clear();
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build();
+    tokio.expect("build the runtime").block_on(async {
+        // ANCHOR: tokio
+        println!("timeout (asyncio.wait_for) drops the future when time is up:");
+        let job = fetch_and_save("ACME", tokio::time::sleep(2 * unit));
+        let outcome = tokio::time::timeout(unit, job).await;
+        event(format!("ACME: timeout says {outcome:?}"));
+
+        println!("a spawned task, aborted (task.cancel()):");
+        let task = tokio::spawn(fetch_and_save("INIT", tokio::time::sleep(2 * unit)));
+        tokio::time::sleep(unit).await;
+        task.abort();
+        let cancelled = task.await.expect_err("an aborted task").is_cancelled();
+        event(format!(
+            "INIT: the JoinHandle reports cancelled = {cancelled}"
+        ));
+
+        println!("a spawned task whose JoinHandle is dropped: it runs on, detached:");
+        drop(tokio::spawn(fetch_and_save(
+            "GLOBEX",
+            tokio::time::sleep(2 * unit),
+        )));
+        tokio::time::sleep(3 * unit).await;
+        // ANCHOR_END: tokio
+    });
+    // ANCHOR: smol
+    println!("a smol Task is cancelled when dropped; detach() lets it run on:");
+    let executor = smol::LocalExecutor::new();
+    smol::block_on(executor.run(async {
+        let task = executor.spawn(fetch_and_save("UMBRELLA", smol::Timer::after(2 * unit)));
+        smol::Timer::after(unit).await;
+        drop(task);
+        let task = executor.spawn(fetch_and_save("HOOLI", smol::Timer::after(2 * unit)));
+        task.detach();
+        smol::Timer::after(3 * unit).await;
+    }));
+    // ANCHOR_END: smol
+
+    let expected = [
+        "ACME: request sent",
+        "ACME: cleanup (Drop) runs",
+        "ACME: timeout says Err(Elapsed(()))",
+        "INIT: request sent",
+        "INIT: cleanup (Drop) runs",
+        "INIT: the JoinHandle reports cancelled = true",
+        "GLOBEX: request sent",
+        "GLOBEX: response saved",
+        "GLOBEX: cleanup (Drop) runs",
+        "UMBRELLA: request sent",
+        "UMBRELLA: cleanup (Drop) runs",
+        "HOOLI: request sent",
+        "HOOLI: response saved",
+        "HOOLI: cleanup (Drop) runs",
+    ];
+    let events = EVENTS.lock().unwrap().clone();
+    let saved = events.iter().filter(|e| e.ends_with("saved")).count();
+    verdict(
+        "a dropped future never runs the code after its pending await; only Drop runs",
+        events == expected,
+        &format!(
+            "{} events in the expected order; {saved} of 5 jobs saved their response",
+            events.len()
+        ),
+    )
+}
+
+#[allow(dead_code)] // the tour calls `run` and never `main`
+fn main() -> ExitCode {
+    run(support::cli::parse())
+}

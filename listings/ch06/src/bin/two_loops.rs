@@ -1,0 +1,152 @@
+//! One loop uses one core; CPU-heavy tasks finish about twice as fast on two loops on two
+//! cores, whether as tokio's multi-threaded runtime or as two single-threaded ones.
+//!
+//!     cargo run --release -p ch06 --bin two_loops -- --tasks 16 --work-ms 20
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::time::Instant;
+
+use support::report::{Table, metric, verdict};
+use support::timing::{measure, summarize};
+
+/// Run the same CPU-heavy tasks on one loop and on two.
+#[derive(clap::Parser)]
+pub struct Args {
+    /// How many CPU-heavy tasks.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(2..=1_000))]
+    tasks: u64,
+    /// About how long each task computes on this machine, in milliseconds.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=1_000))]
+    work_ms: u64,
+    /// How many times to time each setup (the median is reported).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=50))]
+    repeats: u64,
+}
+
+/// A fixed amount of arithmetic (xorshift rounds), the same on every setup,
+/// with an await every million rounds so that it shares its loop politely.
+async fn crunch(rounds: u64, running: Arc<AtomicUsize>, most: Arc<AtomicUsize>) -> u64 {
+    let mut state = rounds | 1;
+    for chunk in (0..rounds).step_by(1_000_000) {
+        most.fetch_max(running.fetch_add(1, SeqCst) + 1, SeqCst);
+        for _ in chunk..(chunk + 1_000_000).min(rounds) {
+            (
+                state ^= state << 13,
+                state ^= state >> 7,
+                state ^= state << 17,
+            );
+        }
+        running.fetch_sub(1, SeqCst);
+        tokio::task::yield_now().await;
+    }
+    state
+}
+
+/// Runs `tasks` crunches on `runtime` and waits for them all; returns the most
+/// that were in progress at the same moment.
+fn crunch_all(runtime: &tokio::runtime::Runtime, tasks: u64, rounds: u64) -> usize {
+    let (running, most) = (Arc::default(), Arc::new(AtomicUsize::new(0)));
+    runtime.block_on(async {
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..tasks {
+            set.spawn(crunch(rounds, Arc::clone(&running), Arc::clone(&most)));
+        }
+        while let Some(done) = set.join_next().await {
+            std::hint::black_box(done.expect("a crunch finished"));
+        }
+    });
+    most.load(SeqCst)
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let current = || {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime")
+    };
+    // Calibrate: how many rounds take about `work_ms` here.
+    let started = Instant::now();
+    let probe = crunch_all(&current(), 1, 10_000_000);
+    let rounds =
+        (10_000_000.0 * args.work_ms as f64 / (started.elapsed().as_secs_f64() * 1e3)) as u64;
+    let (tasks, mut walls, mut most) = (args.tasks, [vec![], vec![], vec![]], [probe; 3]);
+    let mut cores_used = vec![]; // CPU time over wall time, for the two setups with two loops
+    for _ in 0..args.repeats {
+        // ANCHOR: setups
+        // 1. One loop on one thread: the tasks take turns.
+        let one = current();
+        let started = Instant::now();
+        most[0] = crunch_all(&one, tasks, rounds);
+        walls[0].push(started.elapsed());
+        // 2. tokio's multi-threaded runtime with two workers: two loops that
+        //    share the tasks and steal work from each other.
+        let multi = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build();
+        let multi = multi.expect("a runtime");
+        let (most_multi, sample) = measure(|| crunch_all(&multi, tasks, rounds));
+        (most[1], _) = (most_multi, walls[1].push(sample.wall));
+        cores_used.push(sample.cpu.as_secs_f64() / sample.wall.as_secs_f64());
+        // 3. Two single-threaded loops on two threads, half the tasks each,
+        //    as one would run two asyncio loops in two processes.
+        let (halves, sample) = measure(|| {
+            std::thread::scope(|scope| {
+                let half = || scope.spawn(|| crunch_all(&current(), tasks / 2, rounds));
+                [half(), half()].map(|thread| thread.join().expect("a loop thread"))
+            })
+        });
+        (most[2], _) = (halves.iter().sum(), walls[2].push(sample.wall));
+        cores_used.push(sample.cpu.as_secs_f64() / sample.wall.as_secs_f64());
+        // ANCHOR_END: setups
+    }
+    let ms: Vec<_> = (walls.iter())
+        .map(|w| summarize(&w.iter().map(|d| d.as_secs_f64() * 1e3).collect::<Vec<_>>()))
+        .collect();
+    let names = [
+        "1 loop (current-thread)",
+        "tokio multi-thread, 2 workers",
+        "2 current-thread loops on 2 threads",
+    ];
+    let mut table = Table::new(["setup", "wall, median (min-max)", "speedup", "most at once"]);
+    for (i, name) in names.iter().enumerate() {
+        let speedup = ms[0].median / ms[i].median;
+        table.row([
+            name.to_string(),
+            format!("{:.0} ms", ms[i]),
+            format!("{speedup:.2}x"),
+            most[i].to_string(),
+        ]);
+    }
+    println!(
+        "{tasks} tasks of about {} ms of arithmetic each, {} repeats",
+        args.work_ms, args.repeats
+    );
+    table.print();
+    let (multi, two) = (ms[0].median / ms[1].median, ms[0].median / ms[2].median);
+    metric("one_loop_ms", ms[0].median, "ms");
+    metric("multi_thread_ms", ms[1].median, "ms");
+    metric("two_loops_ms", ms[2].median, "ms");
+    metric("multi_thread_speedup", multi, "x");
+    metric("two_loops_speedup", two, "x");
+    // Two loops can only be twice as fast if this program gets two cores. On a
+    // machine shared with other busy programs it may get less: say so.
+    let cores = summarize(&cores_used).median;
+    metric("cores_used", cores, "cores");
+    println!("cores' worth of CPU this program got with two loops: {cores:.2}");
+    let free = cores >= 1.6;
+    if !free {
+        println!("note: other programs held the second core; on an idle machine expect about 2x");
+    }
+    verdict(
+        "CPU-heavy tasks finish about twice as fast on two loops on two free cores as on one loop",
+        most[0] == 1 && most[2] >= 2 && (!free || (multi > 1.4 && two > 1.4)),
+        &format!("{multi:.2}x with tokio's 2 workers, {two:.2}x with 2 loops, on {cores:.2} cores"),
+    )
+}
+
+#[allow(dead_code)] // the tour calls `run` and never `main`
+fn main() -> ExitCode {
+    run(support::cli::parse())
+}
