@@ -124,7 +124,19 @@ fn locked_closure(project: &Project, package: &str) -> Result<String> {
             queue.extend(resolve(dependency));
         }
     }
-    let mut entries: Vec<String> = seen.iter().map(|&i| packages[i].to_string()).collect();
+    // What is compiled is each package's name, version and source: the text
+    // of its `dependencies` list is not hashed, because Cargo rewrites "name"
+    // as "name version" whenever another package brings in a second version,
+    // which changes nothing this listing compiles.
+    let mut entries: Vec<String> = seen
+        .iter()
+        .map(|&i| {
+            let package = packages[i];
+            ["name", "version", "source", "checksum"]
+                .map(|key| field(package, key))
+                .join(" ")
+        })
+        .collect();
     entries.sort();
     Ok(entries.join("\n"))
 }
