@@ -6,6 +6,7 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -108,10 +109,12 @@ fn io_next_to(
     busy: bool,
 ) -> (Duration, Vec<f64>) {
     let (lock, done) = (InterpreterLock::new(interval), AtomicBool::new(false));
+    let (holding, started) = mpsc::channel();
     thread::scope(|scope| {
         if busy {
             scope.spawn(|| {
                 let mut interpreter = lock.acquire();
+                holding.send(()).unwrap();
                 for unit in 0.. {
                     if done.load(Relaxed) {
                         break;
@@ -120,6 +123,11 @@ fn io_next_to(
                     std::hint::black_box(run_bytecodes(1000, unit));
                 }
             });
+        }
+        // Start once the CPU-bound thread holds the lock: a new thread may
+        // wait a while for a CPU on a busy machine.
+        if busy {
+            started.recv().unwrap();
         }
         let started = Instant::now();
         let mut interpreter = lock.acquire();

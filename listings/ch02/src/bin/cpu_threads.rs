@@ -1,6 +1,6 @@
 //! Under an interpreter lock, CPU-bound threads take turns on one core; without it, they use every free core.
 //!
-//!     cargo run --release -p ch02 --bin cpu_threads -- --work-ms 300
+//!     cargo run --release -p ch02 --bin cpu_threads -- --work-ms 200
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
@@ -16,7 +16,7 @@ use support::timing::{Sample, measure, summarize};
 #[derive(clap::Parser)]
 pub struct Args {
     /// CPU time the whole job takes on one thread, in milliseconds.
-    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(20..=10_000))]
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(20..=10_000))]
     work_ms: u64,
     /// The interpreter lock's switch interval, in milliseconds.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=100))]
