@@ -125,11 +125,9 @@ struct Report {
 fn sleeps(tasks: u64, min_ms: u64, max_ms: u64) -> Vec<u64> {
     let mut state = 0x9e37_79b9_7f4a_7c15_u64;
     let mut next = || {
-        (
-            state ^= state << 13,
-            state ^= state >> 7,
-            state ^= state << 17,
-        );
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
         min_ms + state % (max_ms.max(min_ms) - min_ms + 1)
     };
     (0..tasks).map(|_| next()).collect()

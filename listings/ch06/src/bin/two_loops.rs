@@ -32,11 +32,9 @@ async fn crunch(rounds: u64, running: Arc<AtomicUsize>, most: Arc<AtomicUsize>) 
     for chunk in (0..rounds).step_by(1_000_000) {
         most.fetch_max(running.fetch_add(1, SeqCst) + 1, SeqCst);
         for _ in chunk..(chunk + 1_000_000).min(rounds) {
-            (
-                state ^= state << 13,
-                state ^= state >> 7,
-                state ^= state << 17,
-            );
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
         }
         running.fetch_sub(1, SeqCst);
         tokio::task::yield_now().await;
@@ -87,7 +85,8 @@ pub fn run(args: Args) -> ExitCode {
             .build();
         let multi = multi.expect("a runtime");
         let (most_multi, sample) = measure(|| crunch_all(&multi, tasks, rounds));
-        (most[1], _) = (most_multi, walls[1].push(sample.wall));
+        most[1] = most_multi;
+        walls[1].push(sample.wall);
         cores_used.push(sample.cpu.as_secs_f64() / sample.wall.as_secs_f64());
         // 3. Two single-threaded loops on two threads, half the tasks each,
         //    as one would run two asyncio loops in two processes.
@@ -97,7 +96,8 @@ pub fn run(args: Args) -> ExitCode {
                 [half(), half()].map(|thread| thread.join().expect("a loop thread"))
             })
         });
-        (most[2], _) = (halves.iter().sum(), walls[2].push(sample.wall));
+        most[2] = halves.iter().sum();
+        walls[2].push(sample.wall);
         cores_used.push(sample.cpu.as_secs_f64() / sample.wall.as_secs_f64());
         // ANCHOR_END: setups
     }

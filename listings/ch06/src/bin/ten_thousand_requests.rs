@@ -1,0 +1,150 @@
+//! From one thread, 10,000 concurrent HTTP requests to an API that answers after 1 s
+//! complete in about one latency, not 10,000 latencies.
+//!
+//!     cargo run --release -p ch06 --bin ten_thousand_requests -- --requests 10000 --latency-ms 1000
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use support::latency::{Config, LatencyServer, raise_fd_limit};
+use support::report::{Table, metric, verdict};
+use support::timing::{summarize, thread_cpu_time};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Send N requests at once from one thread to the loopback ticker API.
+#[derive(clap::Parser)]
+pub struct Args {
+    /// How many requests to send at once.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    requests: u64,
+    /// The API's latency, in milliseconds.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=10_000))]
+    latency_ms: u64,
+    /// Internal: be the server, in a child process, until standard input closes.
+    #[arg(long, hide = true)]
+    serve: bool,
+}
+
+/// The environment variable that tells the chapter's tour to run this listing.
+pub const CHILD_ENV: &str = "CH06_CHILD";
+
+// ANCHOR: fetch
+/// One GET over a raw socket; returns how long it took and the bytes received.
+async fn fetch(server: SocketAddr, page: u64) -> (Duration, usize) {
+    let started = Instant::now();
+    let mut stream = TcpStream::connect(server).await.expect("connect");
+    let request = format!("GET /ticker/ACME?page={page} HTTP/1.1\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut response = Vec::with_capacity(2048);
+    stream.read_to_end(&mut response).await.expect("receive");
+    assert!(response.starts_with(b"HTTP/1.1 200 OK"), "page {page}");
+    (started.elapsed(), response.len())
+}
+// ANCHOR_END: fetch
+
+/// The server side: a child process, so that each side has its own limit on
+/// open files (each connection is one file descriptor on each side).
+fn serve(latency_ms: u64) -> ExitCode {
+    let server = LatencyServer::start(Config::latency(latency_ms)).expect("start the server");
+    println!("{}", server.addr());
+    std::io::stdout()
+        .flush()
+        .expect("tell the parent where the server is");
+    let _ = std::io::stdin().lines().count(); // Until the parent closes our stdin, or dies.
+    ExitCode::SUCCESS
+}
+
+pub fn run(args: Args) -> ExitCode {
+    if args.serve {
+        return serve(args.latency_ms);
+    }
+    // Each connection needs a file descriptor; the usual soft limit is 1024.
+    let limit = raise_fd_limit();
+    let requests = args.requests.min(limit.saturating_sub(100));
+    if requests < args.requests {
+        println!(
+            "note: this process may open {limit} files: {requests} requests, not {}",
+            args.requests
+        );
+    }
+    let exe = std::env::current_exe().expect("find this program");
+    let mut server = Command::new(exe)
+        .env(CHILD_ENV, "ten_thousand_requests")
+        .args(["--serve", "--latency-ms", &args.latency_ms.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the server process");
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .expect("the server's address");
+    let addr: SocketAddr = line.trim().parse().expect("an address");
+
+    // ANCHOR: ten_thousand
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build();
+    let (started, cpu) = (Instant::now(), thread_cpu_time());
+    let results = runtime.expect("build the runtime").block_on(async {
+        let mut set = tokio::task::JoinSet::new();
+        for page in 0..requests {
+            set.spawn(fetch(addr, page));
+        }
+        set.join_all().await // Every response, as one Vec.
+    });
+    let wall_ms = started.elapsed().as_secs_f64() * 1e3;
+    // ANCHOR_END: ten_thousand
+    let cpu_ms = (thread_cpu_time() - cpu).as_secs_f64() * 1e3;
+    drop(server.stdin.take()); // The server's cue to stop.
+    let _ = server.wait();
+
+    let latency = args.latency_ms as f64;
+    let each: Vec<f64> = results
+        .iter()
+        .map(|(took, _)| took.as_secs_f64() * 1e3)
+        .collect();
+    let per_request = summarize(&each);
+    let late = each.iter().filter(|&&ms| ms > 1.5 * latency).count();
+    let mut table = Table::new([
+        "requests",
+        "latency",
+        "wall",
+        "one after another",
+        "thread CPU",
+        "slowest",
+    ]);
+    table.row([
+        requests.to_string(),
+        format!("{latency:.0} ms"),
+        format!("{wall_ms:.0} ms"),
+        format!("{:.0} s", requests as f64 * latency / 1e3),
+        format!("{cpu_ms:.0} ms"),
+        format!("{:.0} ms", per_request.max),
+    ]);
+    table.print();
+    println!("requests slower than 1.5 latencies: {late}; open files allowed per process: {limit}");
+    metric("wall_ms", wall_ms, "ms");
+    metric("overhead_ms", wall_ms - latency, "ms");
+    metric("cpu_ms", cpu_ms, "ms");
+    metric("median_request_ms", per_request.median, "ms");
+    metric("slowest_request_ms", per_request.max, "ms");
+    metric("late_requests", late as f64, "requests");
+    metric("fd_limit", limit as f64, "files");
+    // The overhead grows with N: every connection is a handshake, a task, two
+    // sockets and a timer, on both sides. It stays far below N latencies.
+    let all_ok = results.len() as u64 == requests;
+    verdict(
+        "N concurrent requests from one thread take about one latency plus overhead, not N latencies",
+        all_ok && wall_ms >= latency && wall_ms < 10.0 * latency,
+        &format!("{requests} x {latency:.0} ms in {wall_ms:.0} ms"),
+    )
+}
+
+#[allow(dead_code)] // the tour calls `run` and never `main`
+fn main() -> ExitCode {
+    run(support::cli::parse())
+}
