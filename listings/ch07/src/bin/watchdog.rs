@@ -1,0 +1,149 @@
+//! A watchdog that times every `poll` finds the tasks that block between two `.await`s, and names them.
+//!
+//!     cargo run --release -p ch07 --bin watchdog -- --threshold-us 100
+
+use std::future::Future;
+use std::pin::Pin;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use support::report::{Table, metric, verdict};
+
+/// Run three request handlers under a watchdog and list their slow polls.
+#[derive(clap::Parser)]
+pub struct Args {
+    /// A poll longer than this is reported, in microseconds (Alice Ryhl's rule of thumb: 10 to 100).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(10..=100_000))]
+    threshold_us: u64,
+    /// How many requests each handler serves.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    requests: u64,
+}
+
+// ANCHOR: watchdog
+/// Wraps a future and times each call to its `poll`: the time the task held
+/// the thread between two `.await`s. Polls longer than `threshold` are kept.
+pub struct Watchdog<F> {
+    name: &'static str,
+    inner: Pin<Box<F>>,
+    threshold: Duration,
+    polls: u64,
+    slow: SlowPolls,
+}
+
+/// Where watchdogs record slow polls: task name, which poll, how long.
+type SlowPolls = Arc<Mutex<Vec<(&'static str, u64, Duration)>>>;
+
+impl<F> Watchdog<F> {
+    pub fn new(name: &'static str, inner: F, threshold: Duration, slow: &SlowPolls) -> Self {
+        let (inner, slow) = (Box::pin(inner), slow.clone());
+        Watchdog { name, inner, threshold, polls: 0, slow }
+    }
+}
+
+impl<F: Future> Future for Watchdog<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let started = Instant::now();
+        let result = self.inner.as_mut().poll(cx);
+        let took = started.elapsed();
+        self.polls += 1;
+        if took > self.threshold {
+            let (name, poll) = (self.name, self.polls);
+            self.slow.lock().unwrap().push((name, poll, took));
+        }
+        result
+    }
+}
+// ANCHOR_END: watchdog
+
+// ANCHOR: handlers
+/// Answers from a cache, awaiting the (simulated) network in between: well behaved.
+async fn quote_from_cache(requests: u64) {
+    for _ in 0..requests {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// Waits for a rate limiter with `std::thread::sleep` (2 ms) instead of tokio's.
+async fn rate_limited_quote(requests: u64) {
+    for _ in 0..requests {
+        std::thread::sleep(Duration::from_millis(2));
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// Reads a 4 MiB price history with `std::fs::read` every fifth request.
+async fn history_report(requests: u64, path: std::path::PathBuf) {
+    for request in 0..requests {
+        if request % 5 == 0 {
+            std::hint::black_box(std::fs::read(&path).expect("read the history"));
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+// ANCHOR_END: handlers
+
+pub fn run(args: Args) -> ExitCode {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("history.bin");
+    std::fs::write(&path, vec![1u8; 4 << 20]).expect("write the history");
+    let threshold = Duration::from_micros(args.threshold_us);
+    let slow = SlowPolls::default();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+    // ANCHOR: watch
+    let polls = runtime.expect("a runtime").block_on(async {
+        let (n, t) = (args.requests, threshold);
+        let cache = Watchdog::new("quote_from_cache", quote_from_cache(n), t, &slow);
+        let limited = Watchdog::new("rate_limited_quote", rate_limited_quote(n), t, &slow);
+        let history = Watchdog::new("history_report", history_report(n, path), t, &slow);
+        let (cache, limited, history) = (tokio::spawn(cache), tokio::spawn(limited), tokio::spawn(history));
+        let (cache, limited, history) = tokio::join!(cache, limited, history);
+        (cache.is_ok(), limited.is_ok(), history.is_ok())
+    });
+    // ANCHOR_END: watch
+    assert!(polls == (true, true, true), "every handler ends");
+    let slow = slow.lock().unwrap();
+    println!("polls longer than {} µs:", args.threshold_us);
+    for (name, poll, took) in slow.iter().take(12) {
+        println!("  {name:<20} poll {poll:>3} held the thread {:>7.2} ms", took.as_secs_f64() * 1e3);
+    }
+    if slow.len() > 12 {
+        println!("  ... and {} more", slow.len() - 12);
+    }
+    let mut table = Table::new(["handler", "slow polls", "longest poll"]);
+    let mut counts = Vec::new();
+    for name in ["quote_from_cache", "rate_limited_quote", "history_report"] {
+        let mine: Vec<Duration> = slow.iter().filter(|s| s.0 == name).map(|s| s.2).collect();
+        let longest = mine.iter().max().copied().unwrap_or_default().as_secs_f64() * 1e3;
+        table.row([name.to_string(), mine.len().to_string(), format!("{longest:.2} ms")]);
+        metric(&format!("{name}_slow_polls"), mine.len() as f64, "polls");
+        metric(&format!("{name}_longest_ms"), longest, "ms");
+        counts.push(mine.len() as u64);
+    }
+    table.print();
+
+    let [cache, limited, history] = counts[..] else {
+        unreachable!("three handlers")
+    };
+    let reads = args.requests.div_ceil(5);
+    // A well-behaved poll can still be slow now and then: the OS may take the
+    // CPU away in the middle of it. A tenth of its polls is the margin.
+    let holds = limited >= args.requests && history >= reads && cache <= args.requests / 10 + 1;
+    verdict(
+        "the watchdog flags every poll that blocked, and (almost) none of the well-behaved task's",
+        holds,
+        &format!(
+            "{limited} of {} sleeps and {history} of {reads} reads flagged; {cache} slow polls in the cache handler",
+            args.requests
+        ),
+    )
+}
+
+#[allow(dead_code)] // the tour calls `run` and never `main`
+fn main() -> ExitCode {
+    run(support::cli::parse())
+}
