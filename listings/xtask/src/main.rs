@@ -5,10 +5,12 @@
 //!     cargo xtask measure [ID...]   measure stale listings, or the ones named (ch01, ch01/blocking_fetch)
 //!     cargo xtask measure --all     measure every listing again
 //!     cargo xtask check             outputs fresh, measure.toml consistent, every directive resolves
+//!     cargo xtask exercises [--vendor] FOLDER   the student pack: starters and tests, no solutions
 //!
 //! `cargo xtask preprocess` is the mdBook preprocessor protocol, for `mdbook build`.
 
 mod book;
+mod exercises;
 mod fingerprint;
 #[cfg(test)]
 mod fixture;
@@ -39,6 +41,17 @@ fn main() -> ExitCode {
             Err(problem) => return usage_error(&problem),
         },
         Some("preprocess") => book::preprocess(&project, &args[1..]),
+        Some("exercises") => match args[1..].iter().map(String::as_str).collect::<Vec<_>>()[..] {
+            ["--vendor", folder] => exercises::pack(&project, folder.as_ref(), true),
+            [folder] if !folder.starts_with('-') => {
+                exercises::pack(&project, folder.as_ref(), false)
+            }
+            _ => {
+                return usage_error(
+                    "exercises takes a folder to write the pack to, and optionally --vendor before it",
+                );
+            }
+        },
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

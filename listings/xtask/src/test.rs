@@ -77,6 +77,9 @@ pub fn test(project: &Project) -> Result<()> {
     step("exercise starters fail their tests");
     starters_fail(project)?;
 
+    step("the student pack builds on its own, offline");
+    student_pack(project)?;
+
     step("every listing once, in quick mode");
     quick_runs(project)?;
 
@@ -145,6 +148,33 @@ fn starter_verdicts(stdout: &str) -> (Vec<String>, Vec<String>) {
         }
     }
     (passed, failed)
+}
+
+/// The student pack has no solution and compiles outside the workspace.
+fn student_pack(project: &Project) -> Result<()> {
+    let scratch = tempfile::tempdir()?;
+    let pack = scratch.path().join("pack");
+    crate::exercises::pack(project, &pack, false)?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| project.workspace().join("target"), Into::into);
+    run(
+        cargo()
+            .current_dir(&pack)
+            .env("CARGO_TARGET_DIR", target)
+            .args(["test", "--offline", "--no-run", "--quiet"]),
+        "cargo test --no-run in the student pack",
+    )?;
+    let solutions = std::process::Command::new("find")
+        .arg(&pack)
+        .args(["-name", "solution.rs"])
+        .output()?;
+    if !solutions.stdout.is_empty() {
+        bail!(
+            "the student pack contains solutions:\n{}",
+            String::from_utf8_lossy(&solutions.stdout)
+        );
+    }
+    Ok(())
 }
 
 /// Every listing once with its quick flags: its claim must hold.
