@@ -7,7 +7,7 @@ use std::path::Path;
 use tempfile::TempDir;
 
 use crate::fingerprint::fingerprint;
-use crate::output::{Machine, Metric, Output};
+use crate::output::{Machine, Metric, Output, Series};
 use crate::project::{Listing, Project};
 
 pub const LISTING: &str = r#"//! Waiting takes time.
@@ -102,7 +102,14 @@ pub fn workbook() -> (TempDir, Project) {
             "claim holds: waiting takes time".into(),
         ],
         metrics,
-        series: BTreeMap::new(),
+        series: BTreeMap::from([(
+            "wait_by_run".to_string(),
+            Series {
+                x_unit: "run".into(),
+                y_unit: "ms".into(),
+                points: vec![(1.0, 5.0), (2.0, 5.1), (3.0, 6.0)],
+            },
+        )]),
     };
     output.save(&project.output_path(&listing)).unwrap();
     (dir, project)

@@ -11,6 +11,7 @@
 
 mod book;
 mod exercises;
+mod figure;
 mod fingerprint;
 #[cfg(test)]
 mod fixture;
@@ -18,6 +19,7 @@ mod measure;
 mod output;
 mod preprocess;
 mod project;
+mod quiz;
 mod test;
 
 use std::process::ExitCode;

@@ -9,9 +9,19 @@ use anyhow::{Result, bail};
 use mdbook_preprocessor::book::Book;
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 
+use crate::figure::figure;
 use crate::fingerprint::fingerprint;
 use crate::output::{Output, format_figure};
 use crate::project::{Listing, Project};
+use crate::quiz::quiz;
+
+/// The directives this preprocessor knows.
+const KNOWN: [&str; 6] = ["listing", "output", "metric", "exercise", "figure", "quiz"];
+
+/// Their forms, for an error message.
+const FORMS: &str = "wrong arguments; the forms are {{#listing chNN/name[:anchor]}}, {{#output chNN/name}}, \
+                     {{#metric chNN/name metric}}, {{#exercise chNN/name}}, \
+                     {{#figure chNN/name series[,series] [logx] [logy] | caption}}, {{#quiz chNN}}";
 
 /// The preprocessor, named `workbook` in `book.toml`.
 pub struct Workbook {
@@ -176,14 +186,19 @@ impl<'a> Pages<'a> {
                 };
                 let listing = self.listing(id)?;
                 let path = self.project.source(listing);
-                let source = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                let source = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
                 let code = excerpt(&source, anchor)
                     .map_err(|problem| format!("{problem} in {}", self.project.relative(&path)))?;
                 Ok(fenced("rust", &code))
             }
             ["output", id] => {
                 let output = self.output(id)?;
-                Ok(format!("{}\n*{}*\n", fenced("text", &output.stdout.join("\n")), output.caption()))
+                Ok(format!(
+                    "{}\n*{}*\n",
+                    fenced("text", &output.stdout.join("\n")),
+                    output.caption()
+                ))
             }
             ["metric", id, name] => {
                 let output = self.output(id)?;
@@ -191,16 +206,44 @@ impl<'a> Pages<'a> {
                     Some(metric) => Ok(format_figure(metric.median, &metric.unit)),
                     None => {
                         let known: Vec<&str> = output.metrics.keys().map(String::as_str).collect();
-                        Err(format!("{id} reports no metric `{name}` (it reports: {})", known.join(", ")))
+                        Err(format!(
+                            "{id} reports no metric `{name}` (it reports: {})",
+                            known.join(", ")
+                        ))
                     }
                 }
             }
             ["exercise", id] => self.exercise(id),
-            [name, ..] if ["listing", "output", "metric", "exercise"].contains(name) => Err(
-                "wrong arguments; the forms are {{#listing chNN/name[:anchor]}}, {{#output chNN/name}}, {{#metric chNN/name metric}}, {{#exercise chNN/name}}"
-                    .into(),
-            ),
-            [name, ..] => Err(format!("unknown directive `{name}` (this book knows listing, output, metric, exercise)")),
+            ["figure", id, rest @ ..] if rest.contains(&"|") => {
+                let split = rest.iter().position(|w| *w == "|").unwrap_or(rest.len());
+                let (names, caption) = (&rest[..split], rest[split + 1..].join(" "));
+                let log_x = names.contains(&"logx");
+                let log_y = names.contains(&"logy");
+                let series: Vec<&str> = names
+                    .iter()
+                    .flat_map(|n| n.split(','))
+                    .filter(|n| !n.is_empty() && *n != "logx" && *n != "logy")
+                    .collect();
+                if series.is_empty() {
+                    return Err("a figure names at least one series before `|`".into());
+                }
+                let output = self.output(id)?;
+                figure(&output, &series, log_x, log_y, &caption)
+            }
+            ["quiz", chapter] => {
+                let file = self
+                    .project
+                    .root
+                    .join("quizzes")
+                    .join(format!("{chapter}.toml"));
+                let root = format!("{}/", self.project.root.display());
+                quiz(&file, chapter).map_err(|problem| problem.replace(&root, ""))
+            }
+            [name, ..] if KNOWN.contains(name) => Err(FORMS.into()),
+            [name, ..] => Err(format!(
+                "unknown directive `{name}` (this book knows {})",
+                KNOWN.join(", ")
+            )),
             [] => Err("an empty directive".into()),
         }
     }
@@ -353,6 +396,34 @@ mod tests {
     }
 
     #[test]
+    fn a_figure_is_drawn_from_a_series_in_one_html_block() {
+        let (_dir, project) = workbook();
+        let listings = project.listings().unwrap();
+        let text = Pages::new(&project, &listings)
+            .expand(
+                "src/ch99.md",
+                "{{#figure ch99/waiting wait_by_run | Each run's wait}}",
+            )
+            .unwrap();
+        assert!(
+            text.starts_with("<figure class=\"workbook-figure\"><svg viewBox=\"0 0 640 360\""),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "<title id=\"figure-ch99-waiting-wait_by_run-title\">Each run&#39;s wait</title>"
+            ) || text.contains("Each run's wait</title>"),
+            "{text}"
+        );
+        assert!(text.contains("<desc id=\"figure-ch99-waiting-wait_by_run-desc\">Line chart. wait_by_run: 1 run: 5 ms; 2 run: 5.10 ms; 3 run: 6 ms.</desc>"), "{text}");
+        assert!(text.contains("<polyline"));
+        assert!(
+            !text.trim_end().contains('\n'),
+            "a blank line would end the HTML block"
+        );
+    }
+
+    #[test]
     fn an_escaped_directive_is_left_for_mdbook_to_unescape() {
         check(
             "Write \\{{#metric id name}} in a page.",
@@ -370,18 +441,24 @@ mod tests {
                     {{#output ch99/other}}\n\
                     {{#metric ch99/waiting}}\n\
                     {{#exercise ch99/nothing}}\n\
+                    {{#figure ch99/waiting missing | Waits}}\n\
+                    {{#figure ch99/waiting wait_by_run}}\n\
+                    {{#quiz ch98}}\n\
                     {{#output ch99/waiting";
         check(
             page,
             Err(&[
-                "src/ch99.md:2: {{#include ../listings/ch99/src/bin/waiting.rs}}: unknown directive `include` (this book knows listing, output, metric, exercise)",
+                "src/ch99.md:2: {{#include ../listings/ch99/src/bin/waiting.rs}}: unknown directive `include` (this book knows listing, output, metric, exercise, figure, quiz)",
                 "src/ch99.md:3: {{#listing ch99/sleeping}}: unknown listing `ch99/sleeping` (known: ch99/waiting, ch99/other)",
                 "src/ch99.md:4: {{#listing ch99/waiting:missing}}: no `// ANCHOR: missing` in listings/ch99/src/bin/waiting.rs",
                 "src/ch99.md:5: {{#metric ch99/waiting wall}}: ch99/waiting reports no metric `wall` (it reports: wait)",
                 "src/ch99.md:6: {{#output ch99/other}}: ch99/other has no measured output yet; run `cargo xtask measure ch99/other`",
-                "src/ch99.md:7: {{#metric ch99/waiting}}: wrong arguments; the forms are {{#listing chNN/name[:anchor]}}, {{#output chNN/name}}, {{#metric chNN/name metric}}, {{#exercise chNN/name}}",
+                &format!("src/ch99.md:7: {{{{#metric ch99/waiting}}}}: {FORMS}"),
                 "src/ch99.md:8: {{#exercise ch99/nothing}}: no exercise file listings/exercises/src/ch99/nothing/starter.rs",
-                "src/ch99.md:9: a directive that never closes with }}",
+                "src/ch99.md:9: {{#figure ch99/waiting missing | Waits}}: ch99/waiting reports no series `missing` (it reports: wait_by_run)",
+                &format!("src/ch99.md:10: {{{{#figure ch99/waiting wait_by_run}}}}: {FORMS}"),
+                "src/ch99.md:11: {{#quiz ch98}}: no quiz file quizzes/ch98.toml",
+                "src/ch99.md:12: a directive that never closes with }}",
             ]),
         );
     }

@@ -1,0 +1,282 @@
+//! Figures drawn from measured data: a line chart of one or more series of
+//! a listing's output, as inline SVG that follows the page's theme (axes and
+//! text in `currentColor`, lines in colours that read on light and dark).
+
+use std::fmt::Write;
+
+use crate::output::{Output, Series, format_figure};
+
+/// Colours from Okabe and Ito's palette, distinguishable with colour blindness.
+const COLOURS: [&str; 6] = [
+    "#e69f00", "#56b4e9", "#009e73", "#cc79a7", "#d55e00", "#0072b2",
+];
+const WIDTH: f64 = 640.0;
+const HEIGHT: f64 = 360.0;
+const LEFT: f64 = 72.0;
+const RIGHT: f64 = 16.0;
+const TOP: f64 = 16.0;
+const BOTTOM: f64 = 52.0;
+
+/// How an axis maps values to pixels.
+#[derive(Clone, Copy)]
+struct Axis {
+    low: f64,
+    high: f64,
+    log: bool,
+}
+
+impl Axis {
+    fn over(values: impl Iterator<Item = f64> + Clone, log: bool) -> Result<Axis, String> {
+        let usable = values.filter(|v| v.is_finite() && (!log || *v > 0.0));
+        let low = usable.clone().fold(f64::INFINITY, f64::min);
+        let high = usable.fold(f64::NEG_INFINITY, f64::max);
+        if !low.is_finite() {
+            return Err("the series have no point to draw".into());
+        }
+        Ok(if log {
+            Axis {
+                low: 10f64.powf(low.log10().floor()),
+                high: 10f64.powf(high.log10().ceil().max(low.log10().floor() + 1.0)),
+                log,
+            }
+        } else {
+            // Linear axes start at zero, so bars of time are not exaggerated.
+            let low = low.min(0.0);
+            let step = nice_step((high - low).max(f64::MIN_POSITIVE) / 5.0);
+            Axis {
+                low: (low / step).floor() * step,
+                high: ((high / step).ceil() * step).max(low + step),
+                log,
+            }
+        })
+    }
+
+    /// Where `value` falls, from 0 (low) to 1 (high).
+    fn fraction(&self, value: f64) -> f64 {
+        if self.log {
+            (value.log10() - self.low.log10()) / (self.high.log10() - self.low.log10())
+        } else {
+            (value - self.low) / (self.high - self.low)
+        }
+    }
+
+    fn ticks(&self) -> Vec<f64> {
+        if self.log {
+            let (from, to) = (
+                self.low.log10().round() as i32,
+                self.high.log10().round() as i32,
+            );
+            (from..=to).map(|power| 10f64.powi(power)).collect()
+        } else {
+            let step = nice_step((self.high - self.low) / 5.0);
+            let count = ((self.high - self.low) / step).round() as i64;
+            (0..=count).map(|i| self.low + i as f64 * step).collect()
+        }
+    }
+}
+
+/// 1, 2 or 5 times a power of ten, at least `rough`.
+fn nice_step(rough: f64) -> f64 {
+    let power = 10f64.powf(rough.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * power)
+        .find(|step| *step >= rough)
+        .unwrap_or(10.0 * power)
+}
+
+/// The figure for `names` of `output`, captioned; an error names what is missing.
+pub fn figure(
+    output: &Output,
+    names: &[&str],
+    log_x: bool,
+    log_y: bool,
+    caption: &str,
+) -> Result<String, String> {
+    let mut series: Vec<(&str, &Series)> = Vec::new();
+    for name in names {
+        let found = output.series.get(*name).ok_or_else(|| {
+            let known: Vec<&str> = output.series.keys().map(String::as_str).collect();
+            format!(
+                "{} reports no series `{name}` (it reports: {})",
+                output.listing,
+                known.join(", ")
+            )
+        })?;
+        series.push((name, found));
+    }
+    if caption.is_empty() {
+        return Err(
+            "a figure needs a caption after `|`: it is also the figure's text for screen readers"
+                .into(),
+        );
+    }
+    let points = || series.iter().flat_map(|(_, s)| s.points.iter().copied());
+    let x = Axis::over(points().map(|(x, _)| x), log_x)?;
+    let y = Axis::over(points().map(|(_, y)| y), log_y)?;
+    let px = |value: f64| LEFT + x.fraction(value) * (WIDTH - LEFT - RIGHT);
+    let py = |value: f64| HEIGHT - BOTTOM - y.fraction(value) * (HEIGHT - TOP - BOTTOM);
+    let (x_unit, y_unit) = (&series[0].1.x_unit, &series[0].1.y_unit);
+
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{id}-title {id}-desc" xmlns="http://www.w3.org/2000/svg" font-size="12" fill="currentColor">"#,
+        id = element_id(output, names)
+    );
+    let _ = write!(
+        svg,
+        r#"<title id="{}-title">{}</title>"#,
+        element_id(output, names),
+        escape(caption)
+    );
+    let _ = write!(
+        svg,
+        r#"<desc id="{}-desc">{}</desc>"#,
+        element_id(output, names),
+        escape(&describe(&series))
+    );
+    // Axes, grid and tick labels in the text colour, so they follow the theme.
+    let (x0, x1, y0, y1) = (LEFT, WIDTH - RIGHT, HEIGHT - BOTTOM, TOP);
+    let _ = write!(
+        svg,
+        r#"<g stroke="currentColor" stroke-opacity="0.6"><line x1="{x0}" y1="{y0}" x2="{x1}" y2="{y0}"/><line x1="{x0}" y1="{y0}" x2="{x0}" y2="{y1}"/></g>"#
+    );
+    for tick in x.ticks() {
+        let at = px(tick);
+        let _ = write!(
+            svg,
+            r#"<line x1="{at:.1}" y1="{y0}" x2="{at:.1}" y2="{:.1}" stroke="currentColor" stroke-opacity="0.6"/><text x="{at:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+            y0 + 5.0,
+            y0 + 18.0,
+            escape(&format_figure(tick, ""))
+        );
+    }
+    for tick in y.ticks() {
+        let at = py(tick);
+        let _ = write!(
+            svg,
+            r#"<line x1="{x0}" y1="{at:.1}" x2="{x1}" y2="{at:.1}" stroke="currentColor" stroke-opacity="0.15"/><text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
+            x0 - 6.0,
+            at + 4.0,
+            escape(&format_figure(tick, ""))
+        );
+    }
+    let _ = write!(
+        svg,
+        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+        (x0 + x1) / 2.0,
+        HEIGHT - 12.0,
+        escape(x_unit)
+    );
+    let _ = write!(
+        svg,
+        r#"<text transform="translate(16 {:.1}) rotate(-90)" text-anchor="middle">{}</text>"#,
+        (y0 + y1) / 2.0,
+        escape(y_unit)
+    );
+    for (index, (name, data)) in series.iter().enumerate() {
+        let colour = COLOURS[index % COLOURS.len()];
+        let drawn: Vec<String> = data
+            .points
+            .iter()
+            .filter(|(a, b)| {
+                a.is_finite() && b.is_finite() && (!log_x || *a > 0.0) && (!log_y || *b > 0.0)
+            })
+            .map(|(a, b)| format!("{:.1},{:.1}", px(*a), py(*b)))
+            .collect();
+        let _ = write!(
+            svg,
+            r#"<polyline fill="none" stroke="{colour}" stroke-width="2" points="{}"/>"#,
+            drawn.join(" ")
+        );
+        if drawn.len() <= 40 {
+            for point in &drawn {
+                let (cx, cy) = point.split_once(',').unwrap_or(("0", "0"));
+                let _ = write!(
+                    svg,
+                    r#"<circle cx="{cx}" cy="{cy}" r="3" fill="{colour}"/>"#
+                );
+            }
+        }
+        if series.len() > 1 {
+            let ly = TOP + 8.0 + 16.0 * index as f64;
+            let _ = write!(
+                svg,
+                r#"<rect x="{:.1}" y="{:.1}" width="12" height="3" fill="{colour}"/><text x="{:.1}" y="{:.1}">{}</text>"#,
+                x0 + 12.0,
+                ly - 4.0,
+                x0 + 30.0,
+                ly,
+                escape(name)
+            );
+        }
+    }
+    svg.push_str("</svg>");
+    let date = output.measured_at.get(..10).unwrap_or(&output.measured_at);
+    Ok(format!(
+        "<figure class=\"workbook-figure\">{svg}<figcaption>{} <em>Drawn from the measured output of <code>{}</code>, on {}, {date}.</em></figcaption></figure>\n",
+        escape(caption),
+        escape(&output.command),
+        escape(&output.machine.cpu),
+    ))
+}
+
+/// The data in words, for screen readers and search.
+fn describe(series: &[(&str, &Series)]) -> String {
+    let parts: Vec<String> = series
+        .iter()
+        .map(|(name, s)| {
+            let pairs: Vec<String> = s
+                .points
+                .iter()
+                .take(12)
+                .map(|(x, y)| {
+                    format!(
+                        "{} {}: {}",
+                        format_figure(*x, ""),
+                        s.x_unit,
+                        format_figure(*y, &s.y_unit)
+                    )
+                })
+                .collect();
+            let more = if s.points.len() > 12 {
+                format!(" and {} more points", s.points.len() - 12)
+            } else {
+                String::new()
+            };
+            format!("{name}: {}{more}", pairs.join("; "))
+        })
+        .collect();
+    format!("Line chart. {}.", parts.join(". "))
+}
+
+fn element_id(output: &Output, names: &[&str]) -> String {
+    format!(
+        "figure-{}-{}",
+        output.listing.replace('/', "-"),
+        names.join("-")
+    )
+}
+
+/// Text made safe for HTML and SVG.
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_are_round_numbers() {
+        let axis = Axis::over([0.0, 4.2].into_iter(), false).unwrap();
+        assert_eq!(axis.ticks(), [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+        let axis = Axis::over([10.0, 1e6].into_iter(), true).unwrap();
+        assert_eq!(axis.ticks(), [10.0, 100.0, 1e3, 1e4, 1e5, 1e6]);
+        assert!(Axis::over([-1.0, 0.0].into_iter(), true).is_err());
+    }
+}
