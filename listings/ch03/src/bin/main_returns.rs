@@ -1,0 +1,92 @@
+//! When `main` returns, the process ends and takes every thread with it: a detached thread's work is lost unless `main` joins it.
+//!
+//!     cargo run --release -p ch03 --bin main_returns -- --delay-ms 500
+
+use std::process::{Command, ExitCode, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use support::report::{metric, verdict};
+
+/// Set in the child's environment: `detached` or `joined`, then the delay.
+pub const CHILD_ENV: &str = "WORKBOOK_CH03_MAIN_RETURNS";
+
+/// Run a child process whose `main` returns while a thread is still busy.
+#[derive(clap::Parser)]
+pub struct Args {
+    /// How long the child's thread works before it prints, in milliseconds.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(10..=10_000))]
+    delay_ms: u64,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    if let Some(code) = child_role() {
+        return code;
+    }
+    let mut children = Vec::new();
+    for how in ["detached", "joined"] {
+        // ANCHOR: parent
+        // The child is this same program, told by an environment variable to
+        // play its part; the parent waits for it and reads what it printed.
+        let start = Instant::now();
+        let output = Command::new(std::env::current_exe().expect("find this program"))
+            .env(CHILD_ENV, format!("{how} {}", args.delay_ms))
+            .stdin(Stdio::null())
+            .output()
+            .expect("run the child");
+        let took_ms = start.elapsed().as_secs_f64() * 1e3;
+        // ANCHOR_END: parent
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        println!(
+            "child with a {how} thread: exited in {took_ms:.0} ms ({}), printed:",
+            output.status
+        );
+        stdout.lines().for_each(|line| println!("    {line}"));
+        let saved = stdout.contains("report saved");
+        metric(&format!("{how}_ms"), took_ms, "ms");
+        children.push((output.status.success(), saved, took_ms));
+    }
+
+    let delay = args.delay_ms as f64;
+    let [
+        (ok_lost, saved_lost, lost_ms),
+        (ok_kept, saved_kept, kept_ms),
+    ] = children[..]
+    else {
+        unreachable!("both children ran")
+    };
+    let holds =
+        ok_lost && ok_kept && !saved_lost && lost_ms < delay && saved_kept && kept_ms >= delay;
+    verdict(
+        "returning from main ends the process and its detached threads; joining them keeps their work",
+        holds,
+        &format!(
+            "detached: exited after {lost_ms:.0} ms of a {delay:.0} ms job, report lost; joined: {kept_ms:.0} ms, report saved"
+        ),
+    )
+}
+
+// ANCHOR: child
+/// The child's part, if this process is the child: start a thread that saves
+/// a report after a delay, then return from `main`, having joined it or not.
+pub fn child_role() -> Option<ExitCode> {
+    let role = std::env::var(CHILD_ENV).ok()?;
+    let (how, delay_ms) = role.split_once(' ')?;
+    let delay = Duration::from_millis(delay_ms.parse().ok()?);
+    let saver = thread::spawn(move || {
+        thread::sleep(delay); // Stands in for slow work: rendering, uploading.
+        println!("report saved");
+    });
+    if how == "joined" {
+        saver.join().unwrap();
+    }
+    println!("main returns");
+    // Returning from main calls exit(), which ends every thread of the process.
+    Some(ExitCode::SUCCESS)
+}
+// ANCHOR_END: child
+
+#[allow(dead_code)] // the tour calls `run` and never `main`
+fn main() -> ExitCode {
+    run(support::cli::parse())
+}

@@ -1,0 +1,133 @@
+//! OS threads are preempted: threads that spin without ever waiting or making a system call do not stop another thread on the same core from running.
+//!
+//!     cargo run --release -p ch03 --bin preemption -- --spin-ms 1000 --tick-ms 10
+
+use std::hint::black_box;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use support::report::{Table, metric, verdict};
+use support::timing::{summarize, thread_context_switches, thread_cpu_time};
+
+/// Two spinning threads and a ticking one, all pinned to the same core.
+#[derive(clap::Parser)]
+pub struct Args {
+    /// How long the spinners spin, in milliseconds.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(100..=60_000))]
+    spin_ms: u64,
+    /// The ticker's period, in milliseconds.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    tick_ms: u64,
+    /// Spinning threads sharing the ticker's core.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=16))]
+    spinners: u64,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    // SAFETY: sched_getcpu only reads which core the caller is running on.
+    let core = unsafe { libc::sched_getcpu() }.max(0) as usize;
+    let (stop, tick) = (AtomicBool::new(false), Duration::from_millis(args.tick_ms));
+
+    // ANCHOR: spin_and_tick
+    let (spinners, gaps) = thread::scope(|scope| {
+        // Spinners: pure arithmetic, never a wait, never a system call. If
+        // threads were cooperative, nothing else could run on their core.
+        let spinners: Vec<_> = (0..args.spinners)
+            .map(|_| {
+                scope.spawn(|| {
+                    pin_to(core);
+                    let (before, cpu, mut price) =
+                        (thread_context_switches(), thread_cpu_time(), 1u64);
+                    while !stop.load(Ordering::Relaxed) {
+                        price = black_box(price.wrapping_mul(6364136223846793005).wrapping_add(1));
+                    }
+                    (
+                        thread_cpu_time() - cpu,
+                        thread_context_switches().since(before),
+                    )
+                })
+            })
+            .collect();
+        // The ticker: sleeps one period, notes when it woke, again and again.
+        let ticker = scope.spawn(|| {
+            pin_to(core);
+            let mut last = Instant::now();
+            let mut gaps = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                thread::sleep(tick);
+                gaps.push(last.elapsed().as_secs_f64() * 1e3);
+                last = Instant::now();
+            }
+            gaps
+        });
+        thread::sleep(Duration::from_millis(args.spin_ms)); // Main runs on any core.
+        stop.store(true, Ordering::Relaxed);
+        let spinners: Vec<_> = spinners.into_iter().map(|s| s.join().unwrap()).collect();
+        (spinners, ticker.join().unwrap())
+    });
+    // ANCHOR_END: spin_and_tick
+
+    let wall = args.spin_ms as f64;
+    let mut table = Table::new(["thread on core", "CPU time", "share", "waited", "preempted"]);
+    let mut holds = true;
+    for (i, (cpu, switches)) in spinners.iter().enumerate() {
+        let share = 100.0 * cpu.as_secs_f64() * 1e3 / wall;
+        table.row([
+            format!("spinner {}", i + 1),
+            format!("{:.0} ms", cpu.as_secs_f64() * 1e3),
+            format!("{share:.0}%"),
+            switches.voluntary.to_string(),
+            switches.involuntary.to_string(),
+        ]);
+        // A spinner never waits, yet is taken off the core again and again.
+        holds &= share > 5.0 && switches.voluntary <= 2 && switches.involuntary >= 10;
+        metric(&format!("spinner{}_share_pct", i + 1), share, "%");
+        metric(
+            &format!("spinner{}_preempted", i + 1),
+            switches.involuntary as f64,
+            "switches",
+        );
+    }
+    table.print();
+    let expected = wall / args.tick_ms as f64;
+    let gap = summarize(&gaps);
+    println!(
+        "ticker on the same core: {} ticks of {} ms in {wall:.0} ms (about {expected:.0} expected); gap between ticks {gap:.1} ms",
+        gaps.len(),
+        args.tick_ms
+    );
+    metric("ticks", gaps.len() as f64, "ticks");
+    metric("expected_ticks", expected, "ticks");
+    metric("median_gap_ms", gap.median, "ms");
+    metric("max_gap_ms", gap.max, "ms");
+
+    // The ticker keeps ticking: at least half its ticks, none late by more than 100 ms.
+    holds &= gaps.len() as f64 >= expected / 2.0 && gap.max < args.tick_ms as f64 + 100.0;
+    verdict(
+        "spinning threads that never wait are preempted: a thread on their core still runs on time",
+        holds,
+        &format!(
+            "{} of about {expected:.0} ticks, longest gap {:.1} ms, spinners preempted {} times",
+            gaps.len(),
+            gap.max,
+            spinners.iter().map(|(_, s)| s.involuntary).sum::<u64>()
+        ),
+    )
+}
+
+/// Pins the calling thread to one core (`sched_setaffinity`, pid 0 = this thread).
+fn pin_to(core: usize) {
+    // SAFETY: the set is plain data, zeroed, then filled by CPU_SET.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(core, &mut set);
+        libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &set);
+    }
+}
+
+#[allow(dead_code)] // the tour calls `run` and never `main`
+fn main() -> ExitCode {
+    run(support::cli::parse())
+}

@@ -1,0 +1,160 @@
+//! Spawning threads until the kernel refuses stops where the binding limit predicts, in a child process so that nothing else runs short.
+//!
+//!     cargo run --release -p ch03 --bin thread_ceiling
+
+use std::io::Read;
+use std::process::{Command, ExitCode, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use support::report::{metric, verdict};
+
+/// Set in the child's environment: the most threads it may start.
+pub const CHILD_ENV: &str = "WORKBOOK_CH03_CEILING_CAP";
+
+/// Start threads in a child process until spawning fails, then compare.
+#[derive(clap::Parser)]
+pub struct Args {
+    /// The most threads the child may start. It also never takes more than
+    /// two thirds of the tasks the machine has free, so others keep room.
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1000..=100_000))]
+    cap: u64,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    if let Some(code) = child_role() {
+        return code;
+    }
+    let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
+    let number = |path: &str| read(path).trim().parse::<f64>().unwrap_or(f64::NAN);
+    let loadavg = read("/proc/loadavg"); // "0.01 0.02 0.00 3/112 999": 112 tasks now
+    let tasks: f64 = loadavg.split(['/', ' ']).nth(4).unwrap().parse().unwrap();
+    let free_tasks =
+        number("/proc/sys/kernel/pid_max").min(number("/proc/sys/kernel/threads-max")) - tasks;
+    let cap = (args.cap as f64).min(free_tasks * 2.0 / 3.0) as u64;
+    let map_max = number("/proc/sys/vm/max_map_count");
+
+    // ANCHOR: parent
+    // The child is this same program. It reports one line per thread started,
+    // so that the count survives even if the child dies at the edge.
+    let mut child = Command::new(std::env::current_exe().expect("find this program"))
+        .env(CHILD_ENV, cap.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the child");
+    // Read both pipes while the child runs, so that neither fills up.
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        thread::spawn(move || {
+            let mut text = String::new();
+            pipe.read_to_string(&mut text).ok();
+            text
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the child") {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            child.kill().ok(); // Its threads die with it.
+            child.wait().ok();
+            break None;
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    // ANCHOR_END: parent
+    let (report, last_words) = (stdout.join().unwrap(), stderr.join().unwrap());
+    let value = |key: &str| {
+        let line = report.lines().rev().find(|l| l.starts_with(key));
+        line.and_then(|l| l[key.len()..].trim().parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    // The maps each thread adds, measured past the first thousand threads
+    // (which also create glibc's malloc arenas), predict where the maps run out.
+    let (started, at_2000) = (value("started"), value("maps at 2000"));
+    let maps_each = (at_2000 - value("maps at 1000")) / 1000.0;
+    let predicted = 2000.0 + ((map_max - at_2000) / maps_each).floor();
+
+    println!(
+        "cap: {cap} threads (at most two thirds of the {free_tasks:.0} tasks the machine has free)"
+    );
+    println!("the child started {started} threads, then:");
+    match report.lines().find(|l| l.starts_with("error")) {
+        Some(error) => println!("  thread::Builder::spawn returned Err: {}", &error[6..]),
+        None if started as u64 >= cap => println!("  it reached the cap without an error"),
+        None => {
+            let why = last_words
+                .lines()
+                .find(|l| l.contains("failed"))
+                .unwrap_or("(no message)");
+            println!(
+                "  it was ended by {}; its last words:\n    {why}",
+                status.map_or("killed at the deadline".into(), |s| s.to_string())
+            );
+        }
+    }
+    println!("memory maps: {at_2000} with 2000 threads, {maps_each:.2} more per thread");
+    println!("predicted: 2000 + ({map_max} - {at_2000}) / {maps_each:.2} = {predicted} threads");
+
+    metric("started", started, "threads");
+    metric("predicted", predicted, "threads");
+    metric("maps_each", maps_each, "maps");
+    metric("cap", cap as f64, "threads");
+    let holds = started > 10_000.0 && (started - predicted).abs() <= 0.01 * predicted;
+    verdict(
+        "threads run out where vm.max_map_count predicts, far above 10,000",
+        holds,
+        &format!("{started} threads started, {predicted} predicted"),
+    )
+}
+
+/// The child's part, if this process is the child: probe up to the cap.
+pub fn child_role() -> Option<ExitCode> {
+    let cap = std::env::var(CHILD_ENV).ok()?.parse().ok()?;
+    Some(probe(cap))
+}
+
+// ANCHOR: probe
+/// The child: start parked threads one at a time until `cap` or an error.
+/// Returning from `main` then ends the process, and every thread with it.
+fn probe(cap: u64) -> ExitCode {
+    let maps = || {
+        std::fs::read_to_string("/proc/self/maps")
+            .unwrap()
+            .lines()
+            .count()
+    };
+    let before = maps();
+    println!("maps before {before}");
+    let (ready, started) = mpsc::channel();
+    for count in 0..cap {
+        let ready = ready.clone();
+        let spawned = thread::Builder::new().spawn(move || {
+            ready.send(()).unwrap(); // By now its stack and signal stack are mapped.
+            loop {
+                thread::park(); // Parked for good: the process's exit ends it.
+            }
+        });
+        if let Err(error) = spawned {
+            println!("error {error}");
+            break;
+        }
+        started.recv().unwrap();
+        println!("started {}", count + 1);
+        if count + 1 == 1000 || count + 1 == 2000 {
+            println!("maps at {} {}", count + 1, maps());
+        }
+    }
+    ExitCode::SUCCESS
+}
+// ANCHOR_END: probe
+
+#[allow(dead_code)] // the tour calls `run` and never `main`
+fn main() -> ExitCode {
+    run(support::cli::parse())
+}

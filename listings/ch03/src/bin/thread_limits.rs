@@ -1,0 +1,164 @@
+//! The ceiling on threads is a kernel limit, not a rule of thumb; on this machine the one that binds first allows more than 10,000.
+//!
+//!     cargo run --release -p ch03 --bin thread_limits -- --sample 1000
+
+use std::process::ExitCode;
+use std::sync::{Arc, Barrier};
+use std::thread;
+
+use support::report::{Table, metric, verdict};
+use support::timing::current_rss_bytes;
+
+/// Read every limit on the number of threads and compute which binds first.
+#[derive(clap::Parser)]
+pub struct Args {
+    /// Threads kept alive to measure what each one takes from every limit.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(100..=10_000))]
+    sample: u64,
+}
+
+/// One limit: its name, its value, what is in use now, how many more threads
+/// it allows (None: not enforced for this process), and who shares it.
+type Limit = (&'static str, f64, f64, Option<f64>, &'static str);
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+pub fn run(args: Args) -> ExitCode {
+    // ANCHOR: per_thread
+    // What one more thread takes, measured on `sample` parked threads: a task
+    // (a pid), memory maps (stack, guard pages), resident memory, address space.
+    let n = args.sample as usize;
+    let before = (maps(), current_rss_bytes() as f64, address_space());
+    let (started, release) = (Arc::new(Barrier::new(n + 1)), Arc::new(Barrier::new(n + 1)));
+    let parked: Vec<_> = (0..n)
+        .map(|_| {
+            let (started, release) = (started.clone(), release.clone());
+            thread::spawn(move || {
+                started.wait(); // Alive: its stack and maps are in place.
+                release.wait();
+            })
+        })
+        .collect();
+    started.wait();
+    let maps_each = (maps() - before.0) / n as f64;
+    let rss_each = (current_rss_bytes() as f64 - before.1) / n as f64 / MIB;
+    let reserved_each = (address_space() - before.2) / n as f64 / MIB;
+    release.wait();
+    parked.into_iter().for_each(|thread| thread.join().unwrap());
+    // ANCHOR_END: per_thread
+
+    // ANCHOR: limits
+    // Tasks (processes and threads) running on the whole machine now.
+    let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap(); // "0.01 0.02 0.00 3/112 999"
+    let tasks: f64 = loadavg.split(['/', ' ']).nth(4).unwrap().parse().unwrap();
+    let sys = |name: &str| field(&format!("/proc/sys/{name}"), "", 0);
+    let threads_max = sys("kernel/threads-max");
+    let pid_max = sys("kernel/pid_max");
+    let map_max = sys("vm/max_map_count");
+    let nproc = field("/proc/self/limits", "Max processes", 2);
+    // SAFETY: geteuid only reads this process's user id.
+    let root = unsafe { libc::geteuid() } == 0; // RLIMIT_NPROC does not apply to root.
+    let (pids_max, pids_now) = cgroup_pids();
+    let mem = |name: &str| field("/proc/meminfo", name, 1) / 1024.0; // In MiB.
+    let (total, available) = (mem("MemTotal:"), mem("MemAvailable:"));
+    let strict = sys("vm/overcommit_memory") == 2.0; // 0 and 1 do not enforce CommitLimit.
+    let (commit_limit, committed) = (mem("CommitLimit:"), mem("Committed_AS:"));
+    #[rustfmt::skip] // One limit per line, read as a table.
+    let mut limits: Vec<Limit> = vec![
+        ("kernel.threads-max", threads_max, tasks, Some(threads_max - tasks), "machine"),
+        ("kernel.pid_max", pid_max, tasks, Some(pid_max - tasks), "machine"),
+        ("RLIMIT_NPROC (ulimit -u)", nproc, f64::NAN, (!root).then_some(nproc), "user"),
+        ("cgroup pids.max", pids_max, pids_now, pids_max.is_finite().then_some(pids_max - pids_now), "cgroup"),
+        ("vm.max_map_count", map_max, maps(), Some((map_max - maps()) / maps_each), "process"),
+        ("memory, MiB", total, total - available, Some(available / rss_each), "machine"),
+        ("CommitLimit, MiB", commit_limit, committed, strict.then_some((commit_limit - committed) / reserved_each), "machine"),
+    ];
+    // ANCHOR_END: limits
+    limits.sort_by(|a, b| a.3.unwrap_or(f64::MAX).total_cmp(&b.3.unwrap_or(f64::MAX)));
+
+    println!(
+        "one more thread takes 1 task, {maps_each:.1} memory maps, {:.1} KiB resident, {:.0} KiB of address space (stack, guard pages, malloc arenas)",
+        rss_each * 1024.0,
+        reserved_each * 1024.0
+    );
+    let figure = |v: f64| match v.is_finite() {
+        true => format!("{v:.0}"),
+        false => "-".into(),
+    };
+    let mut table = Table::new(["limit", "value", "in use", "threads it allows", "shared by"]);
+    for (name, value, used, allows, scope) in &limits {
+        let (value, used) = (figure(*value), figure(*used));
+        let allows = allows.map_or("not enforced".into(), figure);
+        table.row([name.to_string(), value, used, allows, scope.to_string()]);
+    }
+    table.print();
+
+    let (binding, .., allows, scope) = limits[0];
+    let ceiling = allows.unwrap_or(f64::INFINITY);
+    metric("maps_per_thread", maps_each, "maps");
+    metric("max_map_count", map_max, "maps");
+    metric("pid_max", pid_max, "pids");
+    metric("tasks_in_use", tasks, "tasks");
+    metric("ceiling", ceiling, "threads");
+    verdict(
+        "the limit that binds first allows more than 10,000 threads",
+        ceiling > 10_000.0,
+        &format!(
+            "{binding} binds first, shared by the {scope}, at about {ceiling:.0} more threads"
+        ),
+    )
+}
+
+/// The lines of /proc/self/maps: one per memory mapping of this process.
+fn maps() -> f64 {
+    std::fs::read_to_string("/proc/self/maps")
+        .unwrap()
+        .lines()
+        .count() as f64
+}
+
+/// This process's address space in bytes (/proc/self/statm, in pages).
+fn address_space() -> f64 {
+    // SAFETY: sysconf only reads a system constant.
+    field("/proc/self/statm", "", 0) * unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as f64
+}
+
+/// Field `n` of the first line of `path` that starts with `prefix`: infinite
+/// for "unlimited" or "max", NaN if the file or the line is not there.
+fn field(path: &str, prefix: &str, n: usize) -> f64 {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let Some(line) = text.lines().find(|line| line.starts_with(prefix)) else {
+        return f64::NAN;
+    };
+    match line.split_whitespace().nth(n) {
+        Some("unlimited" | "max") => f64::INFINITY,
+        value => value.and_then(|v| v.parse().ok()).unwrap_or(f64::NAN),
+    }
+}
+
+/// This process's cgroup `pids.max` and `pids.current` (cgroup v2, or v1's
+/// pids controller): infinite and NaN when no cgroup limits its tasks.
+fn cgroup_pids() -> (f64, f64) {
+    let cgroups = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    for line in cgroups.lines() {
+        let fields: Vec<&str> = line.splitn(3, ':').collect();
+        let dir = match fields[..] {
+            [_, "", path] => format!("/sys/fs/cgroup{path}"),
+            [_, controllers, path] if controllers.split(',').any(|c| c == "pids") => {
+                format!("/sys/fs/cgroup/pids{path}")
+            }
+            _ => continue,
+        };
+        let current = field(&format!("{dir}/pids.current"), "", 0);
+        if current.is_finite() {
+            let max = field(&format!("{dir}/pids.max"), "", 0);
+            return (if max.is_nan() { f64::INFINITY } else { max }, current);
+        }
+    }
+    (f64::INFINITY, f64::NAN)
+}
+
+#[allow(dead_code)] // the tour calls `run` and never `main`
+fn main() -> ExitCode {
+    run(support::cli::parse())
+}

@@ -1,0 +1,158 @@
+//! Threads adding trades into one table four ways (a Mutex, atomics, a channel, scoped threads that merge) get the exact totals every time, at different costs.
+//!
+//!     cargo run --release -p ch03 --bin volume_by_symbol -- --threads 4 --trades 1000000
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread;
+
+use support::report::{Table, metric, verdict};
+use support::timing::{measure, summarize};
+
+/// Shares traded per symbol, for eight symbols.
+type Volumes = [u64; 8];
+
+/// Add up traded volume per symbol from several threads, four ways.
+#[derive(clap::Parser)]
+pub struct Args {
+    /// Threads adding trades at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
+    threads: u64,
+    /// Trades each thread adds.
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    trades: u64,
+}
+
+/// Trade number `n`, made up but the same on every run: (symbol, volume).
+fn trade(n: u64) -> (usize, u64) {
+    let mixed = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    ((mixed >> 61) as usize, n % 100 + 1)
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let (threads, per_thread) = (args.threads, args.trades);
+    // Thread `t` adds trades t * per_thread .. (t + 1) * per_thread.
+    let share = move |t: u64| (t * per_thread..(t + 1) * per_thread).map(trade);
+
+    // ANCHOR: mutex
+    // One table behind one lock, shared by `Arc`: every trade locks it.
+    let mutex = || {
+        let table = Arc::new(Mutex::new(Volumes::default()));
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                let table = Arc::clone(&table);
+                thread::spawn(move || share(t).for_each(|(s, v)| table.lock().unwrap()[s] += v))
+            })
+            .collect();
+        workers.into_iter().for_each(|w| w.join().unwrap());
+        *table.lock().unwrap()
+    };
+    // ANCHOR_END: mutex
+    // ANCHOR: atomics
+    // One atomic per symbol: every trade is one indivisible add, no lock.
+    let atomics = || {
+        let table: [AtomicU64; 8] = Default::default();
+        thread::scope(|scope| {
+            for t in 0..threads {
+                let table = &table;
+                scope.spawn(move || {
+                    share(t).for_each(|(s, v)| {
+                        table[s].fetch_add(v, Ordering::Relaxed);
+                    })
+                });
+            }
+        });
+        table.map(AtomicU64::into_inner)
+    };
+    // ANCHOR_END: atomics
+    // ANCHOR: channel
+    // Nothing shared: every trade is a message to the one thread that adds up.
+    let channel = || {
+        let (send, trades) = mpsc::channel();
+        thread::scope(|scope| {
+            for t in 0..threads {
+                let send = send.clone();
+                scope.spawn(move || share(t).for_each(|trade| send.send(trade).unwrap()));
+            }
+            drop(send); // The loop below ends once every sender is gone.
+            let mut table = Volumes::default();
+            trades.iter().for_each(|(s, v)| table[s] += v);
+            table
+        })
+    };
+    // ANCHOR_END: channel
+    // ANCHOR: scoped
+    // Each thread adds into a table of its own; the scope joins them all, and
+    // this thread merges the tables. Nothing is shared while trades are added.
+    let scoped = || {
+        thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|t| {
+                    scope.spawn(move || {
+                        let mut table = Volumes::default();
+                        share(t).for_each(|(s, v)| table[s] += v);
+                        table
+                    })
+                })
+                .collect();
+            let mut merged = Volumes::default();
+            for table in workers.into_iter().map(|worker| worker.join().unwrap()) {
+                merged
+                    .iter_mut()
+                    .zip(table)
+                    .for_each(|(total, v)| *total += v);
+            }
+            merged
+        })
+    };
+    // ANCHOR_END: scoped
+
+    // The totals every way must reach, added up on one thread.
+    let mut expected = Volumes::default();
+    (0..threads * per_thread)
+        .map(trade)
+        .for_each(|(s, v)| expected[s] += v);
+    let trades = (threads * per_thread) as f64;
+    let mut table = Table::new(["shared through", "exact, of 5 runs", "CPU per trade"]);
+    let (mut all_exact, mut cost) = (true, Vec::new());
+    let ways: [(&str, &str, &dyn Fn() -> Volumes); 4] = [
+        ("Arc<Mutex<table>>", "mutex", &mutex),
+        ("an AtomicU64 per symbol", "atomics", &atomics),
+        ("mpsc channel", "channel", &channel),
+        ("scoped threads, merged", "scoped", &scoped),
+    ];
+    for (label, name, add_up) in ways {
+        // CPU time of all threads together: what the trades cost, whatever
+        // else the machine is doing meanwhile. Five runs, the median shown.
+        let (mut exact, mut samples) = (0, Vec::new());
+        for _ in 0..5 {
+            let (volumes, time) = measure(add_up);
+            exact += usize::from(volumes == expected);
+            samples.push(time.cpu.as_nanos() as f64 / trades);
+        }
+        let ns = summarize(&samples);
+        all_exact &= exact == 5;
+        cost.push(ns.median);
+        table.row([label.to_string(), exact.to_string(), format!("{ns:.2} ns")]);
+        metric(&format!("{name}_ns"), ns.median, "ns");
+    }
+    table.print();
+
+    // A message per trade costs the most; the others' order varies with how
+    // often the threads happen to run at the same instant.
+    let channel_slowest = cost[2] > 2.0 * cost[0].max(cost[1]).max(cost[3]);
+    verdict(
+        "every way gets the exact totals every time; a message per trade costs the most",
+        all_exact && channel_slowest,
+        &format!(
+            "{trades} trades, 20 of 20 runs exact: {all_exact}; per trade {:.1} ns (mutex), {:.1} (atomics), {:.1} (channel), {:.1} (scoped)",
+            cost[0], cost[1], cost[2], cost[3]
+        ),
+    )
+}
+
+#[allow(dead_code)] // the tour calls `run` and never `main`
+fn main() -> ExitCode {
+    run(support::cli::parse())
+}
