@@ -1,0 +1,199 @@
+//! Rust has no GIL: CPU-bound work scales with the cores in threads as well as in processes.
+//!
+//!     cargo run --release -p ch04 --bin cpu_in_processes -- --jobs 10 --limit 500000
+
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::thread;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use support::report::{Table, metric, verdict};
+use support::timing::summarize;
+
+/// Run the same CPU-bound jobs one after another, in threads, and in processes.
+#[derive(clap::Parser)]
+pub struct Args {
+    /// How many jobs, each run by its own thread or its own process.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=64))]
+    jobs: u64,
+    /// Each job counts the primes below this number, by trial division.
+    #[arg(long, default_value_t = 500_000, value_parser = clap::value_parser!(u64).range(1_000..=100_000_000))]
+    limit: u64,
+    /// Repetitions of each way, taking turns; the speed-ups compare the best runs.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=20))]
+    repeats: u64,
+    /// Run as a worker process: read one job from stdin, answer on stdout.
+    #[arg(long, hide = true)]
+    worker: bool,
+}
+
+/// What crosses the pipe to a worker, and back: plain data, as JSON.
+#[derive(Serialize, Deserialize)]
+struct Job {
+    limit: u64,
+}
+#[derive(Serialize, Deserialize)]
+struct Answer {
+    primes: u64,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    if args.worker {
+        return worker();
+    }
+    let (jobs, limit) = (args.jobs as usize, args.limit);
+    let cores = thread::available_parallelism().map_or(1, |n| n.get());
+
+    // ANCHOR: three_ways
+    let sequential = || (0..jobs).map(|_| count_primes(limit)).collect();
+    // Threads share the process: each borrows what it needs, nothing is copied.
+    let threads = || {
+        thread::scope(|s| {
+            let handles: Vec<_> = (0..jobs).map(|_| s.spawn(|| count_primes(limit))).collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a job"))
+                .collect()
+        })
+    };
+    // Processes share nothing: each job is serialized down a pipe to a fresh
+    // worker, and its answer comes back the same way.
+    let processes = |limit| {
+        let workers: Vec<Reaped> = (0..jobs).map(|_| start_worker(&Job { limit })).collect();
+        workers.into_iter().map(|w| w.answer().primes).collect()
+    };
+    // ANCHOR_END: three_ways
+
+    // The ways take turns, so a busy moment on the machine hits all of them.
+    // The last one starts the workers with nothing to do: their start-up alone.
+    let ways: [(String, &dyn Fn() -> Vec<u64>); 4] = [
+        ("one after another".into(), &sequential),
+        (format!("{jobs} threads"), &threads),
+        (format!("{jobs} processes"), &|| processes(limit)),
+        (format!("{jobs} processes, empty jobs"), &|| processes(0)),
+    ];
+    let (mut walls, mut answers) = (vec![Vec::new(); ways.len()], Vec::new());
+    for _ in 0..args.repeats {
+        for ((_, way), walls) in ways.iter().zip(&mut walls) {
+            let started = Instant::now();
+            answers.push(way());
+            walls.push(started.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    let right = answers
+        .chunks(ways.len())
+        .all(|a| a[..3].iter().all(|got| *got == a[0]));
+
+    // Other programs on the machine can only slow a run down: the best of the
+    // repeats is the closest to what the cores can do; the median is shown too.
+    let best: Vec<f64> = walls.iter().map(|w| summarize(w).min).collect();
+    let mut table = Table::new(["way", "best", "median", "speed-up (best)"]);
+    for ((label, _), (walls, fastest)) in ways.iter().zip(walls.iter().zip(&best)) {
+        let median = summarize(walls).median;
+        let speedup = match label.ends_with("empty jobs") {
+            true => "-".to_string(),
+            false => format!("{:.2}x", best[0] / fastest),
+        };
+        table.row([
+            label.clone(),
+            format!("{fastest:.0} ms"),
+            format!("{median:.0} ms"),
+            speedup,
+        ]);
+    }
+    table.print();
+    println!(
+        "{jobs} jobs, each counting the primes below {limit} ({} of them); best of {} runs on {cores} cores",
+        answers[0][0], args.repeats
+    );
+    let (threads_speedup, processes_speedup) = (best[0] / best[1], best[0] / best[2]);
+    metric("cores", cores as f64, "cores");
+    metric("sequential_ms", best[0], "ms");
+    metric("threads_ms", best[1], "ms");
+    metric("processes_ms", best[2], "ms");
+    metric("startup_ms", best[3], "ms");
+    metric("threads_speedup", threads_speedup, "x");
+    metric("processes_speedup", processes_speedup, "x");
+
+    // With the GIL, processes would scale and threads would not. Here threads
+    // must do at least as well as processes (within noise), and when the
+    // processes found free cores, so must the threads. When neither scaled,
+    // other programs had the cores: the listing says so rather than guess.
+    let scaled = |speedup: f64| cores >= 2 && speedup >= 1.3;
+    if !scaled(threads_speedup) && !scaled(processes_speedup) {
+        println!("neither way scaled: {cores} core(s), or other programs were using them");
+    }
+    let holds = right
+        && threads_speedup >= 0.75 * processes_speedup
+        && (scaled(threads_speedup) || !scaled(processes_speedup));
+    let evidence = format!(
+        "{threads_speedup:.2}x in threads, {processes_speedup:.2}x in processes, on {cores} cores"
+    );
+    verdict(
+        "CPU-bound work scales in threads as well as in processes: there is no GIL to escape",
+        holds,
+        &evidence,
+    )
+}
+
+/// Counts the primes below `limit` by trial division: pure CPU, no memory traffic.
+fn count_primes(limit: u64) -> u64 {
+    let is_prime = |n: u64| {
+        (2..n)
+            .take_while(|d| d * d <= n)
+            .all(|d| !n.is_multiple_of(d))
+    };
+    (2..limit).filter(|&n| is_prime(n)).count() as u64
+}
+
+// ANCHOR: worker
+/// Starts this program again as a worker and sends it `job` as JSON.
+fn start_worker(job: &Job) -> Reaped {
+    let mut child = Command::new(std::env::current_exe().expect("the running program's path"))
+        .arg0("cpu_in_processes") // The tour runs every listing in one binary: say which.
+        .arg("--worker")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start a worker process");
+    let stdin = child.stdin.take().expect("piped");
+    serde_json::to_writer(stdin, job).expect("send the job");
+    Reaped(child) // The pipe closed with `stdin`: the worker reads to its end.
+}
+
+/// The worker's side: one job in, one answer out.
+fn worker() -> ExitCode {
+    let job: Job = serde_json::from_reader(std::io::stdin()).expect("a well-formed job");
+    let answer = Answer {
+        primes: count_primes(job.limit),
+    };
+    serde_json::to_writer(std::io::stdout(), &answer).expect("send the answer");
+    ExitCode::SUCCESS
+}
+// ANCHOR_END: worker
+
+/// A worker process that is killed and reaped on drop, whatever happens.
+struct Reaped(Child);
+
+impl Reaped {
+    fn answer(mut self) -> Answer {
+        let stdout = self.0.stdout.take().expect("piped");
+        let answer = serde_json::from_reader(stdout).expect("a well-formed answer");
+        let status = self.0.wait().expect("wait for the worker");
+        assert!(status.success(), "the worker failed: {status}");
+        answer
+    }
+}
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[allow(dead_code)] // the tour calls `run` and never `main`
+fn main() -> ExitCode {
+    run(support::cli::parse())
+}

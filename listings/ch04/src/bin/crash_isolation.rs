@@ -1,0 +1,203 @@
+//! A worker process that crashes does not take its parent down, and the parent sees how it died.
+//!
+//!     cargo run --release -p ch04 --bin crash_isolation
+
+use std::io::Read;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
+use std::time::Duration;
+
+use support::report::{Table, metric, verdict};
+
+/// Start workers that die in every common way, and report what the parent saw.
+#[derive(clap::Parser)]
+pub struct Args {
+    /// Run as a worker process that dies this way (the listing starts itself so).
+    #[arg(long, hide = true)]
+    worker: Option<Death>,
+}
+
+/// The ways a worker dies, with the exit code or signal the parent should see.
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum Death {
+    ExitCode,
+    Panic,
+    PanicInThread,
+    Abort,
+    Segfault,
+    SegfaultInThread,
+    KilledByParent,
+}
+
+const DEATHS: [(Death, &str, Expected); 7] = [
+    (Death::ExitCode, "exits with code 3", Expected::Code(3)),
+    (
+        Death::Panic,
+        "panics on its main thread",
+        Expected::Code(101),
+    ),
+    (
+        Death::PanicInThread,
+        "panics on another thread",
+        Expected::Code(0),
+    ),
+    (
+        Death::Abort,
+        "calls process::abort()",
+        Expected::Signal(libc::SIGABRT),
+    ),
+    (
+        Death::Segfault,
+        "writes through a bad pointer",
+        Expected::Signal(libc::SIGSEGV),
+    ),
+    (
+        Death::SegfaultInThread,
+        "does that on another thread",
+        Expected::Signal(libc::SIGSEGV),
+    ),
+    (
+        Death::KilledByParent,
+        "is killed (as by the OOM killer)",
+        Expected::Signal(libc::SIGKILL),
+    ),
+];
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Expected {
+    Code(i32),
+    Signal(i32),
+}
+
+pub fn run(args: Args) -> ExitCode {
+    if let Some(death) = args.worker {
+        return die(death);
+    }
+    let mut table = Table::new([
+        "the worker",
+        "code()",
+        "signal()",
+        "its last words on stderr",
+    ]);
+    let mut as_expected = 0;
+    for (death, what, expected) in DEATHS {
+        // ANCHOR: observe
+        let mut worker = Reaped(start(death));
+        if death == Death::KilledByParent {
+            worker.0.kill().expect("send SIGKILL");
+        }
+        let mut stderr = String::new();
+        let _ = worker
+            .0
+            .stderr
+            .take()
+            .expect("piped")
+            .read_to_string(&mut stderr);
+        let status: ExitStatus = worker.0.wait().expect("wait for the worker");
+        // On Unix a process ends one of two ways: it exits with a code, or a
+        // signal ends it. `code()` is the first, `signal()` the second.
+        let seen = match (status.code(), status.signal()) {
+            (Some(code), _) => Expected::Code(code),
+            (None, Some(signal)) => Expected::Signal(signal),
+            (None, None) => unreachable!("a process that ended has a code or a signal"),
+        };
+        // ANCHOR_END: observe
+        as_expected += usize::from(seen == expected);
+        let show = |v: Option<i32>| v.map_or("-".to_string(), |v| v.to_string());
+        let signal = status.signal().map(|s| format!("{s} ({})", signal_name(s)));
+        table.row([
+            what.to_string(),
+            show(status.code()),
+            signal.unwrap_or("-".into()),
+            last_words(&stderr),
+        ]);
+    }
+    table.print();
+    println!(
+        "the parent is still running: {as_expected} of {} deaths seen as expected",
+        DEATHS.len()
+    );
+    metric("deaths_seen", as_expected as f64, "deaths");
+
+    verdict(
+        "the parent outlives every crash of a worker and tells them apart",
+        as_expected == DEATHS.len(),
+        &format!("{as_expected} of {} deaths seen as expected", DEATHS.len()),
+    )
+}
+
+fn start(death: Death) -> Child {
+    let flag = clap::ValueEnum::to_possible_value(&death).expect("every death has a name");
+    Command::new(std::env::current_exe().expect("the running program's path"))
+        .arg0("crash_isolation") // The tour runs every listing in one binary: say which.
+        .args(["--worker", flag.get_name()])
+        .env("RUST_BACKTRACE", "0") // Keep the panic message to its two lines.
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start a worker process")
+}
+
+// ANCHOR: die
+/// The worker's side: a bug of each kind.
+fn die(death: Death) -> ExitCode {
+    let segfault = || {
+        // A bug that C code, or wrong unsafe Rust, can have: a write through a
+        // pointer to memory that is not mapped. The CPU faults, the kernel
+        // sends SIGSEGV, and nothing in the process can carry on.
+        let dangling = std::ptr::dangling_mut::<u64>();
+        // SAFETY: none; this is the bug being demonstrated.
+        unsafe { dangling.write_volatile(7) };
+    };
+    match death {
+        Death::ExitCode => return ExitCode::from(3),
+        Death::Panic => panic!("no price for ACME in the feed"),
+        // A panic unwinds its own thread only; join() hands it to the main thread.
+        Death::PanicInThread => {
+            let _ = std::thread::spawn(|| panic!("no price for ACME in the feed")).join();
+        }
+        Death::Abort => std::process::abort(),
+        Death::Segfault => segfault(),
+        // A fault on any thread ends the whole process: threads share one address space.
+        Death::SegfaultInThread => {
+            let _ = std::thread::spawn(segfault).join();
+        }
+        Death::KilledByParent => std::thread::sleep(Duration::from_secs(10)),
+    }
+    ExitCode::SUCCESS
+}
+// ANCHOR_END: die
+
+/// The panic message, if the worker printed one: its line after "panicked at".
+fn last_words(stderr: &str) -> String {
+    let mut lines = stderr.lines();
+    match lines.by_ref().position(|l| l.contains("panicked at")) {
+        Some(_) => lines.next().unwrap_or_default().to_string(),
+        None => "(nothing)".to_string(),
+    }
+}
+
+fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGSEGV => "SIGSEGV",
+        _ => "another signal",
+    }
+}
+
+/// A worker process that is killed and reaped on drop, whatever happens.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[allow(dead_code)] // the tour calls `run` and never `main`
+fn main() -> ExitCode {
+    run(support::cli::parse())
+}

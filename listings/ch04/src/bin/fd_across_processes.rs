@@ -1,0 +1,155 @@
+//! An open file cannot cross to another process as data: what crosses is a number that means nothing there.
+//!
+//!     cargo run --release -p ch04 --bin fd_across_processes
+
+use std::fs::File;
+use std::io::{BufRead, Write};
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, ExitCode, Stdio};
+
+use serde::{Deserialize, Serialize};
+use support::report::verdict;
+
+/// Send an open file's descriptor to a worker process as data, then hand it the file itself.
+#[derive(clap::Parser)]
+pub struct Args {
+    /// Run as a worker process instead (the listing starts itself this way).
+    #[arg(long, hide = true)]
+    worker: Option<Role>,
+}
+
+/// What a worker process does.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Role {
+    /// Read a descriptor number from stdin as JSON, and try to read from it.
+    Number,
+    /// Read the first line of stdin, which the parent made the file itself.
+    Inherited,
+}
+
+/// What the parent sends: all that serializing an open file could ever produce.
+#[derive(Serialize, Deserialize)]
+struct FileByNumber {
+    fd: RawFd,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    match args.worker {
+        Some(Role::Number) => return number_worker(),
+        Some(Role::Inherited) => return inherited_worker(),
+        None => {}
+    }
+    let dir = tempfile::tempdir().expect("a scratch directory");
+    let path = dir.path().join("ticks.csv");
+    std::fs::write(&path, "ACME,101.50\nACME,101.75\n").expect("write the ticks");
+
+    // ANCHOR: number
+    // The parent opens the file: the kernel gives it descriptor number N, an
+    // index into this process's own table of open files.
+    let file = File::open(&path).expect("open the ticks");
+    let fd = file.as_raw_fd();
+    let target = std::fs::read_link(format!("/proc/self/fd/{fd}")).expect("our fd table");
+    println!(
+        "parent: fd {fd} is {}",
+        target.file_name().unwrap_or_default().display()
+    );
+    // `File` is not `Serialize`: serde has no way to encode an open file. The
+    // most a message can carry is the number, and the worker's table is its own.
+    let message = serde_json::to_string(&FileByNumber { fd }).expect("encode");
+    let mut worker = Reaped(start(Role::Number, Stdio::piped()));
+    let mut stdin = worker.0.stdin.take().expect("piped");
+    writeln!(stdin, "{message}").expect("send the number");
+    drop(stdin);
+    let (by_number, number_status) = worker.output();
+    println!("worker, sent {message}: {by_number}");
+    // ANCHOR_END: number
+
+    // ANCHOR: inherited
+    // Passing the file itself takes the kernel: here, at spawn, as the worker's
+    // stdin (the child gets a duplicate of the descriptor as its fd 0). A running
+    // process can receive one over a Unix socket with SCM_RIGHTS.
+    let handed = File::open(&path).expect("open the ticks");
+    let (inherited, inherited_status) =
+        Reaped(start(Role::Inherited, Stdio::from(handed))).output();
+    println!("worker, given the file as stdin: {inherited}");
+    // ANCHOR_END: inherited
+    drop(file);
+
+    let holds = number_status
+        && inherited_status
+        && by_number.contains("os error 9")
+        && inherited == "read \"ACME,101.50\"";
+    verdict(
+        "a descriptor number means nothing in another process; the file must be handed over by the kernel",
+        holds,
+        "the number gave EBADF, the inherited file gave its first line",
+    )
+}
+
+fn start(role: Role, stdin: Stdio) -> Child {
+    let role = match role {
+        Role::Number => "number",
+        Role::Inherited => "inherited",
+    };
+    Command::new(std::env::current_exe().expect("the running program's path"))
+        .arg0("fd_across_processes") // The tour runs every listing in one binary: say which.
+        .args(["--worker", role])
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start a worker process")
+}
+
+/// The worker's side: a number from the parent, used as a descriptor here.
+fn number_worker() -> ExitCode {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .expect("read the message");
+    let FileByNumber { fd } = serde_json::from_str(&line).expect("a well-formed message");
+    let mut buffer = [0u8; 64];
+    // SAFETY: read(2) writes at most `buffer.len()` bytes into our own buffer;
+    // a bad descriptor is reported as an error, not undefined behaviour.
+    let n = unsafe { libc::read(fd, buffer.as_mut_ptr().cast(), buffer.len()) };
+    match n {
+        -1 => println!("read(fd {fd}) failed: {}", std::io::Error::last_os_error()),
+        n => println!("read(fd {fd}) gave {n} bytes"),
+    }
+    ExitCode::SUCCESS
+}
+
+/// The worker's side: its stdin is the file.
+fn inherited_worker() -> ExitCode {
+    let first = std::io::stdin().lock().lines().next();
+    println!("read {:?}", first.and_then(Result::ok).unwrap_or_default());
+    ExitCode::SUCCESS
+}
+
+/// A worker process that is killed and reaped on drop, whatever happens.
+struct Reaped(Child);
+
+impl Reaped {
+    /// Everything the worker printed, and whether it exited successfully.
+    fn output(mut self) -> (String, bool) {
+        let mut text = String::new();
+        let stdout = self.0.stdout.take().expect("piped");
+        std::io::BufReader::new(stdout)
+            .read_line(&mut text)
+            .expect("read");
+        let status = self.0.wait().expect("wait for the worker");
+        (text.trim_end().to_string(), status.success())
+    }
+}
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[allow(dead_code)] // the tour calls `run` and never `main`
+fn main() -> ExitCode {
+    run(support::cli::parse())
+}
