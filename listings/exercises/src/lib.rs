@@ -60,3 +60,20 @@ pub mod ch02 {
     #[path = "shard_the_lock/tests.rs"]
     mod shard_the_lock_tests;
 }
+
+/// Chapter 4: processes.
+pub mod ch04 {
+    #[cfg_attr(feature = "starters", path = "map_in_processes/starter.rs")]
+    #[cfg_attr(not(feature = "starters"), path = "map_in_processes/solution.rs")]
+    pub mod map_in_processes;
+    #[cfg(test)]
+    #[path = "map_in_processes/tests.rs"]
+    mod map_in_processes_tests;
+
+    #[cfg_attr(feature = "starters", path = "supervise/starter.rs")]
+    #[cfg_attr(not(feature = "starters"), path = "supervise/solution.rs")]
+    pub mod supervise;
+    #[cfg(test)]
+    #[path = "supervise/tests.rs"]
+    mod supervise_tests;
+}
