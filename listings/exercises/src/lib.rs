@@ -61,6 +61,23 @@ pub mod ch02 {
     mod shard_the_lock_tests;
 }
 
+/// Chapter 6: the event loop.
+pub mod ch06 {
+    #[cfg_attr(feature = "starters", path = "timer_heap/starter.rs")]
+    #[cfg_attr(not(feature = "starters"), path = "timer_heap/solution.rs")]
+    pub mod timer_heap;
+    #[cfg(test)]
+    #[path = "timer_heap/tests.rs"]
+    mod timer_heap_tests;
+
+    #[cfg_attr(feature = "starters", path = "park_and_wake/starter.rs")]
+    #[cfg_attr(not(feature = "starters"), path = "park_and_wake/solution.rs")]
+    pub mod park_and_wake;
+    #[cfg(test)]
+    #[path = "park_and_wake/tests.rs"]
+    mod park_and_wake_tests;
+}
+
 /// Chapter 4: processes.
 pub mod ch04 {
     #[cfg_attr(feature = "starters", path = "map_in_processes/starter.rs")]

@@ -1,0 +1,35 @@
+//! Park and wake: the smallest executor, `block_on` for one future.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::task::Wake;
+use std::thread::Thread;
+
+/// The waker of [`block_on`]: calling it records the wake and unparks the
+/// thread that waits in `block_on`. It may be called from any thread.
+pub struct ThreadWaker {
+    /// The thread to unpark.
+    pub thread: Thread,
+    /// Set by a wake, cleared by `block_on` before each poll.
+    pub woken: AtomicBool,
+}
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        todo!("record the wake, then unpark the thread")
+    }
+}
+
+/// Runs `future` to completion on this thread and returns its output with
+/// the number of times it was polled.
+///
+/// Poll it with a `Context` made from an `Arc<ThreadWaker>`; while it is
+/// pending, park the thread until the waker has been called. Beware:
+/// `std::thread::park` may also return for no reason at all (a spurious
+/// wake-up), so park again unless the waker really was called. A future must
+/// not be polled again until it has been woken: no busy polling.
+#[allow(unused_variables)]
+pub fn block_on<F: Future>(future: F) -> (F::Output, u32) {
+    todo!("pin the future, make the waker, poll, park until woken, repeat")
+}
