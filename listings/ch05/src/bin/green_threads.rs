@@ -1,6 +1,6 @@
 //! Stackful coroutines (green threads) exist in Rust as a crate: each owns a stack, and a blocking call in one stops them all.
 //!
-//!     cargo run --release -p ch05 --bin green_threads -- --coroutines 10000 --switches 5
+//!     cargo run --release -p ch05 --bin green_threads -- --coroutines 10000 --switches 5 --samples 5
 
 use std::collections::VecDeque;
 use std::process::ExitCode;
@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 use support::report::{Table, metric, verdict};
-use support::timing::current_rss_bytes;
+use support::timing::{current_rss_bytes, summarize};
 
 /// Run the same workload as stackful coroutines and as tokio tasks; then block inside one coroutine.
 #[derive(clap::Parser)]
@@ -28,6 +28,9 @@ pub struct Args {
     /// How long the one blocking call sleeps, in milliseconds.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=1_000))]
     sleep_ms: u64,
+    /// Samples of the coroutine and task runs; times are their medians.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=100))]
+    samples: u64,
 }
 
 type Session = Coroutine<(), (), (), DefaultStack>;
@@ -73,7 +76,8 @@ fn run_all(mut ready: VecDeque<(Session, Instant)>) -> Duration {
 }
 // ANCHOR_END: stackful
 
-fn coroutines(args: &Args) -> (f64, f64, f64) {
+/// The workload as stackful coroutines: [create ns, resident bytes, switch ns] per coroutine.
+fn coroutines(args: &Args) -> [f64; 3] {
     let (n, rss) = (args.coroutines as usize, current_rss_bytes());
     let created = Instant::now();
     let mut sessions: Vec<_> = (0..n)
@@ -93,10 +97,11 @@ fn coroutines(args: &Args) -> (f64, f64, f64) {
         }
     }
     let switch_ns = started.elapsed().as_nanos() as f64 / (n as f64 * args.switches as f64);
-    (create_ns, rss_each, switch_ns)
+    [create_ns, rss_each, switch_ns]
 }
 
-fn tasks(args: &Args) -> (f64, f64, f64) {
+/// The same workload as tokio tasks: [create ns, resident bytes, switch ns] per task.
+fn tasks(args: &Args) -> [f64; 3] {
     let (n, switches) = (args.coroutines as usize, args.switches);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -128,18 +133,28 @@ fn tasks(args: &Args) -> (f64, f64, f64) {
             handle.await.expect("the task finishes");
         }
         let switch_ns = started.elapsed().as_nanos() as f64 / (n as f64 * switches as f64);
-        (create_ns, rss_each, switch_ns)
+        [create_ns, rss_each, switch_ns]
     })
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let (co_create, co_rss, co_switch) = coroutines(&args);
-    let (task_create, task_rss, task_switch) = tasks(&args);
+    // Times are medians over the samples. Memory comes from the first sample
+    // only: later ones reuse the memory the first one freed.
+    let (mut co, mut task) = (Vec::new(), Vec::new());
+    for _ in 0..args.samples {
+        co.push(coroutines(&args));
+        task.push(tasks(&args));
+    }
+    let median = |samples: &[[f64; 3]], i: usize| {
+        summarize(&samples.iter().map(|s| s[i]).collect::<Vec<_>>()).median
+    };
+    let (co_create, co_rss, co_switch) = (median(&co, 0), co[0][1], median(&co, 2));
+    let (task_create, task_rss, task_switch) = (median(&task, 0), task[0][1], median(&task, 2));
     let mut table = Table::new(["each one", "create", "resident", "reserved", "switch"]);
     let reserved = format!("{} KiB stack", args.stack_kib);
     table.row([
         "corosensei coroutine",
-        &format!("{co_create:.0} ns"),
+        &format!("{:.1} µs", co_create / 1e3),
         &format!("{co_rss:.0} B"),
         &reserved,
         &format!("{co_switch:.0} ns"),
@@ -176,7 +191,7 @@ pub fn run(args: Args) -> ExitCode {
     );
 
     for (name, value, unit) in [
-        ("coroutine_create_ns", co_create, "ns"),
+        ("coroutine_create_us", co_create / 1e3, "µs"),
         ("coroutine_rss_bytes", co_rss, "bytes"),
         ("coroutine_switch_ns", co_switch, "ns"),
         ("coroutine_stack_kib", args.stack_kib as f64, "KiB"),
