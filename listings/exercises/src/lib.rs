@@ -94,3 +94,20 @@ pub mod ch04 {
     #[path = "supervise/tests.rs"]
     mod supervise_tests;
 }
+
+/// Chapter 3: threads.
+pub mod ch03 {
+    #[cfg_attr(feature = "starters", path = "ordered_pool/starter.rs")]
+    #[cfg_attr(not(feature = "starters"), path = "ordered_pool/solution.rs")]
+    pub mod ordered_pool;
+    #[cfg(test)]
+    #[path = "ordered_pool/tests.rs"]
+    mod ordered_pool_tests;
+
+    #[cfg_attr(feature = "starters", path = "first_panic/starter.rs")]
+    #[cfg_attr(not(feature = "starters"), path = "first_panic/solution.rs")]
+    pub mod first_panic;
+    #[cfg(test)]
+    #[path = "first_panic/tests.rs"]
+    mod first_panic_tests;
+}
