@@ -1,6 +1,6 @@
 //! Rust has no GIL: CPU-bound work scales with the cores in threads as well as in processes.
 //!
-//!     cargo run --release -p ch04 --bin cpu_in_processes -- --jobs 10 --limit 500000
+//!     cargo run --release -p ch04 --bin cpu_in_processes -- --jobs 10 --limit 300000
 
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitCode, Stdio};
@@ -18,7 +18,7 @@ pub struct Args {
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=64))]
     jobs: u64,
     /// Each job counts the primes below this number, by trial division.
-    #[arg(long, default_value_t = 500_000, value_parser = clap::value_parser!(u64).range(1_000..=100_000_000))]
+    #[arg(long, default_value_t = 300_000, value_parser = clap::value_parser!(u64).range(1_000..=100_000_000))]
     limit: u64,
     /// Repetitions of each way, taking turns; the speed-ups compare the best runs.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=20))]
@@ -116,17 +116,13 @@ pub fn run(args: Args) -> ExitCode {
     metric("threads_speedup", threads_speedup, "x");
     metric("processes_speedup", processes_speedup, "x");
 
-    // With the GIL, processes would scale and threads would not. Here threads
-    // must do at least as well as processes (within noise), and when the
-    // processes found free cores, so must the threads. When neither scaled,
-    // other programs had the cores: the listing says so rather than guess.
-    let scaled = |speedup: f64| cores >= 2 && speedup >= 1.3;
-    if !scaled(threads_speedup) && !scaled(processes_speedup) {
+    // With a GIL, processes would scale and threads would not. Here threads
+    // must do at least as well as processes, within the noise of a shared
+    // machine. When neither scaled, other programs had the cores: say so.
+    if cores < 2 || threads_speedup.max(processes_speedup) < 1.3 {
         println!("neither way scaled: {cores} core(s), or other programs were using them");
     }
-    let holds = right
-        && threads_speedup >= 0.75 * processes_speedup
-        && (scaled(threads_speedup) || !scaled(processes_speedup));
+    let holds = right && threads_speedup >= 0.75 * processes_speedup;
     let evidence = format!(
         "{threads_speedup:.2}x in threads, {processes_speedup:.2}x in processes, on {cores} cores"
     );
@@ -150,7 +146,9 @@ fn count_primes(limit: u64) -> u64 {
 // ANCHOR: worker
 /// Starts this program again as a worker and sends it `job` as JSON.
 fn start_worker(job: &Job) -> Reaped {
-    let mut child = Command::new(std::env::current_exe().expect("the running program's path"))
+    // This same program: /proc/self/exe is the running file even if a rebuild
+    // has replaced it on disk meanwhile (std::env::current_exe() is the portable way).
+    let mut child = Command::new("/proc/self/exe")
         .arg0("cpu_in_processes") // The tour runs every listing in one binary: say which.
         .arg("--worker")
         .stdin(Stdio::piped())

@@ -128,7 +128,9 @@ pub fn run(args: Args) -> ExitCode {
 
 fn start(death: Death) -> Child {
     let flag = clap::ValueEnum::to_possible_value(&death).expect("every death has a name");
-    Command::new(std::env::current_exe().expect("the running program's path"))
+    // This same program: /proc/self/exe is the running file even if a rebuild
+    // has replaced it on disk meanwhile (std::env::current_exe() is the portable way).
+    Command::new("/proc/self/exe")
         .arg0("crash_isolation") // The tour runs every listing in one binary: say which.
         .args(["--worker", flag.get_name()])
         .env("RUST_BACKTRACE", "0") // Keep the panic message to its two lines.

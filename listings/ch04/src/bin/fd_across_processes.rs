@@ -92,7 +92,9 @@ fn start(role: Role, stdin: Stdio) -> Child {
         Role::Number => "number",
         Role::Inherited => "inherited",
     };
-    Command::new(std::env::current_exe().expect("the running program's path"))
+    // This same program: /proc/self/exe is the running file even if a rebuild
+    // has replaced it on disk meanwhile (std::env::current_exe() is the portable way).
+    Command::new("/proc/self/exe")
         .arg0("fd_across_processes") // The tour runs every listing in one binary: say which.
         .args(["--worker", role])
         .stdin(stdin)

@@ -195,7 +195,9 @@ struct Worker {
 
 impl Worker {
     fn start() -> Worker {
-        let mut child = Command::new(std::env::current_exe().expect("the running program's path"))
+        // This same program: /proc/self/exe is the running file even if a rebuild
+        // has replaced it on disk meanwhile (std::env::current_exe() is the portable way).
+        let mut child = Command::new("/proc/self/exe")
             .arg0("process_pool") // The tour runs every listing in one binary: say which.
             .arg("--worker")
             .stdin(Stdio::piped())
