@@ -248,8 +248,17 @@ pub fn run(args: Args) -> ExitCode {
             .iter()
             .max()
             .unwrap() as f64;
+        // The chapter's loop at the smallest size only: a million timers in its
+        // binary heap take seconds, and the chapter's measurement stays short.
+        let sizes = |runtime| {
+            if runtime == "mini_loop" {
+                &scale[..1]
+            } else {
+                &scale[..]
+            }
+        };
         for runtime in ["tokio_current", "smol", "mini_loop"] {
-            for &tasks in &scale {
+            for &tasks in sizes(runtime) {
                 let report = in_child(runtime, tasks, args.scale_min_ms, args.scale_max_ms);
                 let overhead = report.total_ms - longest;
                 holds &= report.finished == tasks as usize;
