@@ -1,0 +1,131 @@
+//! An async mutex's guard is `Send`, so the compiler accepts it across an `.await`, and a task can still deadlock on it; scoping the guard fixes it.
+//!
+//!     cargo run --release -p ch07 --bin async_lock_deadlock -- --patience-ms 500
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use support::report::{Table, metric, verdict};
+use tokio::sync::Mutex;
+use tokio::time::{sleep, timeout};
+
+/// Run two deadlocks with an async mutex, each under a timeout, and their fixes.
+#[derive(clap::Parser)]
+pub struct Args {
+    /// The simulated price fetch's latency, in milliseconds.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    latency_ms: u64,
+    /// How long to wait for a deadlocked task before giving up, in milliseconds.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(50..=10_000))]
+    patience_ms: u64,
+}
+
+#[derive(Default)]
+struct Portfolio {
+    holdings: Vec<(&'static str, u32)>,
+    value: f64,
+}
+
+type Shared = Arc<Mutex<Portfolio>>;
+
+/// Prices every holding and stores the total; takes the lock twice, briefly.
+async fn revalue(portfolio: &Shared, latency: Duration) {
+    let holdings = portfolio.lock().await.holdings.clone();
+    sleep(latency).await; // Fetch the prices.
+    let value = holdings.iter().map(|(_, shares)| *shares as f64 * 101.5).sum();
+    portfolio.lock().await.value = value;
+}
+
+// ANCHOR: reentrant
+async fn buy_then_revalue(portfolio: &Shared, latency: Duration) {
+    let mut guard = portfolio.lock().await;
+    guard.holdings.push(("ACME", 10));
+    revalue(portfolio, latency).await; // Waits for the lock this task holds.
+}
+
+async fn buy_then_revalue_fixed(portfolio: &Shared, latency: Duration) {
+    portfolio.lock().await.holdings.push(("ACME", 10)); // The guard ends here.
+    revalue(portfolio, latency).await;
+}
+// ANCHOR_END: reentrant
+
+// ANCHOR: ordering
+/// Moves cash into shares: takes `first`, awaits a price, then takes `second`.
+async fn transfer(first: Arc<Mutex<f64>>, second: Arc<Mutex<f64>>, latency: Duration) {
+    let mut from = first.lock().await;
+    sleep(latency).await; // Fetch the price while holding `first`.
+    let mut to = second.lock().await;
+    *from -= 1015.0;
+    *to += 1015.0;
+}
+// ANCHOR_END: ordering
+
+/// Runs `task` for at most `patience`; a stuck task is dropped, with its guards.
+async fn timed(patience: Duration, task: impl Future<Output = ()>) -> (bool, Duration) {
+    let started = Instant::now();
+    let finished = timeout(patience, task).await.is_ok();
+    (finished, started.elapsed())
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let latency = Duration::from_millis(args.latency_ms);
+    let patience = Duration::from_millis(args.patience_ms);
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
+    let outcomes = runtime.expect("a runtime").block_on(async {
+        // ANCHOR: timed
+        // It compiles: tokio's guards are Send, so tokio::spawn accepts the task.
+        let portfolio = Shared::default();
+        let stuck = tokio::spawn(timed(patience, async move {
+            buy_then_revalue(&portfolio, latency).await;
+        }));
+        let stuck = stuck.await.expect("the task ends");
+        let portfolio = Shared::default();
+        let scoped = timed(patience, buy_then_revalue_fixed(&portfolio, latency)).await;
+        let (cash, shares) = (Arc::new(Mutex::new(1e6)), Arc::new(Mutex::new(0.0)));
+        let opposite = timed(patience, async {
+            let one = transfer(cash.clone(), shares.clone(), latency);
+            let other = transfer(shares.clone(), cash.clone(), latency); // The other order.
+            tokio::join!(one, other);
+        });
+        let opposite = opposite.await;
+        // ANCHOR_END: timed
+        let (cash, shares) = (Arc::new(Mutex::new(1e6)), Arc::new(Mutex::new(0.0)));
+        let same = timed(patience, async {
+            let one = transfer(cash.clone(), shares.clone(), latency);
+            let other = transfer(cash.clone(), shares.clone(), latency); // The same order.
+            tokio::join!(one, other);
+        });
+        [stuck, scoped, opposite, same.await]
+    });
+    let mut table = Table::new(["case", "finished", "after"]);
+    let labels = [
+        ("guard held while revalue() locks again", "reentrant"),
+        ("guard scoped before the await", "scoped"),
+        ("two tasks, two locks, opposite orders", "opposite_order"),
+        ("two tasks, two locks, the same order", "same_order"),
+    ];
+    for ((label, name), (finished, after)) in labels.iter().zip(outcomes) {
+        let after_ms = after.as_secs_f64() * 1e3;
+        let finished = if finished { "yes" } else { "no: timed out" };
+        table.row([label.to_string(), finished.to_string(), format!("{after_ms:.0} ms")]);
+        metric(&format!("{name}_ms"), after_ms, "ms");
+    }
+    table.print();
+
+    let [(reentrant, _), (scoped, _), (opposite, _), (same, _)] = outcomes;
+    let holds = !reentrant && scoped && !opposite && same;
+    verdict(
+        "a guard held across an .await deadlocks on re-entry and on opposite lock orders; a scoped guard or one order does not",
+        holds,
+        &format!(
+            "gave up after {} ms on both deadlocks; both fixes finished",
+            args.patience_ms
+        ),
+    )
+}
+
+#[allow(dead_code)] // the tour calls `run` and never `main`
+fn main() -> ExitCode {
+    run(support::cli::parse())
+}
