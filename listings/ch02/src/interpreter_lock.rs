@@ -1,4 +1,4 @@
-//! One thread at a time runs interpreted work, in turns of about one switch interval.
+//! One thread at a time runs interpreted work, in fair turns of at least one switch interval.
 //!
 //!     cargo run --release -p ch02 --bin interpreter_lock -- --threads 2 --switch-ms 5
 //!
@@ -31,7 +31,10 @@ pub struct InterpreterLock {
 /// Turns are handed out like tickets at a counter: a thread holds the lock
 /// while `serving` equals its ticket. A thread that gives the lock up takes
 /// a new ticket behind everyone already waiting, so it cannot grab the lock
-/// straight back (CPython gets the same effect with `FORCE_SWITCHING`).
+/// straight back. CPython gets that effect with `FORCE_SWITCHING` (the
+/// dropping thread waits until another has taken the GIL) but lets the OS
+/// pick which waiter goes next; tickets make the order first come, first
+/// served, which is simpler to reason about.
 #[derive(Default)]
 struct State {
     next_ticket: u64,
@@ -239,10 +242,10 @@ pub fn run(args: Args) -> ExitCode {
         "{} hand-overs, {transit_us:.0} µs each from release to the next thread running",
         stats.handovers
     );
-    metric("most_running", most as f64, "threads");
+    metric("most_running", most as f64, "");
     metric("median_turn_ms", turn, "ms");
     metric("median_wait_ms", wait, "ms");
-    metric("handovers", stats.handovers as f64, "hand-overs");
+    metric("handovers", stats.handovers as f64, "");
     metric("handover_us", transit_us, "µs");
 
     // A turn lasts at least one interval: the waiter's timer sees to that.

@@ -66,6 +66,7 @@ pub fn run(args: Args) -> ExitCode {
             busy_waits.push((interval_ms as f64, waited.median));
         } else {
             alone = (rate, waited.median);
+            metric("wait_us_alone", 1e3 * waited.median, "µs");
         }
     }
     drop(server);

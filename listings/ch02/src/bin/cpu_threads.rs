@@ -77,8 +77,8 @@ pub fn run(args: Args) -> ExitCode {
         report("wall_ms", wall(r), "ms");
         report("cores_used", cores_used(r), "cores");
         report("speedup", speedup(r), "x");
-        report("together", most(r), "threads");
-        report("handovers", handovers, "hand-overs");
+        report("together", most(r), "");
+        report("handovers", handovers, "");
         report("lost_ms", lost, "ms");
     }
     table.print();

@@ -85,7 +85,7 @@ pub fn run(args: Args) -> ExitCode {
     metric("speedup", speedup, "x");
     metric("overlapped_ms", overlapped, "ms");
     metric("one_by_one_ms", one_by_one, "ms");
-    metric("handovers", summarize(&handovers).median, "hand-overs");
+    metric("handovers", summarize(&handovers).median, "");
 
     let holds = args.threads < 2 || (released < 0.5 * held && held >= 0.9 * n * latency);
     verdict(
