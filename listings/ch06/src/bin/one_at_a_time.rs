@@ -118,15 +118,17 @@ pub fn run(args: Args) -> ExitCode {
     metric("delay_blocked_ms", blocked.median, "ms");
     metric("delay_pieces_ms", shared.median, "ms");
     let step_ms = args.cpu_step_ms as f64;
-    let holds = most.get() == 1 && blocked.median > 0.8 * step_ms && shared.median < 0.5 * step_ms;
+    // Other programs can only add delay, never remove it: so the claim is
+    // checked on the least delayed of the three runs.
+    let holds = most.get() == 1 && blocked.min > 0.8 * step_ms && shared.min < 0.5 * step_ms;
     verdict(
         "one loop runs one task at a time: a CPU-bound step without await delays all the others",
         holds,
         &format!(
-            "at most {} running; a {step_ms:.0} ms step delayed the ticker {:.0} ms, in pieces {:.1} ms",
+            "at most {} running; a {step_ms:.0} ms step delayed the ticker {:.0} ms, in pieces {:.1} ms, at least",
             most.get(),
-            blocked.median,
-            shared.median
+            blocked.min,
+            shared.min
         ),
     )
 }
