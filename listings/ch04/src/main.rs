@@ -15,6 +15,8 @@ mod cpu_in_processes;
 mod crash_isolation;
 #[path = "bin/fd_across_processes.rs"]
 mod fd_across_processes;
+#[path = "bin/io_in_processes.rs"]
+mod io_in_processes;
 #[path = "bin/pipe_serialization.rs"]
 mod pipe_serialization;
 #[path = "bin/process_pool.rs"]
@@ -26,7 +28,7 @@ mod process_spawn_cost;
 type Listing = (&'static str, fn() -> ExitCode);
 
 /// The listings in book order; each runs with its defaults, the book's sizes.
-const LISTINGS: [Listing; 6] = [
+const LISTINGS: [Listing; 7] = [
     (
         "Listing 4.1: what a process costs, next to a thread",
         || process_spawn_cost::run(parse_from(["process_spawn_cost"])),
@@ -35,18 +37,22 @@ const LISTINGS: [Listing; 6] = [
         "Listing 4.2: CPU-bound work in threads and in processes",
         || cpu_in_processes::run(parse_from(["cpu_in_processes"])),
     ),
-    ("Listing 4.3: data across a pipe, as JSON", || {
+    (
+        "Listing 4.3: I/O-bound work in threads and in processes",
+        || io_in_processes::run(parse_from(["io_in_processes"])),
+    ),
+    ("Listing 4.4: data across a pipe, as JSON", || {
         pipe_serialization::run(parse_from(["pipe_serialization"]))
     }),
-    ("Listing 4.4: an open file does not cross", || {
+    ("Listing 4.5: an open file does not cross", || {
         fd_across_processes::run(parse_from(["fd_across_processes"]))
     }),
     (
-        "Listing 4.5: a crashing worker, seen from its parent",
+        "Listing 4.6: a crashing worker, seen from its parent",
         || crash_isolation::run(parse_from(["crash_isolation"])),
     ),
     (
-        "Listing 4.6: a pool of worker processes that restarts the dead",
+        "Listing 4.7: a pool of worker processes that restarts the dead",
         || process_pool::run(parse_from(["process_pool"])),
     ),
 ];
@@ -62,6 +68,7 @@ fn run_worker(args: Vec<OsString>) -> Option<ExitCode> {
     Some(match name.as_str() {
         "process_spawn_cost" => process_spawn_cost::run(parse_from(args)),
         "cpu_in_processes" => cpu_in_processes::run(parse_from(args)),
+        "io_in_processes" => io_in_processes::run(parse_from(args)),
         "pipe_serialization" => pipe_serialization::run(parse_from(args)),
         "fd_across_processes" => fd_across_processes::run(parse_from(args)),
         "crash_isolation" => crash_isolation::run(parse_from(args)),

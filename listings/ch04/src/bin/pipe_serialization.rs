@@ -10,7 +10,7 @@ use std::thread;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
-use support::report::{Table, metric, verdict};
+use support::report::{Table, metric, series, verdict};
 use support::timing::summarize;
 
 /// Hand batches of prices of growing size to a worker process and to a worker thread.
@@ -56,6 +56,7 @@ pub fn run(args: Args) -> ExitCode {
         "ratio",
     ]);
     let (mut smallest, mut largest) = ((0.0, 0.0), (0.0, 0.0, 0.0, 0));
+    let (mut process_curve, mut thread_curve) = (Vec::new(), Vec::new());
     let mut kib = 1;
     while kib <= args.max_mib * 1024 {
         let mut batch = Batch {
@@ -105,6 +106,8 @@ pub fn run(args: Args) -> ExitCode {
             smallest = (process_rt, thread_rt);
         }
         largest = (process_rt, thread_rt, encode, json_bytes);
+        process_curve.push((kib as f64, process_rt));
+        thread_curve.push((kib as f64, thread_rt));
         kib *= 4;
     }
     table.print();
@@ -115,6 +118,8 @@ pub fn run(args: Args) -> ExitCode {
 
     let process_growth = largest.0 / smallest.0;
     let thread_growth = largest.1 / smallest.1;
+    series("process_round_trip", "KiB", "µs", &process_curve);
+    series("thread_round_trip", "KiB", "µs", &thread_curve);
     metric("process_growth", process_growth, "x");
     metric("thread_growth", thread_growth, "x");
     metric("process_smallest_us", smallest.0, "µs");

@@ -1,0 +1,181 @@
+//! I/O-bound work overlaps in threads and in processes alike; processes add their start-up.
+//!
+//!     cargo run --release -p ch04 --bin io_in_processes -- --fetches 10 --latency-ms 100
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::thread;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use support::latency::{Config, LatencyServer};
+use support::report::{Table, metric, verdict};
+use support::timing::summarize;
+
+/// Fetch pages from a slow loopback API one after another, in threads, and in processes.
+#[derive(clap::Parser)]
+pub struct Args {
+    /// How many pages, each fetched by its own thread or its own process.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=64))]
+    fetches: u64,
+    /// The simulated API's latency per request, in milliseconds.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(10..=5000))]
+    latency_ms: u64,
+    /// Repetitions of the threads and the processes, taking turns; the table shows the best.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=20))]
+    repeats: u64,
+    /// Run as a worker process: read one fetch from stdin, answer on stdout.
+    #[arg(long, hide = true)]
+    worker: bool,
+}
+
+/// What crosses the pipe: where to fetch, and how many bytes came back.
+#[derive(Serialize, Deserialize)]
+struct Fetch {
+    server: SocketAddr,
+    page: u64,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    if args.worker {
+        let fetch: Fetch = serde_json::from_reader(std::io::stdin()).expect("a well-formed job");
+        let bytes = fetch_page(fetch.server, fetch.page);
+        serde_json::to_writer(std::io::stdout(), &bytes).expect("send the answer");
+        return ExitCode::SUCCESS;
+    }
+    let server = LatencyServer::start(Config::latency(args.latency_ms)).expect("start the server");
+    let (addr, pages) = (server.addr(), 1..=args.fetches);
+
+    // ANCHOR: three_ways
+    let sequential = || {
+        pages
+            .clone()
+            .map(|page| fetch_page(addr, page))
+            .sum::<usize>()
+    };
+    let threads = || {
+        thread::scope(|s| {
+            let handles: Vec<_> = pages
+                .clone()
+                .map(|p| s.spawn(move || fetch_page(addr, p)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a fetch"))
+                .sum::<usize>()
+        })
+    };
+    let processes = || {
+        let workers: Vec<Reaped> = pages.clone().map(|page| start_worker(addr, page)).collect();
+        workers.into_iter().map(Reaped::answer).sum::<usize>()
+    };
+    // ANCHOR_END: three_ways
+
+    let ms = |started: Instant| started.elapsed().as_secs_f64() * 1e3;
+    let started = Instant::now();
+    let bytes = sequential();
+    let sequential_ms = ms(started);
+    let (mut thread_ms, mut process_ms) = (Vec::new(), Vec::new());
+    for _ in 0..args.repeats {
+        let started = Instant::now();
+        assert_eq!(threads(), bytes, "the threads fetched every page");
+        thread_ms.push(ms(started));
+        let started = Instant::now();
+        assert_eq!(processes(), bytes, "the processes fetched every page");
+        process_ms.push(ms(started));
+    }
+    drop(server);
+    let (threads_ms, processes_ms) = (summarize(&thread_ms).min, summarize(&process_ms).min);
+
+    let latency = args.latency_ms as f64;
+    let mut table = Table::new(["way", "wall (best)", "in latencies"]);
+    for (way, wall) in [
+        ("one after another".to_string(), sequential_ms),
+        (format!("{} threads", args.fetches), threads_ms),
+        (format!("{} processes", args.fetches), processes_ms),
+    ] {
+        table.row([
+            way,
+            format!("{wall:.0} ms"),
+            format!("{:.2}", wall / latency),
+        ]);
+    }
+    table.print();
+    println!(
+        "{} pages of {} bytes in all, {latency:.0} ms of latency each",
+        args.fetches, bytes
+    );
+    metric("sequential_ms", sequential_ms, "ms");
+    metric("threads_ms", threads_ms, "ms");
+    metric("processes_ms", processes_ms, "ms");
+    metric("process_extra_ms", processes_ms - threads_ms, "ms");
+
+    // Both overlap the waits: far below the sum of the latencies. Processes
+    // pay their start-up on top, so even their best run is the slower.
+    let overlapped = |wall: f64| wall < 0.5 * sequential_ms;
+    let holds = overlapped(threads_ms) && overlapped(processes_ms) && processes_ms > threads_ms;
+    verdict(
+        "I/O-bound work overlaps in threads and in processes; processes are slightly slower",
+        holds,
+        &format!(
+            "{sequential_ms:.0} ms one after another, {threads_ms:.0} ms in threads, {processes_ms:.0} ms in processes"
+        ),
+    )
+}
+
+/// Fetches one page over a fresh connection, blocking, and returns its size.
+fn fetch_page(server: SocketAddr, page: u64) -> usize {
+    let mut stream = TcpStream::connect(server).expect("connect");
+    let request = format!("GET /ticker/ACME?page={page} HTTP/1.1\r\nConnection: close\r\n\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .expect("send the request");
+    let mut response = Vec::new();
+    stream
+        .read_to_end(&mut response)
+        .expect("read the response");
+    response.len()
+}
+
+/// Starts this program again as a worker and sends it one fetch as JSON.
+fn start_worker(server: SocketAddr, page: u64) -> Reaped {
+    // This same program: /proc/self/exe is the running file even if a rebuild
+    // has replaced it on disk meanwhile (std::env::current_exe() is the portable way).
+    let mut child = Command::new("/proc/self/exe")
+        .arg0("io_in_processes") // The tour runs every listing in one binary: say which.
+        .arg("--worker")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start a worker process");
+    let stdin = child.stdin.take().expect("piped");
+    serde_json::to_writer(stdin, &Fetch { server, page }).expect("send the fetch");
+    Reaped(child) // The pipe closed with `stdin`: the worker reads to its end.
+}
+
+/// A worker process that is killed and reaped on drop, whatever happens.
+struct Reaped(Child);
+
+impl Reaped {
+    fn answer(mut self) -> usize {
+        let stdout = self.0.stdout.take().expect("piped");
+        let bytes = serde_json::from_reader(stdout).expect("a well-formed answer");
+        let status = self.0.wait().expect("wait for the worker");
+        assert!(status.success(), "the worker failed: {status}");
+        bytes
+    }
+}
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[allow(dead_code)] // the tour calls `run` and never `main`
+fn main() -> ExitCode {
+    run(support::cli::parse())
+}
