@@ -10,6 +10,7 @@
 //! `cargo xtask preprocess` is the mdBook preprocessor protocol, for `mdbook build`.
 
 mod book;
+mod browser;
 mod exercises;
 mod figure;
 mod fingerprint;
