@@ -53,7 +53,8 @@ pub fn render(project: &Project, build_dir: Option<&Path>, preprocessor: Workboo
 }
 
 /// Outputs fresh, `measure.toml` consistent, every directive resolving.
-pub fn check(project: &Project) -> Result<()> {
+/// Returns the folder the book was rendered into, for the browser test.
+pub fn check(project: &Project) -> Result<tempfile::TempDir> {
     let listings = project.listings()?;
     for chapter in project.chapters()? {
         // Every program in src/bin and compile_fail/ is a listing, and so
@@ -96,7 +97,7 @@ pub fn check(project: &Project) -> Result<()> {
         "check: {} outputs fresh and shown, every directive resolves",
         listings.len()
     );
-    Ok(())
+    Ok(scratch)
 }
 
 /// The mdBook preprocessor protocol: `preprocess supports <renderer>`, or the

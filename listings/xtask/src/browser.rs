@@ -74,7 +74,6 @@ impl fmt::Display for Report {
 ///
 /// Every problem found is reported, each naming its page; a browser that
 /// cannot start or stops answering fails the check at once.
-#[allow(dead_code)] // until `cargo xtask test` calls it
 pub fn check_site(book_dir: &Path, search_term: &str, search_page: &str) -> Result<Report> {
     let pages = chapter_pages(book_dir)?;
     if pages.is_empty() {

@@ -38,7 +38,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("book") if args.len() == 1 => book::book(&project),
         Some("test") if args.len() == 1 => test::test(&project),
-        Some("check") if args.len() == 1 => book::check(&project),
+        Some("check") if args.len() == 1 => book::check(&project).map(drop),
         Some("measure") => match select(&project, &args[1..]) {
             Ok(chosen) => measure::measure(&project, &chosen),
             Err(problem) => return usage_error(&problem),

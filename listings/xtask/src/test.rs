@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 
 use crate::book;
+use crate::browser;
 use crate::measure::{self, cargo};
 use crate::project::Project;
 
@@ -58,7 +59,7 @@ pub fn test(project: &Project) -> Result<()> {
     )?;
 
     step("outputs fresh, measure.toml consistent, the book builds");
-    book::check(project)?;
+    let rendered = book::check(project)?;
 
     step("unit tests, doc tests, exercise solutions");
     run(
@@ -73,6 +74,10 @@ pub fn test(project: &Project) -> Result<()> {
             .args(["test", "-p", "xtask", "--profile", "xtask"]),
         "cargo test -p xtask",
     )?;
+
+    step("the book in headless Chromium: no console error, outputs, links, search, quizzes");
+    let report = browser::check_site(rendered.path(), "epoll", "ch01.html")?;
+    eprintln!("browser: {report}");
 
     step("exercise starters fail their tests");
     starters_fail(project)?;
