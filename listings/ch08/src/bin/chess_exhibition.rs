@@ -1,0 +1,127 @@
+//! A master who plays 24 boards one game after another takes about 12 story hours; moving from board to board, about 1.
+//!
+//!     cargo run --release -p ch08 --bin chess_exhibition -- --opponents 24 --moves 30 --story-second-us 100
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use support::report::{Table, metric, verdict};
+
+/// Simulate a simultaneous chess exhibition on a scaled-down clock.
+#[derive(clap::Parser)]
+pub struct Args {
+    /// How many opponents, one board each.
+    #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=100))]
+    opponents: u32,
+    /// Moves each side makes in every game.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=100))]
+    moves: u32,
+    /// Story seconds the master thinks per move.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=600))]
+    master_s: u32,
+    /// Story seconds an opponent thinks per move.
+    #[arg(long, default_value_t = 55, value_parser = clap::value_parser!(u32).range(1..=600))]
+    opponent_s: u32,
+    /// Real microseconds per story second: 100 plays a story hour in 0.36 s.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(20..=10_000))]
+    story_second_us: u64,
+}
+
+// ANCHOR: players
+/// The master thinks about a move: work that holds the thread it runs on,
+/// as a CPU-bound job does. (A spin until a deadline, so that the story's
+/// clock holds however busy the machine is.)
+fn master_moves(think: Duration) {
+    let until = Instant::now() + think;
+    while Instant::now() < until {
+        std::hint::spin_loop();
+    }
+}
+
+/// One game after another: the master waits at each board while the
+/// opponent thinks, as a blocking program waits for each reply.
+fn one_game_after_another(opponents: u32, moves: u32, master: Duration, opponent: Duration) {
+    for _board in 0..opponents {
+        for _move in 0..moves {
+            master_moves(master);
+            std::thread::sleep(opponent); // The opponent thinks; the master stands there.
+        }
+    }
+}
+
+/// One board of the exhibition, as a task. The master's thinking holds the
+/// one thread, so he is at one board at a time; an opponent's thinking is a
+/// wait, during which the master moves on to the other boards.
+async fn board(moves: u32, master: Duration, opponent: Duration) {
+    for _move in 0..moves {
+        master_moves(master);
+        tokio::time::sleep(opponent).await; // The master walks to the next board.
+    }
+}
+
+/// Board to board: every board a task, all on one thread, as one master.
+fn board_to_board(opponents: u32, moves: u32, master: Duration, opponent: Duration) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build();
+    runtime.expect("a runtime").block_on(async {
+        let boards: Vec<_> =
+            (0..opponents).map(|_| tokio::spawn(board(moves, master, opponent))).collect();
+        for game in boards {
+            game.await.expect("a game ends");
+        }
+    });
+}
+// ANCHOR_END: players
+
+pub fn run(args: Args) -> ExitCode {
+    let scale = Duration::from_micros(args.story_second_us);
+    let (master, opponent) = (scale * args.master_s, scale * args.opponent_s);
+    let (n, m) = (args.opponents, args.moves);
+    let story_hours = |real: Duration| real.as_secs_f64() / scale.as_secs_f64() / 3600.0;
+
+    let started = Instant::now();
+    one_game_after_another(n, m, master, opponent);
+    let sequential = story_hours(started.elapsed());
+    let started = Instant::now();
+    board_to_board(n, m, master, opponent);
+    let interleaved = story_hours(started.elapsed());
+
+    // What the story predicts. One game after another: every move of both
+    // sides, in turn. Board to board: the master's own thinking on every
+    // board, plus the last reply; unless each board's moves and replies take
+    // longer than a round of the master, as they do with few boards.
+    let (a, b, n_f, m_f) = (args.master_s as f64, args.opponent_s as f64, n as f64, m as f64);
+    let sequential_story = n_f * m_f * (a + b) / 3600.0;
+    let interleaved_story = (n_f * m_f * a + b).max((n_f - 1.0) * a + m_f * (a + b)) / 3600.0;
+
+    let mut table = Table::new(["the master plays", "measured (story h)", "predicted (story h)"]);
+    table.row([
+        "one game after another",
+        &format!("{sequential:.2}"),
+        &format!("{sequential_story:.2}"),
+    ]);
+    table.row(["board to board", &format!("{interleaved:.2}"), &format!("{interleaved_story:.2}")]);
+    table.print();
+    println!(
+        "{n} boards, {m} moves each; the master thinks {}s a move, each opponent {}s; 1 story second = {} µs",
+        args.master_s, args.opponent_s, args.story_second_us
+    );
+    metric("sequential_h", sequential, "h");
+    metric("interleaved_h", interleaved, "h");
+    metric("sequential_story_h", sequential_story, "h");
+    metric("interleaved_story_h", interleaved_story, "h");
+    metric("speedup", sequential / interleaved, "x");
+
+    // Other programs can only slow the simulation: each figure must land
+    // between 0.95 and 2 times the story's prediction.
+    let near = |measured: f64, predicted: f64| (0.95..2.0).contains(&(measured / predicted));
+    verdict(
+        "moving from board to board cuts the exhibition from the sum of all the games to the master's own thinking",
+        near(sequential, sequential_story) && near(interleaved, interleaved_story),
+        &format!("{sequential:.1} h one game after another, {interleaved:.2} h board to board"),
+    )
+}
+
+#[allow(dead_code)] // the tour calls `run` and never `main`
+fn main() -> ExitCode {
+    run(support::cli::parse())
+}

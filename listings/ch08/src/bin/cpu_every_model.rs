@@ -1,0 +1,172 @@
+//! The same CPU-bound job on every model: only threads and processes use more than one core, and threads do it as well as processes.
+//!
+//!     cargo run --release -p ch08 --bin cpu_every_model -- --jobs 10 --exponent 200000
+
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::thread;
+use std::time::Instant;
+
+use num_bigint::BigUint;
+use support::report::{Table, metric, verdict};
+
+/// Raise 7777 to a large power, `jobs` times, on each model in turn.
+#[derive(clap::Parser)]
+pub struct Args {
+    /// How many times the job runs.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=64))]
+    jobs: u32,
+    /// The job computes 7777 to this power.
+    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u32).range(1_000..=2_000_000))]
+    exponent: u32,
+    /// Run as a worker process: one job, its answer on stdout.
+    #[arg(long, hide = true)]
+    worker: bool,
+}
+
+// ANCHOR: job
+/// The CPU-bound job: 7777 to the power `exponent`, with num-bigint. It
+/// returns the result's size in bits, so every model can be checked.
+fn power_job(exponent: u32) -> u64 {
+    BigUint::from(7777u32).pow(exponent).bits()
+}
+// ANCHOR_END: job
+
+pub fn run(args: Args) -> ExitCode {
+    if args.worker {
+        println!("{}", power_job(args.exponent));
+        return ExitCode::SUCCESS;
+    }
+    let (jobs, exponent) = (args.jobs as usize, args.exponent);
+    let cores = thread::available_parallelism().map_or(1, |n| n.get());
+    // Like asyncio's default executor, tokio's blocking pool grows on demand.
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+
+    // ANCHOR: models
+    let sequential = || (0..jobs).map(|_| power_job(exponent)).sum();
+    let threads = || {
+        thread::scope(|s| {
+            let handles: Vec<_> = (0..jobs).map(|_| s.spawn(|| power_job(exponent))).collect();
+            handles.into_iter().map(|h| h.join().expect("a job")).sum()
+        })
+    };
+    // Each process is this program again, with `--worker`: it computes and
+    // prints its answer, which the parent reads from a pipe.
+    let processes = || {
+        let workers: Vec<Reaped> = (0..jobs).map(|_| start_worker(exponent)).collect();
+        workers.into_iter().map(answer).sum()
+    };
+    // A CPU-bound job must not run on the event loop's threads: tokio hands
+    // it to its blocking pool, as asyncio's run_in_executor would.
+    let tasks = || {
+        runtime.block_on(async {
+            let handles: Vec<_> = (0..jobs)
+                .map(|_| tokio::task::spawn_blocking(move || power_job(exponent)))
+                .collect();
+            let mut bits = 0;
+            for handle in handles {
+                bits += handle.await.expect("a job");
+            }
+            bits
+        })
+    };
+    // ANCHOR_END: models
+
+    let models: [(&str, &str, &dyn Fn() -> u64); 4] = [
+        ("sequential", "one after another", &sequential),
+        ("threads", "one thread per job", &threads),
+        ("processes", "one process per job", &processes),
+        ("async", "tokio, spawn_blocking", &tasks),
+    ];
+    let expected = jobs as u64 * power_job(exponent);
+    let mut table = Table::new(["model", "how", "wall (s)", "speed-up", "cores used"]);
+    let (mut walls, mut used, mut right) = (Vec::new(), Vec::new(), true);
+    for (name, how, model) in models {
+        // Cores used: CPU time (this process and its reaped children) / wall time.
+        let (started, cpu) = (Instant::now(), cpu_seconds());
+        right &= model() == expected;
+        let wall = started.elapsed().as_secs_f64();
+        let cores_used = (cpu_seconds() - cpu) / wall;
+        let speedup = walls.first().unwrap_or(&wall) / wall;
+        let cells = [format!("{wall:.2}"), format!("{speedup:.2}x"), format!("{cores_used:.2}")];
+        table.row([name, how, &cells[0], &cells[1], &cells[2]]);
+        metric(&format!("{name}_s"), wall, "s");
+        metric(&format!("{name}_cores_used"), cores_used, "cores");
+        walls.push(wall);
+        used.push(cores_used);
+    }
+    table.print();
+    println!("{jobs} jobs of 7777^{exponent}; {cores} cores");
+    metric("cores", cores as f64, "cores");
+    metric("job_ms", walls[0] / jobs as f64 * 1e3, "ms");
+
+    // Cores used, not wall time, carries the verdict: other programs on the
+    // machine slow every model down, but cannot make one thread use two
+    // cores. Threads and spawn_blocking must keep up with processes (there
+    // is no GIL to escape). When not even processes got past one core, the
+    // machine had no second core free, and the listing says so.
+    if used[2] < 1.25 {
+        println!("processes used no second core: {cores} core(s), or other programs had them");
+    }
+    let holds = right
+        && used[0] < 1.1
+        && used[1] >= 0.75 * used[2].min(cores as f64)
+        && used[3] >= 0.75 * used[2].min(cores as f64);
+    verdict(
+        "threads and spawn_blocking use the cores as well as processes do",
+        holds,
+        &format!(
+            "cores used: sequential {:.2}, threads {:.2}, processes {:.2}, async {:.2}",
+            used[0], used[1], used[2], used[3]
+        ),
+    )
+}
+
+/// CPU seconds used so far by this process and by the children it has reaped.
+fn cpu_seconds() -> f64 {
+    let seconds = |who| {
+        // SAFETY: getrusage only writes into the struct it is given.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        unsafe { libc::getrusage(who, &mut usage) };
+        let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+        t(usage.ru_utime) + t(usage.ru_stime)
+    };
+    seconds(libc::RUSAGE_SELF) + seconds(libc::RUSAGE_CHILDREN)
+}
+
+// ANCHOR: worker
+/// Starts this program again as a worker for one job.
+fn start_worker(exponent: u32) -> Reaped {
+    let child = Command::new(std::env::current_exe().expect("the running program's path"))
+        .arg0("cpu_every_model") // The tour runs every listing in one binary: say which.
+        .args(["--worker", "--exponent", &exponent.to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start a worker process");
+    Reaped(child)
+}
+// ANCHOR_END: worker
+
+/// A worker's answer: the one line it prints before it exits.
+fn answer(mut worker: Reaped) -> u64 {
+    let mut text = String::new();
+    let stdout = worker.0.stdout.as_mut().expect("piped");
+    stdout.read_to_string(&mut text).expect("read the answer");
+    text.trim().parse().expect("a worker's number of bits")
+}
+
+/// A worker process, killed if still running and reaped on drop, on every path.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[allow(dead_code)] // the tour calls `run` and never `main`
+fn main() -> ExitCode {
+    run(support::cli::parse())
+}

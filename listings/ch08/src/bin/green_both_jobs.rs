@@ -1,0 +1,166 @@
+//! Green threads (stackful coroutines and a hub, what gevent is): the I/O job overlaps, the CPU job stays on one core.
+//!
+//!     cargo run --release -p ch08 --bin green_both_jobs -- --jobs 10 --exponent 200000 --latency-ms 100
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::os::fd::{AsRawFd, RawFd};
+use std::process::ExitCode;
+
+use corosensei::{Coroutine, CoroutineResult, Yielder};
+use num_bigint::BigUint;
+use support::latency::{Config, LatencyServer};
+use support::report::{Table, metric, verdict};
+use support::timing::measure;
+
+/// Run the CPU-bound and the I/O-bound job `jobs` times each, as green threads on one OS thread.
+#[derive(clap::Parser)]
+pub struct Args {
+    /// How many times each job runs.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=64))]
+    jobs: u32,
+    /// The CPU-bound job computes 7777 to this power.
+    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u32).range(1_000..=2_000_000))]
+    exponent: u32,
+    /// The I/O-bound job fetches this many pages, one after another.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=20))]
+    requests: u32,
+    /// The simulated API answers each request after this many milliseconds.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=1_000))]
+    latency_ms: u64,
+}
+
+/// The CPU-bound job, as in the other listings: the result's size in bits.
+fn power_job(exponent: u32) -> usize {
+    BigUint::from(7777u32).pow(exponent).bits() as usize
+}
+
+/// The request for one page; `Connection: close` ends the stream with the response.
+fn request(page: u32) -> String {
+    format!("GET /ticker/ACME?page={page} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+}
+
+// ANCHOR: green
+type Greenlet = Coroutine<(), RawFd, usize>;
+
+/// The same job in a green thread: a read that would block hands its socket
+/// to the hub and suspends, as a socket patched by gevent does.
+fn green_job(hub: &Yielder<(), RawFd>, addr: SocketAddr, requests: u32) -> usize {
+    let (mut received, mut buf) = (0, [0u8; 4096]);
+    for page in 1..=requests {
+        // A loopback connect completes at once; gevent patches connect too.
+        let mut stream = TcpStream::connect(addr).expect("connect");
+        stream.write_all(request(page).as_bytes()).expect("send");
+        stream.set_nonblocking(true).expect("non-blocking");
+        loop {
+            match stream.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => received += n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => hub.suspend(stream.as_raw_fd()),
+                Err(e) => panic!("receive: {e}"),
+            }
+        }
+    }
+    received
+}
+
+/// The hub: run the ready green threads, then sleep in `poll(2)` until some
+/// of the waiting ones' sockets are readable.
+fn hub(mut ready: Vec<Greenlet>) -> usize {
+    let (mut waiting, mut received) = (Vec::<(Greenlet, RawFd)>::new(), 0);
+    loop {
+        for mut greenlet in ready.drain(..) {
+            match greenlet.resume(()) {
+                CoroutineResult::Yield(fd) => waiting.push((greenlet, fd)),
+                CoroutineResult::Return(bytes) => received += bytes,
+            }
+        }
+        if waiting.is_empty() {
+            return received;
+        }
+        let pollfd =
+            |&(_, fd): &(Greenlet, RawFd)| libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+        let mut fds: Vec<libc::pollfd> = waiting.iter().map(pollfd).collect();
+        // SAFETY: `fds` is a valid array of `fds.len()` pollfd structs.
+        let found = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 10_000) };
+        assert!(found > 0, "no socket ready in 10 s: {}", std::io::Error::last_os_error());
+        for (i, fd) in fds.iter().enumerate().rev() {
+            if fd.revents != 0 {
+                ready.push(waiting.swap_remove(i).0);
+            }
+        }
+    }
+}
+// ANCHOR_END: green
+
+pub fn run(args: Args) -> ExitCode {
+    let server = LatencyServer::start(Config::latency(args.latency_ms)).expect("start the API");
+    let (addr, jobs, requests, exponent) = (server.addr(), args.jobs, args.requests, args.exponent);
+
+    // ANCHOR: run
+    // One job alone, for scale; then every job at once, as green threads.
+    let (one_power, alone) = measure(|| power_job(exponent));
+    let (powers, cpu) = measure(|| {
+        hub((0..jobs).map(|_| Coroutine::new(move |_, ()| power_job(exponent))).collect())
+    });
+    let (received, io) = measure(|| {
+        hub((0..jobs).map(|_| Coroutine::new(move |y, ()| green_job(y, addr, requests))).collect())
+    });
+    // ANCHOR_END: run
+
+    let one_fetch_job = requests as f64 * args.latency_ms as f64 / 1e3;
+    let one_power_job = alone.wall.as_secs_f64();
+    let cores_used = cpu.cpu.as_secs_f64() / cpu.wall.as_secs_f64();
+    let (cpu_s, io_s) = (cpu.wall.as_secs_f64(), io.wall.as_secs_f64());
+    let mut table = Table::new([
+        "job",
+        "one job alone (s)",
+        "all jobs, green (s)",
+        "in jobs alone",
+        "cores used",
+    ]);
+    table.row([
+        "CPU-bound",
+        &format!("{one_power_job:.2}"),
+        &format!("{cpu_s:.2}"),
+        &format!("{:.1}", cpu_s / one_power_job),
+        &format!("{cores_used:.2}"),
+    ]);
+    let io_cores = io.cpu.as_secs_f64() / io_s;
+    table.row([
+        "I/O-bound",
+        &format!("{one_fetch_job:.2}"),
+        &format!("{io_s:.2}"),
+        &format!("{:.1}", io_s / one_fetch_job),
+        &format!("{io_cores:.2}"),
+    ]);
+    table.print();
+    println!(
+        "{jobs} jobs of each kind on one OS thread; {} responses served",
+        server.requests_served()
+    );
+    metric("green_cpu_s", cpu_s, "s");
+    metric("green_io_s", io_s, "s");
+    metric("green_cpu_cores_used", cores_used, "cores");
+
+    // The CPU jobs never reach a point where they would suspend: one thread,
+    // one core at most, about the sum of the jobs. The fetches suspend at
+    // every wait, so they overlap: about one job's wait for all of them.
+    let right = powers == jobs as usize * one_power && received > 0;
+    let holds =
+        right && cores_used < 1.1 && io_s < 3.0 * one_fetch_job && io_s >= 0.9 * one_fetch_job;
+    verdict(
+        "green threads overlap the I/O-bound jobs but run the CPU-bound ones one after another",
+        holds,
+        &format!(
+            "CPU: {:.1} jobs' time on {cores_used:.2} cores; I/O: {:.1} jobs' waits",
+            cpu_s / one_power_job,
+            io_s / one_fetch_job
+        ),
+    )
+}
+
+#[allow(dead_code)] // the tour calls `run` and never `main`
+fn main() -> ExitCode {
+    run(support::cli::parse())
+}

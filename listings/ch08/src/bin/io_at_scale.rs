@@ -1,0 +1,225 @@
+//! At 40 slow requests every model takes about one latency; at 10,000 a bounded pool queues, and a thread per request costs more memory than a task.
+//!
+//!     cargo run --release -p ch08 --bin io_at_scale -- --sizes 40,1000,10000 --latency-ms 200
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread::scope;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use support::latency::{Config, LatencyServer, raise_fd_limit};
+use support::report::{Table, metric, series, verdict};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Send N requests at once to a slow loopback API, on each model, each model in a process of its own.
+#[derive(clap::Parser)]
+pub struct Args {
+    /// How many concurrent requests; every model runs once per size.
+    #[arg(long, value_delimiter = ',', default_values_t = [40, 1_000, 10_000],
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    sizes: Vec<u32>,
+    /// The simulated API answers each request after this many milliseconds.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(10..=2_000))]
+    latency_ms: u64,
+    /// The bounded pool's threads (512, like tokio's blocking pool).
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=4_096))]
+    pool: u32,
+    /// Run as a child: one model, as a JSON `Spec`; print a JSON `Report`.
+    #[arg(long, hide = true)]
+    child: Option<String>,
+}
+
+/// What a child is told to run, and what it prints back: one JSON line each.
+#[derive(Serialize, Deserialize)]
+struct Spec {
+    model: String,
+    size: usize,
+    pool: usize,
+    addr: SocketAddr,
+}
+#[derive(Serialize, Deserialize)]
+struct Report {
+    wall_s: f64,
+    peak_mib: f64,
+    received: usize,
+}
+
+/// One request: connect, ask for a page, read the answer to its end.
+fn fetch(addr: SocketAddr, page: usize) -> usize {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream.write_all(request(page).as_bytes()).expect("send");
+    stream.read_to_end(&mut Vec::new()).expect("receive")
+}
+
+fn request(page: usize) -> String {
+    format!("GET /ticker/ACME?page={page} HTTP/1.1\r\nConnection: close\r\n\r\n")
+}
+
+// ANCHOR: models
+/// Sends `size` requests at once on `model`; returns the bytes received and
+/// the peak memory of its helper processes, if any.
+fn run_model(model: &str, size: usize, addr: SocketAddr, pool: usize) -> (usize, f64) {
+    match model {
+        // One OS thread per request, each blocked in its own read.
+        "threads" => scope(|s| {
+            let handles: Vec<_> = (0..size).map(|p| s.spawn(move || fetch(addr, p))).collect();
+            (handles.into_iter().map(|h| h.join().unwrap()).sum(), 0.0)
+        }),
+        // A bounded pool: each of `pool` threads takes the next request, until none is left.
+        "pool" => {
+            let next = AtomicUsize::new(0);
+            let worker = || {
+                let pages = std::iter::from_fn(|| Some(next.fetch_add(1, Ordering::Relaxed)));
+                pages.take_while(|&p| p < size).map(|p| fetch(addr, p)).sum::<usize>()
+            };
+            scope(|s| {
+                let handles: Vec<_> = (0..pool.min(size)).map(|_| s.spawn(worker)).collect();
+                (handles.into_iter().map(|h| h.join().unwrap()).sum(), 0.0)
+            })
+        }
+        // One task per request, on tokio's default (multi-threaded) runtime.
+        "async" => tokio::runtime::Runtime::new().unwrap().block_on(async {
+            let fetch = |page| async move {
+                let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+                stream.write_all(request(page).as_bytes()).await.expect("send");
+                stream.read_to_end(&mut Vec::new()).await.expect("receive")
+            };
+            let handles: Vec<_> = (0..size).map(|p| tokio::spawn(fetch(p))).collect();
+            let mut received = 0;
+            for handle in handles {
+                received += handle.await.unwrap();
+            }
+            (received, 0.0)
+        }),
+        // One process per request; each reports its own peak memory.
+        "processes" => {
+            let one = |page| Spec { model: "one".into(), size: page, pool, addr };
+            let children: Vec<Reaped> = (0..size).map(|p| start_child(one(p))).collect();
+            let reports: Vec<Report> = children.into_iter().map(report).collect();
+            let received = reports.iter().map(|r| r.received).sum();
+            (received, reports.iter().map(|r| r.peak_mib).sum())
+        }
+        _ => (fetch(addr, size), 0.0), // "one": a child of "processes".
+    }
+}
+// ANCHOR_END: models
+
+/// The most this process has had resident since it started, in MiB
+/// (`VmHWM`). Not `getrusage`'s `ru_maxrss`: Linux carries that across
+/// `exec`, so a child would start with its parent's peak.
+fn peak_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).expect("a VmHWM line");
+    let kib: f64 = line[6..].trim().trim_end_matches(" kB").parse().expect("KiB");
+    kib / 1024.0
+}
+
+pub fn run(args: Args) -> ExitCode {
+    if let Some(child) = &args.child {
+        let spec: Spec = serde_json::from_str(child).expect("a child's spec");
+        raise_fd_limit(); // Every connection is a file descriptor.
+        let started = Instant::now();
+        let (received, helpers_mib) = run_model(&spec.model, spec.size, spec.addr, spec.pool);
+        let wall_s = started.elapsed().as_secs_f64();
+        let peak_mib = peak_mib() + helpers_mib;
+        let report = Report { wall_s, peak_mib, received };
+        println!("{}", serde_json::to_string(&report).expect("a report"));
+        return ExitCode::SUCCESS;
+    }
+    let server = LatencyServer::start(Config::latency(args.latency_ms)).expect("start the API");
+    let (addr, pool, latency) = (server.addr(), args.pool as usize, args.latency_ms as f64 / 1e3);
+    let mut table = Table::new(["model", "requests", "wall (s)", "latencies", "peak memory"]);
+    let mut results: Vec<(&str, usize, Report)> = Vec::new();
+    for model in ["threads", "pool", "processes", "async"] {
+        // Processes stop at 100: 10,000 of them would take seconds to start
+        // and gigabytes of memory, as chapter 4 measures.
+        let sizes = args.sizes.iter().map(|&s| s as usize);
+        for size in sizes.filter(|&s| model != "processes" || s <= 100) {
+            // A fresh process per model and size, so the peak memory is its own.
+            let r = report(start_child(Spec { model: model.into(), size, pool, addr }));
+            let [wall, latencies] = [r.wall_s, r.wall_s / latency].map(|x| format!("{x:.2}"));
+            table.row([
+                model,
+                &size.to_string(),
+                &wall,
+                &latencies,
+                &format!("{:.1} MiB", r.peak_mib),
+            ]);
+            metric(&format!("{model}_{size}_s"), r.wall_s, "s");
+            metric(&format!("{model}_{size}_mib"), r.peak_mib, "MiB");
+            results.push((model, size, r));
+        }
+        let of_model = || results.iter().filter(|r| r.0 == model);
+        let walls: Vec<_> = of_model().map(|(_, n, r)| (*n as f64, r.wall_s)).collect();
+        let memory: Vec<_> = of_model().map(|(_, n, r)| (*n as f64, r.peak_mib)).collect();
+        series(&format!("{model}_wall"), "concurrent requests", "s", &walls);
+        series(&format!("{model}_memory"), "concurrent requests", "MiB", &memory);
+    }
+    table.print();
+    println!("latency {} ms; the pool has {pool} threads", args.latency_ms);
+
+    // At the smallest size every model overlaps its requests: far less than
+    // one latency after another. At the largest, the pool needs a latency per
+    // round of `pool` requests, and async is far faster; a thread per request
+    // holds over twice the memory of a task.
+    let (small, large) = (args.sizes.iter().min(), args.sizes.iter().max());
+    let (small, large) = (*small.unwrap() as usize, *large.unwrap() as usize);
+    let at = |model| &results.iter().find(|r| r.0 == model && r.1 == large).unwrap().2;
+    let (pooled, tasks, threads) = (at("pool"), at("async"), at("threads"));
+    let rounds = large.div_ceil(pool) as f64;
+    let holds = results.iter().all(|r| r.2.received > 0)
+        && results
+            .iter()
+            .filter(|r| r.1 == small)
+            .all(|r| r.2.wall_s < (1.0 + small as f64 / 4.0) * latency)
+        && pooled.wall_s >= 0.9 * rounds * latency
+        && (rounds < 10.0 || tasks.wall_s < pooled.wall_s / 2.0)
+        && (large < 5_000 || 2.0 * tasks.peak_mib < threads.peak_mib);
+    verdict(
+        "every model overlaps the requests; at the largest size the pool queues, and threads cost memory",
+        holds,
+        &format!(
+            "at {large}: pool {:.2} s ({rounds} rounds), async {:.2} s; threads {:.0} MiB, async {:.0} MiB",
+            pooled.wall_s, tasks.wall_s, threads.peak_mib, tasks.peak_mib
+        ),
+    )
+}
+
+/// Starts this program again as a child that runs one model.
+fn start_child(spec: Spec) -> Reaped {
+    let child = Command::new(std::env::current_exe().expect("the running program's path"))
+        .arg0("io_at_scale") // The tour runs every listing in one binary: say which.
+        .arg("--child")
+        .arg(serde_json::to_string(&spec).expect("a spec"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start a child process");
+    Reaped(child)
+}
+
+/// A child's report: the one line of JSON it prints before it exits.
+fn report(mut child: Reaped) -> Report {
+    let mut text = String::new();
+    let stdout = child.0.stdout.as_mut().expect("piped");
+    stdout.read_to_string(&mut text).expect("read the report");
+    serde_json::from_str(&text).expect("a child's report")
+}
+
+/// A child process, killed if still running and reaped on drop, on every path.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[allow(dead_code)] // the tour calls `run` and never `main`
+fn main() -> ExitCode {
+    run(support::cli::parse())
+}

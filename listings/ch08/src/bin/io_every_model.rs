@@ -1,0 +1,168 @@
+//! The same I/O-bound job on every model: each concurrent one waits about one job's time, not the sum of all.
+//!
+//!     cargo run --release -p ch08 --bin io_every_model -- --jobs 10 --requests 4 --latency-ms 100
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::Instant;
+
+use support::latency::{Config, LatencyServer};
+use support::report::{Table, metric, verdict};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Fetch a few pages from the loopback API, `jobs` times, on each model in turn.
+#[derive(clap::Parser)]
+pub struct Args {
+    /// How many times the job runs.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=64))]
+    jobs: u32,
+    /// Each job fetches this many pages, one after another.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=20))]
+    requests: u32,
+    /// The simulated API answers each request after this many milliseconds.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=1_000))]
+    latency_ms: u64,
+    /// Run as a worker process: one job against this server, bytes read on stdout.
+    #[arg(long, hide = true)]
+    worker: Option<SocketAddr>,
+}
+
+// ANCHOR: job
+/// The request for one page; `Connection: close` makes the end of the
+/// response the end of the stream.
+fn request(page: u32) -> String {
+    format!("GET /ticker/ACME?page={page} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+}
+
+/// The I/O-bound job: fetch `requests` pages one after another, blocking.
+/// It returns the bytes received, so every model can be checked.
+fn io_job(addr: SocketAddr, requests: u32) -> usize {
+    let mut received = Vec::new();
+    for page in 1..=requests {
+        let mut stream = TcpStream::connect(addr).expect("connect");
+        stream.write_all(request(page).as_bytes()).expect("send");
+        stream.read_to_end(&mut received).expect("receive");
+    }
+    received.len()
+}
+
+/// The same job for an event loop: the same steps, each awaited.
+async fn async_job(addr: SocketAddr, requests: u32) -> usize {
+    let mut received = Vec::new();
+    for page in 1..=requests {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        stream.write_all(request(page).as_bytes()).await.expect("send");
+        stream.read_to_end(&mut received).await.expect("receive");
+    }
+    received.len()
+}
+// ANCHOR_END: job
+
+pub fn run(args: Args) -> ExitCode {
+    if let Some(addr) = args.worker {
+        println!("{}", io_job(addr, args.requests));
+        return ExitCode::SUCCESS;
+    }
+    let server = LatencyServer::start(Config::latency(args.latency_ms)).expect("start the API");
+    let (addr, jobs, requests) = (server.addr(), args.jobs as usize, args.requests);
+    // Like asyncio's, this event loop runs on one thread.
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+
+    // ANCHOR: models
+    let sequential = || (0..jobs).map(|_| io_job(addr, requests)).sum();
+    let threads = || {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..jobs).map(|_| s.spawn(|| io_job(addr, requests))).collect();
+            handles.into_iter().map(|h| h.join().expect("a job")).sum()
+        })
+    };
+    let processes = || {
+        let workers: Vec<Reaped> = (0..jobs).map(|_| start_worker(addr, requests)).collect();
+        workers.into_iter().map(answer).sum()
+    };
+    let tasks = || {
+        runtime.block_on(async {
+            let handles: Vec<_> =
+                (0..jobs).map(|_| tokio::spawn(async_job(addr, requests))).collect();
+            let mut received = 0;
+            for handle in handles {
+                received += handle.await.expect("a job");
+            }
+            received
+        })
+    };
+    // ANCHOR_END: models
+
+    let models: [(&str, &str, &dyn Fn() -> usize); 4] = [
+        ("sequential", "one after another", &sequential),
+        ("threads", "one thread per job", &threads),
+        ("processes", "one process per job", &processes),
+        ("async", "tokio tasks, one thread", &tasks),
+    ];
+    let one_job = requests as f64 * args.latency_ms as f64 / 1e3;
+    let (mut walls, mut received) = (Vec::new(), Vec::new());
+    let mut table = Table::new(["model", "how", "wall (s)", "in one job's waits"]);
+    for (name, how, model) in models {
+        let started = Instant::now();
+        received.push(model());
+        let wall = started.elapsed().as_secs_f64();
+        table.row([name, how, &format!("{wall:.2}"), &format!("{:.1}", wall / one_job)]);
+        metric(&format!("{name}_s"), wall, "s");
+        walls.push(wall);
+    }
+    table.print();
+    println!(
+        "{jobs} jobs of {requests} requests at {} ms: one job waits {one_job:.1} s",
+        args.latency_ms
+    );
+    metric("one_job_s", one_job, "s");
+
+    // Sequential waits every job's time in turn; each concurrent model
+    // overlaps the jobs, so it must be several times faster (ideally `jobs`).
+    let speedups: Vec<f64> = walls.iter().map(|w| walls[0] / w).collect();
+    let holds = received.iter().all(|r| *r == received[0])
+        && walls[0] >= 0.9 * jobs as f64 * one_job
+        && speedups[1..].iter().all(|s| *s >= 0.4 * jobs as f64);
+    verdict(
+        "every concurrent model takes about one job's wait, the sequential one the sum",
+        holds,
+        &format!("speed-ups over sequential: {:.1?}", &speedups[1..]),
+    )
+}
+
+/// Starts this program again as a worker for one job.
+fn start_worker(addr: SocketAddr, requests: u32) -> Reaped {
+    let child = Command::new(std::env::current_exe().expect("the running program's path"))
+        .arg0("io_every_model") // The tour runs every listing in one binary: say which.
+        .args(["--worker", &addr.to_string(), "--requests", &requests.to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start a worker process");
+    Reaped(child)
+}
+
+/// A worker's answer: the one line it prints before it exits.
+fn answer(mut worker: Reaped) -> usize {
+    let mut text = String::new();
+    let stdout = worker.0.stdout.as_mut().expect("piped");
+    stdout.read_to_string(&mut text).expect("read the answer");
+    text.trim().parse().expect("a worker's byte count")
+}
+
+/// A worker process, killed if still running and reaped on drop, on every path.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[allow(dead_code)] // the tour calls `run` and never `main`
+fn main() -> ExitCode {
+    run(support::cli::parse())
+}
