@@ -54,7 +54,7 @@ pub fn run(args: Args) -> ExitCode {
 
     let expected = args.symbols.iter().filter(|s| *s == "N/A").count();
     metric("threads", args.symbols.len() as f64, "threads");
-    metric("panics", panics.len() as f64, "panics");
+    metric("panics", panics.len() as f64, "");
     let holds =
         panics.len() == expected && panics.iter().all(|m| m.starts_with("the API sent a price"));
     verdict(

@@ -60,6 +60,7 @@ pub fn run(args: Args) -> ExitCode {
     row("address space", "reserved_kib", reserved_kib, "KiB");
     row("main's stack", "main_stack_kib", main_stack_kib, "KiB");
     table.print();
+    metric("reserved_over_rss", reserved_kib / rss_kib, "x");
 
     let holds = spawn.median < 1000.0 && rss_kib < reserved_kib / 8.0 && reserved_kib > 1800.0;
     verdict(
