@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Instant;
 
 use support::report::{Table, metric, verdict};
-use support::timing::{measure, summarize};
+use support::timing::{measure, summarize, thread_cpu_time};
 
 /// Run the same CPU-heavy tasks on one loop and on two.
 #[derive(clap::Parser)]
@@ -64,11 +64,12 @@ pub fn run(args: Args) -> ExitCode {
             .build()
             .expect("a runtime")
     };
-    // Calibrate: how many rounds take about `work_ms` here.
-    let started = Instant::now();
+    // Calibrate: how many rounds take about `work_ms` of CPU here. CPU time,
+    // not wall time, so that a busy machine does not shrink the work.
+    let before = thread_cpu_time();
     let probe = crunch_all(&current(), 1, 10_000_000);
-    let rounds =
-        (10_000_000.0 * args.work_ms as f64 / (started.elapsed().as_secs_f64() * 1e3)) as u64;
+    let probe_ms = (thread_cpu_time() - before).as_secs_f64() * 1e3;
+    let rounds = (10_000_000.0 * args.work_ms as f64 / probe_ms) as u64;
     let (tasks, mut walls, mut most) = (args.tasks, [vec![], vec![], vec![]], [probe; 3]);
     let mut cores_used = vec![]; // CPU time over wall time, for the two setups with two loops
     for _ in 0..args.repeats {
