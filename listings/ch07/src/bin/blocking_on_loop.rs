@@ -80,25 +80,31 @@ async fn heartbeat(tick: Duration, done: Arc<AtomicBool>) -> Vec<Duration> {
 
 /// Both tasks on one current-thread runtime, the handler's calls timed.
 fn gaps_next_to(call: Call, args: &Args) -> Vec<Duration> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build();
     runtime.expect("a runtime").block_on(async {
         let done = Arc::new(AtomicBool::new(false));
         let tick = Duration::from_millis(args.tick_ms);
         let beats = tokio::spawn(heartbeat(tick, done.clone()));
         tokio::time::sleep(tick * 3).await; // A few regular beats first.
-        tokio::spawn(handle_request(call, args.calls)).await.expect("the handler ends");
+        tokio::spawn(handle_request(call, args.calls))
+            .await
+            .expect("the handler ends");
         done.store(true, Ordering::Relaxed);
         beats.await.expect("the heartbeat ends")
     })
 }
 // ANCHOR_END: handler
 
-/// The largest gap and the 99th percentile, in milliseconds.
-fn max_and_p99(gaps: &[Duration]) -> (f64, f64) {
+/// The largest gap and the 99th percentile, in milliseconds, and how many
+/// gaps were stalls: longer than `stall_ms`.
+fn summarize_gaps(gaps: &[Duration], stall_ms: f64) -> (f64, f64, u64) {
     let mut ms: Vec<f64> = gaps.iter().map(|g| g.as_secs_f64() * 1e3).collect();
     ms.sort_by(f64::total_cmp);
     let p99 = ms[((ms.len() as f64 * 0.99).ceil() as usize).saturating_sub(1)];
-    (ms[ms.len() - 1], p99)
+    let stalls = ms.iter().filter(|&&gap| gap > stall_ms).count() as u64;
+    (ms[ms.len() - 1], p99, stalls)
 }
 
 fn write_file(dir: &Path, mib: u64) -> PathBuf {
@@ -114,56 +120,86 @@ fn write_file(dir: &Path, mib: u64) -> PathBuf {
 pub fn run(args: Args) -> ExitCode {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = write_file(dir.path(), args.file_mib);
-    // One read, timed alone: the page cache holds the file now, the best case.
-    let read_ms = support::timing::time(|| std::fs::read(&path).expect("read")).1;
-    let read_ms = read_ms.as_secs_f64() * 1e3;
+    // Reads timed alone (the median of three): the page cache holds the file
+    // now, the best case for a blocking read.
+    let alone: Vec<f64> = (0..3)
+        .map(|_| support::timing::time(|| std::fs::read(&path).expect("read")).1)
+        .map(|took| took.as_secs_f64() * 1e3)
+        .collect();
+    let read_ms = support::timing::summarize(&alone).median;
     let pause = Duration::from_millis(args.block_ms);
     let cases = [
-        ("std::thread::sleep", "thread_sleep", Call::ThreadSleep(pause)),
+        (
+            "std::thread::sleep",
+            "thread_sleep",
+            Call::ThreadSleep(pause),
+        ),
         ("tokio::time::sleep", "tokio_sleep", Call::TokioSleep(pause)),
         ("std::fs::read", "std_read", Call::StdRead(path.clone())),
-        ("tokio::fs::read", "tokio_read", Call::TokioRead(path.clone())),
-        ("tokio::fs::File, 1 MiB pieces", "tokio_stream", Call::TokioStream(path.clone())),
+        (
+            "tokio::fs::read",
+            "tokio_read",
+            Call::TokioRead(path.clone()),
+        ),
+        (
+            "tokio::fs::File, 1 MiB pieces",
+            "tokio_stream",
+            Call::TokioStream(path.clone()),
+        ),
     ];
-    let mut table = Table::new(["the handler calls", "ticks", "longest gap", "p99 gap"]);
-    let mut figures = Vec::new();
+    let mut table = Table::new([
+        "the handler calls",
+        "ticks",
+        "stalls",
+        "longest gap",
+        "p99 gap",
+    ]);
+    let mut stalls = Vec::new();
     for (label, name, call) in cases {
+        // A stall: a gap longer than a tick plus half of one call's blocking.
+        let blocking = if name.ends_with("sleep") {
+            args.block_ms as f64
+        } else {
+            read_ms
+        };
+        let stall_ms = args.tick_ms as f64 + blocking / 2.0;
         let gaps = gaps_next_to(call, &args);
-        let (max, p99) = max_and_p99(&gaps);
+        let (max, p99, stalled) = summarize_gaps(&gaps, stall_ms);
         table.row([
             label.to_string(),
             gaps.len().to_string(),
+            format!("{stalled} of {}", args.calls),
             format!("{max:.1} ms"),
             format!("{p99:.1} ms"),
         ]);
         metric(&format!("{name}_max_gap_ms"), max, "ms");
         metric(&format!("{name}_p99_gap_ms"), p99, "ms");
-        figures.push((max, p99));
+        metric(&format!("{name}_stalls"), stalled as f64, "stalls");
+        stalls.push(stalled);
     }
     table.print();
     println!(
-        "(heartbeat every {} ms; {} calls of {} ms sleep, or reads of a {} MiB file that took {read_ms:.0} ms alone)",
+        "(heartbeat every {} ms; {} calls of a {} ms sleep, or of a read of a {} MiB file, {read_ms:.0} ms alone; a stall: a gap over a tick plus half a call)",
         args.tick_ms, args.calls, args.block_ms, args.file_mib
     );
     metric("read_ms", read_ms, "ms");
     metric("tick_ms", args.tick_ms as f64, "ms");
 
-    let [(sleep_max, sleep_p99), (_, tokio_p99), (read_max, read_p99), _, (_, stream_p99)] =
-        figures[..]
-    else {
+    let [thread_sleep, tokio_sleep, std_read, _, streamed] = stalls[..] else {
         unreachable!("five cases")
     };
-    let block_ms = args.block_ms as f64;
-    // The whole-file tokio::fs::read is reported, not checked: see the page.
-    let holds = sleep_max >= 0.9 * block_ms
-        && tokio_p99 < 0.5 * sleep_p99
-        && read_max >= 0.5 * read_ms
-        && stream_p99 < 0.5 * read_p99;
+    // Every blocking call should stall the heartbeat once; the margin, half
+    // of them either way, absorbs a stray stall from other programs on a busy
+    // machine. The whole-file tokio::fs::read is reported, not checked: see
+    // the page (and same_core_stall).
+    let (most, few) = (args.calls.div_ceil(2), args.calls / 2);
+    let holds = thread_sleep >= most && std_read >= most && tokio_sleep <= few && streamed <= few;
     verdict(
-        "a blocking call stalls the heartbeat for its whole duration; the async call does not",
+        "each blocking call stalls the heartbeat for its whole duration; the async calls do not",
         holds,
         &format!(
-            "p99 gap {sleep_p99:.0} ms with std::thread::sleep vs {tokio_p99:.0} ms with tokio's; {read_p99:.0} ms with std::fs::read vs {stream_p99:.0} ms streamed with tokio::fs"
+            "stalls in {} calls: {thread_sleep} with std::thread::sleep, {tokio_sleep} with tokio's; {std_read} with std::fs::read, {streamed} streamed with tokio::fs",
+            args.calls
         ),
     )
 }

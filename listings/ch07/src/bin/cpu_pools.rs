@@ -89,7 +89,9 @@ struct Row {
 
 /// Runs the jobs next to a 5 ms heartbeat on a current-thread runtime.
 fn measure(pool: Pool, jobs: Vec<fn(u64) -> (u64, ThreadId)>, arg: u64) -> Row {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build();
     runtime.expect("a runtime").block_on(async {
         let done = Arc::new(AtomicBool::new(false));
         let stop = done.clone();
@@ -111,7 +113,12 @@ fn measure(pool: Pool, jobs: Vec<fn(u64) -> (u64, ThreadId)>, arg: u64) -> Row {
         gaps.sort_by(f64::total_cmp);
         let p99_gap_ms = gaps[((gaps.len() as f64 * 0.99).ceil() as usize).saturating_sub(1)];
         let threads = threads.into_iter().collect::<HashSet<_>>().len();
-        Row { wall_ms, threads, max_gap_ms: gaps[gaps.len() - 1], p99_gap_ms }
+        Row {
+            wall_ms,
+            threads,
+            max_gap_ms: gaps[gaps.len() - 1],
+            p99_gap_ms,
+        }
     })
 }
 
@@ -120,11 +127,26 @@ pub fn run(args: Args) -> ExitCode {
     let job_ms = support::timing::time(|| indicators(steps)).1.as_secs_f64() * 1e3;
     let cpu_jobs = vec![indicators as fn(u64) -> (u64, ThreadId); args.jobs as usize];
     let waits = vec![(|_| blocking_wait()) as fn(u64) -> (u64, ThreadId); args.waits as usize];
-    let mut table = Table::new(["work", "where", "wall", "jobs/s", "threads", "max gap", "p99 gap"]);
+    let mut table = Table::new([
+        "work", "where", "wall", "jobs/s", "threads", "max gap", "p99 gap",
+    ]);
     let mut rows = Vec::new();
     for (work, jobs, pools) in [
-        ("CPU", &cpu_jobs, &[Pool::OnTheLoop, Pool::SpawnBlocking, Pool::Unblock, Pool::Rayon][..]),
-        ("wait", &waits, &[Pool::SpawnBlocking, Pool::Unblock, Pool::Rayon][..]),
+        (
+            "CPU",
+            &cpu_jobs,
+            &[
+                Pool::OnTheLoop,
+                Pool::SpawnBlocking,
+                Pool::Unblock,
+                Pool::Rayon,
+            ][..],
+        ),
+        (
+            "wait",
+            &waits,
+            &[Pool::SpawnBlocking, Pool::Unblock, Pool::Rayon][..],
+        ),
     ] {
         for &pool in pools {
             let (label, name) = match pool {
@@ -158,7 +180,16 @@ pub fn run(args: Args) -> ExitCode {
     metric("job_ms", job_ms, "ms");
 
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let [loop_cpu, blocking_cpu, _, rayon_cpu, blocking_wait, _, rayon_wait] = &rows[..] else {
+    let [
+        loop_cpu,
+        blocking_cpu,
+        _,
+        rayon_cpu,
+        blocking_wait,
+        _,
+        rayon_wait,
+    ] = &rows[..]
+    else {
         unreachable!("seven rows")
     };
     let rounds = args.waits.div_ceil(cores as u64) as f64;
@@ -174,8 +205,13 @@ pub fn run(args: Args) -> ExitCode {
         holds,
         &format!(
             "p99 gap {:.0} ms on the loop, {:.0} ms spawn_blocking, {:.0} ms rayon; {} waits: {:.0} ms on rayon's {} threads, {:.0} ms on spawn_blocking",
-            loop_cpu.1.p99_gap_ms, blocking_cpu.1.p99_gap_ms, rayon_cpu.1.p99_gap_ms,
-            args.waits, rayon_wait.1.wall_ms, rayon_wait.1.threads, blocking_wait.1.wall_ms
+            loop_cpu.1.p99_gap_ms,
+            blocking_cpu.1.p99_gap_ms,
+            rayon_cpu.1.p99_gap_ms,
+            args.waits,
+            rayon_wait.1.wall_ms,
+            rayon_wait.1.threads,
+            blocking_wait.1.wall_ms
         ),
     )
 }

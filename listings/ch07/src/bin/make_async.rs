@@ -55,16 +55,23 @@ fn fetch_quote_blocking(server: SocketAddr) -> (usize, ThreadId) {
     let mut stream = TcpStream::connect(server).expect("connect");
     stream.write_all(REQUEST).expect("send the request");
     let mut response = Vec::new();
-    stream.read_to_end(&mut response).expect("read the response");
+    stream
+        .read_to_end(&mut response)
+        .expect("read the response");
     (response.len(), std::thread::current().id())
 }
 
 /// The same fetch with tokio's sockets.
 async fn fetch_quote(server: SocketAddr) -> (usize, ThreadId) {
-    let mut stream = tokio::net::TcpStream::connect(server).await.expect("connect");
+    let mut stream = tokio::net::TcpStream::connect(server)
+        .await
+        .expect("connect");
     stream.write_all(REQUEST).await.expect("send the request");
     let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.expect("read the response");
+    stream
+        .read_to_end(&mut response)
+        .await
+        .expect("read the response");
     (response.len(), std::thread::current().id())
 }
 
@@ -78,7 +85,9 @@ enum Way {
 /// Runs `fetches` fetches as concurrent tasks on a current-thread runtime;
 /// returns the wall time in ms and how many threads ran a fetch.
 fn fetch_all(way: Way, fetches: u64, server: SocketAddr) -> (f64, usize) {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build();
     runtime.expect("a runtime").block_on(async {
         let started = Instant::now();
         // ANCHOR: calls
@@ -107,9 +116,24 @@ pub fn run(args: Args) -> ExitCode {
     let latency = args.latency_ms as f64;
     let mut rows = Vec::new();
     for (way, fetches, label, name) in [
-        (Way::Direct, args.fetches, "blocking call inside async tasks", "direct"),
-        (Way::Wrapped, args.fetches, "make_async(blocking call)", "wrapped"),
-        (Way::Wrapped, args.many, "make_async(blocking call)", "wrapped_many"),
+        (
+            Way::Direct,
+            args.fetches,
+            "blocking call inside async tasks",
+            "direct",
+        ),
+        (
+            Way::Wrapped,
+            args.fetches,
+            "make_async(blocking call)",
+            "wrapped",
+        ),
+        (
+            Way::Wrapped,
+            args.many,
+            "make_async(blocking call)",
+            "wrapped_many",
+        ),
         (Way::Async, args.many, "async client", "async_many"),
     ] {
         let (wall, threads) = fetch_all(way, fetches, server.addr());
@@ -125,10 +149,18 @@ pub fn run(args: Args) -> ExitCode {
         rows.push((wall, threads));
     }
     table.print();
-    println!("(latency {} ms; tokio's blocking pool holds at most 512 threads by default)", args.latency_ms);
+    println!(
+        "(latency {} ms; tokio's blocking pool holds at most 512 threads by default)",
+        args.latency_ms
+    );
     drop(server);
 
-    let [(direct, _), (wrapped, _), (many, many_threads), (async_many, async_threads)] = rows[..]
+    let [
+        (direct, _),
+        (wrapped, _),
+        (many, many_threads),
+        (async_many, async_threads),
+    ] = rows[..]
     else {
         unreachable!("four rows")
     };

@@ -36,7 +36,9 @@ fn catch_panic<T>(f: impl FnOnce() -> T + UnwindSafe) -> Result<T, String> {
     std::panic::set_hook(hook);
     result.map_err(|panic| match panic.downcast::<String>() {
         Ok(message) => *message,
-        Err(panic) => panic.downcast_ref::<&str>().map_or("?".into(), |s| s.to_string()),
+        Err(panic) => panic
+            .downcast_ref::<&str>()
+            .map_or("?".into(), |s| s.to_string()),
     })
 }
 
@@ -47,7 +49,11 @@ pub fn run(args: Args) -> ExitCode {
 
     // ANCHOR: block_on
     // 1. From main: a runtime of its own, and block_on.
-    let runtime = Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let runtime = Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
     let (quote, took) = support::timing::time(|| runtime.block_on(fetch_quote(latency)));
     // 2. From another thread: the runtime's Handle is Send and Clone.
     let handle = runtime.handle().clone();
@@ -57,8 +63,14 @@ pub fn run(args: Args) -> ExitCode {
         .unwrap();
     let from_thread = from_thread.join().expect("the thread ends");
     // ANCHOR_END: block_on
-    table.row(["Runtime::block_on, from main".into(), format!("{quote} after {}", ms(took))]);
-    table.row(["Handle::block_on, from another thread".into(), format!("{from_thread}")]);
+    table.row([
+        "Runtime::block_on, from main".into(),
+        format!("{quote} after {}", ms(took)),
+    ]);
+    table.row([
+        "Handle::block_on, from another thread".into(),
+        format!("{from_thread}"),
+    ]);
 
     // ANCHOR: nested
     // 3. From inside the runtime: block_on would block a thread that drives tasks.
@@ -95,14 +107,22 @@ pub fn run(args: Args) -> ExitCode {
     let (finished, released_after) = reported.recv().expect("the thread reports");
     stuck.join().expect("the thread ends");
     // ANCHOR_END: hang
-    let outcome = if finished { "finished".to_string() } else { format!("still waiting after {}", ms(released_after)) };
-    table.row(["futures::executor::block_on, inside a current-thread runtime".into(), outcome]);
+    let outcome = if finished {
+        "finished".to_string()
+    } else {
+        format!("still waiting after {}", ms(released_after))
+    };
+    table.row([
+        "futures::executor::block_on, inside a current-thread runtime".into(),
+        outcome,
+    ]);
     table.print();
     metric("block_on_ms", took.as_secs_f64() * 1e3, "ms");
     metric("hung_for_ms", released_after.as_secs_f64() * 1e3, "ms");
 
     let core = "Cannot start a runtime from within a runtime";
-    let holds = quote == 101.5 && from_thread == 101.5 && nested.contains(core) && hung && !finished;
+    let holds =
+        quote == 101.5 && from_thread == 101.5 && nested.contains(core) && hung && !finished;
     verdict(
         "block_on works from sync code on any thread; inside a runtime tokio panics and futures' block_on hangs",
         holds,

@@ -39,7 +39,13 @@ type SlowPolls = Arc<Mutex<Vec<(&'static str, u64, Duration)>>>;
 impl<F> Watchdog<F> {
     pub fn new(name: &'static str, inner: F, threshold: Duration, slow: &SlowPolls) -> Self {
         let (inner, slow) = (Box::pin(inner), slow.clone());
-        Watchdog { name, inner, threshold, polls: 0, slow }
+        Watchdog {
+            name,
+            inner,
+            threshold,
+            polls: 0,
+            slow,
+        }
     }
 }
 
@@ -93,14 +99,20 @@ pub fn run(args: Args) -> ExitCode {
     std::fs::write(&path, vec![1u8; 4 << 20]).expect("write the history");
     let threshold = Duration::from_micros(args.threshold_us);
     let slow = SlowPolls::default();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build();
     // ANCHOR: watch
     let polls = runtime.expect("a runtime").block_on(async {
         let (n, t) = (args.requests, threshold);
         let cache = Watchdog::new("quote_from_cache", quote_from_cache(n), t, &slow);
         let limited = Watchdog::new("rate_limited_quote", rate_limited_quote(n), t, &slow);
         let history = Watchdog::new("history_report", history_report(n, path), t, &slow);
-        let (cache, limited, history) = (tokio::spawn(cache), tokio::spawn(limited), tokio::spawn(history));
+        let (cache, limited, history) = (
+            tokio::spawn(cache),
+            tokio::spawn(limited),
+            tokio::spawn(history),
+        );
         let (cache, limited, history) = tokio::join!(cache, limited, history);
         (cache.is_ok(), limited.is_ok(), history.is_ok())
     });
@@ -109,7 +121,10 @@ pub fn run(args: Args) -> ExitCode {
     let slow = slow.lock().unwrap();
     println!("polls longer than {} µs:", args.threshold_us);
     for (name, poll, took) in slow.iter().take(12) {
-        println!("  {name:<20} poll {poll:>3} held the thread {:>7.2} ms", took.as_secs_f64() * 1e3);
+        println!(
+            "  {name:<20} poll {poll:>3} held the thread {:>7.2} ms",
+            took.as_secs_f64() * 1e3
+        );
     }
     if slow.len() > 12 {
         println!("  ... and {} more", slow.len() - 12);
@@ -119,7 +134,11 @@ pub fn run(args: Args) -> ExitCode {
     for name in ["quote_from_cache", "rate_limited_quote", "history_report"] {
         let mine: Vec<Duration> = slow.iter().filter(|s| s.0 == name).map(|s| s.2).collect();
         let longest = mine.iter().max().copied().unwrap_or_default().as_secs_f64() * 1e3;
-        table.row([name.to_string(), mine.len().to_string(), format!("{longest:.2} ms")]);
+        table.row([
+            name.to_string(),
+            mine.len().to_string(),
+            format!("{longest:.2} ms"),
+        ]);
         metric(&format!("{name}_slow_polls"), mine.len() as f64, "polls");
         metric(&format!("{name}_longest_ms"), longest, "ms");
         counts.push(mine.len() as u64);

@@ -1,0 +1,191 @@
+//! Moving a blocking read off the loop's thread helps only if the loop's thread can run meanwhile: on this machine's kernel, a long read on the same core still stalls it.
+//!
+//!     cargo run --release -p ch07 --bin same_core_stall -- --file-mib 32
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use support::report::{Table, metric, verdict};
+
+/// Pin the loop's thread and a blocking thread to cores, and watch the loop's heartbeat.
+#[derive(clap::Parser)]
+pub struct Args {
+    /// The size of the file each blocking call reads, in MiB.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    file_mib: u64,
+    /// How many reads (or spins) per case.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=100))]
+    calls: u64,
+}
+
+/// Pins the calling thread to one CPU; returns the CPUs it could run on before.
+fn pin_to(cpu: usize) -> libc::cpu_set_t {
+    // SAFETY: `cpu_set_t` is a plain bit set: zeroed is valid, and the calls
+    // only read or fill the sets they are given.
+    unsafe {
+        let mut before: libc::cpu_set_t = std::mem::zeroed();
+        libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &mut before);
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        let status = libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &set);
+        assert_eq!(status, 0, "sched_setaffinity({cpu}) failed");
+        before
+    }
+}
+
+/// Lets the calling thread run on `cpus` again.
+fn unpin(cpus: &libc::cpu_set_t) {
+    // SAFETY: `cpus` is a valid set that sched_setaffinity only reads.
+    unsafe { libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), cpus) };
+}
+
+// ANCHOR: pinned
+/// The loop's thread on CPU 0 with a heartbeat; the blocking calls on `cpu`.
+/// `read` reads the whole file (the kernel copies it in one system call);
+/// otherwise the blocking thread spins in user space for as long.
+fn heartbeat_with(
+    cpu: usize,
+    read: bool,
+    path: &std::path::Path,
+    spin: Duration,
+    calls: u64,
+) -> Vec<f64> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let before = pin_to(0);
+        let done = Arc::new(AtomicBool::new(false));
+        let stop = done.clone();
+        let beats = tokio::spawn(async move {
+            let (mut gaps, mut last) = (Vec::new(), Instant::now());
+            while !stop.load(Ordering::Relaxed) {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                gaps.push(last.elapsed().as_secs_f64() * 1e3);
+                last = Instant::now();
+            }
+            gaps
+        });
+        for _ in 0..calls {
+            let path = path.to_path_buf();
+            tokio::task::spawn_blocking(move || {
+                pin_to(cpu);
+                if read {
+                    std::hint::black_box(std::fs::read(path).expect("read the file"));
+                } else {
+                    let started = Instant::now();
+                    while started.elapsed() < spin {
+                        std::hint::black_box(0u64);
+                    }
+                }
+            })
+            .await
+            .expect("the call ends");
+        }
+        done.store(true, Ordering::Relaxed);
+        let gaps = beats.await.expect("the heartbeat ends");
+        unpin(&before); // This thread goes on to other work: give it every CPU back.
+        gaps
+    })
+}
+// ANCHOR_END: pinned
+
+/// The kernel's preemption model, as its build configuration and boot
+/// options say (`none`, `voluntary`, `full`, `lazy`), when they can be read.
+fn preemption_model() -> String {
+    let boot = std::fs::read_to_string("/proc/cmdline").unwrap_or_default();
+    if let Some(model) = boot
+        .split_whitespace()
+        .find_map(|o| o.strip_prefix("preempt="))
+    {
+        return format!("{model} (boot option)");
+    }
+    let config = std::process::Command::new("gzip")
+        .args(["-dc", "/proc/config.gz"])
+        .output();
+    let config = config
+        .map(|out| String::from_utf8_lossy(&out.stdout).into_owned())
+        .unwrap_or_default();
+    let chosen = ["NONE", "VOLUNTARY", "PREEMPT", "LAZY"]
+        .into_iter()
+        .find(|m| {
+            let line = if *m == "PREEMPT" {
+                "CONFIG_PREEMPT=y".to_string()
+            } else {
+                format!("CONFIG_PREEMPT_{m}=y")
+            };
+            config.lines().any(|l| l == line)
+        });
+    match chosen {
+        Some("PREEMPT") => "full (kernel configuration)".into(),
+        Some(model) => format!("{} (kernel configuration)", model.to_lowercase()),
+        None => "unknown (no /proc/config.gz)".into(),
+    }
+}
+
+pub fn run(args: Args) -> ExitCode {
+    if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
+        println!("this listing needs two CPUs; skipped");
+        return ExitCode::SUCCESS;
+    }
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("prices.bin");
+    std::fs::write(&path, vec![7u8; (args.file_mib as usize) << 20]).expect("write the file");
+    let (_, read) = support::timing::time(|| std::fs::read(&path).expect("read"));
+    let read_ms = read.as_secs_f64() * 1e3;
+    // A gap counts as a stall if it is longer than a tick plus half a read.
+    let stall_ms = 5.0 + read_ms / 2.0;
+    let mut table = Table::new(["blocking thread", "on", "stalls", "longest gap"]);
+    let mut stalls = Vec::new();
+    for (label, cpu, is_read, name) in [
+        ("std::fs::read", 1, true, "read_other_core"),
+        ("std::fs::read", 0, true, "read_same_core"),
+        ("spin in user space", 0, false, "spin_same_core"),
+    ] {
+        let gaps = heartbeat_with(cpu, is_read, &path, read, args.calls);
+        let longest = gaps.iter().copied().fold(0.0, f64::max);
+        let stalled = gaps.iter().filter(|&&gap| gap > stall_ms).count();
+        let core = if cpu == 0 {
+            "the loop's core"
+        } else {
+            "another core"
+        };
+        table.row([
+            label.to_string(),
+            core.to_string(),
+            format!("{stalled} of {}", args.calls),
+            format!("{longest:.1} ms"),
+        ]);
+        metric(&format!("{name}_stalls"), stalled as f64, "stalls");
+        metric(&format!("{name}_longest_ms"), longest, "ms");
+        stalls.push(stalled as u64);
+    }
+    table.print();
+    println!(
+        "(heartbeat every 5 ms; a read of the {} MiB file took {read_ms:.0} ms alone; a stall: a gap over {stall_ms:.0} ms)",
+        args.file_mib
+    );
+    metric("read_ms", read_ms, "ms");
+    println!("this kernel's preemption model: {}", preemption_model());
+
+    // Only the other-core case is checked: what the same core does depends on
+    // the kernel's preemption model, and the page says which one this was.
+    // Half the calls is the margin for other programs' noise on a shared machine.
+    let holds = stalls[0] <= args.calls / 2;
+    verdict(
+        "with the read on another core, the loop does not stall",
+        holds,
+        &format!(
+            "{} stalls on another core; {} on the same core; {} next to a spin",
+            stalls[0], stalls[1], stalls[2]
+        ),
+    )
+}
+
+#[allow(dead_code)] // the tour calls `run` and never `main`
+fn main() -> ExitCode {
+    run(support::cli::parse())
+}
