@@ -111,3 +111,37 @@ pub mod ch03 {
     #[path = "first_panic/tests.rs"]
     mod first_panic_tests;
 }
+
+/// Chapter 8: choosing a model.
+pub mod ch08 {
+    #[cfg_attr(feature = "starters", path = "pick_a_model/starter.rs")]
+    #[cfg_attr(not(feature = "starters"), path = "pick_a_model/solution.rs")]
+    pub mod pick_a_model;
+    #[cfg(test)]
+    #[path = "pick_a_model/tests.rs"]
+    mod pick_a_model_tests;
+
+    #[cfg_attr(feature = "starters", path = "exhibition_schedule/starter.rs")]
+    #[cfg_attr(not(feature = "starters"), path = "exhibition_schedule/solution.rs")]
+    pub mod exhibition_schedule;
+    #[cfg(test)]
+    #[path = "exhibition_schedule/tests.rs"]
+    mod exhibition_schedule_tests;
+}
+
+/// Chapter 7: mixing sync and async, the pitfalls.
+pub mod ch07 {
+    #[cfg_attr(feature = "starters", path = "poll_watchdog/starter.rs")]
+    #[cfg_attr(not(feature = "starters"), path = "poll_watchdog/solution.rs")]
+    pub mod poll_watchdog;
+    #[cfg(test)]
+    #[path = "poll_watchdog/tests.rs"]
+    mod poll_watchdog_tests;
+
+    #[cfg_attr(feature = "starters", path = "resource_actor/starter.rs")]
+    #[cfg_attr(not(feature = "starters"), path = "resource_actor/solution.rs")]
+    pub mod resource_actor;
+    #[cfg(test)]
+    #[path = "resource_actor/tests.rs"]
+    mod resource_actor_tests;
+}
