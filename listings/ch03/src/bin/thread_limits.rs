@@ -136,26 +136,20 @@ fn field(path: &str, prefix: &str, n: usize) -> f64 {
     }
 }
 
-/// This process's cgroup `pids.max` and `pids.current` (cgroup v2, or v1's
-/// pids controller): infinite and NaN when no cgroup limits its tasks.
+/// This process's cgroup (v2) `pids.max` and `pids.current`: infinite and
+/// NaN when no cgroup limits its tasks.
 fn cgroup_pids() -> (f64, f64) {
-    let cgroups = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
-    for line in cgroups.lines() {
-        let fields: Vec<&str> = line.splitn(3, ':').collect();
-        let dir = match fields[..] {
-            [_, "", path] => format!("/sys/fs/cgroup{path}"),
-            [_, controllers, path] if controllers.split(',').any(|c| c == "pids") => {
-                format!("/sys/fs/cgroup/pids{path}")
-            }
-            _ => continue,
-        };
-        let current = field(&format!("{dir}/pids.current"), "", 0);
-        if current.is_finite() {
-            let max = field(&format!("{dir}/pids.max"), "", 0);
-            return (if max.is_nan() { f64::INFINITY } else { max }, current);
-        }
-    }
-    (f64::INFINITY, f64::NAN)
+    let cgroup = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    let path = cgroup
+        .lines()
+        .find_map(|line| line.strip_prefix("0::"))
+        .unwrap_or("/");
+    let pids = |file: &str| field(&format!("/sys/fs/cgroup{path}/pids.{file}"), "", 0);
+    let max = pids("max"); // Infinite for "max"; NaN if the cgroup has no such file.
+    (
+        if max.is_nan() { f64::INFINITY } else { max },
+        pids("current"),
+    )
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`
