@@ -14,7 +14,7 @@ use support::report::verdict;
 /// Cancel the same two-step job four ways and print what ran.
 #[derive(clap::Parser)]
 pub struct Args {
-    /// The job waits 2 units for its response; cancellations come after 1.
+    /// Cancellations come after 1 unit; a detached job's response after 1 unit.
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(10..=1_000))]
     unit_ms: u64,
 }
@@ -46,21 +46,36 @@ async fn fetch_and_save(symbol: &'static str, response: impl Future) {
 }
 // ANCHOR_END: job
 
+/// Waits, a nap at a time, until the job of `symbol` has run its cleanup:
+/// the way to know that a detached task has finished (at most 1,000 naps).
+async fn cleaned_up<F: Future>(symbol: &str, nap: impl Fn() -> F) {
+    let done = format!("{symbol}: cleanup (Drop) runs");
+    for _ in 0..1_000 {
+        if EVENTS.lock().unwrap().contains(&done) {
+            return;
+        }
+        nap().await;
+    }
+}
+
 pub fn run(args: Args) -> ExitCode {
     let unit = Duration::from_millis(args.unit_ms);
     EVENTS.lock().unwrap().clear();
     let tokio = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build();
+    // Responses take 100 units, so the cancellations after 1 unit come first
+    // even on a busy machine; detached jobs get quick responses.
+    let (slow, quick) = (100 * unit, unit);
     tokio.expect("build the runtime").block_on(async {
         // ANCHOR: tokio
         println!("timeout (asyncio.wait_for) drops the future when time is up:");
-        let job = fetch_and_save("ACME", tokio::time::sleep(2 * unit));
+        let job = fetch_and_save("ACME", tokio::time::sleep(slow));
         let outcome = tokio::time::timeout(unit, job).await;
         event(format!("ACME: timeout says {outcome:?}"));
 
         println!("a spawned task, aborted (task.cancel()):");
-        let task = tokio::spawn(fetch_and_save("INIT", tokio::time::sleep(2 * unit)));
+        let task = tokio::spawn(fetch_and_save("INIT", tokio::time::sleep(slow)));
         tokio::time::sleep(unit).await;
         task.abort();
         let cancelled = task.await.expect_err("an aborted task").is_cancelled();
@@ -71,21 +86,21 @@ pub fn run(args: Args) -> ExitCode {
         println!("a spawned task whose JoinHandle is dropped: it runs on, detached:");
         drop(tokio::spawn(fetch_and_save(
             "GLOBEX",
-            tokio::time::sleep(2 * unit),
+            tokio::time::sleep(quick),
         )));
-        tokio::time::sleep(3 * unit).await;
+        cleaned_up("GLOBEX", || tokio::time::sleep(unit)).await;
         // ANCHOR_END: tokio
     });
     // ANCHOR: smol
     println!("a smol Task is cancelled when dropped; detach() lets it run on:");
     let executor = smol::LocalExecutor::new();
     smol::block_on(executor.run(async {
-        let task = executor.spawn(fetch_and_save("UMBRELLA", smol::Timer::after(2 * unit)));
+        let task = executor.spawn(fetch_and_save("UMBRELLA", smol::Timer::after(slow)));
         smol::Timer::after(unit).await;
         drop(task);
-        let task = executor.spawn(fetch_and_save("HOOLI", smol::Timer::after(2 * unit)));
+        let task = executor.spawn(fetch_and_save("HOOLI", smol::Timer::after(quick)));
         task.detach();
-        smol::Timer::after(3 * unit).await;
+        cleaned_up("HOOLI", || smol::Timer::after(unit)).await;
     }));
     // ANCHOR_END: smol
 
