@@ -174,7 +174,7 @@ pub fn run(args: Args) -> ExitCode {
         ]);
         metric(&format!("{name}_max_gap_ms"), max, "ms");
         metric(&format!("{name}_p99_gap_ms"), p99, "ms");
-        metric(&format!("{name}_stalls"), stalled as f64, "stalls");
+        metric(&format!("{name}_stalls"), stalled as f64, "");
         stalls.push(stalled);
     }
     table.print();

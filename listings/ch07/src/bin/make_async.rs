@@ -145,7 +145,7 @@ pub fn run(args: Args) -> ExitCode {
             threads.to_string(),
         ]);
         metric(&format!("{name}_ms"), wall, "ms");
-        metric(&format!("{name}_threads"), threads as f64, "threads");
+        metric(&format!("{name}_threads"), threads as f64, "");
         rows.push((wall, threads));
     }
     table.print();

@@ -159,7 +159,7 @@ pub fn run(args: Args) -> ExitCode {
             format!("{stalled} of {}", args.calls),
             format!("{longest:.1} ms"),
         ]);
-        metric(&format!("{name}_stalls"), stalled as f64, "stalls");
+        metric(&format!("{name}_stalls"), stalled as f64, "");
         metric(&format!("{name}_longest_ms"), longest, "ms");
         stalls.push(stalled as u64);
     }

@@ -233,11 +233,7 @@ pub fn run(args: Args) -> ExitCode {
                 format!("{sum:.1}"),
             ]);
             metric(&format!("{kind}_{label}_per_s"), per_s, "queries/s");
-            metric(
-                &format!("{kind}_{label}_threads"),
-                threads as f64,
-                "threads",
-            );
+            metric(&format!("{kind}_{label}_threads"), threads as f64, "");
             results.push((sum, per_s, threads));
         }
     }
