@@ -111,13 +111,19 @@ pub fn run(args: Args) -> ExitCode {
     metric("interleaved_story_h", interleaved_story, "h");
     metric("speedup", sequential / interleaved, "x");
 
-    // Other programs can only slow the simulation: each figure must land
-    // between 0.95 and 2 times the story's prediction.
-    let near = |measured: f64, predicted: f64| (0.95..2.0).contains(&(measured / predicted));
+    // Neither way can beat the story's arithmetic. Other programs can only
+    // slow the simulation down, and the board-to-board run the most: every
+    // moment its one thread waits for a core delays every board. So the
+    // check is that board to board wins by at least a quarter of the story's
+    // factor (12 h to 1 h), on a clock that never runs fast.
+    let (ratio, predicted_ratio) = (sequential / interleaved, sequential_story / interleaved_story);
+    let holds = sequential >= 0.95 * sequential_story
+        && interleaved >= 0.95 * interleaved_story
+        && ratio >= predicted_ratio / 4.0;
     verdict(
         "moving from board to board cuts the exhibition from the sum of all the games to the master's own thinking",
-        near(sequential, sequential_story) && near(interleaved, interleaved_story),
-        &format!("{sequential:.1} h one game after another, {interleaved:.2} h board to board"),
+        holds,
+        &format!("{ratio:.1}x faster board to board; the story predicts {predicted_ratio:.1}x"),
     )
 }
 

@@ -1,4 +1,4 @@
-//! The same CPU-bound job on every model: only threads and processes use more than one core, and threads do it as well as processes.
+//! The same CPU-bound job on every model: threads and spawn_blocking use the cores as processes do; one after another uses one.
 //!
 //!     cargo run --release -p ch08 --bin cpu_every_model -- --jobs 10 --exponent 200000
 
@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use num_bigint::BigUint;
 use support::report::{Table, metric, verdict};
+use support::timing::summarize;
 
 /// Raise 7777 to a large power, `jobs` times, on each model in turn.
 #[derive(clap::Parser)]
@@ -20,6 +21,9 @@ pub struct Args {
     /// The job computes 7777 to this power.
     #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u32).range(1_000..=2_000_000))]
     exponent: u32,
+    /// Rounds of all four models, taking turns.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
+    rounds: u32,
     /// Run as a worker process: one job, its answer on stdout.
     #[arg(long, hide = true)]
     worker: bool,
@@ -40,7 +44,7 @@ pub fn run(args: Args) -> ExitCode {
     }
     let (jobs, exponent) = (args.jobs as usize, args.exponent);
     let cores = thread::available_parallelism().map_or(1, |n| n.get());
-    // Like asyncio's default executor, tokio's blocking pool grows on demand.
+    // A tokio runtime's blocking pool starts threads on demand, up to 512 by default.
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
 
     // ANCHOR: models
@@ -80,41 +84,49 @@ pub fn run(args: Args) -> ExitCode {
         ("async", "tokio, spawn_blocking", &tasks),
     ];
     let expected = jobs as u64 * power_job(exponent);
-    let mut table = Table::new(["model", "how", "wall (s)", "speed-up", "cores used"]);
-    let (mut walls, mut used, mut right) = (Vec::new(), Vec::new(), true);
-    for (name, how, model) in models {
-        // Cores used: CPU time (this process and its reaped children) / wall time.
-        let (started, cpu) = (Instant::now(), cpu_seconds());
-        right &= model() == expected;
-        let wall = started.elapsed().as_secs_f64();
-        let cores_used = (cpu_seconds() - cpu) / wall;
-        let speedup = walls.first().unwrap_or(&wall) / wall;
-        let cells = [format!("{wall:.2}"), format!("{speedup:.2}x"), format!("{cores_used:.2}")];
-        table.row([name, how, &cells[0], &cells[1], &cells[2]]);
-        metric(&format!("{name}_s"), wall, "s");
-        metric(&format!("{name}_cores_used"), cores_used, "cores");
-        walls.push(wall);
-        used.push(cores_used);
+    // The models take turns, round after round, so a busy moment on the
+    // machine hits all of them. Cores used: CPU time (this process and its
+    // reaped children) / wall time.
+    let (mut walls, mut used, mut right) = (vec![vec![]; 4], vec![vec![]; 4], true);
+    for _round in 0..args.rounds {
+        for (i, (_, _, model)) in models.iter().enumerate() {
+            let (started, cpu) = (Instant::now(), cpu_seconds());
+            right &= model() == expected;
+            let wall = started.elapsed().as_secs_f64();
+            walls[i].push(wall);
+            used[i].push((cpu_seconds() - cpu) / wall);
+        }
+    }
+    // Wall times are medians; cores used is each model's best round, the
+    // closest to what it does when nothing else wants the cores.
+    let walls: Vec<f64> = walls.iter().map(|w| summarize(w).median).collect();
+    let used: Vec<f64> = used.iter().map(|u| summarize(u).max).collect();
+    let mut table = Table::new(["model", "how", "wall (s)", "speed-up", "cores used (best)"]);
+    for (i, (name, how, _)) in models.iter().enumerate() {
+        let speedup = format!("{:.2}x", walls[0] / walls[i]);
+        table.row([*name, *how, &format!("{:.2}", walls[i]), &speedup, &format!("{:.2}", used[i])]);
+        metric(&format!("{name}_s"), walls[i], "s");
+        metric(&format!("{name}_cores_used"), used[i], "cores");
     }
     table.print();
-    println!("{jobs} jobs of 7777^{exponent}; {cores} cores");
+    println!("{jobs} jobs of 7777^{exponent}; median of {} rounds; {cores} cores", args.rounds);
     metric("cores", cores as f64, "cores");
     metric("job_ms", walls[0] / jobs as f64 * 1e3, "ms");
 
     // Cores used, not wall time, carries the verdict: other programs on the
-    // machine slow every model down, but cannot make one thread use two
-    // cores. Threads and spawn_blocking must keep up with processes (there
-    // is no GIL to escape). When not even processes got past one core, the
-    // machine had no second core free, and the listing says so.
-    if used[2] < 1.25 {
-        println!("processes used no second core: {cores} core(s), or other programs had them");
+    // machine slow every model down, but cannot make one thread use two.
+    // A GIL would cap threads at one core; here, whenever processes got past
+    // one core, threads and spawn_blocking must have too. When processes did
+    // not, the machine had no second core free, and the listing says so.
+    let spare_core = used[2] >= 1.4;
+    if !spare_core {
+        println!(
+            "processes found no second core free: {cores} core(s), or other programs had them"
+        );
     }
-    let holds = right
-        && used[0] < 1.1
-        && used[1] >= 0.75 * used[2].min(cores as f64)
-        && used[3] >= 0.75 * used[2].min(cores as f64);
+    let holds = right && used[0] < 1.1 && (!spare_core || used[1] >= 1.1 && used[3] >= 1.1);
     verdict(
-        "threads and spawn_blocking use the cores as well as processes do",
+        "threads and spawn_blocking use a second core whenever processes can",
         holds,
         &format!(
             "cores used: sequential {:.2}, threads {:.2}, processes {:.2}, async {:.2}",
@@ -138,7 +150,8 @@ fn cpu_seconds() -> f64 {
 // ANCHOR: worker
 /// Starts this program again as a worker for one job.
 fn start_worker(exponent: u32) -> Reaped {
-    let child = Command::new(std::env::current_exe().expect("the running program's path"))
+    // /proc/self/exe is this very binary, even if a rebuild has replaced the file.
+    let child = Command::new("/proc/self/exe")
         .arg0("cpu_every_model") // The tour runs every listing in one binary: say which.
         .args(["--worker", "--exponent", &exponent.to_string()])
         .stdout(Stdio::piped())

@@ -135,7 +135,8 @@ pub fn run(args: Args) -> ExitCode {
 
 /// Starts this program again as a worker for one job.
 fn start_worker(addr: SocketAddr, requests: u32) -> Reaped {
-    let child = Command::new(std::env::current_exe().expect("the running program's path"))
+    // /proc/self/exe is this very binary, even if a rebuild has replaced the file.
+    let child = Command::new("/proc/self/exe")
         .arg0("io_every_model") // The tour runs every listing in one binary: say which.
         .args(["--worker", &addr.to_string(), "--requests", &requests.to_string()])
         .stdout(Stdio::piped())
