@@ -29,32 +29,27 @@ type Listing = (&'static str, fn() -> ExitCode);
 
 /// The listings in book order; each runs with its defaults, the book's sizes.
 const LISTINGS: [Listing; 7] = [
-    (
-        "Listing 4.1: what a process costs, next to a thread",
-        || process_spawn_cost::run(parse_from(["process_spawn_cost"])),
-    ),
-    (
-        "Listing 4.2: CPU-bound work in threads and in processes",
-        || cpu_in_processes::run(parse_from(["cpu_in_processes"])),
-    ),
-    (
-        "Listing 4.3: I/O-bound work in threads and in processes",
-        || io_in_processes::run(parse_from(["io_in_processes"])),
-    ),
+    ("Listing 4.1: what a process costs, next to a thread", || {
+        process_spawn_cost::run(parse_from(["process_spawn_cost"]))
+    }),
+    ("Listing 4.2: CPU-bound work in threads and in processes", || {
+        cpu_in_processes::run(parse_from(["cpu_in_processes"]))
+    }),
+    ("Listing 4.3: I/O-bound work in threads and in processes", || {
+        io_in_processes::run(parse_from(["io_in_processes"]))
+    }),
     ("Listing 4.4: data across a pipe, as JSON", || {
         pipe_serialization::run(parse_from(["pipe_serialization"]))
     }),
     ("Listing 4.5: an open file does not cross", || {
         fd_across_processes::run(parse_from(["fd_across_processes"]))
     }),
-    (
-        "Listing 4.6: a crashing worker, seen from its parent",
-        || crash_isolation::run(parse_from(["crash_isolation"])),
-    ),
-    (
-        "Listing 4.7: a pool of worker processes that restarts the dead",
-        || process_pool::run(parse_from(["process_pool"])),
-    ),
+    ("Listing 4.6: a crashing worker, seen from its parent", || {
+        crash_isolation::run(parse_from(["crash_isolation"]))
+    }),
+    ("Listing 4.7: a pool of worker processes that restarts the dead", || {
+        process_pool::run(parse_from(["process_pool"]))
+    }),
 ];
 
 /// The listings start their worker processes by running their own binary

@@ -51,10 +51,7 @@ pub fn run(args: Args) -> ExitCode {
     let threads = || {
         thread::scope(|s| {
             let handles: Vec<_> = (0..jobs).map(|_| s.spawn(|| count_primes(limit))).collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("a job"))
-                .collect()
+            handles.into_iter().map(|h| h.join().expect("a job")).collect()
         })
     };
     // Processes share nothing: each job is serialized down a pipe to a fresh
@@ -81,9 +78,7 @@ pub fn run(args: Args) -> ExitCode {
             walls.push(started.elapsed().as_secs_f64() * 1e3);
         }
     }
-    let right = answers
-        .chunks(ways.len())
-        .all(|a| a[..3].iter().all(|got| *got == a[0]));
+    let right = answers.chunks(ways.len()).all(|a| a[..3].iter().all(|got| *got == a[0]));
 
     // Other programs on the machine can only slow a run down: the best of the
     // repeats is the closest to what the cores can do; the median is shown too.
@@ -95,12 +90,7 @@ pub fn run(args: Args) -> ExitCode {
             true => "-".to_string(),
             false => format!("{:.2}x", best[0] / fastest),
         };
-        table.row([
-            label.clone(),
-            format!("{fastest:.0} ms"),
-            format!("{median:.0} ms"),
-            speedup,
-        ]);
+        table.row([label.clone(), format!("{fastest:.0} ms"), format!("{median:.0} ms"), speedup]);
     }
     table.print();
     println!(
@@ -135,11 +125,7 @@ pub fn run(args: Args) -> ExitCode {
 
 /// Counts the primes below `limit` by trial division: pure CPU, no memory traffic.
 fn count_primes(limit: u64) -> u64 {
-    let is_prime = |n: u64| {
-        (2..n)
-            .take_while(|d| d * d <= n)
-            .all(|d| !n.is_multiple_of(d))
-    };
+    let is_prime = |n: u64| (2..n).take_while(|d| d * d <= n).all(|d| !n.is_multiple_of(d));
     (2..limit).filter(|&n| is_prime(n)).count() as u64
 }
 
@@ -163,9 +149,7 @@ fn start_worker(job: &Job) -> Reaped {
 /// The worker's side: one job in, one answer out.
 fn worker() -> ExitCode {
     let job: Job = serde_json::from_reader(std::io::stdin()).expect("a well-formed job");
-    let answer = Answer {
-        primes: count_primes(job.limit),
-    };
+    let answer = Answer { primes: count_primes(job.limit) };
     serde_json::to_writer(std::io::stdout(), &answer).expect("send the answer");
     ExitCode::SUCCESS
 }

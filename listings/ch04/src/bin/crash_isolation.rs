@@ -31,36 +31,12 @@ enum Death {
 
 const DEATHS: [(Death, &str, Expected); 7] = [
     (Death::ExitCode, "exits with code 3", Expected::Code(3)),
-    (
-        Death::Panic,
-        "panics on its main thread",
-        Expected::Code(101),
-    ),
-    (
-        Death::PanicInThread,
-        "panics on another thread",
-        Expected::Code(0),
-    ),
-    (
-        Death::Abort,
-        "calls process::abort()",
-        Expected::Signal(libc::SIGABRT),
-    ),
-    (
-        Death::Segfault,
-        "writes through a bad pointer",
-        Expected::Signal(libc::SIGSEGV),
-    ),
-    (
-        Death::SegfaultInThread,
-        "does that on another thread",
-        Expected::Signal(libc::SIGSEGV),
-    ),
-    (
-        Death::KilledByParent,
-        "is killed (as by the OOM killer)",
-        Expected::Signal(libc::SIGKILL),
-    ),
+    (Death::Panic, "panics on its main thread", Expected::Code(101)),
+    (Death::PanicInThread, "panics on another thread", Expected::Code(0)),
+    (Death::Abort, "calls process::abort()", Expected::Signal(libc::SIGABRT)),
+    (Death::Segfault, "writes through a bad pointer", Expected::Signal(libc::SIGSEGV)),
+    (Death::SegfaultInThread, "does that on another thread", Expected::Signal(libc::SIGSEGV)),
+    (Death::KilledByParent, "is killed (as by the OOM killer)", Expected::Signal(libc::SIGKILL)),
 ];
 
 #[derive(Clone, Copy, PartialEq, Debug)]
@@ -73,12 +49,7 @@ pub fn run(args: Args) -> ExitCode {
     if let Some(death) = args.worker {
         return die(death);
     }
-    let mut table = Table::new([
-        "the worker",
-        "code()",
-        "signal()",
-        "its last words on stderr",
-    ]);
+    let mut table = Table::new(["the worker", "code()", "signal()", "its last words on stderr"]);
     let mut as_expected = 0;
     for (death, what, expected) in DEATHS {
         // ANCHOR: observe
@@ -87,12 +58,7 @@ pub fn run(args: Args) -> ExitCode {
             worker.0.kill().expect("send SIGKILL");
         }
         let mut stderr = String::new();
-        let _ = worker
-            .0
-            .stderr
-            .take()
-            .expect("piped")
-            .read_to_string(&mut stderr);
+        let _ = worker.0.stderr.take().expect("piped").read_to_string(&mut stderr);
         let status: ExitStatus = worker.0.wait().expect("wait for the worker");
         // On Unix a process ends one of two ways: it exits with a code, or a
         // signal ends it. `code()` is the first, `signal()` the second.

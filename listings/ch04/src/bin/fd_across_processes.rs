@@ -50,10 +50,7 @@ pub fn run(args: Args) -> ExitCode {
     let file = File::open(&path).expect("open the ticks");
     let fd = file.as_raw_fd();
     let target = std::fs::read_link(format!("/proc/self/fd/{fd}")).expect("our fd table");
-    println!(
-        "parent: fd {fd} is {}",
-        target.file_name().unwrap_or_default().display()
-    );
+    println!("parent: fd {fd} is {}", target.file_name().unwrap_or_default().display());
     // `File` is not `Serialize`: serde has no way to encode an open file. The
     // most a message can carry is the number, and the worker's table is its own.
     let message = serde_json::to_string(&FileByNumber { fd }).expect("encode");
@@ -106,9 +103,7 @@ fn start(role: Role, stdin: Stdio) -> Child {
 /// The worker's side: a number from the parent, used as a descriptor here.
 fn number_worker() -> ExitCode {
     let mut line = String::new();
-    std::io::stdin()
-        .read_line(&mut line)
-        .expect("read the message");
+    std::io::stdin().read_line(&mut line).expect("read the message");
     let FileByNumber { fd } = serde_json::from_str(&line).expect("a well-formed message");
     let mut buffer = [0u8; 64];
     // SAFETY: read(2) writes at most `buffer.len()` bytes into our own buffer;
@@ -136,9 +131,7 @@ impl Reaped {
     fn output(mut self) -> (String, bool) {
         let mut text = String::new();
         let stdout = self.0.stdout.take().expect("piped");
-        std::io::BufReader::new(stdout)
-            .read_line(&mut text)
-            .expect("read");
+        std::io::BufReader::new(stdout).read_line(&mut text).expect("read");
         let status = self.0.wait().expect("wait for the worker");
         (text.trim_end().to_string(), status.success())
     }

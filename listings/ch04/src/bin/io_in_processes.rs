@@ -49,22 +49,12 @@ pub fn run(args: Args) -> ExitCode {
     let (addr, pages) = (server.addr(), 1..=args.fetches);
 
     // ANCHOR: three_ways
-    let sequential = || {
-        pages
-            .clone()
-            .map(|page| fetch_page(addr, page))
-            .sum::<usize>()
-    };
+    let sequential = || pages.clone().map(|page| fetch_page(addr, page)).sum::<usize>();
     let threads = || {
         thread::scope(|s| {
-            let handles: Vec<_> = pages
-                .clone()
-                .map(|p| s.spawn(move || fetch_page(addr, p)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("a fetch"))
-                .sum::<usize>()
+            let handles: Vec<_> =
+                pages.clone().map(|p| s.spawn(move || fetch_page(addr, p))).collect();
+            handles.into_iter().map(|h| h.join().expect("a fetch")).sum::<usize>()
         })
     };
     let processes = || {
@@ -96,17 +86,10 @@ pub fn run(args: Args) -> ExitCode {
         (format!("{} threads", args.fetches), threads_ms),
         (format!("{} processes", args.fetches), processes_ms),
     ] {
-        table.row([
-            way,
-            format!("{wall:.0} ms"),
-            format!("{:.2}", wall / latency),
-        ]);
+        table.row([way, format!("{wall:.0} ms"), format!("{:.2}", wall / latency)]);
     }
     table.print();
-    println!(
-        "{} pages of {} bytes in all, {latency:.0} ms of latency each",
-        args.fetches, bytes
-    );
+    println!("{} pages of {} bytes in all, {latency:.0} ms of latency each", args.fetches, bytes);
     metric("sequential_ms", sequential_ms, "ms");
     metric("threads_ms", threads_ms, "ms");
     metric("processes_ms", processes_ms, "ms");
@@ -129,13 +112,9 @@ pub fn run(args: Args) -> ExitCode {
 fn fetch_page(server: SocketAddr, page: u64) -> usize {
     let mut stream = TcpStream::connect(server).expect("connect");
     let request = format!("GET /ticker/ACME?page={page} HTTP/1.1\r\nConnection: close\r\n\r\n");
-    stream
-        .write_all(request.as_bytes())
-        .expect("send the request");
+    stream.write_all(request.as_bytes()).expect("send the request");
     let mut response = Vec::new();
-    stream
-        .read_to_end(&mut response)
-        .expect("read the response");
+    stream.read_to_end(&mut response).expect("read the response");
     response.len()
 }
 

@@ -59,11 +59,8 @@ pub fn run(args: Args) -> ExitCode {
     let (mut process_curve, mut thread_curve) = (Vec::new(), Vec::new());
     let mut kib = 1;
     while kib <= args.max_mib * 1024 {
-        let mut batch = Batch {
-            prices: (0..kib * 128)
-                .map(|i| (10_000 + i % 5_000) as f64 / 100.0)
-                .collect(),
-        };
+        let mut batch =
+            Batch { prices: (0..kib * 128).map(|i| (10_000 + i % 5_000) as f64 / 100.0).collect() };
         let (mut encode, mut process_rt, mut thread_rt, mut json_bytes) =
             (vec![], vec![], vec![], 0);
         for _ in 0..args.samples {
@@ -79,7 +76,9 @@ pub fn run(args: Args) -> ExitCode {
             assert_eq!(received, batch.prices.len());
             json_bytes = line.len();
         }
-        for _ in 0..args.samples {
+        // A thread's round trip costs microseconds, and one busy moment of the
+        // machine outweighs it: take four times the samples.
+        for _ in 0..args.samples * 4 {
             // ANCHOR: thread
             // To a thread: move the Vec through a channel, and get it back. Only
             // its pointer, length and capacity travel, whatever its size.
@@ -89,11 +88,8 @@ pub fn run(args: Args) -> ExitCode {
             thread_rt.push(started.elapsed().as_secs_f64() * 1e6);
             // ANCHOR_END: thread
         }
-        let (encode, process_rt, thread_rt) = (
-            summarize(&encode).min,
-            summarize(&process_rt).min,
-            summarize(&thread_rt).min,
-        );
+        let (encode, process_rt, thread_rt) =
+            (summarize(&encode).min, summarize(&process_rt).min, summarize(&thread_rt).min);
         table.row([
             size(kib * 1024),
             size(json_bytes as u64),
@@ -127,11 +123,7 @@ pub fn run(args: Args) -> ExitCode {
     metric("process_largest_ms", largest.0 / 1e3, "ms");
     metric("encode_largest_ms", largest.2 / 1e3, "ms");
     metric("thread_largest_us", largest.1, "µs");
-    metric(
-        "largest_json_mib",
-        largest.3 as f64 / (1 << 20) as f64,
-        "MiB",
-    );
+    metric("largest_json_mib", largest.3 as f64 / (1 << 20) as f64, "MiB");
     metric("largest_ratio", largest.0 / largest.1, "x");
     let holds = status.success()
         && process_growth > 50.0
@@ -166,19 +158,13 @@ impl Worker {
             .expect("start the worker process");
         let stdin = Some(BufWriter::new(child.stdin.take().expect("piped")));
         let stdout = BufReader::new(child.stdout.take().expect("piped"));
-        Worker {
-            child,
-            stdin,
-            stdout,
-        }
+        Worker { child, stdin, stdout }
     }
 
     /// Sends one JSON line and reads the worker's acknowledgement: how many prices it got.
     fn round_trip(&mut self, line: &str) -> usize {
         let stdin = self.stdin.as_mut().expect("open until finish");
-        writeln!(stdin, "{line}")
-            .and_then(|()| stdin.flush())
-            .expect("send the batch");
+        writeln!(stdin, "{line}").and_then(|()| stdin.flush()).expect("send the batch");
         let mut ack = String::new();
         self.stdout.read_line(&mut ack).expect("read the ack");
         ack.trim().parse().expect("a count")

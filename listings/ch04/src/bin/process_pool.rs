@@ -59,16 +59,8 @@ pub fn run(args: Args) -> ExitCode {
     if args.worker {
         return worker();
     }
-    let job = |id| Job {
-        id,
-        below: 100_000 + id * 10_000,
-        crash: id == args.crash_job,
-    };
-    let queue = Mutex::new(
-        (1..=args.jobs)
-            .map(|id| (job(id), 0))
-            .collect::<VecDeque<_>>(),
-    );
+    let job = |id| Job { id, below: 100_000 + id * 10_000, crash: id == args.crash_job };
+    let queue = Mutex::new((1..=args.jobs).map(|id| (job(id), 0)).collect::<VecDeque<_>>());
     let (events, received) = mpsc::channel();
     thread::scope(|s| {
         for _ in 0..args.workers {
@@ -85,9 +77,8 @@ pub fn run(args: Args) -> ExitCode {
         match event {
             Event::Done(done) => _ = outcomes.insert(done.id, format!("{} primes", done.primes)),
             Event::WorkerDied { job, tries, death } => {
-                deaths.push(format!(
-                    "job {job}, try {tries}: its worker died ({death}); restarted"
-                ));
+                deaths
+                    .push(format!("job {job}, try {tries}: its worker died ({death}); restarted"));
                 if tries > args.retries {
                     outcomes.insert(job, format!("failed: it killed its worker {tries} times"));
                 }
@@ -101,10 +92,7 @@ pub fn run(args: Args) -> ExitCode {
     table.print();
     deaths.sort();
     deaths.iter().for_each(|line| println!("{line}"));
-    let failed = outcomes
-        .values()
-        .filter(|o| o.starts_with("failed"))
-        .count() as u64;
+    let failed = outcomes.values().filter(|o| o.starts_with("failed")).count() as u64;
     let results = outcomes.len() as u64 - failed;
     metric("results", results as f64, "results");
     metric("restarts", deaths.len() as f64, "restarts");
@@ -117,10 +105,7 @@ pub fn run(args: Args) -> ExitCode {
     verdict(
         "the pool restarts a dead worker, reports the job that killed it, and every other result arrives",
         holds,
-        &format!(
-            "{results} of {} results, {failed} failed, {restarts} restarts",
-            args.jobs
-        ),
+        &format!("{results} of {} results, {failed} failed, {restarts} restarts", args.jobs),
     )
 }
 
@@ -144,11 +129,7 @@ fn keep_fed(queue: &Mutex<VecDeque<(Job, u64)>>, retries: u64, events: Sender<Ev
                 if tries <= retries {
                     queue.lock().expect("the queue").push_back((job, tries));
                 }
-                Event::WorkerDied {
-                    job: id,
-                    tries,
-                    death,
-                }
+                Event::WorkerDied { job: id, tries, death }
             }
         };
         events.send(event).expect("the main thread listens");
@@ -159,11 +140,7 @@ fn keep_fed(queue: &Mutex<VecDeque<(Job, u64)>>, retries: u64, events: Sender<Ev
 
 /// Counts the primes below `limit` by trial division: pure CPU work.
 fn count_primes(limit: u64) -> u64 {
-    let is_prime = |n: u64| {
-        (2..n)
-            .take_while(|d| d * d <= n)
-            .all(|d| !n.is_multiple_of(d))
-    };
+    let is_prime = |n: u64| (2..n).take_while(|d| d * d <= n).all(|d| !n.is_multiple_of(d));
     (2..limit).filter(|&n| is_prime(n)).count() as u64
 }
 
@@ -176,10 +153,7 @@ fn worker() -> ExitCode {
             std::process::abort(); // A bug in native code, say: the whole process dies.
         }
         let primes = count_primes(job.below);
-        println!(
-            "{}",
-            serde_json::to_string(&Done { id: job.id, primes }).expect("encode")
-        );
+        println!("{}", serde_json::to_string(&Done { id: job.id, primes }).expect("encode"));
     }
     ExitCode::SUCCESS
 }
@@ -205,11 +179,7 @@ impl Worker {
             .spawn()
             .expect("start a worker process");
         let (stdin, stdout) = (child.stdin.take(), child.stdout.take().expect("piped"));
-        Worker {
-            child,
-            stdin,
-            stdout: BufReader::new(stdout),
-        }
+        Worker { child, stdin, stdout: BufReader::new(stdout) }
     }
 
     /// Sends a job and waits for its answer; `None` if the worker died first.

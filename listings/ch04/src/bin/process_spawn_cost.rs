@@ -53,36 +53,25 @@ pub fn run(args: Args) -> ExitCode {
     });
     // A thread shares the process: the kernel makes a task and a stack.
     let thread_us = time_us(samples, || {
-        thread::spawn(|| black_box(1))
-            .join()
-            .expect("the thread ran");
+        thread::spawn(|| black_box(1)).join().expect("the thread ran");
     });
     // ANCHOR_END: spawn
 
     // ANCHOR: memory
     // An idle worker's resident memory, read from /proc: all of it, and the
     // part that is its own (the rest is shared pages of the binary and libc).
-    let mut idle = Reaped(
-        worker("idle")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start"),
-    );
+    let mut idle =
+        Reaped(worker("idle").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("start"));
     let mut ready = String::new();
     let stdout = idle.0.stdout.as_mut().expect("piped");
-    BufReader::new(stdout)
-        .read_line(&mut ready)
-        .expect("read ready");
+    BufReader::new(stdout).read_line(&mut ready).expect("read ready");
     let child_rss_kib = proc_kib(idle.0.id(), "status", "VmRSS:");
     let child_private_kib = proc_kib(idle.0.id(), "smaps_rollup", "Private_Clean:")
         + proc_kib(idle.0.id(), "smaps_rollup", "Private_Dirty:");
     drop(idle);
     // N idle threads at once: what the process's resident memory grew by, per thread.
-    let (threads, gate) = (
-        args.threads as usize,
-        Arc::new(Barrier::new(args.threads as usize + 1)),
-    );
+    let (threads, gate) =
+        (args.threads as usize, Arc::new(Barrier::new(args.threads as usize + 1)));
     let before = current_rss_bytes();
     let handles: Vec<_> = (0..threads)
         .map(|_| {
@@ -98,9 +87,7 @@ pub fn run(args: Args) -> ExitCode {
     gate.wait(); // Every thread has started and touched its stack.
     let thread_kib = (current_rss_bytes().saturating_sub(before)) as f64 / 1024.0 / threads as f64;
     gate.wait();
-    handles
-        .into_iter()
-        .for_each(|h| h.join().expect("the thread ran"));
+    handles.into_iter().for_each(|h| h.join().expect("the thread ran"));
     // ANCHOR_END: memory
 
     // Other programs on the machine can only make a start slower: the best
@@ -108,24 +95,14 @@ pub fn run(args: Args) -> ExitCode {
     let (process, thread) = (process_us, thread_us);
     let rows = [
         ("start and wait for, best", process.min, thread.min, "µs"),
-        (
-            "start and wait for, median",
-            process.median,
-            thread.median,
-            "µs",
-        ),
+        ("start and wait for, median", process.median, thread.median, "µs"),
         ("resident memory (RSS)", child_rss_kib, thread_kib, "KiB"),
         ("  of which its own", child_private_kib, thread_kib, "KiB"),
     ];
     let mut table = Table::new(["cost", "a process", "a thread", "ratio"]);
     for (cost, p, t, unit) in rows {
         let ratio = format!("{:.0}x", p / t.max(0.01));
-        table.row([
-            cost.to_string(),
-            format!("{p:.0} {unit}"),
-            format!("{t:.0} {unit}"),
-            ratio,
-        ]);
+        table.row([cost.to_string(), format!("{p:.0} {unit}"), format!("{t:.0} {unit}"), ratio]);
     }
     table.print();
 
@@ -195,14 +172,8 @@ fn time_us(samples: usize, mut once: impl FnMut()) -> Summary {
 /// A `Name:   123 kB` line of /proc/<pid>/<file>, in KiB.
 fn proc_kib(pid: u32, file: &str, name: &str) -> f64 {
     let text = std::fs::read_to_string(format!("/proc/{pid}/{file}")).expect("read /proc");
-    let line = text
-        .lines()
-        .find(|l| l.starts_with(name))
-        .expect("the field is there");
-    line.split_whitespace()
-        .nth(1)
-        .and_then(|v| v.parse().ok())
-        .expect("a number of kB")
+    let line = text.lines().find(|l| l.starts_with(name)).expect("the field is there");
+    line.split_whitespace().nth(1).and_then(|v| v.parse().ok()).expect("a number of kB")
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`
