@@ -113,7 +113,7 @@ pub fn run(args: Args) -> ExitCode {
     table.row([split, format!("{shared:.1} ms")]);
     table.print();
 
-    metric("max_running", most.get() as f64, "tasks");
+    metric("max_running", most.get() as f64, "");
     metric("delay_idle_ms", idle.median, "ms");
     metric("delay_blocked_ms", blocked.median, "ms");
     metric("delay_pieces_ms", shared.median, "ms");
