@@ -193,9 +193,13 @@ pub fn run(args: Args) -> ExitCode {
         unreachable!("seven rows")
     };
     let rounds = args.waits.div_ceil(cores as u64) as f64;
-    let holds = loop_cpu.1.max_gap_ms >= 0.8 * job_ms
-        && blocking_cpu.1.p99_gap_ms < 0.5 * loop_cpu.1.p99_gap_ms
-        && rayon_cpu.1.p99_gap_ms < 0.5 * loop_cpu.1.p99_gap_ms
+    // On the loop, one gap spans (almost) all the jobs. On a pool, the
+    // heartbeat waits only for the OS to give it a core: with 16 threads on
+    // a busy two-core machine that can take a while, hence the margin.
+    let frees = |pool: &Row| pool.max_gap_ms < 0.75 * loop_cpu.1.max_gap_ms;
+    let holds = loop_cpu.1.max_gap_ms >= 0.8 * loop_cpu.1.wall_ms
+        && frees(&blocking_cpu.1)
+        && frees(&rayon_cpu.1)
         && blocking_cpu.1.threads as u64 >= args.jobs.min(512) / 2
         && rayon_cpu.1.threads <= cores
         && rayon_wait.1.wall_ms >= 0.8 * rounds * 20.0
@@ -204,10 +208,10 @@ pub fn run(args: Args) -> ExitCode {
         "CPU work on the loop stalls it; spawn_blocking and rayon free it; waits need spawn_blocking's many threads, not rayon's few",
         holds,
         &format!(
-            "p99 gap {:.0} ms on the loop, {:.0} ms spawn_blocking, {:.0} ms rayon; {} waits: {:.0} ms on rayon's {} threads, {:.0} ms on spawn_blocking",
-            loop_cpu.1.p99_gap_ms,
-            blocking_cpu.1.p99_gap_ms,
-            rayon_cpu.1.p99_gap_ms,
+            "longest gap {:.0} ms on the loop, {:.0} ms spawn_blocking, {:.0} ms rayon; {} waits: {:.0} ms on rayon's {} threads, {:.0} ms on spawn_blocking",
+            loop_cpu.1.max_gap_ms,
+            blocking_cpu.1.max_gap_ms,
+            rayon_cpu.1.max_gap_ms,
             args.waits,
             rayon_wait.1.wall_ms,
             rayon_wait.1.threads,

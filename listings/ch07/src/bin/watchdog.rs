@@ -37,6 +37,7 @@ pub struct Watchdog<F> {
 type SlowPolls = Arc<Mutex<Vec<(&'static str, u64, Duration)>>>;
 
 impl<F> Watchdog<F> {
+    /// Watches `inner` under `name`; polls longer than `threshold` go to `slow`.
     pub fn new(name: &'static str, inner: F, threshold: Duration, slow: &SlowPolls) -> Self {
         let (inner, slow) = (Box::pin(inner), slow.clone());
         Watchdog {
