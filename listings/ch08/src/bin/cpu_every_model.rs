@@ -88,19 +88,33 @@ pub fn run(args: Args) -> ExitCode {
     // machine hits all of them. Cores used: CPU time (this process and its
     // reaped children) / wall time.
     let (mut walls, mut used, mut right) = (vec![vec![]; 4], vec![vec![]; 4], true);
+    let mut run_once = |i: usize, walls: &mut Vec<Vec<f64>>, used: &mut Vec<Vec<f64>>| {
+        let (started, cpu) = (Instant::now(), cpu_seconds());
+        right &= (models[i].2)() == expected;
+        let wall = started.elapsed().as_secs_f64();
+        walls[i].push(wall);
+        used[i].push((cpu_seconds() - cpu) / wall);
+    };
     for _round in 0..args.rounds {
-        for (i, (_, _, model)) in models.iter().enumerate() {
-            let (started, cpu) = (Instant::now(), cpu_seconds());
-            right &= model() == expected;
-            let wall = started.elapsed().as_secs_f64();
-            walls[i].push(wall);
-            used[i].push((cpu_seconds() - cpu) / wall);
+        (0..4).for_each(|i| run_once(i, &mut walls, &mut used));
+    }
+    // Cores used, not wall time, carries the verdict: other programs slow
+    // every model down, but cannot make one thread use two cores. A GIL would
+    // cap threads at one core. So when processes found a second core free in
+    // some round, threads and spawn_blocking must find one too; as other
+    // programs come and go, they get up to five more rounds to do it.
+    let best = |u: &Vec<f64>| summarize(u).max;
+    let spare_core = best(&used[2]) >= 1.4;
+    for _extra in 0..5 {
+        if !spare_core || best(&used[1]) >= 1.1 && best(&used[3]) >= 1.1 {
+            break;
         }
+        [1, 3].into_iter().for_each(|i| run_once(i, &mut walls, &mut used));
     }
     // Wall times are medians; cores used is each model's best round, the
     // closest to what it does when nothing else wants the cores.
     let walls: Vec<f64> = walls.iter().map(|w| summarize(w).median).collect();
-    let used: Vec<f64> = used.iter().map(|u| summarize(u).max).collect();
+    let used: Vec<f64> = used.iter().map(best).collect();
     let mut table = Table::new(["model", "how", "wall (s)", "speed-up", "cores used (best)"]);
     for (i, (name, how, _)) in models.iter().enumerate() {
         let speedup = format!("{:.2}x", walls[0] / walls[i]);
@@ -113,12 +127,6 @@ pub fn run(args: Args) -> ExitCode {
     metric("cores", cores as f64, "cores");
     metric("job_ms", walls[0] / jobs as f64 * 1e3, "ms");
 
-    // Cores used, not wall time, carries the verdict: other programs on the
-    // machine slow every model down, but cannot make one thread use two.
-    // A GIL would cap threads at one core; here, whenever processes got past
-    // one core, threads and spawn_blocking must have too. When processes did
-    // not, the machine had no second core free, and the listing says so.
-    let spare_core = used[2] >= 1.4;
     if !spare_core {
         println!(
             "processes found no second core free: {cores} core(s), or other programs had them"
