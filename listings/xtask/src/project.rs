@@ -78,7 +78,12 @@ impl fmt::Display for Listing {
 impl Project {
     /// The project this xtask was built from.
     pub fn here() -> Project {
-        let xtask = Path::new(env!("CARGO_MANIFEST_DIR"));
+        // `cargo run` says at run time where the xtask's manifest is; the
+        // path compiled in is only a fallback, since a target directory
+        // shared between two checkouts can hold a binary built in the other.
+        let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+        let xtask = manifest.as_path();
         let root = xtask
             .parent()
             .and_then(Path::parent)
