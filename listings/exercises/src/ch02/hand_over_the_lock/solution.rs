@@ -1,17 +1,29 @@
-//! Hand over the lock: the two methods that make an interpreter lock share.
+//! Hand over the lock, CPython's way: the thread that lets go waits until
+//! another has taken the lock, so it cannot take it straight back.
 
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-/// An interpreter lock as in chapter 2: turns handed out by ticket, and a
-/// drop request that a thread sets once it has waited a whole interval.
+/// An interpreter lock built like CPython's GIL since 3.2. Unlike the
+/// chapter's lock it has no queue of tickets: a released lock goes to
+/// whichever waiting thread the OS wakes first.
 pub struct InterpreterLock {
     switch_interval: Duration,
-    /// (the next ticket to hand out, the ticket whose turn it is)
-    tickets: Mutex<(u64, u64)>,
-    turn_changed: Condvar,
+    state: Mutex<State>,
+    /// Notified when the lock is released.
+    released: Condvar,
+    /// Notified when a thread takes the lock.
+    taken: Condvar,
+    /// Set by a thread that has waited a whole interval for the same turn.
     drop_request: AtomicBool,
+}
+
+#[derive(Default)]
+struct State {
+    held: bool,
+    /// How many times a thread has taken the lock: CPython's `switch_number`.
+    switches: u64,
 }
 
 impl InterpreterLock {
@@ -19,44 +31,51 @@ impl InterpreterLock {
     pub fn new(switch_interval: Duration) -> InterpreterLock {
         InterpreterLock {
             switch_interval,
-            tickets: Mutex::new((0, 0)),
-            turn_changed: Condvar::new(),
+            state: Mutex::default(),
+            released: Condvar::new(),
+            taken: Condvar::new(),
             drop_request: AtomicBool::new(false),
         }
     }
 
     /// Blocks until this thread holds the lock.
     pub fn acquire(&self) -> Holder<'_> {
-        self.wait_for_turn();
+        self.take();
         Holder { lock: self }
     }
 
-    /// Takes a ticket and blocks until it is served. After each whole
-    /// interval of the same turn, asks the holder to let go.
-    fn wait_for_turn(&self) {
-        let mut tickets = self.tickets.lock().unwrap();
-        let ticket = tickets.0;
-        tickets.0 += 1;
-        while tickets.1 != ticket {
-            let turn = tickets.1;
+    /// Waits until the lock is free and takes it. When a whole interval
+    /// passes and nobody has taken the lock meanwhile, asks the holder to
+    /// let go (CPython's `take_gil`).
+    fn take(&self) {
+        let mut state = self.state.lock().unwrap();
+        while state.held {
+            let switches = state.switches;
             let (next, wait) = self
-                .turn_changed
-                .wait_timeout(tickets, self.switch_interval)
+                .released
+                .wait_timeout(state, self.switch_interval)
                 .unwrap();
-            tickets = next;
-            if wait.timed_out() && tickets.1 == turn {
+            state = next;
+            if wait.timed_out() && state.held && state.switches == switches {
                 self.drop_request.store(true, Relaxed);
             }
         }
+        state.held = true;
+        state.switches += 1;
+        drop(state);
+        self.taken.notify_all();
     }
 
-    /// Ends the current turn: the next ticket is served.
-    fn release(&self) {
-        let mut tickets = self.tickets.lock().unwrap();
-        tickets.1 += 1;
+    /// Releases the lock and wakes the threads waiting for it. Returns the
+    /// number of switches so far, to wait for the next one with.
+    fn release(&self) -> u64 {
+        let mut state = self.state.lock().unwrap();
+        state.held = false;
         self.drop_request.store(false, Relaxed);
-        drop(tickets);
-        self.turn_changed.notify_all();
+        let switches = state.switches;
+        drop(state);
+        self.released.notify_all();
+        switches
     }
 }
 
@@ -67,14 +86,23 @@ pub struct Holder<'a> {
 
 impl Holder<'_> {
     /// Called between two units of work: if another thread has asked for
-    /// the lock, hand it over, wait for the next turn, and return `true`;
+    /// the lock, hand it over, wait for a turn again, and return `true`;
     /// otherwise keep it and return `false`.
     pub fn checkpoint(&mut self) -> bool {
         if !self.lock.drop_request.load(Relaxed) {
             return false;
         }
-        self.lock.release();
-        self.lock.wait_for_turn();
+        let switches = self.lock.release();
+        // The thread that asked is waiting, but this one is still running:
+        // taking the lock again at once would usually win the race, and the
+        // other thread would never run. So wait until someone has taken it
+        // (CPython's `FORCE_SWITCHING`), then queue up like everyone else.
+        let mut state = self.lock.state.lock().unwrap();
+        while state.switches == switches {
+            state = self.lock.taken.wait(state).unwrap();
+        }
+        drop(state);
+        self.lock.take();
         true
     }
 
@@ -87,7 +115,7 @@ impl Holder<'_> {
         struct TakeBack<'a>(&'a InterpreterLock);
         impl Drop for TakeBack<'_> {
             fn drop(&mut self) {
-                self.0.wait_for_turn();
+                self.0.take();
             }
         }
         self.lock.release();

@@ -70,6 +70,43 @@ fn checkpoint_hands_over_to_a_waiting_thread() {
 }
 
 #[test]
+fn two_busy_threads_take_turns() {
+    within(|| {
+        // Each thread runs until both have had twenty turns. A thread that
+        // could take the lock straight back after handing it over would win
+        // that race most of the time, and have two turns in a row.
+        let lock = InterpreterLock::new(INTERVAL);
+        let (order, turns) = (
+            Mutex::new(Vec::new()),
+            [AtomicUsize::new(1), AtomicUsize::new(1)],
+        );
+        let both_done = || turns.iter().all(|t| t.load(SeqCst) >= 20);
+        thread::scope(|scope| {
+            for (me, name) in ['a', 'b'].into_iter().enumerate() {
+                let (lock, order, turns, both_done) = (&lock, &order, &turns, &both_done);
+                scope.spawn(move || {
+                    let mut interpreter = lock.acquire();
+                    order.lock().unwrap().push(name);
+                    while !both_done() {
+                        if interpreter.checkpoint() {
+                            order.lock().unwrap().push(name);
+                            turns[me].fetch_add(1, SeqCst);
+                        }
+                        work();
+                    }
+                });
+            }
+        });
+        let order = order.into_inner().unwrap();
+        let middle = &order[1..order.len() - 1];
+        assert!(
+            middle.windows(2).all(|pair| pair[0] != pair[1]),
+            "turns: {order:?}"
+        );
+    });
+}
+
+#[test]
 fn blocking_io_returns_what_the_io_returned() {
     within(|| {
         let lock = InterpreterLock::new(INTERVAL);
