@@ -490,8 +490,24 @@ pub fn compile_failure(project: &Project, listing: &Listing) -> Result<Vec<Strin
     if output.status.success() {
         bail!("{listing} compiled, but its lesson is the compiler error {code}");
     }
-    if !message.contains(&format!("error[{code}]")) {
-        bail!("{listing} no longer fails with error[{code}]; the compiler now says:\n{message}");
+    // An error code names the error; some errors have none, and are named
+    // by their message instead ("future cannot be sent between threads safely").
+    let is_code =
+        code.len() == 5 && code.starts_with('E') && code[1..].bytes().all(|b| b.is_ascii_digit());
+    let reproduced = if is_code {
+        message.contains(&format!("error[{code}]"))
+    } else {
+        message
+            .lines()
+            .any(|line| line.starts_with("error") && line.contains(code))
+    };
+    if !reproduced {
+        let expected = if is_code {
+            format!("error[{code}]")
+        } else {
+            format!("the error \"{code}\"")
+        };
+        bail!("{listing} no longer fails with {expected}; the compiler now says:\n{message}");
     }
     Ok(message.trim_end().lines().map(str::to_string).collect())
 }
@@ -631,6 +647,25 @@ fn main() {
             .to_string();
         assert!(
             error.starts_with("ch99/mismatch no longer fails with error[E0308]"),
+            "{error}"
+        );
+
+        // An error without a code is named by its message.
+        let entry = "[[listing]]\nname = \"mismatch\"\ncompile_fail = \"mismatched types\"\n";
+        write(dir.path(), "listings/ch99/measure.toml", entry);
+        let by_message = listing(&project, "ch99/mismatch");
+        write(dir.path(), "listings/ch99/compile_fail/mismatch.rs", source);
+        assert_eq!(compile_failure(&project, &by_message).unwrap(), message);
+        write(
+            dir.path(),
+            "listings/ch99/compile_fail/mismatch.rs",
+            "fn main() { undefined(); }\n",
+        );
+        let error = compile_failure(&project, &by_message)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("ch99/mismatch no longer fails with the error \"mismatched types\""),
             "{error}"
         );
     }

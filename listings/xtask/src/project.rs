@@ -32,7 +32,8 @@ pub struct ListingSpec {
     #[serde(default = "sixty")]
     pub timeout_s: u64,
     /// Set for a listing whose lesson is a compiler error: the error code it
-    /// must fail with (`E0277`). Its source is `compile_fail/<name>.rs`, it
+    /// must fail with (`E0277`), or for an error without a code, the words
+    /// its message must contain. Its source is `compile_fail/<name>.rs`, it
     /// uses the standard library only, and it is compiled, never run.
     #[serde(default)]
     pub compile_fail: Option<String>,

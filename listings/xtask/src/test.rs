@@ -190,7 +190,7 @@ fn quick_runs(project: &Project) -> Result<()> {
     for listing in &listings {
         if let Some(code) = &listing.spec.compile_fail {
             measure::compile_failure(project, listing)?;
-            eprintln!("quick: {listing} still fails to compile with error[{code}]");
+            eprintln!("quick: {listing} still fails to compile ({code})");
             continue;
         }
         let executable = executables
