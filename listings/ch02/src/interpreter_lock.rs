@@ -72,6 +72,8 @@ impl InterpreterLock {
         Holder { lock: self }
     }
 
+    /// Takes a ticket and sleeps until it is served, waking at least once
+    /// per switch interval to see whether the turn it waits behind is over.
     fn wait_for_turn(&self) {
         let mut state = self.state();
         let ticket = state.next_ticket;
@@ -94,6 +96,8 @@ impl InterpreterLock {
         }
     }
 
+    /// Ends the current turn: serves the next ticket and wakes the waiters.
+    /// `forced` says a drop request made the holder let go.
     fn release(&self, forced: bool) {
         let mut state = self.state();
         state.serving += 1;
@@ -140,6 +144,9 @@ impl Holder<'_> {
     /// Runs `io` with the lock released, so other threads run meanwhile,
     /// then takes it back, even if `io` panics.
     pub fn blocking_io<T>(&mut self, io: impl FnOnce() -> T) -> T {
+        // The lock is taken back by a guard's drop, which runs when `io`
+        // returns and when it unwinds, so the holder's own drop always has
+        // a turn to release, exactly once.
         struct TakeBack<'a>(&'a InterpreterLock);
         impl Drop for TakeBack<'_> {
             fn drop(&mut self) {
