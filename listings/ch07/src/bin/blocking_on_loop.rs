@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use support::report::{Table, metric, verdict};
+use support::report::{Table, metric, series, verdict};
 use tokio::io::AsyncReadExt;
 
 /// Run a heartbeat next to a request handler that blocks, then next to its fix.
@@ -175,6 +175,23 @@ pub fn run(args: Args) -> ExitCode {
         metric(&format!("{name}_max_gap_ms"), max, "ms");
         metric(&format!("{name}_p99_gap_ms"), p99, "ms");
         metric(&format!("{name}_stalls"), stalled as f64, "");
+        // Every gap at the moment its tick came: the running sum of the gaps
+        // is the time since the heartbeat started.
+        let mut since_start = 0.0;
+        let curve: Vec<(f64, f64)> = gaps
+            .iter()
+            .map(|gap| {
+                let ms = gap.as_secs_f64() * 1e3;
+                since_start += ms;
+                (since_start, ms)
+            })
+            .collect();
+        series(
+            &format!("gaps_{name}"),
+            "ms since the heartbeat started",
+            "ms",
+            &curve,
+        );
         stalls.push(stalled);
     }
     table.print();
