@@ -102,10 +102,10 @@ pub fn run(args: Args) -> ExitCode {
     // every model down, but cannot make one thread use two cores. A GIL would
     // cap threads at one core. So when processes found a second core free in
     // some round, threads and spawn_blocking must find one too; as other
-    // programs come and go, they get up to five more rounds to do it.
+    // programs come and go, they get up to ten more rounds to do it.
     let best = |u: &Vec<f64>| summarize(u).max;
-    let spare_core = best(&used[2]) >= 1.4;
-    for _extra in 0..5 {
+    let spare_core = best(&used[2]) >= 1.5;
+    for _extra in 0..10 {
         if !spare_core || best(&used[1]) >= 1.1 && best(&used[3]) >= 1.1 {
             break;
         }
