@@ -12,7 +12,7 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use ch02::work::{run_bytecodes, units_for};
-use support::report::{Table, metric, verdict};
+use support::report::{Table, metric, series, verdict};
 use support::timing::{summarize, thread_cpu_time};
 
 // ANCHOR: lock
@@ -184,32 +184,41 @@ pub fn run(args: Args) -> ExitCode {
     let lock = InterpreterLock::new(Duration::from_millis(args.switch_ms));
     let units = units_for(Duration::from_millis(args.work_ms));
 
+    // What each thread saw: how long each turn and the wait after it lasted,
+    // when each turn began and ended, and the CPU time the thread used.
+    type Seen = (Vec<(f64, f64)>, Vec<(f64, f64)>, Duration);
+
     // ANCHOR: take_turns
     // Each thread runs its units of work under the lock, checking between
     // two units whether another thread asked for it. `running` counts the
     // threads inside a unit of work right now; it must never exceed one.
+    // Each thread also notes when each of its turns began and ended.
     let (running, most_running) = (AtomicUsize::new(0), AtomicUsize::new(0));
     let started = Instant::now();
-    let threads: Vec<(Vec<(f64, f64)>, Duration)> = std::thread::scope(|scope| {
+    let threads: Vec<Seen> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..args.threads)
             .map(|seed| {
                 let (lock, running, most_running) = (&lock, &running, &most_running);
                 scope.spawn(move || {
-                    let (cpu, mut turns) = (thread_cpu_time(), Vec::new());
+                    let (cpu, mut turns, mut spans) = (thread_cpu_time(), Vec::new(), Vec::new());
                     let mut interpreter = lock.acquire();
                     let mut turn_began = Instant::now();
                     for unit in 0..units {
                         let before = Instant::now();
                         if interpreter.checkpoint() {
-                            // (how long the turn lasted, how long the wait for the next one)
+                            // (how long the turn lasted, how long the wait for the next one),
+                            // then (when the turn began, when it ended) since the start
                             turns.push((ms(before - turn_began), ms(before.elapsed())));
+                            spans.push((ms(turn_began - started), ms(before - started)));
                             turn_began = Instant::now();
                         }
                         most_running.fetch_max(running.fetch_add(1, Relaxed) + 1, Relaxed);
                         std::hint::black_box(run_bytecodes(1000, seed ^ unit));
                         running.fetch_sub(1, Relaxed);
                     }
-                    (turns, thread_cpu_time() - cpu)
+                    // The last turn ends when `interpreter` is dropped, just below.
+                    spans.push((ms(turn_began - started), ms(started.elapsed())));
+                    (turns, spans, thread_cpu_time() - cpu)
                 })
             })
             .collect();
@@ -219,7 +228,7 @@ pub fn run(args: Args) -> ExitCode {
     let wall = started.elapsed();
 
     let mut table = Table::new(["thread", "turns handed over", "CPU"]);
-    for (i, (turns, cpu)) in threads.iter().enumerate() {
+    for (i, (turns, _, cpu)) in threads.iter().enumerate() {
         table.row([
             format!("{}", i + 1),
             turns.len().to_string(),
@@ -236,7 +245,7 @@ pub fn run(args: Args) -> ExitCode {
         }
     };
     let (turn, wait, most) = (median(&turns), median(&waits), most_running.load(Relaxed));
-    let cpu: Duration = threads.iter().map(|t| t.1).sum();
+    let cpu: Duration = threads.iter().map(|t| t.2).sum();
     let stats = lock.stats();
     let transit_us = 1e3 * ms(stats.in_transit) / stats.handovers.max(1) as f64;
     println!(
@@ -254,6 +263,27 @@ pub fn run(args: Args) -> ExitCode {
     metric("median_wait_ms", wait, "ms");
     metric("handovers", stats.handovers as f64, "");
     metric("handover_us", transit_us, "µs");
+
+    // The book's timeline of the first twenty switch intervals: which thread
+    // held the lock, from when to when. Consecutive turns are joined by a
+    // step from the old holder to the new one at the hand-over.
+    let window = 20.0 * args.switch_ms as f64;
+    let mut held = Vec::new(); // (from, to, thread), in ms since the start
+    for (i, (_, spans, _)) in threads.iter().enumerate() {
+        let in_window = spans.iter().filter(|(from, _)| *from < window);
+        held.extend(in_window.map(|&(from, to)| (from, to.min(window), (i + 1) as f64)));
+    }
+    held.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let holder: Vec<(f64, f64)> = held
+        .iter()
+        .flat_map(|&(from, to, thread)| [(from, thread), (to, thread)])
+        .collect();
+    series(
+        "holder",
+        "ms since start",
+        "thread holding the lock",
+        &holder,
+    );
 
     // A turn lasts at least one interval: the waiter's timer sees to that.
     // It can last longer: the waiter must itself get a CPU to ask, and on a
