@@ -23,11 +23,14 @@ struct Axis {
     low: f64,
     high: f64,
     log: bool,
+    whole: bool,
 }
 
 impl Axis {
     fn over(values: impl Iterator<Item = f64> + Clone, log: bool) -> Result<Axis, String> {
         let usable = values.filter(|v| v.is_finite() && (!log || *v > 0.0));
+        // Counts and thread numbers get whole-number ticks.
+        let whole = usable.clone().all(|v| v.fract() == 0.0);
         let low = usable.clone().fold(f64::INFINITY, f64::min);
         let high = usable.fold(f64::NEG_INFINITY, f64::max);
         if !low.is_finite() {
@@ -38,15 +41,20 @@ impl Axis {
                 low: 10f64.powf(low.log10().floor()),
                 high: 10f64.powf(high.log10().ceil().max(low.log10().floor() + 1.0)),
                 log,
+                whole,
             }
         } else {
             // Linear axes start at zero, so bars of time are not exaggerated.
             let low = low.min(0.0);
-            let step = nice_step((high - low).max(f64::MIN_POSITIVE) / 5.0);
+            let mut step = nice_step((high - low).max(f64::MIN_POSITIVE) / 5.0);
+            if whole {
+                step = step.max(1.0);
+            }
             Axis {
                 low: (low / step).floor() * step,
                 high: ((high / step).ceil() * step).max(low + step),
                 log,
+                whole,
             }
         })
     }
@@ -68,11 +76,23 @@ impl Axis {
             );
             (from..=to).map(|power| 10f64.powi(power)).collect()
         } else {
-            let step = nice_step((self.high - self.low) / 5.0);
+            let mut step = nice_step((self.high - self.low) / 5.0);
+            if self.whole {
+                step = step.max(1.0);
+            }
             let count = ((self.high - self.low) / step).round() as i64;
             (0..=count).map(|i| self.low + i as f64 * step).collect()
         }
     }
+}
+
+/// A tick's label: as short as the number allows (`0.5`, `1000`, `1e+06`).
+fn tick_label(value: f64) -> String {
+    if value != 0.0 && (value.abs() >= 1e6 || value.abs() < 1e-3) {
+        return format!("{value:e}");
+    }
+    let text = format!("{value:.3}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// 1, 2 or 5 times a power of ten, at least `rough`.
@@ -149,7 +169,7 @@ pub fn figure(
             r#"<line x1="{at:.1}" y1="{y0}" x2="{at:.1}" y2="{:.1}" stroke="currentColor" stroke-opacity="0.6"/><text x="{at:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
             y0 + 5.0,
             y0 + 18.0,
-            escape(&format_figure(tick, ""))
+            escape(&tick_label(tick))
         );
     }
     for tick in y.ticks() {
@@ -159,7 +179,7 @@ pub fn figure(
             r#"<line x1="{x0}" y1="{at:.1}" x2="{x1}" y2="{at:.1}" stroke="currentColor" stroke-opacity="0.15"/><text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
             x0 - 6.0,
             at + 4.0,
-            escape(&format_figure(tick, ""))
+            escape(&tick_label(tick))
         );
     }
     let _ = write!(
@@ -278,5 +298,13 @@ mod tests {
         let axis = Axis::over([10.0, 1e6].into_iter(), true).unwrap();
         assert_eq!(axis.ticks(), [10.0, 100.0, 1e3, 1e4, 1e5, 1e6]);
         assert!(Axis::over([-1.0, 0.0].into_iter(), true).is_err());
+        // Whole numbers, such as the number of the thread holding a lock.
+        let axis = Axis::over([1.0, 2.0].into_iter(), false).unwrap();
+        assert_eq!(axis.ticks(), [0.0, 1.0, 2.0]);
+        let labels: Vec<String> = [0.0, 0.5, 1.5, 2000.0, 1e6]
+            .into_iter()
+            .map(tick_label)
+            .collect();
+        assert_eq!(labels, ["0", "0.5", "1.5", "2000", "1e6"]);
     }
 }
