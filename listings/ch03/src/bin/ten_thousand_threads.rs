@@ -8,7 +8,7 @@ use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use support::report::{Table, metric, verdict};
+use support::report::{Table, metric, series, verdict};
 use support::timing::current_rss_bytes;
 
 /// Spawn one OS thread per task; each sleeps a random 2-4 s (fixed seed).
@@ -52,6 +52,7 @@ pub fn run(args: Args) -> ExitCode {
     let (done, completions) = mpsc::channel();
     let (alive, most_alive) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let mut handles = Vec::with_capacity(sleeps.len());
+    let mut curve = Vec::new(); // (threads alive, time since start, resident bytes)
     for (task, &sleep) in sleeps.iter().enumerate() {
         let (done, alive, most_alive) = (done.clone(), alive.clone(), most_alive.clone());
         let spawned = thread::Builder::new().spawn(move || {
@@ -67,6 +68,9 @@ pub fn run(args: Args) -> ExitCode {
                 println!("spawn failed after {task} threads: {error}");
                 break; // The threads already started still end and are joined below.
             }
+        }
+        if on_the_curve(handles.len(), sleeps.len()) {
+            curve.push((handles.len(), start.elapsed(), current_rss_bytes()));
         }
     }
     let spawned_in = start.elapsed();
@@ -106,6 +110,23 @@ pub fn run(args: Args) -> ExitCode {
     row("resident each", "rss_each_kib", kib_each, "KiB");
     row("address space reserved", "reserved_gib", gib, "GiB");
     table.print();
+    // How memory and start-up time grow with the number of threads alive
+    // (none wakes while they are being started): chapter 6 draws the same for tasks.
+    let rss_curve: Vec<(f64, f64)> = curve
+        .iter()
+        .map(|&(n, _, rss)| {
+            (
+                n as f64,
+                (rss as f64 - rss_before as f64) / (1 << 20) as f64,
+            )
+        })
+        .collect();
+    let spawn_curve: Vec<(f64, f64)> = curve
+        .iter()
+        .map(|&(n, at, _)| (n as f64, secs(at) * 1e3))
+        .collect();
+    series("rss_mib_by_threads", "threads alive", "MiB", &rss_curve);
+    series("spawn_ms_by_threads", "threads alive", "ms", &spawn_curve);
 
     // They all sleep at once: the wall time is the longest sleep plus the
     // time it took to start them all, with half a second for a busy machine.
@@ -125,6 +146,19 @@ pub fn run(args: Args) -> ExitCode {
             secs(longest)
         ),
     )
+}
+
+/// Whether the figure samples memory and time after `started` threads: at
+/// 10, 20, 50, 100, 200, 500, ... (three points a decade) and at the last.
+fn on_the_curve(started: usize, total: usize) -> bool {
+    let mut decade = 10;
+    while decade <= started {
+        if [decade, 2 * decade, 5 * decade].contains(&started) {
+            return true;
+        }
+        decade *= 10;
+    }
+    started == total
 }
 
 /// The process's address space, reserved or not (`/proc/self/statm`, in pages).
