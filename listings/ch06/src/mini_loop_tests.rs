@@ -7,7 +7,7 @@ use std::rc::Rc;
 use std::task::Poll;
 use std::time::Duration;
 
-use crate::mini_loop::{TcpStream, block_on, sleep, spawn, stats};
+use crate::mini_loop::{TcpStream, block_on, observe, sleep, spawn, stats};
 
 /// A log that tasks append to, in the order they ran.
 fn log() -> Rc<RefCell<Vec<&'static str>>> {
@@ -156,4 +156,28 @@ fn outside_block_on_spawn_says_why_it_cannot() {
             .unwrap_or_default(),
     };
     assert_eq!(message, "mini_loop: call this inside block_on");
+}
+
+#[test]
+fn an_observer_sees_what_each_turn_ran_and_left_parked() {
+    let turns = Rc::new(RefCell::new(Vec::new()));
+    let seen = Rc::clone(&turns);
+    let polls = block_on(async move {
+        observe(move |tick| seen.borrow_mut().push((tick.ran, tick.parked)));
+        let sleepers: Vec<_> = [10, 20]
+            .into_iter()
+            .map(|ms| spawn(sleep(Duration::from_millis(ms))))
+            .collect();
+        for sleeper in sleepers {
+            sleeper.await;
+        }
+        stats().polls
+    });
+    let turns = turns.borrow();
+    // The first turn ran `main` and both sleepers, which left two timers;
+    // later turns drain them. The turn in which `main` returns is not seen.
+    assert_eq!(turns[0], (3, 2));
+    assert_eq!(turns.last().unwrap().1, 0, "no task is parked at the end");
+    let reported: u64 = turns.iter().map(|(ran, _)| ran).sum();
+    assert!(reported < polls, "{turns:?} against {polls} polls");
 }

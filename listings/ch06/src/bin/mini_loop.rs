@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use support::report::{metric, verdict};
+use support::report::{metric, series, verdict};
 
 // ANCHOR: state
 /// A spawned task: a future that returns nothing, boxed so that all fit one Vec.
@@ -35,6 +35,7 @@ struct Loop {
     poll: RefCell<mio::Poll>,                    // the reactor: epoll on Linux
     io_waiters: RefCell<Vec<Vec<Waker>>>,        // mio token -> tasks waiting on it
     stats: Cell<Stats>,
+    observer: RefCell<Option<Observer>>, // sees each turn; None unless `observe` set one
 }
 
 /// The ids of the tasks to poll next, and how to interrupt the loop's wait.
@@ -99,6 +100,20 @@ pub struct Stats {
     pub live_tasks: u64,
 }
 
+/// One turn of the loop, as an observer sees it, just before the loop waits.
+#[derive(Clone, Copy, Debug)]
+pub struct Tick {
+    /// When the turn's timers were checked.
+    pub at: Instant,
+    /// Task polls in this turn: the ready tasks it ran, `main` included.
+    pub ran: u64,
+    /// Tasks left waiting: timers not yet due, plus wakers left on sockets.
+    pub parked: usize,
+}
+
+/// What `observe` keeps: called once per turn, with the polls seen so far.
+type Observer = (Box<dyn FnMut(Tick)>, u64);
+
 const MAIN: usize = 0; // the id of the future given to `block_on`
 const UNPARK: mio::Token = mio::Token(usize::MAX);
 
@@ -130,6 +145,21 @@ impl Loop {
         change(&mut stats);
         self.stats.set(stats);
     }
+    /// Tells the observer, if there is one, what this turn did; else nothing.
+    fn end_turn(&self, at: Instant, sleeping: usize) {
+        let mut observer = self.observer.borrow_mut();
+        let Some((observe, polls_seen)) = observer.as_mut() else {
+            return;
+        };
+        let polls = self.stats.get().polls;
+        let ran = polls - std::mem::replace(polls_seen, polls);
+        let on_sockets: usize = self.io_waiters.borrow().iter().map(Vec::len).sum();
+        observe(Tick {
+            at,
+            ran,
+            parked: sleeping + on_sockets,
+        });
+    }
 }
 
 // ANCHOR: run
@@ -151,6 +181,7 @@ pub fn block_on<F: Future>(main: F) -> F::Output {
         poll: RefCell::new(poll),
         io_waiters: RefCell::default(),
         stats: Cell::default(),
+        observer: RefCell::default(),
     });
     CURRENT.with(|current| assert!(current.replace(Some(Rc::clone(&lp))).is_none()));
     let _leave = Leave; // Clears CURRENT on every way out, a panic included.
@@ -191,7 +222,9 @@ pub fn block_on<F: Future>(main: F) -> F::Output {
             timers.pop().unwrap().0.waker.wake();
         }
         let next_deadline = timers.peek().map(|Reverse(timer)| timer.deadline - now);
+        let sleeping = timers.len();
         drop(timers);
+        lp.end_turn(now, sleeping); // An optional observer: the chapter's figure.
         // 3. Nothing to run: wait in epoll for I/O, a wake from another thread,
         //    or the next deadline, whichever comes first.
         lp.ready.parked.store(true, SeqCst);
@@ -223,6 +256,17 @@ impl Drop for Leave {
 /// What the loop did so far; call it inside `block_on`.
 pub fn stats() -> Stats {
     with_loop(|lp| lp.stats.get())
+}
+
+/// From the end of the current turn on, calls `observer` once per turn of the
+/// running loop, before it waits; call it inside `block_on`. It only watches:
+/// it should not spawn or sleep, and calling `observe` from it panics. Without
+/// an observer, a turn costs one look at an empty `Option`.
+pub fn observe(observer: impl FnMut(Tick) + 'static) {
+    with_loop(|lp| {
+        let polls_seen = 0; // The first turn reports every poll since the start.
+        *lp.observer.borrow_mut() = Some((Box::new(observer), polls_seen));
+    });
 }
 
 // ANCHOR: spawn
@@ -381,8 +425,10 @@ pub fn run(args: Args) -> ExitCode {
         .map(|_| min_ms + random() % (max_ms - min_ms + 1))
         .collect();
     // ANCHOR: workload
-    let started = Instant::now();
+    let (started, ticks) = (Instant::now(), Rc::new(RefCell::new(Vec::new())));
     let (finished, stats) = block_on(async {
+        let seen = Rc::clone(&ticks);
+        observe(move |tick| seen.borrow_mut().push(tick)); // Each turn, for a figure.
         let mut pending: FuturesUnordered<_> = (sleeps.iter())
             .map(|&ms| {
                 spawn(async move {
@@ -416,6 +462,9 @@ pub fn run(args: Args) -> ExitCode {
     metric("longest_sleep_ms", longest_ms, "ms");
     metric("overhead_ms", overhead_ms, "ms");
     metric("parks", stats.parks as f64, "waits");
+    let [ready, parked] = turns_over_time(&ticks.borrow(), started, stats.polls, total_ms);
+    series("ready_by_time", "ms since the start", "tasks", &ready);
+    series("parked_by_time", "ms since the start", "tasks", &parked);
     let all_back = finished.len() == sleeps.len() && stats.live_tasks == 0;
     verdict(
         "N sleeping tasks on one thread finish in about the longest sleep, not the sum",
@@ -425,6 +474,35 @@ pub fn run(args: Args) -> ExitCode {
             finished.len()
         ),
     )
+}
+
+/// The loop's turns in a hundred equal stretches of the run, few enough to
+/// draw: per stretch, the tasks its turns ran and the tasks parked at its end.
+/// The turn in which `main` returns is not observed: its polls are the ones
+/// no turn reported, and they count in the last stretch.
+fn turns_over_time(ticks: &[Tick], started: Instant, polls: u64, total_ms: f64) -> [Curve; 2] {
+    let (mut ready, mut parked) = (vec![(0.0, 0.0)], vec![(0.0, 0.0)]);
+    let (mut ticks, mut waiting, mut unreported) = (ticks.iter().peekable(), 0, polls);
+    for stretch in 1..=100 {
+        let end_ms = (total_ms * f64::from(stretch)).round() / 100.0; // to 0.01 ms
+        let in_stretch = |tick: &&Tick| stretch == 100 || tick.at - started < ms(end_ms);
+        let mut ran = 0;
+        while let Some(tick) = ticks.next_if(in_stretch) {
+            (ran, waiting) = (ran + tick.ran, tick.parked);
+        }
+        unreported -= ran;
+        if stretch == 100 {
+            ran += unreported;
+        }
+        ready.push((end_ms, ran as f64));
+        parked.push((end_ms, waiting as f64));
+    }
+    [ready, parked]
+}
+type Curve = Vec<(f64, f64)>;
+
+fn ms(ms: f64) -> Duration {
+    Duration::from_secs_f64(ms / 1e3)
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use ch06::mini_loop;
 use futures::stream::{FuturesUnordered, StreamExt};
 use futures::task::LocalSpawnExt;
-use support::report::{Table, metric, verdict};
+use support::report::{Table, metric, series, verdict};
 use support::timing::{current_rss_bytes, peak_rss_bytes};
 
 /// Sleep N tasks on each runtime, one child process per runtime, and compare.
@@ -212,8 +212,12 @@ pub fn run(args: Args) -> ExitCode {
     ];
     let mut table = Table::new(header);
     let (mut failed, mut tokio_overhead) = (Vec::new(), 0.0);
+    // Memory and spawn time per task, by task count, for the figures: the
+    // three runtimes the scaling table also runs.
+    let mut curves = Curves::default();
     for runtime in RUNTIMES {
         let report = in_child(runtime, args.tasks, args.min_ms, args.max_ms);
+        curves.add(runtime, args.tasks, &report);
         let overhead = report.total_ms - longest;
         // About the longest sleep (far from the sum), and one thread where promised.
         let one_thread = !matches!(runtime, "mini_loop" | "tokio_current") || report.threads == 1;
@@ -263,6 +267,7 @@ pub fn run(args: Args) -> ExitCode {
         for runtime in ["tokio_current", "smol", "mini_loop"] {
             for &tasks in sizes(runtime) {
                 let report = in_child(runtime, tasks, args.scale_min_ms, args.scale_max_ms);
+                curves.add(runtime, tasks, &report);
                 let overhead = report.total_ms - longest;
                 if report.finished != tasks as usize {
                     failed.push(runtime);
@@ -283,6 +288,7 @@ pub fn run(args: Args) -> ExitCode {
         );
         table.print();
     }
+    curves.report();
     verdict(
         "on every runtime, N sleeping tasks finish in about the longest sleep, not the sum",
         failed.is_empty(),
@@ -295,6 +301,39 @@ pub fn run(args: Args) -> ExitCode {
             }
         ),
     )
+}
+
+/// Points for the figures: (runtime, tasks, bytes per task, spawn ns per task).
+#[derive(Default)]
+struct Curves(Vec<(&'static str, f64, f64, f64)>);
+
+impl Curves {
+    const RUNTIMES: [(&'static str, &'static str); 3] = [
+        ("tokio_current", "tokio"),
+        ("smol", "smol"),
+        ("mini_loop", "mini_loop"),
+    ];
+    fn add(&mut self, runtime: &str, tasks: u64, report: &Report) {
+        if let Some(&(_, name)) = Self::RUNTIMES.iter().find(|(r, _)| *r == runtime) {
+            let (bytes, spawn_ns) = (report.bytes_per_task, report.spawn_ns);
+            self.0.push((name, tasks as f64, bytes, spawn_ns));
+        }
+    }
+    fn report(mut self) {
+        self.0.sort_by(|a, b| a.1.total_cmp(&b.1));
+        for (_, name) in Self::RUNTIMES {
+            let points = self.0.iter().filter(|point| point.0 == name);
+            let bytes: Vec<_> = points.clone().map(|p| (p.1, p.2)).collect();
+            let spawn: Vec<_> = points.map(|p| (p.1, p.3)).collect();
+            series(
+                &format!("bytes_per_task_{name}"),
+                "tasks",
+                "bytes per task",
+                &bytes,
+            );
+            series(&format!("spawn_ns_{name}"), "tasks", "ns per task", &spawn);
+        }
+    }
 }
 
 fn row(table: &mut Table, runtime: &str, tasks: u64, report: &Report, overhead: f64) {
