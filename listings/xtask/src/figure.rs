@@ -135,7 +135,9 @@ pub fn figure(
     let x = Axis::over(points().map(|(x, _)| x), log_x)?;
     let y = Axis::over(points().map(|(_, y)| y), log_y)?;
     let px = |value: f64| LEFT + x.fraction(value) * (WIDTH - LEFT - RIGHT);
-    let py = |value: f64| HEIGHT - BOTTOM - y.fraction(value) * (HEIGHT - TOP - BOTTOM);
+    // With several series, a legend row above the plot keeps it off the lines.
+    let top = if series.len() > 1 { TOP + 20.0 } else { TOP };
+    let py = |value: f64| HEIGHT - BOTTOM - y.fraction(value) * (HEIGHT - top - BOTTOM);
     let (x_unit, y_unit) = (&series[0].1.x_unit, &series[0].1.y_unit);
 
     let mut svg = String::new();
@@ -157,7 +159,8 @@ pub fn figure(
         escape(&describe(&series))
     );
     // Axes, grid and tick labels in the text colour, so they follow the theme.
-    let (x0, x1, y0, y1) = (LEFT, WIDTH - RIGHT, HEIGHT - BOTTOM, TOP);
+    let (x0, x1, y0, y1) = (LEFT, WIDTH - RIGHT, HEIGHT - BOTTOM, top);
+    let mut legend_x = x0;
     let _ = write!(
         svg,
         r#"<g stroke="currentColor" stroke-opacity="0.6"><line x1="{x0}" y1="{y0}" x2="{x1}" y2="{y0}"/><line x1="{x0}" y1="{y0}" x2="{x0}" y2="{y1}"/></g>"#
@@ -220,16 +223,15 @@ pub fn figure(
             }
         }
         if series.len() > 1 {
-            let ly = TOP + 8.0 + 16.0 * index as f64;
+            let ly = TOP + 4.0;
             let _ = write!(
                 svg,
-                r#"<rect x="{:.1}" y="{:.1}" width="12" height="3" fill="{colour}"/><text x="{:.1}" y="{:.1}">{}</text>"#,
-                x0 + 12.0,
+                r#"<rect x="{legend_x:.1}" y="{:.1}" width="12" height="3" fill="{colour}"/><text x="{:.1}" y="{ly:.1}">{}</text>"#,
                 ly - 4.0,
-                x0 + 30.0,
-                ly,
+                legend_x + 16.0,
                 escape(name)
             );
+            legend_x += 32.0 + 7.0 * name.chars().count() as f64;
         }
     }
     svg.push_str("</svg>");
