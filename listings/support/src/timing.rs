@@ -157,9 +157,12 @@ pub fn process_context_switches() -> ContextSwitches {
     context_switches(libc::RUSAGE_SELF)
 }
 
-/// The most memory this process has had resident at once, in bytes
-/// (`ru_maxrss`, which Linux counts in KiB).
+/// The most memory this process has had resident at once, in bytes (the
+/// `VmHWM` line of `/proc/self/status`).
 ///
+/// Not `getrusage`'s `ru_maxrss`: Linux keeps that across `execve`, so a
+/// child that re-executes a big parent would report the parent's peak
+/// (getrusage(2): "resource usage metrics are preserved across an execve").
 /// The kernel keeps this and [`current_rss_bytes`] in different counters: it
 /// may lag the current figure by some KiB, so compare them with a margin.
 ///
@@ -168,8 +171,19 @@ pub fn process_context_switches() -> ContextSwitches {
 /// drop(std::hint::black_box(block));
 /// assert!(support::timing::peak_rss_bytes() >= 30 << 20);
 /// ```
+///
+/// # Panics
+/// If `/proc/self/status` cannot be read or has no `VmHWM`, that is, not on Linux.
 pub fn peak_rss_bytes() -> u64 {
-    rusage(libc::RUSAGE_SELF).ru_maxrss as u64 * 1024
+    let status = std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_else(|error| panic!("cannot read /proc/self/status: {error}"));
+    let kib: u64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|number| number.parse().ok())
+        .unwrap_or_else(|| panic!("/proc/self/status has no VmHWM line"));
+    kib * 1024
 }
 
 /// The memory this process has resident now, in bytes (the second field of
