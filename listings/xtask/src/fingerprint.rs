@@ -84,7 +84,7 @@ fn locked_closure(project: &Project, package: &str) -> Result<String> {
     let path = project.workspace().join("Cargo.lock");
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read {}", project.relative(&path)))?;
-    let lock: toml::Table = toml::from_str(&text).context("Cargo.lock is not valid TOML")?;
+    let lock = parsed_lock(&text)?;
     let packages: Vec<&toml::Table> = lock
         .get("package")
         .and_then(toml::Value::as_array)
@@ -139,6 +139,23 @@ fn locked_closure(project: &Project, package: &str) -> Result<String> {
         .collect();
     entries.sort();
     Ok(entries.join("\n"))
+}
+
+/// `Cargo.lock` parsed, once per content: a book build fingerprints every
+/// listing, and parsing the lock each time was most of a warm build.
+fn parsed_lock(text: &str) -> Result<std::sync::Arc<toml::Table>> {
+    use std::sync::{Arc, Mutex};
+    static LAST: Mutex<Option<(String, Arc<toml::Table>)>> = Mutex::new(None);
+    let mut last = LAST.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((seen, table)) = last.as_ref()
+        && seen == text
+    {
+        return Ok(Arc::clone(table));
+    }
+    let table: Arc<toml::Table> =
+        Arc::new(toml::from_str(text).context("Cargo.lock is not valid TOML")?);
+    *last = Some((text.to_string(), Arc::clone(&table)));
+    Ok(table)
 }
 
 /// The workspace's `[profile.release]`, as canonical text.
