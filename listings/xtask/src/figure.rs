@@ -88,7 +88,18 @@ impl Axis {
 
 /// A tick's label: as short as the number allows (`0.5`, `1000`, `1e+06`).
 fn tick_label(value: f64) -> String {
-    if value != 0.0 && (value.abs() >= 1e6 || value.abs() < 1e-3) {
+    let magnitude = value.abs();
+    for (scale, suffix) in [(1e9, "G"), (1e6, "M"), (1e4, "k")] {
+        if magnitude >= scale {
+            let scaled = format!("{:.3}", value / if suffix == "k" { 1e3 } else { scale });
+            return format!(
+                "{}{}",
+                scaled.trim_end_matches('0').trim_end_matches('.'),
+                suffix
+            );
+        }
+    }
+    if value != 0.0 && magnitude < 1e-3 {
         return format!("{value:e}");
     }
     let text = format!("{value:.3}");
@@ -237,8 +248,13 @@ pub fn figure(
     svg.push_str("</svg>");
     let date = output.measured_at.get(..10).unwrap_or(&output.measured_at);
     Ok(format!(
-        "<figure class=\"workbook-figure\">{svg}<figcaption>{} <em>Drawn from the measured output of <code>{}</code>, on {}, {date}.</em></figcaption></figure>\n",
+        "<figure class=\"workbook-figure\">{svg}<figcaption>{}{} <em>Drawn from the measured output of <code>{}</code>, on {}, {date}.</em></figcaption></figure>\n",
         escape(caption),
+        if caption.ends_with(['.', '!', '?']) {
+            ""
+        } else {
+            "."
+        },
         escape(&output.command),
         escape(&output.machine.cpu),
     ))
@@ -303,10 +319,13 @@ mod tests {
         // Whole numbers, such as the number of the thread holding a lock.
         let axis = Axis::over([1.0, 2.0].into_iter(), false).unwrap();
         assert_eq!(axis.ticks(), [0.0, 1.0, 2.0]);
-        let labels: Vec<String> = [0.0, 0.5, 1.5, 2000.0, 1e6]
+        let labels: Vec<String> = [0.0, 0.5, 1.5, 2000.0, 15000.0, 1e5, 1e6, 2.5e9]
             .into_iter()
             .map(tick_label)
             .collect();
-        assert_eq!(labels, ["0", "0.5", "1.5", "2000", "1e6"]);
+        assert_eq!(
+            labels,
+            ["0", "0.5", "1.5", "2000", "15k", "100k", "1M", "2.5G"]
+        );
     }
 }
