@@ -5,6 +5,7 @@
 //!     cargo xtask measure [ID...]   measure stale listings, or the ones named (ch01, ch01/blocking_fetch)
 //!     cargo xtask measure --all     measure every listing again
 //!     cargo xtask check             outputs fresh, measure.toml consistent, every directive resolves
+//!     cargo xtask quick [--repeat N]  every listing once (or N times) in quick mode: its claim must hold
 //!     cargo xtask exercises [--vendor] FOLDER   the student pack: starters and tests, no solutions
 //!
 //! `cargo xtask preprocess` is the mdBook preprocessor protocol, for `mdbook build`.
@@ -29,8 +30,7 @@ use anyhow::Result;
 
 use crate::project::Project;
 
-const USAGE: &str =
-    "usage: cargo xtask <book | test | measure [--all] [ID...] | check | preprocess>";
+const USAGE: &str = "usage: cargo xtask <book | test | measure [--all] [ID...] | check | quick [--repeat N] | exercises [--vendor] FOLDER | preprocess>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -44,6 +44,17 @@ fn main() -> ExitCode {
             Err(problem) => return usage_error(&problem),
         },
         Some("preprocess") => book::preprocess(&project, &args[1..]),
+        Some("quick") => match args[1..] {
+            [] => test::quick_runs(&project),
+            [ref flag, ref times] if flag == "--repeat" => match times.parse::<u32>() {
+                Ok(times) if times > 0 => (1..=times).try_for_each(|round| {
+                    eprintln!("quick: round {round} of {times}");
+                    test::quick_runs(&project)
+                }),
+                _ => return usage_error("--repeat takes a whole number above 0"),
+            },
+            _ => return usage_error("quick takes no arguments but --repeat N"),
+        },
         Some("exercises") => match args[1..].iter().map(String::as_str).collect::<Vec<_>>()[..] {
             ["--vendor", folder] => exercises::pack(&project, folder.as_ref(), true),
             [folder] if !folder.starts_with('-') => {

@@ -183,7 +183,7 @@ fn student_pack(project: &Project) -> Result<()> {
 }
 
 /// Every listing once with its quick flags: its claim must hold.
-fn quick_runs(project: &Project) -> Result<()> {
+pub fn quick_runs(project: &Project) -> Result<()> {
     let listings = project.listings()?;
     let chapters = project.chapters()?;
     let executables = measure::build(project, &chapters, false)?;
