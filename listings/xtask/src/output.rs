@@ -24,7 +24,8 @@ pub struct Output {
     pub machine: Machine,
     /// When it ran, RFC 3339 in UTC.
     pub measured_at: String,
-    /// What the median run printed, line by line.
+    /// What the most typical run printed, line by line: the run closest to
+    /// the middle over all metrics.
     pub stdout: Vec<String>,
     /// The named figures, over all runs.
     pub metrics: BTreeMap<String, Metric>,
@@ -96,7 +97,7 @@ impl Output {
     /// The caption under an embedded output: what ran, where and when.
     pub fn caption(&self) -> String {
         let runs = if self.runs > 1 {
-            format!(", the median of {} runs", self.runs)
+            format!(", the most typical of {} runs", self.runs)
         } else {
             String::new()
         };

@@ -389,7 +389,7 @@ mod tests {
             Ok(
                 "```rust\nlet wait = std::time::Duration::from_millis(5);\n    std::thread::sleep(wait);\n```\n\n\
                 ```text\nwaited 5.1 ms\nclaim holds: waiting takes time\n```\n\n\
-                *Measured output of `cargo run --release -p ch99 --bin waiting`, the median of 3 runs, on the machine that built this page: Test CPU (2 cores), Test OS, rustc 1.0.0, on 2026-01-02.*\n\n\
+                *Measured output of `cargo run --release -p ch99 --bin waiting`, the most typical of 3 runs, on the machine that built this page: Test CPU (2 cores), Test OS, rustc 1.0.0, on 2026-01-02.*\n\n\
                 It took 5.12 ms.\n",
             ),
         );
