@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use ch02::interpreter_lock;
 use support::cli::parse_from;
-use support::report::heading;
+use support::report::tour;
 
 #[path = "bin/convoy.rs"]
 mod convoy;
@@ -21,7 +21,7 @@ mod io_threads;
 mod shared_counter;
 
 /// A listing's heading, and how to run it.
-type Listing = (&'static str, fn() -> ExitCode);
+type Listing = support::report::Stop;
 
 /// The listings in book order; each runs with its defaults, the book's sizes.
 const LISTINGS: [Listing; 5] = [
@@ -47,18 +47,5 @@ const LISTINGS: [Listing; 5] = [
 
 fn main() -> ExitCode {
     println!("Chapter 2: the GIL, and its analogue in Rust");
-    let mut failed = Vec::new();
-    for (title, run) in LISTINGS {
-        heading(title);
-        if run() != ExitCode::SUCCESS {
-            failed.push(title);
-        }
-    }
-    if failed.is_empty() {
-        println!("\nevery claim of chapter 2 held on this machine");
-        ExitCode::SUCCESS
-    } else {
-        println!("\nclaims that failed: {}", failed.join("; "));
-        ExitCode::FAILURE
-    }
+    tour(2, &LISTINGS)
 }

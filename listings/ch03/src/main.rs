@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use support::cli::parse_from;
-use support::report::heading;
+use support::report::tour;
 
 #[path = "bin/context_switch.rs"]
 mod context_switch;
@@ -29,7 +29,7 @@ mod volume_by_symbol;
 mod worker_pool;
 
 /// A listing's heading, and how the tour runs it.
-type Listing = (&'static str, fn() -> ExitCode);
+type Listing = support::report::Stop;
 
 /// The listings in book order; each runs with its defaults, the book's sizes.
 /// (Listing 3.8, `spawn_borrows_local`, is a compiler error: see the page.)
@@ -73,18 +73,5 @@ fn main() -> ExitCode {
         return code;
     }
     println!("Chapter 3: threads");
-    let mut failed = Vec::new();
-    for (title, run) in LISTINGS {
-        heading(title);
-        if run() != ExitCode::SUCCESS {
-            failed.push(title);
-        }
-    }
-    if failed.is_empty() {
-        println!("\nevery claim of chapter 3 held on this machine");
-        ExitCode::SUCCESS
-    } else {
-        println!("\nclaims that failed: {}", failed.join("; "));
-        ExitCode::FAILURE
-    }
+    tour(3, &LISTINGS)
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use support::cli::parse_from;
-use support::report::heading;
+use support::report::tour;
 
 #[path = "bin/cpu_in_processes.rs"]
 mod cpu_in_processes;
@@ -25,7 +25,7 @@ mod process_pool;
 mod process_spawn_cost;
 
 /// A listing's heading in the tour, and how the tour runs it.
-type Listing = (&'static str, fn() -> ExitCode);
+type Listing = support::report::Stop;
 
 /// The listings in book order; each runs with its defaults, the book's sizes.
 const LISTINGS: [Listing; 7] = [
@@ -77,18 +77,5 @@ fn main() -> ExitCode {
         return code;
     }
     println!("Chapter 4: processes");
-    let mut failed = Vec::new();
-    for (title, run) in LISTINGS {
-        heading(title);
-        if run() != ExitCode::SUCCESS {
-            failed.push(title);
-        }
-    }
-    if failed.is_empty() {
-        println!("\nevery claim of chapter 4 held on this machine");
-        ExitCode::SUCCESS
-    } else {
-        println!("\nclaims that failed: {}", failed.join("; "));
-        ExitCode::FAILURE
-    }
+    tour(4, &LISTINGS)
 }

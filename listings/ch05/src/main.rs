@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use support::cli::parse_from;
-use support::report::heading;
+use support::report::tour;
 
 #[path = "bin/cooperative_hog.rs"]
 mod cooperative_hog;
@@ -21,7 +21,7 @@ mod green_threads;
 mod ticker_generator;
 
 /// A listing's heading, and how to run it with its defaults, the book's sizes.
-type Listing = (&'static str, fn() -> ExitCode);
+type Listing = support::report::Stop;
 
 /// The listings in book order.
 const LISTINGS: [Listing; 6] = [
@@ -47,18 +47,5 @@ const LISTINGS: [Listing; 6] = [
 
 fn main() -> ExitCode {
     println!("Chapter 5: coroutines");
-    let mut failed = Vec::new();
-    for (title, run) in LISTINGS {
-        heading(title);
-        if run() != ExitCode::SUCCESS {
-            failed.push(title);
-        }
-    }
-    if failed.is_empty() {
-        println!("\nevery claim of chapter 5 held on this machine");
-        ExitCode::SUCCESS
-    } else {
-        println!("\nclaims that failed: {}", failed.join("; "));
-        ExitCode::FAILURE
-    }
+    tour(5, &LISTINGS)
 }

@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use support::cli::{parse, parse_from};
-use support::report::heading;
+use support::report::tour;
 
 #[path = "bin/cancel_by_drop.rs"]
 mod cancel_by_drop;
@@ -23,7 +23,7 @@ mod ten_thousand_requests;
 mod two_loops;
 
 /// A listing's heading, and how to run it at classroom size.
-type Listing = (&'static str, fn() -> ExitCode);
+type Listing = support::report::Stop;
 
 /// The listings in book order.
 const LISTINGS: [Listing; 7] = [
@@ -76,18 +76,5 @@ fn main() -> ExitCode {
         _ => {}
     }
     println!("Chapter 6: the event loop");
-    let mut failed = Vec::new();
-    for (title, run) in LISTINGS {
-        heading(title);
-        if run() != ExitCode::SUCCESS {
-            failed.push(title);
-        }
-    }
-    if failed.is_empty() {
-        println!("\nevery claim of chapter 6 held on this machine");
-        ExitCode::SUCCESS
-    } else {
-        println!("\nclaims that failed: {}", failed.join("; "));
-        ExitCode::FAILURE
-    }
+    tour(6, &LISTINGS)
 }

@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use support::cli::parse_from;
-use support::report::heading;
+use support::report::tour;
 
 #[path = "bin/async_lock_deadlock.rs"]
 mod async_lock_deadlock;
@@ -33,7 +33,7 @@ mod tokio_under_smol;
 mod watchdog;
 
 /// A listing's heading in the tour, and how the tour runs it.
-type Listing = (&'static str, fn() -> ExitCode);
+type Listing = support::report::Stop;
 
 /// The listings in book order; each runs with its defaults, the book's sizes.
 const LISTINGS: [Listing; 12] = [
@@ -89,18 +89,5 @@ fn main() -> ExitCode {
     }
     println!("Chapter 7: mixing sync and async, the pitfalls");
     println!("(Listing 7.9 is a compiler error: the book shows it; the tour cannot run it)");
-    let mut failed = Vec::new();
-    for (title, run) in LISTINGS {
-        heading(title);
-        if run() != ExitCode::SUCCESS {
-            failed.push(title);
-        }
-    }
-    if failed.is_empty() {
-        println!("\nevery claim of chapter 7 held on this machine");
-        ExitCode::SUCCESS
-    } else {
-        println!("\nclaims that failed: {}", failed.join("; "));
-        ExitCode::FAILURE
-    }
+    tour(7, &LISTINGS)
 }

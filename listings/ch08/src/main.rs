@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use support::cli::parse_from;
-use support::report::heading;
+use support::report::tour;
 
 #[path = "bin/chess_exhibition.rs"]
 mod chess_exhibition;
@@ -21,7 +21,7 @@ mod io_at_scale;
 mod io_every_model;
 
 /// A listing's heading in the tour, and how the tour runs it.
-type Listing = (&'static str, fn() -> ExitCode);
+type Listing = support::report::Stop;
 
 /// The listings in book order; each runs with its defaults, the book's sizes.
 const LISTINGS: [Listing; 5] = [
@@ -63,18 +63,5 @@ fn main() -> ExitCode {
         return code;
     }
     println!("Chapter 8: choosing, the same work on every model");
-    let mut failed = Vec::new();
-    for (title, run) in LISTINGS {
-        heading(title);
-        if run() != ExitCode::SUCCESS {
-            failed.push(title);
-        }
-    }
-    if failed.is_empty() {
-        println!("\nevery claim of chapter 8 held on this machine");
-        ExitCode::SUCCESS
-    } else {
-        println!("\nclaims that failed: {}", failed.join("; "));
-        ExitCode::FAILURE
-    }
+    tour(8, &LISTINGS)
 }

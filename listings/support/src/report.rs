@@ -93,6 +93,39 @@ pub fn heading(title: &str) {
     println!("\n== {title} ==\n");
 }
 
+/// One stop of a chapter's tour: the listing's heading, and how to run it
+/// with its defaults, the book's sizes.
+pub type Stop = (&'static str, fn() -> ExitCode);
+
+/// Runs a chapter's tour: each listing under its heading, in book order,
+/// then one line on whether every claim held. Returns failure if any did not.
+///
+/// ```
+/// use std::process::ExitCode;
+///
+/// let listings: [support::report::Stop; 2] = [
+///     ("Listing 9.1: a claim that holds", || ExitCode::SUCCESS),
+///     ("Listing 9.2: one that does not", || ExitCode::FAILURE),
+/// ];
+/// assert_eq!(support::report::tour(9, &listings), ExitCode::FAILURE);
+/// ```
+pub fn tour(chapter: u32, listings: &[Stop]) -> ExitCode {
+    let mut failed = Vec::new();
+    for (title, run) in listings {
+        heading(title);
+        if run() != ExitCode::SUCCESS {
+            failed.push(*title);
+        }
+    }
+    if failed.is_empty() {
+        println!("\nevery claim of chapter {chapter} held on this machine");
+        ExitCode::SUCCESS
+    } else {
+        println!("\nclaims that failed: {}", failed.join("; "));
+        ExitCode::FAILURE
+    }
+}
+
 /// Prints whether the listing's claim held on this run and returns the exit
 /// code that says so: success when it held, failure when it did not.
 ///
