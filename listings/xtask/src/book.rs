@@ -49,6 +49,12 @@ pub fn render(project: &Project, build_dir: Option<&Path>, preprocessor: Workboo
     // command with the same code, run in this process.
     book.with_preprocessor(preprocessor);
     book.build().context("the book does not build")?;
+    // mdBook copies every file of src/ into the site, and src/.cargo holds
+    // only the `cargo xtask` alias for that folder: no reader needs it.
+    let cargo_config = book.build_dir_for("html").join(".cargo");
+    if cargo_config.exists() {
+        std::fs::remove_dir_all(&cargo_config)?;
+    }
     Ok(())
 }
 
@@ -61,15 +67,13 @@ pub fn check(project: &Project) -> Result<tempfile::TempDir> {
         // must be in measure.toml, at the place it says.
         let dir = project.chapter_dir(&chapter);
         let bins = std::fs::read_dir(dir.join("src/bin")).into_iter().flatten();
-        let compile_fail = std::fs::read_dir(dir.join("compile_fail"))
-            .into_iter()
-            .flatten();
-        for entry in bins.chain(compile_fail) {
+        let other = |folder: &str| std::fs::read_dir(dir.join(folder)).into_iter().flatten();
+        for entry in bins.chain(other("compile_fail")).chain(other("python")) {
             let path = entry?.path();
             let listed = listings.iter().any(|l| project.source(l) == path);
-            if path.extension().is_some_and(|e| e == "rs") && !listed {
+            if path.extension().is_some_and(|e| e == "rs" || e == "py") && !listed {
                 bail!(
-                    "{} is a listing that {chapter}/measure.toml does not list (compile-fail listings need compile_fail = \"E....\"); add it there",
+                    "{} is a listing that {chapter}/measure.toml does not list (compile-fail listings need compile_fail = \"E....\", Python twins python = true); add it there",
                     project.relative(&path)
                 );
             }

@@ -33,9 +33,15 @@ pub fn fingerprint(project: &Project, listing: &Listing) -> Result<String> {
     }
     let flags = serde_json::to_vec(&(&listing.spec.args, listing.spec.runs))?;
     feed("measure.toml entry", &flags);
+    // A twin compiles nothing of its chapter; it runs the support crate's
+    // latency server.
+    let package = match listing.spec.python {
+        true => "support",
+        false => &listing.chapter,
+    };
     feed(
         "Cargo.lock closure",
-        locked_closure(project, &listing.chapter)?.as_bytes(),
+        locked_closure(project, package)?.as_bytes(),
     );
     feed("release profile", release_profile(project)?.as_bytes());
     Ok(hex(&hasher.finalize()))
@@ -46,6 +52,15 @@ fn input_files(project: &Project, listing: &Listing) -> Result<Vec<PathBuf>> {
     let chapter = project.chapter_dir(&listing.chapter);
     let mut files = BTreeSet::new();
     files.insert(project.source(listing));
+    let support = project.workspace().join("support");
+    if listing.spec.python {
+        // The twin, its helper and the lock file of its packages, and the
+        // latency server it may start; not the chapter's Rust code.
+        files.extend(walk(&project.workspace().join(crate::python::HELPER_DIR))?);
+        files.insert(support.join("Cargo.toml"));
+        files.extend(walk(&support.join("src"))?);
+        return Ok(files.into_iter().filter(|f| !is_cache(f)).collect());
+    }
     files.insert(chapter.join("Cargo.toml"));
     for path in walk(&chapter.join("src"))? {
         let relative = path.strip_prefix(&chapter).unwrap_or(&path);
@@ -55,10 +70,14 @@ fn input_files(project: &Project, listing: &Listing) -> Result<Vec<PathBuf>> {
             files.insert(path);
         }
     }
-    let support = project.workspace().join("support");
     files.insert(support.join("Cargo.toml"));
     files.extend(walk(&support.join("src"))?);
     Ok(files.into_iter().collect())
+}
+
+/// Python's bytecode cache, which running a twin by hand may leave behind.
+fn is_cache(path: &Path) -> bool {
+    path.components().any(|c| c.as_os_str() == "__pycache__")
 }
 
 /// Every file below `dir`, recursively; nothing if `dir` does not exist.

@@ -95,6 +95,7 @@ pub fn workbook() -> (TempDir, Project) {
             cores: 2,
             os: "Test OS".into(),
             rustc: "rustc 1.0.0".into(),
+            python: None,
         },
         measured_at: "2026-01-02T03:04:05Z".into(),
         stdout: vec![
@@ -110,6 +111,7 @@ pub fn workbook() -> (TempDir, Project) {
                 points: vec![(1.0, 5.0), (2.0, 5.1), (3.0, 6.0)],
             },
         )]),
+        verdict: None,
     };
     output.save(&project.output_path(&listing)).unwrap();
     (dir, project)

@@ -1,14 +1,5 @@
-//! The workbook's automation, run from the repository root as `cargo xtask`:
-//!
-//!     cargo xtask book              measure what is stale, then build the book into book/
-//!     cargo xtask test              every test and check (formatting, clippy, tests, outputs, book, listings)
-//!     cargo xtask measure [ID...]   measure stale listings, or the ones named (ch01, ch01/blocking_fetch)
-//!     cargo xtask measure --all     measure every listing again
-//!     cargo xtask check             outputs fresh, measure.toml consistent, every directive resolves
-//!     cargo xtask quick [--repeat N]  every listing once (or N times) in quick mode: its claim must hold
-//!     cargo xtask exercises [--vendor] FOLDER   the student pack: starters and tests, no solutions
-//!
-//! `cargo xtask preprocess` is the mdBook preprocessor protocol, for `mdbook build`.
+//! The workbook's automation, run from anywhere in the repository as
+//! `cargo xtask <command>`; `cargo xtask help` lists the commands.
 
 mod book;
 mod browser;
@@ -19,8 +10,10 @@ mod fingerprint;
 mod fixture;
 mod measure;
 mod output;
+mod preflight;
 mod preprocess;
 mod project;
+mod python;
 mod quiz;
 mod test;
 
@@ -30,7 +23,25 @@ use anyhow::Result;
 
 use crate::project::Project;
 
-const USAGE: &str = "usage: cargo xtask <book | test | measure [--all] [ID...] | check | quick [--repeat N] | exercises [--vendor] FOLDER | preprocess>";
+/// Every command, one line each: `cargo xtask help` prints it.
+const HELP: &str = "\
+usage: cargo xtask <command>, from any folder of the repository
+
+  book                       measure what is stale, then build the book into book/
+  test                       every test and check: preflight, format, clippy, outputs, book, listings
+  measure [--all] [ID...]    measure stale listings, all of them, or those named (ch01, ch01/blocking_fetch)
+  check                      outputs fresh, measure.toml consistent, every directive resolves
+  quick [--repeat N]         every listing once (or N times) at quick sizes: its claim must hold
+  python ID [-- FLAG...]     run a Python twin (ch02/gil_cpu_threads) in the twins' environment
+  preflight                  check the tools the tests need, and install what can be installed
+  exercises [--vendor] DIR   the student pack: starters and tests, no solutions
+  preprocess                 the mdBook preprocessor protocol, for `mdbook build`
+  help                       this list
+
+Every command but book, check, exercises and preprocess runs listings, and needs Linux.";
+
+/// The one-line usage a bad command line gets.
+const USAGE: &str = "usage: cargo xtask <book | test | measure [--all] [ID...] | check | quick [--repeat N] | python ID [-- FLAG...] | preflight | exercises [--vendor] DIR | preprocess | help>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -66,11 +77,23 @@ fn main() -> ExitCode {
                 );
             }
         },
+        Some("preflight") if args.len() == 1 => {
+            preflight::preflight(preflight::TOOLS, &preflight::Host::current())
+        }
+        Some("python") => match args[1..].split_first() {
+            Some((id, rest)) if rest.first().is_none_or(|dash| dash == "--") => {
+                match python::run_twin(&project, id, rest.get(1..).unwrap_or_default()) {
+                    Ok(code) => return code,
+                    Err(error) => Err(error),
+                }
+            }
+            _ => return usage_error("python takes a twin's id, then -- and its flags"),
+        },
         Some("help" | "--help" | "-h") => {
-            println!("{USAGE}");
+            println!("{HELP}");
             return ExitCode::SUCCESS;
         }
-        Some(other) if ["book", "test", "check"].contains(&other) => {
+        Some(other) if ["book", "test", "check", "preflight"].contains(&other) => {
             return usage_error(&format!("`{other}` takes no arguments"));
         }
         Some(other) => return usage_error(&format!("unknown command `{other}`")),
@@ -115,6 +138,55 @@ fn select(project: &Project, args: &[String]) -> Result<Vec<project::Listing>, S
                 chosen.extend(matching);
             }
             Ok(chosen)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::project::Project;
+
+    /// The `xtask` alias a cargo run in `dir` would see: cargo reads
+    /// `.cargo/config.toml` from the folder and each parent, nearest first.
+    fn alias_seen_from(root: &Path, dir: &Path) -> Option<String> {
+        dir.ancestors()
+            .take_while(|d| d.starts_with(root))
+            .find_map(|d| {
+                let text = std::fs::read_to_string(d.join(".cargo/config.toml")).ok()?;
+                let config: toml::Table = toml::from_str(&text).ok()?;
+                Some(config.get("alias")?.get("xtask")?.as_str()?.to_string())
+            })
+    }
+
+    #[test]
+    fn cargo_xtask_works_from_every_folder_of_the_repository() {
+        let project = Project::here();
+        let root = project.root.as_path();
+        let mut folders = vec![root.to_path_buf()];
+        for entry in std::fs::read_dir(root).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if path.is_dir() && ![".git", ".cargo", "book", "target"].contains(&name.as_str()) {
+                folders.push(path);
+            }
+        }
+        folders.push(project.chapter_dir("ch01").join("src"));
+        for folder in folders {
+            let alias = alias_seen_from(root, &folder)
+                .unwrap_or_else(|| panic!("no xtask alias reaches {}", folder.display()));
+            let words: Vec<&str> = alias.split_whitespace().collect();
+            let reaches = match words.iter().position(|w| *w == "--manifest-path") {
+                Some(at) => folder.join(words[at + 1]).is_file(),
+                // Without a manifest path, cargo finds the workspace above.
+                None => folder.starts_with(project.workspace()),
+            };
+            assert!(
+                reaches && words.contains(&"xtask"),
+                "`cargo xtask` from {} runs `cargo {alias}`, which does not reach the xtask",
+                folder.display()
+            );
         }
     }
 }

@@ -13,7 +13,7 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
 use crate::fingerprint::fingerprint;
-use crate::output::{Machine, Metric, Output, Series};
+use crate::output::{Machine, Metric, Output, Series, Verdict};
 use crate::project::{Listing, Project};
 
 /// `$CARGO`, as cargo set it for this xtask, or `cargo`.
@@ -76,6 +76,84 @@ pub fn build(
     Ok(executables)
 }
 
+/// How to start one listing: a compiled binary, or the twins' Python
+/// interpreter with the twin's script.
+#[derive(Clone, Debug)]
+pub struct Program {
+    /// The executable.
+    pub path: PathBuf,
+    /// Arguments before the listing's flags (the script, for a twin).
+    pub leading: Vec<PathBuf>,
+    /// Environment the listing needs (where the latency server is, for a twin).
+    pub env: Vec<(&'static str, PathBuf)>,
+}
+
+/// What a listing needs to run, ready: the binaries of the chapters with
+/// Rust listings among `listings`, built (`release` for measurements), and
+/// for Python twins, the twins' environment and the latency server they use.
+/// Returns each listing's program by id; compile-fail listings have none.
+pub fn programs(
+    project: &Project,
+    listings: &[Listing],
+    release: bool,
+) -> Result<HashMap<String, Program>> {
+    let twins = listings.iter().any(|l| l.spec.python);
+    let mut packages: Vec<String> = listings
+        .iter()
+        .filter(|l| l.spec.compile_fail.is_none() && !l.spec.python)
+        .map(|l| l.chapter.clone())
+        .collect();
+    packages.dedup();
+    if twins {
+        packages.push("support".to_string());
+    }
+    let executables = if packages.is_empty() {
+        HashMap::new()
+    } else {
+        build(project, &packages, release)?
+    };
+    let python = match twins {
+        true => Some(crate::python::ensure_venv(project)?),
+        false => None,
+    };
+    let mut programs = HashMap::new();
+    for listing in listings {
+        if listing.spec.compile_fail.is_some() {
+            continue;
+        }
+        let program = match &python {
+            Some(python) if listing.spec.python => Program {
+                path: python.clone(),
+                leading: vec![project.source(listing)],
+                env: vec![
+                    (
+                        LATENCY_SERVER_ENV,
+                        executables
+                            .get("latency_server")
+                            .context("cargo built no latency_server")?
+                            .clone(),
+                    ),
+                    ("PYTHONDONTWRITEBYTECODE", "1".into()),
+                ],
+            },
+            _ => Program {
+                path: executables
+                    .get(&listing.spec.name)
+                    .with_context(|| format!("cargo built no binary for {listing}"))?
+                    .clone(),
+                leading: Vec::new(),
+                env: Vec::new(),
+            },
+        };
+        programs.insert(listing.id(), program);
+    }
+    Ok(programs)
+}
+
+/// The variable that tells a twin where the latency server binary is; the
+/// same name as `LATENCY_SERVER_ENV` in `support/python/workbook.py`.
+pub const LATENCY_SERVER_ENV: &str = "WORKBOOK_LATENCY_SERVER";
+
 /// What one run of a listing left behind.
 pub struct Run {
     /// Everything it printed to stdout.
@@ -84,6 +162,34 @@ pub struct Run {
     pub stderr: String,
     /// How long it took.
     pub elapsed: Duration,
+    /// The metrics, series and verdict it reported.
+    pub reported: Reported,
+}
+
+/// The exit code of each verdict state, the same for every listing, Rust or
+/// Python (`support::report`, `support/python/workbook.py`): held 0, failed
+/// 1, bad input 2, skipped 3, nothing checked 4.
+pub const EXIT_SKIPPED: i32 = 3;
+/// See [`EXIT_SKIPPED`].
+pub const EXIT_UNCHECKED: i32 = 4;
+
+/// Whether a run's claim held, judged from its exit code and its verdict
+/// record: only "held" and "skipped" let a measurement pass.
+fn judge(status: ExitStatus, verdict: Option<&Verdict>) -> Option<String> {
+    let state = verdict.map(|v| v.state.as_str());
+    let evidence = verdict.map_or(String::new(), |v| format!(": {} ({})", v.claim, v.evidence));
+    match (status.code(), state) {
+        (Some(0), None | Some("held")) => None,
+        (Some(EXIT_SKIPPED), Some("skipped")) => None,
+        (Some(EXIT_UNCHECKED), _) => Some(format!("checked nothing{evidence}")),
+        (Some(0 | EXIT_SKIPPED), Some(state)) => Some(format!(
+            "exited with {status} but its verdict says {state}{evidence}"
+        )),
+        (Some(EXIT_SKIPPED), None) => Some(format!(
+            "exited with {status} (skipped) but reported no verdict"
+        )),
+        _ => Some(format!("failed ({status})")),
+    }
 }
 
 /// Runs `executable` once, in a scratch folder, in a process group of its
@@ -91,27 +197,30 @@ pub struct Run {
 /// counts as a failure: a listing must clean up after itself.
 pub fn run_once(
     listing: &Listing,
-    executable: &Path,
+    program: &Program,
     args: &[String],
     timeout: Duration,
     metrics_file: Option<&Path>,
 ) -> Result<Run> {
     let scratch = tempfile::tempdir()?;
-    let mut command = Command::new(executable);
+    let records = tempfile::tempdir()?;
+    let metrics_file =
+        metrics_file.map_or_else(|| records.path().join("metrics.jsonl"), Path::to_path_buf);
+    let mut command = Command::new(&program.path);
     command
+        .args(&program.leading)
         .args(args)
+        .envs(program.env.iter().map(|(k, v)| (k, v)))
         .current_dir(scratch.path())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .process_group(0);
-    if let Some(file) = metrics_file {
-        command.env(support_metrics_env(), file);
-    }
+        .process_group(0)
+        .env(support_metrics_env(), &metrics_file);
     let started = Instant::now();
     let mut child = command
         .spawn()
-        .with_context(|| format!("cannot start {listing} ({})", executable.display()))?;
+        .with_context(|| format!("cannot start {listing} ({})", program.path.display()))?;
     let group = child.id() as libc::pid_t;
     let stdout = read_in_background(child.stdout.take());
     let stderr = read_in_background(child.stderr.take());
@@ -134,15 +243,16 @@ pub fn run_once(
         stdout: stdout.join().unwrap_or_default(),
         stderr: stderr.join().unwrap_or_default(),
         elapsed,
+        reported: read_reported(&metrics_file)?,
     };
     let failure = match status {
         None => Some(format!(
             "passed its timeout of {} s and was killed",
             timeout.as_secs()
         )),
-        Some(status) if !status.success() => Some(format!("failed ({status})")),
-        Some(_) if leftovers => Some("exited but left processes running (they were killed)".into()),
-        Some(_) => None,
+        Some(status) => judge(status, run.reported.verdict.as_ref()).or_else(|| {
+            leftovers.then(|| "exited but left processes running (they were killed)".into())
+        }),
     };
     if let Some(failure) = failure {
         bail!(
@@ -206,13 +316,17 @@ enum Record {
         y_unit: String,
         points: Vec<(f64, f64)>,
     },
+    Verdict(Verdict),
 }
 
-/// The metrics and series one run reported, metrics in first-reported order.
+/// The metrics, series and verdict one run reported, metrics in
+/// first-reported order.
 #[derive(Default)]
-struct Reported {
+pub struct Reported {
     metrics: Vec<(String, f64, String)>,
     series: BTreeMap<String, Series>,
+    /// The claim's verdict, if the listing reported one as a record.
+    pub verdict: Option<Verdict>,
 }
 
 fn read_reported(path: &Path) -> Result<Reported> {
@@ -245,6 +359,7 @@ fn read_reported(path: &Path) -> Result<Reported> {
                     },
                 );
             }
+            Record::Verdict(verdict) => reported.verdict = Some(verdict),
         }
     }
     Ok(reported)
@@ -255,16 +370,18 @@ struct Combined {
     stdout: Vec<String>,
     metrics: BTreeMap<String, Metric>,
     series: BTreeMap<String, Series>,
+    verdict: Option<Verdict>,
 }
 
 /// Combines the runs of one listing into its output.
-fn combine(listing: &Listing, runs: Vec<(Run, Reported)>) -> Result<Combined> {
-    let first = &runs[0].1;
+fn combine(listing: &Listing, runs: Vec<Run>) -> Result<Combined> {
+    let first = &runs[0].reported;
     let mut metrics = BTreeMap::new();
     for (name, _, unit) in &first.metrics {
         let mut samples = Vec::new();
-        for (index, (_, reported)) in runs.iter().enumerate() {
-            let Some((_, value, run_unit)) = reported.metrics.iter().find(|(n, _, _)| n == name)
+        for (index, run) in runs.iter().enumerate() {
+            let Some((_, value, run_unit)) =
+                run.reported.metrics.iter().find(|(n, _, _)| n == name)
             else {
                 bail!(
                     "{listing} reported `{name}` on run 1 but not on run {}",
@@ -289,8 +406,9 @@ fn combine(listing: &Listing, runs: Vec<(Run, Reported)>) -> Result<Combined> {
             },
         );
     }
-    for (index, (_, reported)) in runs.iter().enumerate() {
-        if let Some((name, _, _)) = reported
+    for (index, run) in runs.iter().enumerate() {
+        if let Some((name, _, _)) = run
+            .reported
             .metrics
             .iter()
             .find(|(n, _, _)| !metrics.contains_key(n))
@@ -307,12 +425,13 @@ fn combine(listing: &Listing, runs: Vec<(Run, Reported)>) -> Result<Combined> {
     // as one real run can.
     let samples: Vec<&[f64]> = metrics.values().map(|m| m.samples.as_slice()).collect();
     let shown = most_typical_run(&samples, runs.len());
-    let (run, reported) = runs.into_iter().nth(shown).expect("shown is a run index");
+    let run = runs.into_iter().nth(shown).expect("shown is a run index");
     let stdout = run.stdout.lines().map(str::to_string).collect();
     Ok(Combined {
         stdout,
         metrics,
-        series: reported.series,
+        series: run.reported.series,
+        verdict: run.reported.verdict,
     })
 }
 
@@ -374,18 +493,8 @@ pub fn measure(project: &Project, chosen: &[Listing]) -> Result<()> {
         );
         return Ok(());
     }
-    let mut chapters: Vec<String> = chosen
-        .iter()
-        .filter(|l| l.spec.compile_fail.is_none())
-        .map(|l| l.chapter.clone())
-        .collect();
-    chapters.dedup();
-    let executables = if chapters.is_empty() {
-        HashMap::new()
-    } else {
-        eprintln!("measure: building {} in release mode", chapters.join(", "));
-        build(project, &chapters, true)?
-    };
+    eprintln!("measure: building what the listings need, in release mode");
+    let programs = programs(project, chosen, true)?;
     let machine = machine()?;
     let started = Instant::now();
     let scratch = tempfile::tempdir()?;
@@ -407,13 +516,12 @@ pub fn measure(project: &Project, chosen: &[Listing]) -> Result<()> {
                 stdout: compile_failure(project, listing)?,
                 metrics: BTreeMap::new(),
                 series: BTreeMap::new(),
+                verdict: None,
             };
             output.save(&project.output_path(listing))?;
             continue;
         }
-        let executable = executables
-            .get(&listing.spec.name)
-            .with_context(|| format!("cargo built no binary for {listing}"))?;
+        let program = &programs[&listing.id()];
         let mut runs = Vec::new();
         for run in 1..=listing.spec.runs {
             eprintln!(
@@ -429,7 +537,7 @@ pub fn measure(project: &Project, chosen: &[Listing]) -> Result<()> {
             let timeout = Duration::from_secs(listing.spec.timeout_s);
             let result = run_once(
                 listing,
-                executable,
+                program,
                 &listing.spec.args,
                 timeout,
                 Some(&metrics_file),
@@ -440,17 +548,28 @@ pub fn measure(project: &Project, chosen: &[Listing]) -> Result<()> {
                     listing.spec.runs
                 )
             })?;
-            runs.push((result, read_reported(&metrics_file)?));
+            runs.push(result);
         }
         let Combined {
             stdout,
             metrics,
             series,
+            verdict,
         } = combine(listing, runs)?;
-        let mut command = format!(
-            "cargo run --release -p {} --bin {}",
-            listing.chapter, listing.spec.name
-        );
+        let mut command = match listing.spec.python {
+            true => format!("cargo xtask python {listing}"),
+            false => format!(
+                "cargo run --release -p {} --bin {}",
+                listing.chapter, listing.spec.name
+            ),
+        };
+        let machine = Machine {
+            python: match listing.spec.python {
+                true => Some(crate::python::interpreter(&programs[&listing.id()].path)?),
+                false => None,
+            },
+            ..machine.clone()
+        };
         if !listing.spec.args.is_empty() {
             command = format!("{command} -- {}", listing.spec.args.join(" "));
         }
@@ -460,11 +579,12 @@ pub fn measure(project: &Project, chosen: &[Listing]) -> Result<()> {
             args: listing.spec.args.clone(),
             runs: listing.spec.runs,
             fingerprint: fingerprint(project, listing)?,
-            machine: machine.clone(),
+            machine,
             measured_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
             stdout,
             metrics,
             series,
+            verdict,
         };
         output.save(&project.output_path(listing))?;
     }
@@ -565,6 +685,7 @@ pub fn machine() -> Result<Machine> {
         cores,
         os,
         rustc,
+        python: None,
     })
 }
 
@@ -591,7 +712,7 @@ fn main() {
                        [[listing]]\nname = \"other\"\n\n\
                        [[listing]]\nname = \"hanging\"\ntimeout_s = 1\n\n\
                        [[listing]]\nname = \"leaking\"\n";
-        let failing = "fn main() {\n    eprintln!(\"the ticker server did not answer\");\n    std::process::exit(3);\n}\n";
+        let failing = "fn main() {\n    eprintln!(\"the ticker server did not answer\");\n    std::process::exit(5);\n}\n";
         let hanging =
             "fn main() {\n    std::thread::sleep(std::time::Duration::from_secs(60));\n}\n";
         let leaking = "fn main() {\n    std::process::Command::new(\"sleep\").arg(\"30\").spawn().unwrap();\n}\n";
@@ -715,7 +836,7 @@ fn main() {
         // A failing listing names itself and its stderr, and writes nothing.
         let message = failure(&project, "ch99/other");
         assert!(
-            message.contains("ch99/other failed (exit status: 3)"),
+            message.contains("ch99/other failed (exit status: 5)"),
             "{message}"
         );
         assert!(
@@ -752,6 +873,44 @@ fn main() {
     }
 
     #[test]
+    fn only_a_held_or_skipped_verdict_lets_a_run_pass() {
+        use std::os::unix::process::ExitStatusExt;
+        let exit = |code: i32| ExitStatus::from_raw(code << 8);
+        let verdict = |state: &str| Verdict {
+            state: state.into(),
+            claim: "threads overlap".into(),
+            evidence: "1.9x".into(),
+        };
+        let check = |code: i32, state: Option<&str>, expected: Option<&str>| {
+            let judged = judge(exit(code), state.map(verdict).as_ref());
+            assert_eq!(
+                judged.as_deref(),
+                expected,
+                "exit {code}, verdict {state:?}"
+            );
+        };
+        check(0, None, None);
+        check(0, Some("held"), None);
+        check(3, Some("skipped"), None);
+        check(1, Some("failed"), Some("failed (exit status: 1)"));
+        check(
+            4,
+            Some("unchecked"),
+            Some("checked nothing: threads overlap (1.9x)"),
+        );
+        check(
+            0,
+            Some("failed"),
+            Some("exited with exit status: 0 but its verdict says failed: threads overlap (1.9x)"),
+        );
+        check(
+            3,
+            None,
+            Some("exited with exit status: 3 (skipped) but reported no verdict"),
+        );
+    }
+
+    #[test]
     fn protocol_names_agree() {
         let support = include_str!("../../support/src/report.rs");
         let declared = format!(
@@ -762,5 +921,16 @@ fn main() {
             support.contains(&declared),
             "support and xtask disagree on the metrics variable"
         );
+        let python = include_str!("../../support/python/workbook.py");
+        for declared in [
+            format!("METRICS_ENV = \"{}\"", support_metrics_env()),
+            format!("LATENCY_SERVER_ENV = \"{LATENCY_SERVER_ENV}\""),
+            format!("EXIT_SKIPPED, EXIT_UNCHECKED = 0, 1, 2, {EXIT_SKIPPED}, {EXIT_UNCHECKED}"),
+        ] {
+            assert!(
+                python.contains(&declared),
+                "workbook.py and xtask disagree: {declared}"
+            );
+        }
     }
 }

@@ -32,6 +32,10 @@ pub struct Output {
     /// The named curves of the median run.
     #[serde(default)]
     pub series: BTreeMap<String, Series>,
+    /// The shown run's verdict, for a listing that reports it as a record;
+    /// a page renders a note for a skipped claim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
 }
 
 /// The machine a measurement ran on.
@@ -45,6 +49,23 @@ pub struct Machine {
     pub os: String,
     /// `rustc --version`.
     pub rustc: String,
+    /// The interpreter that ran a Python twin (`CPython 3.11.7`), and
+    /// whether its GIL was enabled; absent for a Rust listing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub python: Option<String>,
+}
+
+/// A listing's verdict on its claim, as it reported it (the protocol's
+/// `verdict` record): `state` is held, failed, skipped or unchecked.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+pub struct Verdict {
+    /// held, failed, skipped (the machine lacks what the claim needs) or
+    /// unchecked (the flags left nothing to check).
+    pub state: String,
+    /// The claim, in words.
+    pub claim: String,
+    /// The figures it rests on, or why it was skipped.
+    pub evidence: String,
 }
 
 /// One named figure over all runs.

@@ -37,6 +37,10 @@ pub struct ListingSpec {
     /// uses the standard library only, and it is compiled, never run.
     #[serde(default)]
     pub compile_fail: Option<String>,
+    /// Set for a CPython twin: its source is `python/<name>.py`, run by the
+    /// twins' environment (`cargo xtask python chNN/<name>`), never compiled.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub python: bool,
 }
 
 fn one() -> u32 {
@@ -99,6 +103,12 @@ impl Project {
         self.root.join("listings")
     }
 
+    /// The workspace's target folder: `$CARGO_TARGET_DIR`, or `listings/target`.
+    pub fn target_dir(&self) -> PathBuf {
+        std::env::var_os("CARGO_TARGET_DIR")
+            .map_or_else(|| self.workspace().join("target"), PathBuf::from)
+    }
+
     /// `listings/chNN/`.
     pub fn chapter_dir(&self, chapter: &str) -> PathBuf {
         self.workspace().join(chapter)
@@ -106,13 +116,14 @@ impl Project {
 
     /// The listing's source file.
     pub fn source(&self, listing: &Listing) -> PathBuf {
-        let folder = match listing.spec.compile_fail {
-            Some(_) => "compile_fail",
-            None => "src/bin",
+        let (folder, extension) = match (&listing.spec.compile_fail, listing.spec.python) {
+            (_, true) => ("python", "py"),
+            (Some(_), false) => ("compile_fail", "rs"),
+            (None, false) => ("src/bin", "rs"),
         };
         self.chapter_dir(&listing.chapter)
             .join(folder)
-            .join(format!("{}.rs", listing.spec.name))
+            .join(format!("{}.{extension}", listing.spec.name))
     }
 
     /// The listing's committed measured output.
@@ -164,6 +175,12 @@ impl Project {
                 if let Some(other) = all.iter().find(|l| l.spec.name == listing.spec.name) {
                     // Binaries share one target directory, so names must be unique.
                     bail!("{listing} and {other} have the same binary name; rename one");
+                }
+                if listing.spec.python && listing.spec.compile_fail.is_some() {
+                    bail!(
+                        "{}: {listing} is a Python twin and cannot be compile_fail",
+                        self.relative(&path)
+                    );
                 }
                 if listing.spec.runs == 0 {
                     bail!("{}: {listing} has runs = 0", self.relative(&path));

@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use crate::book;
 use crate::browser;
 use crate::measure::{self, cargo};
+use crate::preflight;
 use crate::project::Project;
 
 /// Runs every step; each names what failed and how to see it alone.
@@ -21,6 +22,13 @@ pub fn test(project: &Project) -> Result<()> {
             started.elapsed().as_secs_f64()
         )
     };
+
+    step("preflight: the tools the tests need");
+    preflight::preflight(preflight::TOOLS, &preflight::Host::current())?;
+    eprintln!(
+        "preflight: every tool is here ({:.2} s)",
+        started.elapsed().as_secs_f64()
+    );
 
     step("formatting (cargo fmt --check)");
     run(
@@ -163,8 +171,7 @@ fn student_pack(project: &Project) -> Result<()> {
     let scratch = tempfile::tempdir()?;
     let pack = scratch.path().join("pack");
     crate::exercises::pack(project, &pack, false)?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| project.workspace().join("target"), Into::into);
+    let target = project.target_dir();
     run(
         cargo()
             .current_dir(&pack)
@@ -188,25 +195,29 @@ fn student_pack(project: &Project) -> Result<()> {
 /// Every listing once with its quick flags: its claim must hold.
 pub fn quick_runs(project: &Project) -> Result<()> {
     let listings = project.listings()?;
-    let chapters = project.chapters()?;
-    let executables = measure::build(project, &chapters, false)?;
+    let programs = measure::programs(project, &listings, false)?;
     for listing in &listings {
         if let Some(code) = &listing.spec.compile_fail {
             measure::compile_failure(project, listing)?;
             eprintln!("quick: {listing} still fails to compile ({code})");
             continue;
         }
-        let executable = executables
-            .get(&listing.spec.name)
-            .with_context(|| format!("cargo built no binary for {listing}"))?;
         let timeout = Duration::from_secs(listing.spec.timeout_s);
-        let run = measure::run_once(listing, executable, &listing.spec.quick, timeout, None)?;
-        let verdict = run
-            .stdout
-            .lines()
-            .rev()
-            .find(|l| l.starts_with("claim holds"))
-            .unwrap_or("(no verdict line)");
+        let program = &programs[&listing.id()];
+        let run = measure::run_once(listing, program, &listing.spec.quick, timeout, None)?;
+        let verdict = match &run.reported.verdict {
+            Some(verdict) => format!(
+                "claim {}: {} ({})",
+                verdict.state, verdict.claim, verdict.evidence
+            ),
+            None => run
+                .stdout
+                .lines()
+                .rev()
+                .find(|l| l.starts_with("claim holds"))
+                .unwrap_or("(no verdict line)")
+                .to_string(),
+        };
         eprintln!(
             "quick: {listing} passed in {:.2} s: {verdict}",
             run.elapsed.as_secs_f64()

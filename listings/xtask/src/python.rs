@@ -1,0 +1,159 @@
+//! The Python side: the virtual environment the CPython twins run in, made
+//! from `python3` and the pinned, hashed `support/python/requirements.lock`,
+//! under the workspace's `target/`, so a reader needs nothing but `python3`
+//! (with its `venv` module) and nothing is installed outside the checkout.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use anyhow::{Context, Result, bail};
+use sha2::{Digest, Sha256};
+
+use crate::project::Project;
+
+/// The lock file of the twins' packages, relative to the workspace.
+pub const LOCK: &str = "support/python/requirements.lock";
+
+/// The folder of the Python helper every twin imports (`import workbook`).
+pub const HELPER_DIR: &str = "support/python";
+
+/// The interpreter the environment is made from: `$WORKBOOK_PYTHON`, or
+/// `python3` on the path.
+fn base_interpreter() -> Result<PathBuf> {
+    if let Some(named) = std::env::var_os("WORKBOOK_PYTHON") {
+        return Ok(PathBuf::from(named));
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("python3"))
+        .find(|candidate| candidate.is_file())
+        .context(
+            "python3 is missing; the Python twins need it: sudo apt-get install python3 python3-venv",
+        )
+}
+
+/// The environment's folder: `target/python`.
+pub fn venv_dir(project: &Project) -> PathBuf {
+    project.target_dir().join("python")
+}
+
+/// The environment's interpreter, made (or remade, when the lock file, the
+/// base interpreter or the checkout's place changed) first if needed.
+pub fn ensure_venv(project: &Project) -> Result<PathBuf> {
+    let base = base_interpreter()?;
+    let venv = venv_dir(project);
+    let python = venv.join("bin/python");
+    let lock = project.workspace().join(LOCK);
+    let helper = project.workspace().join(HELPER_DIR);
+    let version = run_text(Command::new(&base).arg("--version"))
+        .with_context(|| format!("cannot run {}", base.display()))?;
+    let mut stamp = Sha256::new();
+    stamp.update(std::fs::read(&lock).with_context(|| format!("cannot read {LOCK}"))?);
+    stamp.update(version.as_bytes());
+    stamp.update(base.as_os_str().as_encoded_bytes());
+    stamp.update(helper.as_os_str().as_encoded_bytes());
+    let stamp: String = stamp
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let stamp_file = venv.join("workbook-stamp");
+    if python.is_file() && std::fs::read_to_string(&stamp_file).is_ok_and(|s| s == stamp) {
+        return Ok(python);
+    }
+
+    eprintln!(
+        "python: making the twins' environment in {} ({}, packages from {LOCK})",
+        project.relative(&venv),
+        version.trim()
+    );
+    if venv.exists() {
+        std::fs::remove_dir_all(&venv)?;
+    }
+    check(
+        Command::new(&base).args(["-m", "venv"]).arg(&venv),
+        "python3 -m venv (on Debian: sudo apt-get install python3-venv)",
+    )?;
+    check(
+        Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--require-hashes",
+                "-r",
+            ])
+            .arg(&lock),
+        "pip install -r requirements.lock",
+    )?;
+    // A .pth file puts the helper on the environment's path, so a twin runs
+    // as a plain script: target/python/bin/python listings/chNN/python/x.py
+    let site = run_text(Command::new(&python).args([
+        "-c",
+        "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+    ]))?;
+    std::fs::write(
+        Path::new(site.trim()).join("workbook.pth"),
+        format!("{}\n", helper.display()),
+    )?;
+    std::fs::write(&stamp_file, stamp)?;
+    Ok(python)
+}
+
+/// `cargo xtask python ID -- FLAGS`: runs one twin by hand, as a reader
+/// would, in the twins' environment, beside the latency server it may use;
+/// returns the twin's own exit code.
+pub fn run_twin(project: &Project, id: &str, flags: &[String]) -> Result<ExitCode> {
+    let listings = project.listings()?;
+    let listing = project.find(&listings, id)?;
+    if !listing.spec.python {
+        bail!(
+            "{listing} is a Rust listing: cargo run -p {} --bin {}",
+            listing.chapter,
+            listing.spec.name
+        );
+    }
+    let programs = crate::measure::programs(project, std::slice::from_ref(listing), true)?;
+    let program = &programs[&listing.id()];
+    let status = Command::new(&program.path)
+        .args(&program.leading)
+        .args(flags)
+        .envs(program.env.iter().map(|(k, v)| (k, v)))
+        .status()
+        .with_context(|| format!("cannot start {}", program.path.display()))?;
+    Ok(status
+        .code()
+        .and_then(|code| u8::try_from(code).ok())
+        .map_or(ExitCode::FAILURE, ExitCode::from))
+}
+
+/// The interpreter's provenance, for an output: `CPython 3.11.7`, and
+/// whether its GIL is enabled.
+pub fn interpreter(python: &Path) -> Result<String> {
+    let text = run_text(Command::new(python).args([
+        "-c",
+        "import sys; gil = getattr(sys, '_is_gil_enabled', lambda: True)(); \
+         print(f\"CPython {sys.version.split()[0]}\" + ('' if gil else ' (free-threaded, GIL disabled)'))",
+    ]))?;
+    Ok(text.trim().to_string())
+}
+
+fn check(command: &mut Command, what: &str) -> Result<()> {
+    let status = command
+        .status()
+        .with_context(|| format!("cannot start {what}"))?;
+    if !status.success() {
+        bail!("{what} failed ({status})");
+    }
+    Ok(())
+}
+
+fn run_text(command: &mut Command) -> Result<String> {
+    let output = command.output()?;
+    if !output.status.success() {
+        bail!("{}", String::from_utf8_lossy(&output.stderr).trim());
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
