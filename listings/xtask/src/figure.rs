@@ -116,16 +116,17 @@ fn nice_step(rough: f64) -> f64 {
         .unwrap_or(10.0 * power)
 }
 
-/// The figure for `names` of `output`, captioned; an error names what is missing.
+/// The figure of `lines`, each a series named in an output (a Rust listing's
+/// and a Python twin's may share the axes), captioned; an error names what
+/// is missing, or series whose units differ.
 pub fn figure(
-    output: &Output,
-    names: &[&str],
+    lines: &[(&Output, &str)],
     log_x: bool,
     log_y: bool,
     caption: &str,
 ) -> Result<String, String> {
     let mut series: Vec<(&str, &Series)> = Vec::new();
-    for name in names {
+    for (output, name) in lines {
         let found = output.series.get(*name).ok_or_else(|| {
             let known: Vec<&str> = output.series.keys().map(String::as_str).collect();
             format!(
@@ -134,8 +135,19 @@ pub fn figure(
                 known.join(", ")
             )
         })?;
+        if let Some((first, data)) = series.first()
+            && (data.x_unit != found.x_unit || data.y_unit != found.y_unit)
+        {
+            return Err(format!(
+                "`{name}` is in {} by {}, `{first}` in {} by {}: one figure draws like units only",
+                found.y_unit, found.x_unit, data.y_unit, data.x_unit
+            ));
+        }
         series.push((name, found));
     }
+    let output = lines.first().ok_or("a figure names at least one series")?.0;
+    let names: Vec<&str> = lines.iter().map(|(_, name)| *name).collect();
+    let names = names.as_slice();
     if caption.is_empty() {
         return Err(
             "a figure needs a caption after `|`: it is also the figure's text for screen readers"
@@ -247,15 +259,26 @@ pub fn figure(
     }
     svg.push_str("</svg>");
     let date = output.measured_at.get(..10).unwrap_or(&output.measured_at);
+    let mut commands: Vec<String> = Vec::new();
+    for (source, _) in lines {
+        let command = format!("<code>{}</code>", escape(&source.command));
+        if !commands.contains(&command) {
+            commands.push(command);
+        }
+    }
+    let sources = match commands.as_slice() {
+        [one] => format!("the measured output of {one}"),
+        [first @ .., last] => format!("the measured outputs of {} and {last}", first.join(", ")),
+        [] => String::new(),
+    };
     Ok(format!(
-        "<figure class=\"workbook-figure\">{svg}<figcaption>{}{} <em>Drawn from the measured output of <code>{}</code>, on {}, {date}.</em></figcaption></figure>\n",
+        "<figure class=\"workbook-figure\">{svg}<figcaption>{}{} <em>Drawn from {sources}, on {}, {date}.</em></figcaption></figure>\n",
         escape(caption),
         if caption.ends_with(['.', '!', '?']) {
             ""
         } else {
             "."
         },
-        escape(&output.command),
         escape(&output.machine.cpu),
     ))
 }

@@ -3,6 +3,7 @@
 //! cannot resolve reach the HTML.
 
 use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write;
 use std::path::Path;
 
 use anyhow::{Result, bail};
@@ -16,12 +17,15 @@ use crate::project::{Listing, Project};
 use crate::quiz::quiz;
 
 /// The directives this preprocessor knows.
-const KNOWN: [&str; 6] = ["listing", "output", "metric", "exercise", "figure", "quiz"];
+const KNOWN: [&str; 7] = [
+    "listing", "output", "metric", "exercise", "figure", "quiz", "versus",
+];
 
 /// Their forms, for an error message.
 const FORMS: &str = "wrong arguments; the forms are {{#listing chNN/name[:anchor]}}, {{#output chNN/name}}, \
                      {{#metric chNN/name metric}}, {{#exercise chNN/name}}, \
-                     {{#figure chNN/name series[,series] [logx] [logy] | caption}}, {{#quiz chNN}}";
+                     {{#figure chNN/name series[,chNN/other:series] [logx] [logy] | caption}}, {{#quiz chNN}}, \
+                     {{#versus chNN/twin metric chNN/listing metric [same-work] | what [; ...]}}";
 
 /// The preprocessor, named `workbook` in `book.toml`.
 pub struct Workbook {
@@ -190,7 +194,14 @@ impl<'a> Pages<'a> {
                     .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
                 let code = excerpt(&source, anchor)
                     .map_err(|problem| format!("{problem} in {}", self.project.relative(&path)))?;
-                Ok(fenced("rust", &code))
+                Ok(fenced(
+                    if listing.spec.python {
+                        "python"
+                    } else {
+                        "rust"
+                    },
+                    &code,
+                ))
             }
             ["output", id] => {
                 let output = self.output(id)?;
@@ -227,8 +238,54 @@ impl<'a> Pages<'a> {
                 if series.is_empty() {
                     return Err("a figure names at least one series before `|`".into());
                 }
-                let output = self.output(id)?;
-                figure(&output, &series, log_x, log_y, &caption)
+                // A series of another output is named `chNN/listing:series`.
+                let mut outputs = Vec::new();
+                for name in &series {
+                    let (source, name) = name.split_once(':').unwrap_or((id, name));
+                    outputs.push((self.output(source)?, name));
+                }
+                let lines: Vec<(&Output, &str)> = outputs.iter().map(|(o, n)| (o, *n)).collect();
+                figure(&lines, log_x, log_y, &caption)
+            }
+            ["versus", rest @ ..] if rest.contains(&"|") => {
+                let mut rows = Vec::new();
+                for row in rest.split(|w| *w == ";") {
+                    let split = row.iter().position(|w| *w == "|").unwrap_or(row.len());
+                    let label = row.get(split + 1..).unwrap_or_default().join(" ");
+                    let (python, rust, same_work) = match row[..split] {
+                        [p, pm, r, rm] => ((p, pm), (r, rm), false),
+                        [p, pm, r, rm, "same-work"] => ((p, pm), (r, rm), true),
+                        _ => return Err(FORMS.into()),
+                    };
+                    rows.push((
+                        self.output(python.0)?,
+                        python.1,
+                        self.output(rust.0)?,
+                        rust.1,
+                        same_work,
+                        label,
+                    ));
+                }
+                for (python, _, rust, _, _, _) in &rows {
+                    if python.machine.python.is_none() || rust.machine.python.is_some() {
+                        return Err(format!(
+                            "versus sets a Python twin's metric beside a Rust listing's; {} and {} are not that pair",
+                            python.listing, rust.listing
+                        ));
+                    }
+                }
+                let rows: Vec<Comparison> = rows
+                    .iter()
+                    .map(|(p, pm, r, rm, same, label)| Comparison {
+                        python: p,
+                        python_metric: pm,
+                        rust: r,
+                        rust_metric: rm,
+                        same_work: *same,
+                        label,
+                    })
+                    .collect();
+                versus(&rows)
             }
             ["quiz", chapter] => {
                 let file = self
@@ -305,12 +362,126 @@ impl<'a> Pages<'a> {
     }
 }
 
+/// One row of a `versus` table: a Python twin's metric beside a Rust
+/// listing's, measuring the same quantity.
+struct Comparison<'a> {
+    python: &'a Output,
+    python_metric: &'a str,
+    rust: &'a Output,
+    rust_metric: &'a str,
+    /// The two did the very same work, so a ratio of their times means
+    /// something; without it, a ratio of times is refused.
+    same_work: bool,
+    label: &'a str,
+}
+
+/// Units of time: a ratio of two is only shown for the same work.
+const TIME_UNITS: [&str; 5] = ["ns", "µs", "us", "ms", "s"];
+
+/// The side-by-side table: each quantity, its CPython and Rust figures and
+/// their ratio, computed here from the two outputs, never typed.
+fn versus(rows: &[Comparison<'_>]) -> Result<String, String> {
+    let mut table = String::new();
+    let first = rows.first().ok_or("versus compares at least one pair")?;
+    let interpreter = first.python.machine.python.as_deref().unwrap_or("CPython");
+    let _ = writeln!(
+        table,
+        "| measured here | {interpreter} | Rust ({}) | CPython ÷ Rust |\n|---|--:|--:|--:|",
+        first.rust.machine.rustc
+    );
+    for row in rows {
+        let find = |output: &Output, name: &str| {
+            output.metrics.get(name).cloned().ok_or_else(|| {
+                let known: Vec<&str> = output.metrics.keys().map(String::as_str).collect();
+                format!(
+                    "{} reports no metric `{name}` (it reports: {})",
+                    output.listing,
+                    known.join(", ")
+                )
+            })
+        };
+        let python = find(row.python, row.python_metric)?;
+        let rust = find(row.rust, row.rust_metric)?;
+        if python.unit != rust.unit {
+            return Err(format!(
+                "`{}` is in {:?} and `{}` in {:?}: versus refuses a ratio of unlike units",
+                row.python_metric, python.unit, row.rust_metric, rust.unit
+            ));
+        }
+        if TIME_UNITS.contains(&python.unit.as_str()) && !row.same_work {
+            return Err(format!(
+                "`{}` and `{}` are times: a ratio of times is shown only for the same work; say `same-work` if it is",
+                row.python_metric, row.rust_metric
+            ));
+        }
+        if row.label.is_empty() {
+            return Err("each pair needs what it measures after `|`".into());
+        }
+        let ratio = if rust.median == 0.0 {
+            "n/a".to_string()
+        } else {
+            let ratio = python.median / rust.median;
+            let digits = match ratio.abs() {
+                r if r >= 100.0 => 0,
+                r if r >= 10.0 => 1,
+                r if r >= 0.1 => 2,
+                _ => 3,
+            };
+            format!("{ratio:.digits$}×")
+        };
+        let _ = writeln!(
+            table,
+            "| {} | {} | {} | {ratio} |",
+            row.label,
+            format_figure(python.median, &python.unit),
+            format_figure(rust.median, &rust.unit),
+        );
+    }
+    let mut listings: Vec<&str> = Vec::new();
+    for row in rows {
+        for listing in [&row.python.listing, &row.rust.listing] {
+            if !listings.contains(&listing.as_str()) {
+                listings.push(listing);
+            }
+        }
+    }
+    let machines: BTreeSet<String> = rows
+        .iter()
+        .flat_map(|r| [r.python, r.rust])
+        .map(|o| format!("{} ({} cores)", o.machine.cpu, o.machine.cores))
+        .collect();
+    let machine = match machines.len() {
+        1 => format!(
+            "on the machine that built this page, {}",
+            machines.first().map_or("", String::as_str)
+        ),
+        _ => format!(
+            "on different machines ({}): re-measure both to compare them",
+            machines.into_iter().collect::<Vec<_>>().join("; ")
+        ),
+    };
+    let _ = write!(
+        table,
+        "\n*Medians from the measured outputs of {}, {machine}.*\n",
+        listings
+            .iter()
+            .map(|l| format!("`{l}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(table)
+}
+
 /// The text between `// ANCHOR: name` and `// ANCHOR_END: name`, or the whole
 /// source, with every anchor line removed and common indentation stripped.
 pub fn excerpt(source: &str, anchor: Option<&str>) -> Result<String, String> {
+    // `// ANCHOR: name` in Rust, `# ANCHOR: name` in Python.
+    fn comment(line: &str) -> Option<&str> {
+        let line = line.trim_start();
+        line.strip_prefix("//").or_else(|| line.strip_prefix('#'))
+    }
     let is_marker = |line: &str, kind: &str, name: &str| {
-        line.trim_start()
-            .strip_prefix("//")
+        comment(line)
             .map(str::trim_start)
             .and_then(|rest| rest.strip_prefix(kind))
             .is_some_and(|rest| rest.trim() == name)
@@ -334,8 +505,9 @@ pub fn excerpt(source: &str, anchor: Option<&str>) -> Result<String, String> {
         .iter()
         .copied()
         .filter(|line| {
-            let code = line.trim_start();
-            !(code.starts_with("// ANCHOR:") || code.starts_with("// ANCHOR_END:"))
+            !comment(line)
+                .map(str::trim_start)
+                .is_some_and(|rest| rest.starts_with("ANCHOR:") || rest.starts_with("ANCHOR_END:"))
         })
         .collect();
     let indent = kept
@@ -395,6 +567,117 @@ mod tests {
         );
     }
 
+    /// The fixture workbook plus a Python twin, `ch99/waiting_py`, with a
+    /// fresh output whose `wait` metric is `python_wait` ms.
+    fn with_twin(python_wait: f64, unit: &str) -> (tempfile::TempDir, Project) {
+        let (dir, project) = workbook();
+        let measure =
+            std::fs::read_to_string(dir.path().join("listings/ch99/measure.toml")).unwrap();
+        write(
+            dir.path(),
+            "listings/ch99/measure.toml",
+            &format!("{measure}\n[[listing]]\nname = \"waiting_py\"\npython = true\n"),
+        );
+        let twin = "\"\"\"Waiting takes time in Python too.\"\"\"\nimport time\n\n# ANCHOR: wait\ntime.sleep(0.005)\n# ANCHOR_END: wait\n";
+        write(dir.path(), "listings/ch99/python/waiting_py.py", twin);
+        let rust = crate::fixture::listing(&project, "ch99/waiting");
+        let mut output = Output::load(&project.output_path(&rust)).unwrap();
+        let listing = crate::fixture::listing(&project, "ch99/waiting_py");
+        output.listing = listing.id();
+        output.command = "cargo xtask python ch99/waiting_py".into();
+        output.machine.python = Some("CPython 3.11.7".into());
+        output.fingerprint = fingerprint(&project, &listing).unwrap();
+        let wait = output.metrics.get_mut("wait").unwrap();
+        (wait.median, wait.unit) = (python_wait, unit.into());
+        output.series.get_mut("wait_by_run").unwrap().points[0].1 = 7.0;
+        output.series.insert(
+            "wait_by_run_seconds".into(),
+            crate::output::Series {
+                x_unit: "run".into(),
+                y_unit: "s".into(),
+                points: vec![(1.0, 0.007)],
+            },
+        );
+        output.save(&project.output_path(&listing)).unwrap();
+        (dir, project)
+    }
+
+    fn expand(project: &Project, page: &str) -> Result<String, Vec<String>> {
+        let listings = project.listings().unwrap();
+        Pages::new(project, &listings).expand("src/ch99.md", page)
+    }
+
+    #[test]
+    fn versus_puts_a_twin_beside_its_rust_listing_with_their_ratio() {
+        let (_dir, project) = with_twin(10.246, "ms");
+        let table = expand(
+            &project,
+            "{{#versus ch99/waiting_py wait ch99/waiting wait same-work | one wait}}",
+        )
+        .unwrap();
+        assert_eq!(
+            table,
+            "| measured here | CPython 3.11.7 | Rust (rustc 1.0.0) | CPython ÷ Rust |\n|---|--:|--:|--:|\n\
+             | one wait | 10.2 ms | 5.12 ms | 2.00× |\n\n\
+             *Medians from the measured outputs of `ch99/waiting_py`, `ch99/waiting`, on the machine that built this page, Test CPU (2 cores).*\n"
+        );
+        // A ratio of times without `same-work` is refused, and so are unlike
+        // units and a pair the wrong way round.
+        let refused = |page: &str| expand(&project, page).unwrap_err()[0].clone();
+        assert!(
+            refused("{{#versus ch99/waiting_py wait ch99/waiting wait | one wait}}").ends_with(
+                "a ratio of times is shown only for the same work; say `same-work` if it is"
+            ),
+        );
+        assert!(
+            refused("{{#versus ch99/waiting wait ch99/waiting_py wait same-work | one wait}}")
+                .contains("are not that pair"),
+        );
+        let (_dir, project) = with_twin(0.0102, "s");
+        let problems = expand(
+            &project,
+            "{{#versus ch99/waiting_py wait ch99/waiting wait same-work | one wait}}",
+        )
+        .unwrap_err();
+        assert!(
+            problems[0].ends_with("versus refuses a ratio of unlike units"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn a_figure_draws_series_of_two_outputs_and_a_twin_shows_as_python() {
+        let (_dir, project) = with_twin(10.0, "ms");
+        let text = expand(
+            &project,
+            "{{#figure ch99/waiting wait_by_run,ch99/waiting_py:wait_by_run | Rust and Python waits}}",
+        )
+        .unwrap();
+        assert_eq!(text.matches("<polyline").count(), 2, "{text}");
+        assert!(
+            text.contains("Drawn from the measured outputs of <code>cargo run --release -p ch99 --bin waiting</code> and <code>cargo xtask python ch99/waiting_py</code>"),
+            "{text}"
+        );
+        let problems = expand(
+            &project,
+            "{{#figure ch99/waiting wait_by_run,ch99/waiting_py:wait_by_run_seconds | unlike}}",
+        )
+        .unwrap_err();
+        assert!(
+            problems[0].ends_with("one figure draws like units only"),
+            "{problems:?}"
+        );
+        let shown = expand(
+            &project,
+            "{{#listing ch99/waiting_py:wait}}\n{{#output ch99/waiting_py}}\n",
+        )
+        .unwrap();
+        assert!(
+            shown.starts_with("```python\ntime.sleep(0.005)\n```\n"),
+            "{shown}"
+        );
+    }
+
     #[test]
     fn a_figure_is_drawn_from_a_series_in_one_html_block() {
         let (_dir, project) = workbook();
@@ -448,7 +731,7 @@ mod tests {
         check(
             page,
             Err(&[
-                "src/ch99.md:2: {{#include ../listings/ch99/src/bin/waiting.rs}}: unknown directive `include` (this book knows listing, output, metric, exercise, figure, quiz)",
+                "src/ch99.md:2: {{#include ../listings/ch99/src/bin/waiting.rs}}: unknown directive `include` (this book knows listing, output, metric, exercise, figure, quiz, versus)",
                 "src/ch99.md:3: {{#listing ch99/sleeping}}: unknown listing `ch99/sleeping` (known: ch99/waiting, ch99/other)",
                 "src/ch99.md:4: {{#listing ch99/waiting:missing}}: no `// ANCHOR: missing` in listings/ch99/src/bin/waiting.rs",
                 "src/ch99.md:5: {{#metric ch99/waiting wall}}: ch99/waiting reports no metric `wall` (it reports: wait)",
