@@ -125,16 +125,14 @@ pub fn programs(
             Some(python) if listing.spec.python => Program {
                 path: python.clone(),
                 leading: vec![project.source(listing)],
-                env: vec![
-                    (
-                        LATENCY_SERVER_ENV,
+                env: [("PYTHONDONTWRITEBYTECODE", PathBuf::from("1"))]
+                    .into_iter()
+                    .chain(
                         executables
                             .get("latency_server")
-                            .context("cargo built no latency_server")?
-                            .clone(),
-                    ),
-                    ("PYTHONDONTWRITEBYTECODE", "1".into()),
-                ],
+                            .map(|server| (LATENCY_SERVER_ENV, server.clone())),
+                    )
+                    .collect(),
             },
             _ => Program {
                 path: executables
@@ -870,6 +868,70 @@ fn main() {
         assert_eq!(most_typical_run(&[first, second, third], 5), 2);
         assert_eq!(most_typical_run(&[first], 5), 0);
         assert_eq!(most_typical_run(&[], 3), 2);
+    }
+
+    #[test]
+    fn a_python_twin_is_measured_like_a_listing_and_its_skip_recorded() {
+        let (dir, project) = programs();
+        let helper = include_str!("../../support/python/workbook.py");
+        write(dir.path(), "listings/support/python/workbook.py", helper);
+        write(dir.path(), "listings/support/python/requirements.lock", "");
+        let twin = "\"\"\"Two cores let two threads overlap.\"\"\"\nimport workbook\n\n\
+                    args = workbook.parser(__doc__).flag(\"--threads\", int, 2, 1, 64, \"threads\").parse()\n\
+                    print(f\"threads {args.threads}\")\n\
+                    workbook.metric(\"threads\", args.threads, \"\")\n\
+                    raise SystemExit(workbook.skipped(\"threads overlap\", \"this machine lends one core\"))\n";
+        write(dir.path(), "listings/ch99/python/overlap.py", twin);
+        let entry = "\n[[listing]]\nname = \"overlap\"\npython = true\nruns = 2\nargs = [\"--threads\", \"3\"]\n";
+        let measure_toml = dir.path().join("listings/ch99/measure.toml");
+        let text = std::fs::read_to_string(&measure_toml).unwrap();
+        std::fs::write(&measure_toml, format!("{text}{entry}")).unwrap();
+        let overlap = listing(&project, "ch99/overlap");
+
+        measure(&project, std::slice::from_ref(&overlap)).unwrap();
+        let output = Output::load(&project.output_path(&overlap)).unwrap();
+        assert_eq!(
+            output.stdout,
+            [
+                "threads 3",
+                "claim skipped: threads overlap (this machine lends one core)"
+            ]
+        );
+        assert_eq!(output.metrics["threads"].samples, [3.0, 3.0]);
+        assert_eq!(
+            output.command,
+            "cargo xtask python ch99/overlap -- --threads 3"
+        );
+        let verdict = output.verdict.unwrap();
+        assert_eq!(
+            (verdict.state.as_str(), verdict.evidence.as_str()),
+            ("skipped", "this machine lends one core")
+        );
+        assert!(output.machine.python.unwrap().starts_with("CPython 3."));
+
+        // A bad flag: one line on stderr, exit code 2, and the run fails.
+        let ready = super::programs(&project, std::slice::from_ref(&overlap), false).unwrap();
+        let bad = ["--threads".to_string(), "0".to_string()];
+        let error = run_once(
+            &overlap,
+            &ready["ch99/overlap"],
+            &bad,
+            Duration::from_secs(20),
+            None,
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(
+            error.contains("ch99/overlap failed (exit status: 2)"),
+            "{error}"
+        );
+        assert!(
+            error.ends_with(
+                "--- its stderr ---\nerror: argument --threads: invalid value '0': not in 1..=64"
+            ),
+            "{error}"
+        );
     }
 
     #[test]

@@ -32,9 +32,11 @@ fn base_interpreter() -> Result<PathBuf> {
         )
 }
 
-/// The environment's folder: `target/python`.
+/// The environment's folder: `listings/target/python`, beside cargo's
+/// output but never in a shared `CARGO_TARGET_DIR`: it belongs to this
+/// checkout (its `.pth` file names this checkout's helper).
 pub fn venv_dir(project: &Project) -> PathBuf {
-    project.target_dir().join("python")
+    project.workspace().join("target/python")
 }
 
 /// The environment's interpreter, made (or remade, when the lock file, the
