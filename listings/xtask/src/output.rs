@@ -130,6 +130,36 @@ impl Output {
     }
 }
 
+impl Metric {
+    /// Whether some run lies more than 20% away from the median: then the
+    /// median alone would read more firmly than the runs allow.
+    pub fn is_noisy(&self) -> bool {
+        self.median != 0.0
+            && self
+                .samples
+                .iter()
+                .any(|s| ((s - self.median) / self.median).abs() > 0.2)
+    }
+
+    /// The median as a page shows it: plain, or, when noisy, marked, with
+    /// the runs' range on hover, on focus and for screen readers.
+    pub fn shown(&self) -> String {
+        let median = format_figure(self.median, &self.unit);
+        if !self.is_noisy() {
+            return median;
+        }
+        let range = format!(
+            "noisy: its {} runs ranged from {} to {}",
+            self.samples.len(),
+            format_figure(self.min, &self.unit),
+            format_figure(self.max, &self.unit)
+        );
+        format!(
+            "<span class=\"workbook-noisy\" tabindex=\"0\" title=\"{range}\" aria-label=\"{median} ({range})\">{median}</span>"
+        )
+    }
+}
+
 /// A figure for prose: three significant digits, then the unit.
 ///
 /// `512.3 ms` -> `512 ms`, `0.01234 s` -> `0.0123 s`, `97.2 %` -> `97.2%`;
@@ -151,7 +181,27 @@ pub fn format_figure(value: f64, unit: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::format_figure;
+    use super::{Metric, format_figure};
+
+    #[test]
+    fn a_noisy_median_is_marked_with_its_range() {
+        let metric = |samples: &[f64]| {
+            let mut sorted = samples.to_vec();
+            sorted.sort_by(f64::total_cmp);
+            Metric {
+                unit: "ms".into(),
+                median: sorted[sorted.len() / 2],
+                min: sorted[0],
+                max: sorted[sorted.len() - 1],
+                samples: samples.to_vec(),
+            }
+        };
+        assert_eq!(metric(&[100.0, 110.0, 90.0]).shown(), "100 ms");
+        assert_eq!(
+            metric(&[100.0, 130.0, 95.0]).shown(),
+            "<span class=\"workbook-noisy\" tabindex=\"0\" title=\"noisy: its 3 runs ranged from 95 ms to 130 ms\" aria-label=\"100 ms (noisy: its 3 runs ranged from 95 ms to 130 ms)\">100 ms</span>"
+        );
+    }
 
     fn check(value: f64, unit: &str, expected: &str) {
         assert_eq!(format_figure(value, unit), expected);

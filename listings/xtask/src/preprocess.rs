@@ -12,7 +12,7 @@ use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 
 use crate::figure::figure;
 use crate::fingerprint::fingerprint;
-use crate::output::{Output, format_figure};
+use crate::output::Output;
 use crate::project::{Listing, Project};
 use crate::quiz::quiz;
 
@@ -214,7 +214,7 @@ impl<'a> Pages<'a> {
             ["metric", id, name] => {
                 let output = self.output(id)?;
                 match output.metrics.get(*name) {
-                    Some(metric) => Ok(format_figure(metric.median, &metric.unit)),
+                    Some(metric) => Ok(metric.shown()),
                     None => {
                         let known: Vec<&str> = output.metrics.keys().map(String::as_str).collect();
                         Err(format!(
@@ -433,8 +433,8 @@ fn versus(rows: &[Comparison<'_>]) -> Result<String, String> {
             table,
             "| {} | {} | {} | {ratio} |",
             row.label,
-            format_figure(python.median, &python.unit),
-            format_figure(rust.median, &rust.unit),
+            python.shown(),
+            rust.shown(),
         );
     }
     let mut listings: Vec<&str> = Vec::new();
@@ -589,6 +589,7 @@ mod tests {
         output.fingerprint = fingerprint(&project, &listing).unwrap();
         let wait = output.metrics.get_mut("wait").unwrap();
         (wait.median, wait.unit) = (python_wait, unit.into());
+        (wait.min, wait.max, wait.samples) = (python_wait, python_wait, vec![python_wait; 3]);
         output.series.get_mut("wait_by_run").unwrap().points[0].1 = 7.0;
         output.series.insert(
             "wait_by_run_seconds".into(),
