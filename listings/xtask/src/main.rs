@@ -3,6 +3,7 @@
 
 mod book;
 mod browser;
+mod condition;
 mod exercises;
 mod figure;
 mod fingerprint;

@@ -10,6 +10,7 @@ use anyhow::{Result, bail};
 use mdbook_preprocessor::book::Book;
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 
+use crate::condition::{self, Figures};
 use crate::figure::figure;
 use crate::fingerprint::fingerprint;
 use crate::output::Output;
@@ -17,15 +18,18 @@ use crate::project::{Listing, Project};
 use crate::quiz::quiz;
 
 /// The directives this preprocessor knows.
-const KNOWN: [&str; 7] = [
-    "listing", "output", "metric", "exercise", "figure", "quiz", "versus",
+const KNOWN: [&str; 10] = [
+    "listing", "output", "metric", "exercise", "figure", "quiz", "versus", "if", "assert",
+    "machine",
 ];
 
 /// Their forms, for an error message.
 const FORMS: &str = "wrong arguments; the forms are {{#listing chNN/name[:anchor]}}, {{#output chNN/name}}, \
                      {{#metric chNN/name metric}}, {{#exercise chNN/name}}, \
                      {{#figure chNN/name series[,chNN/other:series] [logx] [logy] | caption}}, {{#quiz chNN}}, \
-                     {{#versus chNN/twin metric chNN/listing metric [same-work] | what [; ...]}}";
+                     {{#versus chNN/twin metric chNN/listing metric [same-work] | what [; ...]}}, \
+                     {{#if CONDITION | text if it holds | text if not}}, {{#assert CONDITION}}, \
+                     {{#machine chNN/name cores}}";
 
 /// The preprocessor, named `workbook` in `book.toml`.
 pub struct Workbook {
@@ -287,6 +291,31 @@ impl<'a> Pages<'a> {
                     .collect();
                 versus(&rows)
             }
+            ["if", rest @ ..] if rest.contains(&"|") => {
+                let mut parts = rest.split(|w| *w == "|");
+                let condition = parts.next().unwrap_or_default();
+                let (yes, no) = (
+                    parts.next().unwrap_or_default(),
+                    parts.next().unwrap_or_default(),
+                );
+                if parts.next().is_some() {
+                    return Err(FORMS.into());
+                }
+                let chosen = if condition::holds(condition, self)? {
+                    yes
+                } else {
+                    no
+                };
+                Ok(chosen.join(" "))
+            }
+            ["assert", condition @ ..] => match condition::holds(condition, self)? {
+                true => Ok(String::new()),
+                false => Err(format!(
+                    "no longer holds on these figures: {}; the sentence beside it must change, or become an {{{{#if}}}}",
+                    condition.join(" ")
+                )),
+            },
+            ["machine", id, "cores"] => Ok(condition::cores(self.output(id)?.machine.cores)),
             ["quiz", chapter] => {
                 let file = self
                     .project
@@ -359,6 +388,12 @@ impl<'a> Pages<'a> {
             fenced("rust", &starter),
             fenced("rust", &solution),
         ))
+    }
+}
+
+impl Figures for Pages<'_> {
+    fn output(&mut self, id: &str) -> Result<Output, String> {
+        Pages::output(self, id)
     }
 }
 
@@ -680,6 +715,51 @@ mod tests {
     }
 
     #[test]
+    fn prose_follows_its_figures_or_the_build_names_the_sentence() {
+        // The fixture's `wait` is 5.123 ms, measured on 2 cores.
+        let page = "It took {{#metric ch99/waiting wait}}, \
+                    {{#if ch99/waiting:wait < 2 * ch99/waiting@cores | under | over}} a millisecond a core \
+                    on {{#machine ch99/waiting cores}}.{{#assert ch99/waiting:wait > 5 and 1 < 2}}\n";
+        check(
+            page,
+            Ok("It took 5.12 ms, over a millisecond a core on 2 cores.\n"),
+        );
+        let (dir, project) = workbook();
+        let listing = crate::fixture::listing(&project, "ch99/waiting");
+        let mut output = Output::load(&project.output_path(&listing)).unwrap();
+        let wait = output.metrics.get_mut("wait").unwrap();
+        (wait.median, wait.samples) = (3.0, vec![3.0; 3]);
+        output.machine.cores = 1;
+        output.save(&project.output_path(&listing)).unwrap();
+        let problems = expand(&project, page).unwrap_err();
+        assert_eq!(
+            problems,
+            [
+                "src/ch99.md:1: {{#assert ch99/waiting:wait > 5 and 1 < 2}}: no longer holds on these figures: \
+              ch99/waiting:wait > 5 and 1 < 2; the sentence beside it must change, or become an {{#if}}"
+            ]
+        );
+        let text = expand(&project, "{{#if ch99/waiting:wait < 2 * ch99/waiting@cores | under | over}} on {{#machine ch99/waiting cores}}").unwrap();
+        assert_eq!(text, "over on 1 core");
+        drop(dir);
+        let (_dir, project) = workbook();
+        let problems = expand(
+            &project,
+            "{{#if ch99/waiting:wall < 1 | a | b}} {{#if 1 | a}}",
+        )
+        .unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(
+            problems[0].ends_with("ch99/waiting reports no metric `wall`"),
+            "{problems:?}"
+        );
+        assert!(
+            problems[1].ends_with("`1` compares nothing (<, <=, >, >=, ==)"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
     fn a_figure_is_drawn_from_a_series_in_one_html_block() {
         let (_dir, project) = workbook();
         let listings = project.listings().unwrap();
@@ -732,7 +812,7 @@ mod tests {
         check(
             page,
             Err(&[
-                "src/ch99.md:2: {{#include ../listings/ch99/src/bin/waiting.rs}}: unknown directive `include` (this book knows listing, output, metric, exercise, figure, quiz, versus)",
+                "src/ch99.md:2: {{#include ../listings/ch99/src/bin/waiting.rs}}: unknown directive `include` (this book knows listing, output, metric, exercise, figure, quiz, versus, if, assert, machine)",
                 "src/ch99.md:3: {{#listing ch99/sleeping}}: unknown listing `ch99/sleeping` (known: ch99/waiting, ch99/other)",
                 "src/ch99.md:4: {{#listing ch99/waiting:missing}}: no `// ANCHOR: missing` in listings/ch99/src/bin/waiting.rs",
                 "src/ch99.md:5: {{#metric ch99/waiting wall}}: ch99/waiting reports no metric `wall` (it reports: wait)",
