@@ -145,7 +145,8 @@ class parser:
             try:
                 value = kind(text)
             except ValueError:
-                raise argparse.ArgumentTypeError(f"invalid value {text!r}: not a {kind.__name__}") from None
+                article = "an" if kind.__name__[0] in "aeiou" else "a"
+                raise argparse.ArgumentTypeError(f"invalid value {text!r}: not {article} {kind.__name__}") from None
             if (low is not None and value < low) or (high is not None and value > high):
                 raise argparse.ArgumentTypeError(f"invalid value {text!r}: not in {low}..={high}")
             return value

@@ -49,6 +49,14 @@ where
     I: IntoIterator<Item = S>,
     S: Into<std::ffi::OsString> + Clone,
 {
+    if !cfg!(target_os = "linux") {
+        // The listings measure Linux itself: /proc, cgroups, fork, epoll.
+        eprintln!(
+            "error: this listing needs Linux (it measures /proc, cgroups, fork or epoll); \
+             `cargo xtask book` shows the measured outputs on any OS"
+        );
+        std::process::exit(2);
+    }
     match T::try_parse_from(args) {
         Ok(parsed) => parsed,
         Err(error) => match error.kind() {

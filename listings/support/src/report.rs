@@ -6,7 +6,10 @@
 //! variable [`METRICS_ENV`] names a file, as it does while `cargo xtask
 //! measure` runs the listing, each of them is appended to that file as one
 //! JSON line; otherwise they cost nothing and print nothing. The listing ends
-//! with [`verdict`], which checks its claim and sets the exit code.
+//! with [`verdict`], which checks its claim and sets the exit code (or with
+//! [`skipped`] or [`unchecked`]); the verdict is recorded as a line too.
+//! This is the API boundary between listings and `cargo xtask`
+//! (ARCHITECTURE.md); `support/python/workbook.py` speaks it for the twins.
 //!
 //! ```
 //! use support::report;
@@ -45,7 +48,24 @@ enum Record<'a> {
         y_unit: &'a str,
         points: &'a [(f64, f64)],
     },
+    Verdict {
+        state: &'a str,
+        claim: &'a str,
+        evidence: &'a str,
+    },
 }
+
+/// The exit code of a claim that held.
+pub const EXIT_HELD: u8 = 0;
+/// The exit code of a claim that failed.
+pub const EXIT_FAILED: u8 = 1;
+/// The exit code of bad input (a bad flag, a folder that does not exist).
+pub const EXIT_BAD_INPUT: u8 = 2;
+/// The exit code of a claim the machine could not check (it lacks a
+/// second core, or root): not a failure.
+pub const EXIT_SKIPPED: u8 = 3;
+/// The exit code of a run whose flags left nothing to check.
+pub const EXIT_UNCHECKED: u8 = 4;
 
 /// Reports the named figure `value`, in `unit`, for the book to quote.
 ///
@@ -113,7 +133,8 @@ pub fn tour(chapter: u32, listings: &[Stop]) -> ExitCode {
     let mut failed = Vec::new();
     for (title, run) in listings {
         heading(title);
-        if run() != ExitCode::SUCCESS {
+        let code = run();
+        if code != ExitCode::SUCCESS && code != ExitCode::from(EXIT_SKIPPED) {
             failed.push(*title);
         }
     }
@@ -126,8 +147,9 @@ pub fn tour(chapter: u32, listings: &[Stop]) -> ExitCode {
     }
 }
 
-/// Prints whether the listing's claim held on this run and returns the exit
-/// code that says so: success when it held, failure when it did not.
+/// Prints whether the listing's claim held on this run, records the verdict
+/// for `cargo xtask measure`, and returns the exit code that says so:
+/// [`EXIT_HELD`] when it held, [`EXIT_FAILED`] when it did not.
 ///
 /// `evidence` is the measured figure the verdict rests on, in words.
 ///
@@ -139,12 +161,47 @@ pub fn tour(chapter: u32, listings: &[Stop]) -> ExitCode {
 /// ```
 pub fn verdict(claim: &str, holds: bool, evidence: &str) -> ExitCode {
     if holds {
-        println!("claim holds: {claim} ({evidence})");
-        ExitCode::SUCCESS
+        conclude("held", claim, evidence, "claim holds", EXIT_HELD)
     } else {
-        println!("CLAIM FAILED: {claim} ({evidence})");
-        ExitCode::FAILURE
+        conclude("failed", claim, evidence, "CLAIM FAILED", EXIT_FAILED)
     }
+}
+
+/// The claim could not be checked on this machine, which lacks what it
+/// needs (`why`: "one core available"): says so and returns
+/// [`EXIT_SKIPPED`], which a measurement accepts, not a failure.
+///
+/// ```
+/// use std::process::ExitCode;
+///
+/// let code = support::report::skipped("two threads overlap", "one core available");
+/// assert_eq!(code, ExitCode::from(support::report::EXIT_SKIPPED));
+/// ```
+pub fn skipped(claim: &str, why: &str) -> ExitCode {
+    conclude("skipped", claim, why, "claim skipped", EXIT_SKIPPED)
+}
+
+/// The flags left nothing to check (`why`: "no thread panicked"): says so,
+/// never a vacuous "claim holds", and returns [`EXIT_UNCHECKED`].
+///
+/// ```
+/// use std::process::ExitCode;
+///
+/// let code = support::report::unchecked("a panic reaches the join", "no symbol was bad");
+/// assert_eq!(code, ExitCode::from(support::report::EXIT_UNCHECKED));
+/// ```
+pub fn unchecked(claim: &str, why: &str) -> ExitCode {
+    conclude("unchecked", claim, why, "nothing checked", EXIT_UNCHECKED)
+}
+
+fn conclude(state: &str, claim: &str, evidence: &str, words: &str, code: u8) -> ExitCode {
+    println!("{words}: {claim} ({evidence})");
+    append(&Record::Verdict {
+        state,
+        claim,
+        evidence,
+    });
+    ExitCode::from(code)
 }
 
 /// A text table with aligned columns, printed to stdout.
@@ -299,6 +356,15 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&record).unwrap(),
             r#"{"kind":"series","name":"curve","x_unit":"tasks","y_unit":"ms","points":[[1.0,2.0]]}"#
+        );
+        let record = Record::Verdict {
+            state: "skipped",
+            claim: "threads overlap",
+            evidence: "one core available",
+        };
+        assert_eq!(
+            serde_json::to_string(&record).unwrap(),
+            r#"{"kind":"verdict","state":"skipped","claim":"threads overlap","evidence":"one core available"}"#
         );
     }
 

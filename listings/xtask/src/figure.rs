@@ -125,7 +125,7 @@ pub fn figure(
     log_y: bool,
     caption: &str,
 ) -> Result<String, String> {
-    let mut series: Vec<(&str, &Series)> = Vec::new();
+    let mut series: Vec<(String, &Series)> = Vec::new();
     for (output, name) in lines {
         let found = output.series.get(*name).ok_or_else(|| {
             let known: Vec<&str> = output.series.keys().map(String::as_str).collect();
@@ -143,7 +143,13 @@ pub fn figure(
                 found.y_unit, found.x_unit, data.y_unit, data.x_unit
             ));
         }
-        series.push((name, found));
+        // A twin's series is labelled as CPython's, so that a Rust series
+        // and a Python one of the same name stay apart in the legend.
+        let label = match output.machine.python {
+            Some(_) => format!("{name} (CPython)"),
+            None => (*name).to_string(),
+        };
+        series.push((label, found));
     }
     let output = lines.first().ok_or("a figure names at least one series")?.0;
     let names: Vec<&str> = lines.iter().map(|(_, name)| *name).collect();
@@ -158,8 +164,23 @@ pub fn figure(
     let x = Axis::over(points().map(|(x, _)| x), log_x)?;
     let y = Axis::over(points().map(|(_, y)| y), log_y)?;
     let px = |value: f64| LEFT + x.fraction(value) * (WIDTH - LEFT - RIGHT);
-    // With several series, a legend row above the plot keeps it off the lines.
-    let top = if series.len() > 1 { TOP + 20.0 } else { TOP };
+    // With several series, legend rows above the plot keep it off the lines:
+    // each entry where it fits, a new row when the line is full.
+    let mut legend = Vec::new();
+    let (mut legend_x, mut legend_row) = (LEFT, 0.0);
+    for (label, _) in &series {
+        let width = 32.0 + 7.0 * label.chars().count() as f64;
+        if legend_x > LEFT && legend_x + width > WIDTH - RIGHT {
+            (legend_x, legend_row) = (LEFT, legend_row + 1.0);
+        }
+        legend.push((legend_x, TOP + 4.0 + 18.0 * legend_row));
+        legend_x += width;
+    }
+    let top = if series.len() > 1 {
+        TOP + 20.0 + 18.0 * legend_row
+    } else {
+        TOP
+    };
     let py = |value: f64| HEIGHT - BOTTOM - y.fraction(value) * (HEIGHT - top - BOTTOM);
     let (x_unit, y_unit) = (&series[0].1.x_unit, &series[0].1.y_unit);
 
@@ -183,7 +204,6 @@ pub fn figure(
     );
     // Axes, grid and tick labels in the text colour, so they follow the theme.
     let (x0, x1, y0, y1) = (LEFT, WIDTH - RIGHT, HEIGHT - BOTTOM, top);
-    let mut legend_x = x0;
     let _ = write!(
         svg,
         r#"<g stroke="currentColor" stroke-opacity="0.6"><line x1="{x0}" y1="{y0}" x2="{x1}" y2="{y0}"/><line x1="{x0}" y1="{y0}" x2="{x0}" y2="{y1}"/></g>"#
@@ -246,7 +266,7 @@ pub fn figure(
             }
         }
         if series.len() > 1 {
-            let ly = TOP + 4.0;
+            let (legend_x, ly) = legend[index];
             let _ = write!(
                 svg,
                 r#"<rect x="{legend_x:.1}" y="{:.1}" width="12" height="3" fill="{colour}"/><text x="{:.1}" y="{ly:.1}">{}</text>"#,
@@ -254,7 +274,6 @@ pub fn figure(
                 legend_x + 16.0,
                 escape(name)
             );
-            legend_x += 32.0 + 7.0 * name.chars().count() as f64;
         }
     }
     svg.push_str("</svg>");
@@ -284,7 +303,7 @@ pub fn figure(
 }
 
 /// The data in words, for screen readers and search.
-fn describe(series: &[(&str, &Series)]) -> String {
+fn describe(series: &[(String, &Series)]) -> String {
     let parts: Vec<String> = series
         .iter()
         .map(|(name, s)| {

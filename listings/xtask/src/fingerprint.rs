@@ -3,10 +3,17 @@
 //!
 //! The inputs are the listing's source, the chapter's manifest and any shared
 //! module of the chapter (not its other listings), the listing's flags and
-//! run count, the support crate, the locked versions of exactly the packages
-//! the chapter depends on, and the workspace's release profile. Adding a
-//! dependency to another chapter, or editing another listing, leaves this
-//! listing's output fresh.
+//! run count, the support modules the listing's code names and the support
+//! crate's manifest, the `[workspace.dependencies]` entries (versions and
+//! features) the chapter and support inherit, the locked versions of exactly
+//! the packages the chapter depends on, and the workspace's release profile.
+//! Adding a dependency to another chapter, editing another listing or a
+//! support module it does not use, leaves this listing's output fresh.
+//!
+//! A Python twin's inputs are its script, `support/python/` (the helper and
+//! the lock file of its packages), and the latency server's sources. The
+//! rustc and interpreter versions are not inputs: they vary by reader, and
+//! the output's provenance records them.
 
 use std::collections::{BTreeSet, VecDeque};
 use std::path::{Path, PathBuf};
@@ -34,50 +41,138 @@ pub fn fingerprint(project: &Project, listing: &Listing) -> Result<String> {
     let flags = serde_json::to_vec(&(&listing.spec.args, listing.spec.runs))?;
     feed("measure.toml entry", &flags);
     // A twin compiles nothing of its chapter; it runs the support crate's
-    // latency server.
-    let package = match listing.spec.python {
+    // latency server, and may import the Rust extension module.
+    let mut packages = vec![match listing.spec.python {
         true => "support",
-        false => &listing.chapter,
-    };
-    feed(
-        "Cargo.lock closure",
-        locked_closure(project, package)?.as_bytes(),
-    );
+        false => listing.chapter.as_str(),
+    }];
+    if imports_extension(project, listing) {
+        packages.push(crate::python::EXTENSION);
+    }
+    for package in packages {
+        feed(
+            "Cargo.lock closure",
+            locked_closure(project, package)?.as_bytes(),
+        );
+    }
     feed("release profile", release_profile(project)?.as_bytes());
+    feed(
+        "[workspace.dependencies] inherited",
+        inherited_dependencies(project, listing)?.as_bytes(),
+    );
     Ok(hex(&hasher.finalize()))
 }
 
 /// The files whose bytes the output depends on, sorted.
 fn input_files(project: &Project, listing: &Listing) -> Result<Vec<PathBuf>> {
     let chapter = project.chapter_dir(&listing.chapter);
+    let support = project.workspace().join("support");
     let mut files = BTreeSet::new();
     files.insert(project.source(listing));
-    let support = project.workspace().join("support");
+    files.insert(support.join("Cargo.toml"));
     if listing.spec.python {
         // The twin, its helper and the lock file of its packages, and the
         // latency server it may start; not the chapter's Rust code.
-        files.extend(walk(&project.workspace().join(crate::python::HELPER_DIR))?);
-        files.insert(support.join("Cargo.toml"));
-        files.extend(walk(&support.join("src"))?);
-        return Ok(files.into_iter().filter(|f| !is_cache(f)).collect());
-    }
-    files.insert(chapter.join("Cargo.toml"));
-    for path in walk(&chapter.join("src"))? {
-        let relative = path.strip_prefix(&chapter).unwrap_or(&path);
-        let is_other_program =
-            relative.starts_with("src/bin") || relative == Path::new("src/main.rs");
-        if !is_other_program {
-            files.insert(path);
+        files.extend(
+            walk(&project.workspace().join(crate::python::HELPER_DIR))?
+                .into_iter()
+                .filter(|f| !is_cache(f)),
+        );
+        files.extend(
+            Some(support.join("src/bin/latency_server.rs")).filter(|server| server.is_file()),
+        );
+        if imports_extension(project, listing) {
+            let extension = project.workspace().join(crate::python::EXTENSION);
+            files.insert(extension.join("Cargo.toml"));
+            files.extend(walk(&extension.join("src"))?);
+        }
+    } else {
+        files.insert(chapter.join("Cargo.toml"));
+        for path in walk(&chapter.join("src"))? {
+            let relative = path.strip_prefix(&chapter).unwrap_or(&path);
+            let is_other_program =
+                relative.starts_with("src/bin") || relative == Path::new("src/main.rs");
+            if !is_other_program {
+                files.insert(path);
+            }
         }
     }
-    files.insert(support.join("Cargo.toml"));
-    files.extend(walk(&support.join("src"))?);
+    let mut code = String::new();
+    for path in &files {
+        if path.extension().is_some_and(|e| e == "rs") {
+            code.push_str(&std::fs::read_to_string(path).unwrap_or_default());
+        }
+    }
+    files.extend(support_modules(project, &code));
     Ok(files.into_iter().collect())
+}
+
+/// The files of the support modules that `code` names (`support::timing`).
+/// The modules do not use one another; `lib.rs` only declares them, so a
+/// new module leaves every output that does not use it fresh.
+fn support_modules(project: &Project, code: &str) -> Vec<PathBuf> {
+    let src = project.workspace().join("support/src");
+    let mut found = BTreeSet::new();
+    for (at, _) in code.match_indices("support::") {
+        let name: String = code[at + "support::".len()..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        let file = src.join(format!("{name}.rs"));
+        if !name.is_empty() && file.is_file() {
+            found.insert(file);
+        }
+    }
+    found.into_iter().collect()
+}
+
+/// Whether a twin imports the Rust extension module.
+fn imports_extension(project: &Project, listing: &Listing) -> bool {
+    listing.spec.python
+        && std::fs::read_to_string(project.source(listing)).is_ok_and(|script| {
+            script.contains(&format!("import {}", crate::python::EXTENSION))
+                || script.contains(&format!("from {} import", crate::python::EXTENSION))
+        })
 }
 
 /// Python's bytecode cache, which running a twin by hand may leave behind.
 fn is_cache(path: &Path) -> bool {
     path.components().any(|c| c.as_os_str() == "__pycache__")
+}
+
+/// The `[workspace.dependencies]` entries (versions and features) that the
+/// listing's package and the support crate inherit, as canonical text.
+fn inherited_dependencies(project: &Project, listing: &Listing) -> Result<String> {
+    let read = |path: PathBuf| -> Result<toml::Table> {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", project.relative(&path)))?;
+        toml::from_str(&text).with_context(|| format!("{} is not valid", project.relative(&path)))
+    };
+    let workspace = read(project.workspace().join("Cargo.toml"))?;
+    let shared = workspace
+        .get("workspace")
+        .and_then(|w| w.get("dependencies"))
+        .and_then(toml::Value::as_table);
+    let mut manifests = vec![project.workspace().join("support/Cargo.toml")];
+    if !listing.spec.python {
+        manifests.push(project.chapter_dir(&listing.chapter).join("Cargo.toml"));
+    }
+    let mut entries = BTreeSet::new();
+    for manifest in manifests {
+        let manifest = read(manifest)?;
+        for section in ["dependencies", "build-dependencies"] {
+            let Some(table) = manifest.get(section).and_then(toml::Value::as_table) else {
+                continue;
+            };
+            for (name, entry) in table {
+                let inherits = entry.get("workspace").and_then(toml::Value::as_bool) == Some(true);
+                if let Some(inherited) = shared.and_then(|s| s.get(name)).filter(|_| inherits) {
+                    entries.insert(format!("{name} = {inherited}"));
+                }
+            }
+        }
+    }
+    Ok(entries.into_iter().collect::<Vec<_>>().join("\n"))
 }
 
 /// Every file below `dir`, recursively; nothing if `dir` does not exist.
@@ -238,11 +333,13 @@ mod tests {
     #[test]
     fn changed_support_code_or_flags_or_locked_dependencies_are_stale() {
         check(
-            |root| write(root, "listings/support/src/lib.rs", "//! Changed.\n"),
-            true,
-        );
-        check(
-            |root| write(root, "listings/support/src/timing.rs", "//! New.\n"),
+            |root| {
+                write(
+                    root,
+                    "listings/support/Cargo.toml",
+                    "[package]\nname = \"support\"\n[dependencies]\nlibc = \"0.2\"\n",
+                )
+            },
             true,
         );
         check(
@@ -320,6 +417,79 @@ mod tests {
                     &manifest.replace("\"support\"]", "\"support\", \"ch98\"]"),
                 );
             },
+            false,
+        );
+    }
+
+    /// The fixture with `waiting` naming `support::timing` and inheriting
+    /// `libc` from the workspace, its output fresh again; then `change`.
+    fn check_precise(change: impl FnOnce(&std::path::Path), expected_stale: bool) {
+        check(
+            |root| {
+                let project = crate::project::Project {
+                    root: root.to_path_buf(),
+                };
+                write(root, "listings/support/src/timing.rs", "//! Clocks.\n");
+                write(
+                    root,
+                    "listings/support/src/latency.rs",
+                    "//! A slow server.\n",
+                );
+                let source = format!("{LISTING}// It would time itself with support::timing.\n");
+                write(root, "listings/ch99/src/bin/waiting.rs", &source);
+                let manifest = std::fs::read_to_string(root.join("listings/Cargo.toml")).unwrap();
+                let shared = "\n[workspace.dependencies]\nlibc = { version = \"0.2\", features = [\"std\"] }\nanyhow = \"1\"\n";
+                write(root, "listings/Cargo.toml", &format!("{manifest}{shared}"));
+                write(
+                    root,
+                    "listings/ch99/Cargo.toml",
+                    "[package]\nname = \"ch99\"\n[dependencies]\nlibc.workspace = true\n",
+                );
+                let waiting = listing(&project, "ch99/waiting");
+                let path = project.output_path(&waiting);
+                let mut output = crate::output::Output::load(&path).unwrap();
+                output.fingerprint = super::fingerprint(&project, &waiting).unwrap();
+                output.save(&path).unwrap();
+                change(root);
+            },
+            expected_stale,
+        );
+    }
+
+    #[test]
+    fn a_used_support_module_or_an_inherited_feature_makes_it_stale_and_nothing_else_does() {
+        check_precise(|_| {}, false);
+        check_precise(
+            |root| write(root, "listings/support/src/timing.rs", "//! Changed.\n"),
+            true,
+        );
+        check_precise(
+            |root| write(root, "listings/support/src/latency.rs", "//! Changed.\n"),
+            false,
+        );
+        check_precise(
+            |root| {
+                write(
+                    root,
+                    "listings/support/src/lib.rs",
+                    "//! Changed.\npub mod new;\n",
+                )
+            },
+            false,
+        );
+        let edit_workspace = |from: &'static str, to: &'static str| {
+            move |root: &std::path::Path| {
+                let manifest = std::fs::read_to_string(root.join("listings/Cargo.toml")).unwrap();
+                assert!(manifest.contains(from));
+                write(root, "listings/Cargo.toml", &manifest.replace(from, to));
+            }
+        };
+        check_precise(
+            edit_workspace("[\"std\"]", "[\"std\", \"extra_traits\"]"),
+            true,
+        );
+        check_precise(
+            edit_workspace("anyhow = \"1\"", "anyhow = \"1.0.99\""),
             false,
         );
     }

@@ -32,7 +32,7 @@ usage: cargo xtask <command>, from any folder of the repository
   test                       every test and check: preflight, format, clippy, outputs, book, listings
   measure [--all] [ID...]    measure stale listings, all of them, or those named (ch01, ch01/blocking_fetch)
   check                      outputs fresh, measure.toml consistent, every directive resolves
-  quick [--repeat N]         every listing once (or N times) at quick sizes: its claim must hold
+  quick [--repeat N] [ID...] every listing (or those named) once, or N times, at quick sizes: claims must hold
   python ID [-- FLAG...]     run a Python twin (ch02/gil_cpu_threads) in the twins' environment
   preflight                  check the tools the tests need, and install what can be installed
   exercises [--vendor] DIR   the student pack: starters and tests, no solutions
@@ -42,7 +42,7 @@ usage: cargo xtask <command>, from any folder of the repository
 Every command but book, check, exercises and preprocess runs listings, and needs Linux.";
 
 /// The one-line usage a bad command line gets.
-const USAGE: &str = "usage: cargo xtask <book | test | measure [--all] [ID...] | check | quick [--repeat N] | python ID [-- FLAG...] | preflight | exercises [--vendor] DIR | preprocess | help>";
+const USAGE: &str = "usage: cargo xtask <book | test | measure [--all] [ID...] | check | quick [--repeat N] [ID...] | python ID [-- FLAG...] | preflight | exercises [--vendor] DIR | preprocess | help>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -56,17 +56,28 @@ fn main() -> ExitCode {
             Err(problem) => return usage_error(&problem),
         },
         Some("preprocess") => book::preprocess(&project, &args[1..]),
-        Some("quick") => match args[1..] {
-            [] => test::quick_runs(&project),
-            [ref flag, ref times] if flag == "--repeat" => match times.parse::<u32>() {
-                Ok(times) if times > 0 => (1..=times).try_for_each(|round| {
-                    eprintln!("quick: round {round} of {times}");
-                    test::quick_runs(&project)
+        Some("quick") => {
+            let (times, names) = match &args[1..] {
+                [flag, times, names @ ..] if flag == "--repeat" => match times.parse::<u32>() {
+                    Ok(times) if times > 0 => (times, names),
+                    _ => return usage_error("--repeat takes a whole number above 0"),
+                },
+                names => (1, names),
+            };
+            let chosen = match names {
+                [] => project.listings().map_err(|e| format!("{e:#}")),
+                names => select(&project, names),
+            };
+            match chosen {
+                Ok(chosen) => (1..=times).try_for_each(|round| {
+                    if times > 1 {
+                        eprintln!("quick: round {round} of {times}");
+                    }
+                    test::quick_runs(&project, &chosen)
                 }),
-                _ => return usage_error("--repeat takes a whole number above 0"),
-            },
-            _ => return usage_error("quick takes no arguments but --repeat N"),
-        },
+                Err(problem) => return usage_error(&problem),
+            }
+        }
         Some("exercises") => match args[1..].iter().map(String::as_str).collect::<Vec<_>>()[..] {
             ["--vendor", folder] => exercises::pack(&project, folder.as_ref(), true),
             [folder] if !folder.starts_with('-') => {

@@ -116,6 +116,10 @@ pub fn programs(
         true => Some(crate::python::ensure_venv(project)?),
         false => None,
     };
+    let extensions = match twins {
+        true => Some(crate::python::build_extensions(project)?),
+        false => None,
+    };
     let mut programs = HashMap::new();
     for listing in listings {
         if listing.spec.compile_fail.is_some() {
@@ -127,6 +131,7 @@ pub fn programs(
                 leading: vec![project.source(listing)],
                 env: [("PYTHONDONTWRITEBYTECODE", PathBuf::from("1"))]
                     .into_iter()
+                    .chain(extensions.clone().map(|dir| ("PYTHONPATH", dir)))
                     .chain(
                         executables
                             .get("latency_server")
@@ -235,6 +240,13 @@ pub fn run_once(
         std::thread::sleep(Duration::from_millis(10));
     };
     let elapsed = started.elapsed();
+    // What a listing started must end by itself, soon: a helper that exits
+    // when it reads end-of-file from its parent (Python's multiprocessing
+    // resource tracker) gets a moment to see it.
+    let grace = Instant::now();
+    while status.is_some() && group_is_alive(group) && grace.elapsed() < Duration::from_secs(2) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let leftovers = group_is_alive(group);
     kill_group(group);
     let run = Run {
@@ -983,6 +995,15 @@ fn main() {
             support.contains(&declared),
             "support and xtask disagree on the metrics variable"
         );
+        for declared in [
+            format!("pub const EXIT_SKIPPED: u8 = {EXIT_SKIPPED};"),
+            format!("pub const EXIT_UNCHECKED: u8 = {EXIT_UNCHECKED};"),
+        ] {
+            assert!(
+                support.contains(&declared),
+                "support and xtask disagree: {declared}"
+            );
+        }
         let python = include_str!("../../support/python/workbook.py");
         for declared in [
             format!("METRICS_ENV = \"{}\"", support_metrics_env()),

@@ -27,7 +27,7 @@ const KNOWN: [&str; 10] = [
 const FORMS: &str = "wrong arguments; the forms are {{#listing chNN/name[:anchor]}}, {{#output chNN/name}}, \
                      {{#metric chNN/name metric}}, {{#exercise chNN/name}}, \
                      {{#figure chNN/name series[,chNN/other:series] [logx] [logy] | caption}}, {{#quiz chNN}}, \
-                     {{#versus chNN/twin metric chNN/listing metric [same-work] | what [; ...]}}, \
+                     {{#versus chNN/twin metric chNN/listing metric [same-work|per-event] | what [; ...]}}, \
                      {{#if CONDITION | text if it holds | text if not}}, {{#assert CONDITION}}, \
                      {{#machine chNN/name cores}}";
 
@@ -152,7 +152,7 @@ impl<'a> Pages<'a> {
             match self.directive(&words) {
                 Ok(replacement) => {
                     match words.as_slice() {
-                        ["listing", id] => {
+                        ["listing", id] if !id.split(':').next().unwrap_or(id).ends_with(".rs") => {
                             shown.push((id.split(':').next().unwrap_or(id).to_string(), line))
                         }
                         ["output", id] => {
@@ -187,6 +187,23 @@ impl<'a> Pages<'a> {
 
     fn directive(&mut self, words: &[&str]) -> Result<String, String> {
         match words {
+            ["listing", target] if target.split(':').next().is_some_and(|p| p.ends_with(".rs")) => {
+                // Library code that a page shows, by its path in the workspace
+                // (`gil_ext/src/lib.rs:functions`): shown, never measured.
+                let (file, anchor) = match target.split_once(':') {
+                    Some((file, anchor)) => (file, Some(anchor)),
+                    None => (*target, None),
+                };
+                let path = self.project.workspace().join(file);
+                if file.contains("..") || !path.is_file() {
+                    return Err(format!("no file listings/{file}"));
+                }
+                let source = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                let code = excerpt(&source, anchor)
+                    .map_err(|problem| format!("{problem} in {}", self.project.relative(&path)))?;
+                Ok(fenced("rust", &code))
+            }
             ["listing", target] => {
                 let (id, anchor) = match target.split_once(':') {
                     Some((id, anchor)) => (id, Some(anchor)),
@@ -258,7 +275,9 @@ impl<'a> Pages<'a> {
                     let label = row.get(split + 1..).unwrap_or_default().join(" ");
                     let (python, rust, same_work) = match row[..split] {
                         [p, pm, r, rm] => ((p, pm), (r, rm), false),
-                        [p, pm, r, rm, "same-work"] => ((p, pm), (r, rm), true),
+                        // `per-event`: a time per event measured alike (a
+                        // spawn, the wait after one I/O), not a job's time.
+                        [p, pm, r, rm, "same-work" | "per-event"] => ((p, pm), (r, rm), true),
                         _ => return Err(FORMS.into()),
                     };
                     rows.push((
@@ -445,7 +464,7 @@ fn versus(rows: &[Comparison<'_>]) -> Result<String, String> {
         }
         if TIME_UNITS.contains(&python.unit.as_str()) && !row.same_work {
             return Err(format!(
-                "`{}` and `{}` are times: a ratio of times is shown only for the same work; say `same-work` if it is",
+                "`{}` and `{}` are times: a ratio of times is shown only for the same work, or a time per event measured alike; say `same-work` or `per-event` if it is",
                 row.python_metric, row.rust_metric
             ));
         }
@@ -661,9 +680,8 @@ mod tests {
         // units and a pair the wrong way round.
         let refused = |page: &str| expand(&project, page).unwrap_err()[0].clone();
         assert!(
-            refused("{{#versus ch99/waiting_py wait ch99/waiting wait | one wait}}").ends_with(
-                "a ratio of times is shown only for the same work; say `same-work` if it is"
-            ),
+            refused("{{#versus ch99/waiting_py wait ch99/waiting wait | one wait}}")
+                .ends_with("say `same-work` or `per-event` if it is"),
         );
         assert!(
             refused("{{#versus ch99/waiting wait ch99/waiting_py wait same-work | one wait}}")
@@ -755,6 +773,33 @@ mod tests {
         );
         assert!(
             problems[1].ends_with("`1` compares nothing (<, <=, >, >=, ==)"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn library_code_is_shown_by_file_and_anchor() {
+        let (dir, project) = workbook();
+        write(
+            dir.path(),
+            "listings/ch99/src/lock.rs",
+            "pub fn f() {\n    // ANCHOR: body\n    let x = 1;\n    // ANCHOR_END: body\n}\n",
+        );
+        assert_eq!(
+            expand(&project, "{{#listing ch99/src/lock.rs:body}}").unwrap(),
+            "```rust\nlet x = 1;\n```\n"
+        );
+        let problems = expand(
+            &project,
+            "{{#listing ch99/src/none.rs}} {{#listing ../x.rs}}",
+        )
+        .unwrap_err();
+        assert!(
+            problems[0].ends_with("no file listings/ch99/src/none.rs"),
+            "{problems:?}"
+        );
+        assert!(
+            problems[1].ends_with("no file listings/../x.rs"),
             "{problems:?}"
         );
     }

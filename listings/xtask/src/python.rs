@@ -10,6 +10,7 @@ use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 
 use crate::project::Project;
+use crate::test::run;
 
 /// The lock file of the twins' packages, relative to the workspace.
 pub const LOCK: &str = "support/python/requirements.lock";
@@ -72,11 +73,11 @@ pub fn ensure_venv(project: &Project) -> Result<PathBuf> {
     if venv.exists() {
         std::fs::remove_dir_all(&venv)?;
     }
-    check(
+    run(
         Command::new(&base).args(["-m", "venv"]).arg(&venv),
         "python3 -m venv (on Debian: sudo apt-get install python3-venv)",
     )?;
-    check(
+    run(
         Command::new(&python)
             .args([
                 "-m",
@@ -103,6 +104,54 @@ pub fn ensure_venv(project: &Project) -> Result<PathBuf> {
     std::fs::write(&stamp_file, stamp)?;
     Ok(python)
 }
+
+/// The Rust extension modules the twins import (chapter 2's `gil_ext`),
+/// built in release mode and copied under the names CPython imports
+/// (`gil_ext.abi3.so`) into one folder, which twins get on `PYTHONPATH`.
+/// Built only here, so neither the book nor clippy needs Python.
+pub fn build_extensions(project: &Project) -> Result<PathBuf> {
+    let folder = project.workspace().join("target/python-ext");
+    std::fs::create_dir_all(&folder)?;
+    let workspace = project.workspace();
+    let manifest = workspace.join(EXTENSION).join("Cargo.toml");
+    if !manifest.is_file() {
+        return Ok(folder);
+    }
+    let output = crate::measure::cargo()
+        .current_dir(&workspace)
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "--package",
+            EXTENSION,
+            "--message-format=json",
+        ])
+        .output()
+        .context("cannot start cargo build for the Python extension")?;
+    if !output.status.success() {
+        bail!(
+            "cargo build -p {EXTENSION} failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let library = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| {
+            message["reason"] == "compiler-artifact" && message["target"]["name"] == EXTENSION
+        })
+        .flat_map(|message| message["filenames"].as_array().cloned().unwrap_or_default())
+        .filter_map(|name| name.as_str().map(PathBuf::from))
+        .find(|name| name.extension().is_some_and(|e| e == "so"))
+        .context("cargo built no shared library for the Python extension")?;
+    std::fs::copy(&library, folder.join(format!("{EXTENSION}.abi3.so")))
+        .with_context(|| format!("cannot copy {}", library.display()))?;
+    Ok(folder)
+}
+
+/// The package of the twins' Rust extension module.
+pub const EXTENSION: &str = "gil_ext";
 
 /// `cargo xtask python ID -- FLAGS`: runs one twin by hand, as a reader
 /// would, in the twins' environment, beside the latency server it may use;
@@ -140,16 +189,6 @@ pub fn interpreter(python: &Path) -> Result<String> {
          print(f\"CPython {sys.version.split()[0]}\" + ('' if gil else ' (free-threaded, GIL disabled)'))",
     ]))?;
     Ok(text.trim().to_string())
-}
-
-fn check(command: &mut Command, what: &str) -> Result<()> {
-    let status = command
-        .status()
-        .with_context(|| format!("cannot start {what}"))?;
-    if !status.success() {
-        bail!("{what} failed ({status})");
-    }
-    Ok(())
 }
 
 fn run_text(command: &mut Command) -> Result<String> {

@@ -10,7 +10,7 @@ use crate::book;
 use crate::browser;
 use crate::measure::{self, cargo};
 use crate::preflight;
-use crate::project::Project;
+use crate::project::{Listing, Project};
 
 /// Runs every step; each names what failed and how to see it alone.
 pub fn test(project: &Project) -> Result<()> {
@@ -94,7 +94,7 @@ pub fn test(project: &Project) -> Result<()> {
     student_pack(project)?;
 
     step("every listing once, in quick mode");
-    quick_runs(project)?;
+    quick_runs(project, &project.listings()?)?;
 
     eprintln!(
         "\ntest: every step passed in {:.0} s",
@@ -103,7 +103,8 @@ pub fn test(project: &Project) -> Result<()> {
     Ok(())
 }
 
-fn run(command: &mut Command, what: &str) -> Result<()> {
+/// Runs `command` to its end; an error names `what` if it fails.
+pub fn run(command: &mut Command, what: &str) -> Result<()> {
     let status = command
         .status()
         .with_context(|| format!("cannot start {what}"))?;
@@ -193,10 +194,9 @@ fn student_pack(project: &Project) -> Result<()> {
 }
 
 /// Every listing once with its quick flags: its claim must hold.
-pub fn quick_runs(project: &Project) -> Result<()> {
-    let listings = project.listings()?;
-    let programs = measure::programs(project, &listings, false)?;
-    for listing in &listings {
+pub fn quick_runs(project: &Project, listings: &[Listing]) -> Result<()> {
+    let programs = measure::programs(project, listings, false)?;
+    for listing in listings {
         if let Some(code) = &listing.spec.compile_fail {
             measure::compile_failure(project, listing)?;
             eprintln!("quick: {listing} still fails to compile ({code})");
@@ -204,6 +204,7 @@ pub fn quick_runs(project: &Project) -> Result<()> {
         }
         let timeout = Duration::from_secs(listing.spec.timeout_s);
         let program = &programs[&listing.id()];
+        refuses_a_bad_flag(listing, program)?;
         let run = measure::run_once(listing, program, &listing.spec.quick, timeout, None)?;
         let verdict = match &run.reported.verdict {
             Some(verdict) => format!(
@@ -224,6 +225,41 @@ pub fn quick_runs(project: &Project) -> Result<()> {
         );
     }
     eprintln!("quick: {} passed, 0 failed", listings.len());
+    Ok(())
+}
+
+/// A flag the listing does not know gets one line on stderr, nothing on
+/// stdout, and exit code 2, within 5 s: never a panic, a traceback or a run.
+fn refuses_a_bad_flag(listing: &Listing, program: &measure::Program) -> Result<()> {
+    let mut child = Command::new(&program.path)
+        .args(&program.leading)
+        .arg("--no-such-flag")
+        .envs(program.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot start {listing}"))?;
+    let started = Instant::now();
+    while child.try_wait()?.is_none() {
+        if started.elapsed() > Duration::from_secs(5) {
+            child.kill()?;
+            child.wait()?;
+            bail!(
+                "{listing} --no-such-flag was still running after 5 s: a bad flag must stop it at once"
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let output = child.wait_with_output()?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines = stderr.lines().count();
+    if output.status.code() != Some(2) || lines != 1 || !output.stdout.is_empty() {
+        bail!(
+            "{listing} --no-such-flag must print one line on stderr and exit 2; it exited {} with {lines} line(s) on stderr:\n{stderr}",
+            output.status
+        );
+    }
     Ok(())
 }
 
