@@ -91,6 +91,9 @@ pub fn check(project: &Project) -> Result<tempfile::TempDir> {
             lines.join("\n")
         );
     }
+    for warning in toolchain_warnings(project, &listings)? {
+        eprintln!("warning: {warning}");
+    }
     let scratch = tempfile::tempdir()?;
     render(
         project,
@@ -102,6 +105,48 @@ pub fn check(project: &Project) -> Result<tempfile::TempDir> {
         listings.len()
     );
     Ok(scratch)
+}
+
+/// Where the reader's rustc or python3 differs from the one that measured
+/// the committed outputs: not an error (the outputs stay fresh: they are
+/// the book's figures), but re-measuring would record the reader's.
+fn toolchain_warnings(
+    project: &Project,
+    listings: &[crate::project::Listing],
+) -> Result<Vec<String>> {
+    let mut rustc = std::collections::BTreeSet::new();
+    let mut python = std::collections::BTreeSet::new();
+    for listing in listings {
+        if let Ok(output) = crate::output::Output::load(&project.output_path(listing)) {
+            match output.machine.python {
+                Some(interpreter) => python.insert(interpreter),
+                None => rustc.insert(output.machine.rustc),
+            };
+        }
+    }
+    let mut warnings = Vec::new();
+    let here = measure::machine()?.rustc;
+    if !rustc.is_empty() && !rustc.contains(&here) {
+        warnings.push(format!(
+            "the outputs were measured with {}; this machine has {here}, so re-measuring would record figures from another compiler",
+            rustc.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    let version = std::process::Command::new("python3")
+        .arg("--version")
+        .output();
+    if let Ok(version) = version {
+        // `python3 --version` says "Python 3.11.7"; outputs say "CPython 3.11.7".
+        let here = format!("C{}", String::from_utf8_lossy(&version.stdout).trim());
+        if !python.is_empty() && !python.iter().any(|p| p.starts_with(&here)) {
+            warnings.push(format!(
+                "the Python twins were measured with {}; this machine's python3 is {}",
+                python.into_iter().collect::<Vec<_>>().join(", "),
+                here.trim_start_matches('C')
+            ));
+        }
+    }
+    Ok(warnings)
 }
 
 /// The mdBook preprocessor protocol: `preprocess supports <renderer>`, or the
@@ -123,5 +168,24 @@ pub fn preprocess(project: &Project, args: &[String]) -> Result<()> {
             Ok(())
         }
         _ => bail!("usage: cargo xtask preprocess [supports <renderer>]"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::fixture::workbook;
+
+    #[test]
+    fn another_rustc_than_the_outputs_gets_a_warning_not_an_error() {
+        let (_dir, project) = workbook();
+        let listings = project.listings().unwrap();
+        let warnings = super::toolchain_warnings(&project, &listings).unwrap();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with(
+                "the outputs were measured with rustc 1.0.0; this machine has rustc 1."
+            ),
+            "{warnings:?}"
+        );
     }
 }

@@ -3,6 +3,7 @@
 
 mod book;
 mod browser;
+mod compare;
 mod condition;
 mod exercises;
 mod figure;
@@ -33,6 +34,7 @@ usage: cargo xtask <command>, from any folder of the repository
   measure [--all] [ID...]    measure stale listings, all of them, or those named (ch01, ch01/blocking_fetch)
   check                      outputs fresh, measure.toml consistent, every directive resolves
   quick [--repeat N] [ID...] every listing (or those named) once, or N times, at quick sizes: claims must hold
+  compare [REV]              every re-measured metric beside the one committed at REV (default HEAD)
   python ID [-- FLAG...]     run a Python twin (ch02/gil_cpu_threads) in the twins' environment
   preflight                  check the tools the tests need, and install what can be installed
   exercises [--vendor] DIR   the student pack: starters and tests, no solutions
@@ -42,7 +44,7 @@ usage: cargo xtask <command>, from any folder of the repository
 Every command but book, check, exercises and preprocess runs listings, and needs Linux.";
 
 /// The one-line usage a bad command line gets.
-const USAGE: &str = "usage: cargo xtask <book | test | measure [--all] [ID...] | check | quick [--repeat N] [ID...] | python ID [-- FLAG...] | preflight | exercises [--vendor] DIR | preprocess | help>";
+const USAGE: &str = "usage: cargo xtask <book | test | measure [--all] [ID...] | check | quick [--repeat N] [ID...] | compare [REV] | python ID [-- FLAG...] | preflight | exercises [--vendor] DIR | preprocess | help>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -89,6 +91,10 @@ fn main() -> ExitCode {
                 );
             }
         },
+        Some("compare") if args.len() <= 2 => {
+            let rev = args.get(1).map_or("HEAD", String::as_str);
+            compare::compare(&project, rev).map(|text| print!("{text}"))
+        }
         Some("preflight") if args.len() == 1 => {
             preflight::preflight(preflight::TOOLS, &preflight::Host::current())
         }
