@@ -3,8 +3,12 @@
     cargo xtask python ch02/gil_cpu_threads -- --work-ms 200
 """
 
+import json
+import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -55,6 +59,27 @@ def units_for(cpu_ms):
     return max(1, round(units * cpu_ms / 50))
 
 
+def measure_free_threaded(argv):
+    """Runs this twin again under a free-threaded CPython, if `cargo xtask` found one
+    (WORKBOOK_FREE_THREADED), and reports its figures as free_threaded_*. Returns
+    its exit code, or None when there is no such interpreter."""
+    interpreter = os.environ.pop("WORKBOOK_FREE_THREADED", None)
+    if not interpreter:
+        return None
+    with tempfile.TemporaryDirectory() as scratch:
+        records = os.path.join(scratch, "metrics.jsonl")
+        helper = os.path.dirname(workbook.__file__)
+        env = dict(os.environ, WORKBOOK_METRICS=records, PYTHONPATH=helper)
+        child = subprocess.run([interpreter, __file__, *argv], env=env, capture_output=True, text=True)
+        print(f"\nThe same job on {interpreter}:")
+        print(child.stdout, end="")
+        with open(records, encoding="utf-8") as lines:
+            for record in map(json.loads, lines):
+                if record["kind"] == "metric":
+                    workbook.metric(f"free_threaded_{record['name']}", record["value"], record["unit"])
+    return 0 if child.returncode == workbook.EXIT_SKIPPED else child.returncode
+
+
 def main():
     args = (
         workbook.parser(__doc__)
@@ -95,6 +120,10 @@ def main():
     workbook.metric("switch_interval_ms", interval_ms, "ms")
     workbook.metric("cores", cores, "cores")
     at = ", ".join(f"{t} threads {speedup[t]:.2f}x on {used[t]:.2f} cores" for t in rows[1:])
+    free_threaded = measure_free_threaded(sys.argv[1:])
+    workbook.metric("free_threaded_measured", free_threaded is not None, "")
+    if free_threaded is not None and free_threaded != 0:
+        return free_threaded  # The free-threaded build's claim failed: so does this run.
     if len(answers) != 1:
         return workbook.verdict("every split computes the same answer", False, f"{len(answers)} answers")
     if gil:

@@ -116,6 +116,16 @@ pub fn programs(
         true => Some(crate::python::ensure_venv(project)?),
         false => None,
     };
+    let free_threaded = match twins {
+        true => crate::python::free_threaded(&std::env::var_os("PATH").unwrap_or_default()),
+        false => None,
+    };
+    if let Some(interpreter) = &free_threaded {
+        eprintln!(
+            "python: the twins also measure {}, free-threaded",
+            interpreter.display()
+        );
+    }
     let extensions = match twins {
         true => Some(crate::python::build_extensions(project)?),
         false => None,
@@ -132,6 +142,11 @@ pub fn programs(
                 env: [("PYTHONDONTWRITEBYTECODE", PathBuf::from("1"))]
                     .into_iter()
                     .chain(extensions.clone().map(|dir| ("PYTHONPATH", dir)))
+                    .chain(
+                        free_threaded
+                            .clone()
+                            .map(|ft| (crate::python::FREE_THREADED_ENV, ft)),
+                    )
                     .chain(
                         executables
                             .get("latency_server")

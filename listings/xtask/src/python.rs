@@ -33,6 +33,33 @@ fn base_interpreter() -> Result<PathBuf> {
         )
 }
 
+/// A free-threaded CPython on this machine, if there is one:
+/// `$WORKBOOK_FREE_THREADED`, else `python3.14t` or `python3.13t` on `path`,
+/// kept only if it says its GIL is disabled. Nothing is ever downloaded.
+pub fn free_threaded(path: &std::ffi::OsStr) -> Option<PathBuf> {
+    let named = std::env::var_os(FREE_THREADED_ENV).map(PathBuf::from);
+    let found = named.or_else(|| {
+        ["python3.14t", "python3.13t"].iter().find_map(|name| {
+            std::env::split_paths(path)
+                .map(|dir| dir.join(name))
+                .find(|candidate| candidate.is_file())
+        })
+    })?;
+    let probe = Command::new(&found)
+        .args([
+            "-c",
+            "import sys; print(getattr(sys, '_is_gil_enabled', lambda: True)())",
+        ])
+        .output()
+        .ok()?;
+    (probe.status.success() && String::from_utf8_lossy(&probe.stdout).trim() == "False")
+        .then_some(found)
+}
+
+/// The variable that names a free-threaded interpreter to a twin, which
+/// then measures it too (chapter 2's `gil_cpu_threads`).
+pub const FREE_THREADED_ENV: &str = "WORKBOOK_FREE_THREADED";
+
 /// The environment's folder: `listings/target/python`, beside cargo's
 /// output but never in a shared `CARGO_TARGET_DIR`: it belongs to this
 /// checkout (its `.pth` file names this checkout's helper).
@@ -197,4 +224,38 @@ fn run_text(command: &mut Command) -> Result<String> {
         bail!("{}", String::from_utf8_lossy(&output.stderr).trim());
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::free_threaded;
+
+    fn stand_in(dir: &std::path::Path, name: &str, answer: &str) {
+        let path = dir.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\necho {answer}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    #[test]
+    fn a_free_threaded_interpreter_is_found_only_if_its_gil_is_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().as_os_str();
+        assert_eq!(free_threaded(path), None, "nothing on the path");
+        stand_in(dir.path(), "python3.13t", "True");
+        assert_eq!(
+            free_threaded(path),
+            None,
+            "a build whose GIL is on is not free-threaded"
+        );
+        stand_in(dir.path(), "python3.13t", "False");
+        assert_eq!(free_threaded(path), Some(dir.path().join("python3.13t")));
+        stand_in(dir.path(), "python3.14t", "False");
+        assert_eq!(
+            free_threaded(path),
+            Some(dir.path().join("python3.14t")),
+            "the newest first"
+        );
+    }
 }
