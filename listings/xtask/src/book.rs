@@ -91,6 +91,7 @@ pub fn check(project: &Project) -> Result<tempfile::TempDir> {
             lines.join("\n")
         );
     }
+    prose_checked(project)?;
     for warning in toolchain_warnings(project, &listings)? {
         eprintln!("warning: {warning}");
     }
@@ -105,6 +106,32 @@ pub fn check(project: &Project) -> Result<tempfile::TempDir> {
         listings.len()
     );
     Ok(scratch)
+}
+
+/// Every paragraph that quotes a figure and compares carries its check, or
+/// is one of the baseline's, which only shrinks (`prose.rs`).
+fn prose_checked(project: &Project) -> Result<()> {
+    let mut found = Vec::new();
+    let mut pages: Vec<_> = std::fs::read_dir(project.root.join("src"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    pages.sort();
+    for path in pages {
+        let text = std::fs::read_to_string(&path)?;
+        found.extend(crate::prose::unchecked(&project.relative(&path), &text));
+    }
+    let baseline =
+        std::fs::read_to_string(project.root.join(crate::prose::BASELINE)).unwrap_or_default();
+    let problems = crate::prose::against_baseline(&found, &baseline);
+    if !problems.is_empty() {
+        bail!(
+            "{} sentence(s) could contradict their figures on another machine:\n{}",
+            problems.len(),
+            problems.join("\n")
+        );
+    }
+    Ok(())
 }
 
 /// Where the reader's rustc or python3 differs from the one that measured

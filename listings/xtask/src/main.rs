@@ -15,6 +15,7 @@ mod output;
 mod preflight;
 mod preprocess;
 mod project;
+mod prose;
 mod python;
 mod quiz;
 mod test;
