@@ -92,6 +92,7 @@ pub fn check(project: &Project) -> Result<tempfile::TempDir> {
         );
     }
     prose_checked(project)?;
+    tidy(project, &listings)?;
     for warning in toolchain_warnings(project, &listings)? {
         eprintln!("warning: {warning}");
     }
@@ -127,6 +128,22 @@ fn prose_checked(project: &Project) -> Result<()> {
     if !problems.is_empty() {
         bail!(
             "{} sentence(s) could contradict their figures on another machine:\n{}",
+            problems.len(),
+            problems.join("\n")
+        );
+    }
+    Ok(())
+}
+
+/// The workbook's conventions hold, or the tidy baseline excuses them.
+fn tidy(project: &Project, listings: &[crate::project::Listing]) -> Result<()> {
+    let found = crate::tidy::problems(project, listings)?;
+    let baseline =
+        std::fs::read_to_string(project.root.join(crate::tidy::BASELINE)).unwrap_or_default();
+    let problems = crate::tidy::against_baseline(&found, &baseline);
+    if !problems.is_empty() {
+        bail!(
+            "{} listing convention(s) broken:\n{}",
             problems.len(),
             problems.join("\n")
         );

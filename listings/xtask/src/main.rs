@@ -19,6 +19,7 @@ mod prose;
 mod python;
 mod quiz;
 mod test;
+mod tidy;
 
 use std::process::ExitCode;
 
