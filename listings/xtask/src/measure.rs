@@ -88,6 +88,18 @@ pub struct Program {
     pub env: Vec<(&'static str, PathBuf)>,
 }
 
+impl Program {
+    /// The command that runs this program with `args`, its environment set.
+    pub fn command<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Command {
+        let mut command = Command::new(&self.path);
+        command
+            .args(&self.leading)
+            .args(args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
+        command
+    }
+}
+
 /// What a listing needs to run, ready: the binaries of the chapters with
 /// Rust listings among `listings`, built (`release` for measurements), and
 /// for Python twins, the twins' environment and the latency server they use.
@@ -224,11 +236,8 @@ pub fn run_once(
     let records = tempfile::tempdir()?;
     let metrics_file =
         metrics_file.map_or_else(|| records.path().join("metrics.jsonl"), Path::to_path_buf);
-    let mut command = Command::new(&program.path);
+    let mut command = program.command(args);
     command
-        .args(&program.leading)
-        .args(args)
-        .envs(program.env.iter().map(|(k, v)| (k, v)))
         .current_dir(scratch.path())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

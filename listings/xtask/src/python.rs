@@ -195,10 +195,8 @@ pub fn run_twin(project: &Project, id: &str, flags: &[String]) -> Result<ExitCod
     }
     let programs = crate::measure::programs(project, std::slice::from_ref(listing), true)?;
     let program = &programs[&listing.id()];
-    let status = Command::new(&program.path)
-        .args(&program.leading)
-        .args(flags)
-        .envs(program.env.iter().map(|(k, v)| (k, v)))
+    let status = program
+        .command(flags)
         .status()
         .with_context(|| format!("cannot start {}", program.path.display()))?;
     Ok(status

@@ -231,10 +231,8 @@ pub fn quick_runs(project: &Project, listings: &[Listing]) -> Result<()> {
 /// A flag the listing does not know gets one line on stderr, nothing on
 /// stdout, and exit code 2, within 5 s: never a panic, a traceback or a run.
 fn refuses_a_bad_flag(listing: &Listing, program: &measure::Program) -> Result<()> {
-    let mut child = Command::new(&program.path)
-        .args(&program.leading)
-        .arg("--no-such-flag")
-        .envs(program.env.iter().map(|(k, v)| (k, v)))
+    let mut child = program
+        .command(&["--no-such-flag"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
