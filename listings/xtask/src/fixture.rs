@@ -52,7 +52,7 @@ pub fn workbook() -> (TempDir, Project) {
     let files = [
         (
             "listings/Cargo.toml",
-            "[workspace]\nmembers = [\"ch99\", \"support\"]\n\n[profile.release]\ndebug = false\n",
+            "[workspace]\nmembers = [\"ch99\", \"support\"]\nresolver = \"3\"\n\n[profile.release]\ndebug = false\n",
         ),
         ("listings/Cargo.lock", LOCK),
         (

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 use std::process::ExitCode;
 use std::rc::Rc;
-use std::sync::{Arc, mpsc};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use std::{fs, thread};
 
@@ -132,14 +132,15 @@ fn http_get(
 
 type Callback = Box<dyn FnMut(&mut EventLoop, &mut TcpStream, &Event) -> bool>;
 type Completion = Box<dyn FnOnce() + Send>;
+type Job = Box<dyn FnOnce() -> Completion + Send>;
 
-/// A minimal readiness loop: a callback per socket, and a waker through which
-/// threads doing blocking work hand their completions back to the loop.
+/// A minimal readiness loop: a callback per socket, and a worker thread that
+/// does blocking work and hands its completions back through a waker.
 struct EventLoop {
     poll: Poll,
     sockets: HashMap<Token, (TcpStream, Callback)>,
-    waker: Arc<Waker>,
-    completions: (mpsc::Sender<Completion>, mpsc::Receiver<Completion>),
+    worker: mpsc::Sender<Job>,
+    completions: mpsc::Receiver<Completion>,
     jobs: usize,
     waits: Waits,
 }
@@ -157,13 +158,23 @@ const WAKER: Token = Token(usize::MAX);
 impl EventLoop {
     fn new() -> EventLoop {
         let poll = Poll::new().expect("create the poller");
-        let waker = Arc::new(Waker::new(poll.registry(), WAKER).expect("create the waker"));
-        let (sockets, completions) = (HashMap::new(), mpsc::channel());
-        let (jobs, waits) = (0, Waits::default());
+        let waker = Waker::new(poll.registry(), WAKER).expect("create the waker");
+        // The worker is started here, before the loop runs, as tokio's blocking
+        // pool keeps its threads: starting a thread is itself a system call
+        // that can block, and the loop thread should block only in poll.
+        let (worker, jobs) = mpsc::channel::<Job>();
+        let (done, completions) = mpsc::channel();
+        thread::spawn(move || {
+            for job in jobs {
+                let _ = done.send(job());
+                waker.wake().expect("wake the loop");
+            }
+        });
+        let (sockets, jobs, waits) = (HashMap::new(), 0, Waits::default());
         EventLoop {
             poll,
             sockets,
-            waker,
+            worker,
             completions,
             jobs,
             waits,
@@ -186,19 +197,20 @@ impl EventLoop {
         self.sockets.insert(token, (stream, Box::new(callback)));
     }
 
-    /// Runs `work` on a new thread, then `then` with its result on the loop.
+    /// Runs `work` on the worker thread, then `then` with its result on the loop.
     fn spawn_blocking<T: Send + 'static>(
         &mut self,
         work: impl FnOnce() -> T + Send + 'static,
         then: impl FnOnce(T) + Send + 'static,
     ) {
-        let (completions, waker) = (self.completions.0.clone(), Arc::clone(&self.waker));
         self.jobs += 1;
-        thread::spawn(move || {
+        let job: Job = Box::new(move || {
             let result = work();
-            let _ = completions.send(Box::new(move || then(result)));
-            waker.wake().expect("wake the loop");
+            Box::new(move || then(result))
         });
+        self.worker
+            .send(job)
+            .expect("the worker runs while the loop does");
     }
 
     /// Polls and dispatches until no socket is watched and no job is running.
@@ -212,7 +224,7 @@ impl EventLoop {
             self.waits.polls += 1;
             for event in events.iter() {
                 if event.token() == WAKER {
-                    for completion in self.completions.1.try_iter() {
+                    for completion in self.completions.try_iter() {
                         completion();
                         self.jobs -= 1;
                     }
