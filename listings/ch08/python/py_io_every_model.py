@@ -13,13 +13,8 @@ if sys.argv[1:2] == ["--gevent-child"]:
 # ANCHOR_END: patch
 
 import asyncio  # noqa: E402 (after the patch, on purpose)
-import ctypes  # noqa: E402
 import json  # noqa: E402
-import multiprocessing  # noqa: E402
-import os  # noqa: E402
-import signal  # noqa: E402
 import statistics  # noqa: E402
-import subprocess  # noqa: E402
 import time  # noqa: E402
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor  # noqa: E402
 
@@ -67,7 +62,7 @@ def threads(base, jobs, pages):
 
 def processes(base, jobs, pages):
     # One process per job; each dies with this program, however it ends.
-    with ProcessPoolExecutor(max_workers=jobs, initializer=die_with_parent) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=workbook.die_with_parent) as pool:
         return list(pool.map(io_job, [base] * jobs, [pages] * jobs))
 
 
@@ -92,33 +87,6 @@ def on_uvloop(base, jobs, pages):
 # ANCHOR_END: models
 
 
-def die_with(parent):
-    """First thing in a child: the kernel kills it when `parent` dies, even by SIGKILL."""
-    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # It died before the line above.
-        os._exit(1)
-
-
-def die_with_parent():
-    """A pool worker's initializer. A forkserver's workers are its children, and die with it."""
-    forkserver = multiprocessing.get_start_method() == "forkserver"
-    die_with(os.getppid() if forkserver else multiprocessing.parent_process().pid)
-
-
-def timed(model, *args):
-    started = time.perf_counter()
-    received = model(*args)
-    return time.perf_counter() - started, received
-
-
-def in_gevent_child(base, jobs, pages):
-    """Runs `greenlets` in a fresh, patched interpreter, which times itself."""
-    command = [sys.executable, __file__, "--gevent-child", str(os.getpid()), base, str(jobs), str(pages)]
-    limit = jobs * pages * 3 + 30  # Generous: the child is killed past it.
-    done = subprocess.run(command, capture_output=True, text=True, timeout=limit, check=True)
-    return json.loads(done.stdout)
-
-
 # name (as in the Rust listing where it has the model), how, the model, the article's seconds
 MODELS = [
     ("sequential", "one after another", sequential, "31.4"),
@@ -131,27 +99,27 @@ MODELS = [
 
 
 def main():
-    if sys.argv[1:2] == ["--gevent-child"]:
-        die_with(int(sys.argv[2]))
-        print(json.dumps(timed(greenlets, sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))))
+    if (child := workbook.child_args("--gevent-child")) is not None:  # A fresh, patched interpreter.
+        started, got = time.perf_counter(), greenlets(child[0], *map(int, child[1:]))
+        print(json.dumps([time.perf_counter() - started, got]))
         return 0
     args = (
         workbook.parser(__doc__)
         .flag("--jobs", int, 10, 1, 64, "how many times the job runs")
         .flag("--requests", int, 4, 1, 20, "each job fetches this many pages, one after another")
         .flag("--latency-ms", int, 100, 20, 1000, "the simulated API answers each request after this many ms")
-        .flag("--rounds", int, 3, 1, 20, "rounds of all six models, taking turns")
-        .parse()
+        .flag("--rounds", int, 3, 1, 20, "rounds of all six models, taking turns").parse()
     )
     jobs, pages, latency = args.jobs, args.requests, args.latency_ms
     walls, received = {model[0]: [] for model in MODELS}, set()
     with workbook.latency_server(latency_ms=latency) as base:
         for _ in range(args.rounds):  # Taking turns: a busy moment on the machine hits every model.
             for name, _how, model, _article in MODELS:
-                if model is greenlets:
-                    wall, got = in_gevent_child(base, jobs, pages)
+                started = time.perf_counter()
+                if model is greenlets:  # Timed by the child; it is killed if it takes far too long.
+                    wall, got = workbook.run_child("--gevent-child", base, jobs, pages, timeout=jobs * pages * 3 + 30)
                 else:
-                    wall, got = timed(model, base, jobs, pages)
+                    got, wall = model(base, jobs, pages), time.perf_counter() - started
                 walls[name].append(wall)
                 received.add(tuple(got))
 
@@ -162,27 +130,20 @@ def main():
         table.row(name, how, f"{wall[name]:.2f}", f"{wall[name] / one_job:.1f}", article)
         workbook.metric(f"{name}_s", wall[name], "s")
     table.print()
-    print(f"{jobs} jobs of {pages} requests at {latency} ms: one job waits {one_job:.2f} s; "
-          f"median of {args.rounds} rounds; {workbook.interpreter()}")
-    print("article (s): a popular Python article reports these for 10 jobs of 4 URLs over its author's network")
+    print(f"{jobs} jobs of {pages} requests at {latency} ms: one job waits {one_job:.2f} s; {args.rounds} rounds' median")
+    print(f"{workbook.interpreter()}; article (s): a popular Python article's figures for 10 jobs of 4 URLs")
     workbook.metric("one_job_s", one_job, "s")
 
-    # Sequential waits every job's time in turn; each concurrent model overlaps the jobs, so it
-    # must be several times faster (ideally `jobs`), and asyncio within a quarter of the fastest.
+    # Overlapping the jobs makes each concurrent model several times faster (ideally `jobs` times).
     claim = "the concurrent models wait about one job's time, not the sum; asyncio is among the fastest"
-    concurrent = [model[0] for model in MODELS[1:]]
-    speedups = {name: wall["sequential"] / wall[name] for name in concurrent}
+    speedups = {name: wall["sequential"] / wall[name] for name in wall if name != "sequential"}
     evidence = "speed-ups over sequential: " + ", ".join(f"{name} {s:.1f}" for name, s in speedups.items())
     if jobs == 1:
         return workbook.unchecked(claim, f"one job: nothing to overlap; {evidence}")
-    fastest = min(wall[name] for name in concurrent)
-    holds = (
-        len(received) == 1 and min(next(iter(received))) > 0
-        and wall["sequential"] >= 0.9 * jobs * one_job
-        and all(s >= 0.4 * jobs for s in speedups.values())
-        and min(wall["async"], wall["async_uvloop"]) <= 1.25 * fastest
-    )
-    return workbook.verdict(claim, holds, evidence)
+    all_received = len(received) == 1 and min(next(iter(received))) > 0
+    overlapped = wall["sequential"] >= 0.9 * jobs * one_job and all(s >= 0.4 * jobs for s in speedups.values())
+    async_fast = min(wall["async"], wall["async_uvloop"]) <= 1.25 * min(wall[name] for name in speedups)
+    return workbook.verdict(claim, all_received and overlapped and async_fast, evidence)
 
 
 if __name__ == "__main__":

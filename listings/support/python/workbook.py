@@ -18,9 +18,13 @@ and exit code 2, never a traceback.
 
 import argparse
 import contextlib
+import ctypes
+import functools
 import json
+import multiprocessing
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -217,12 +221,56 @@ def _latency_server_binary():
     raise SystemExit(EXIT_BAD_INPUT)
 
 
-def _die_with_parent():
-    # The server must not outlive this process, even if it is killed.
-    import ctypes
+def die_with(parent):
+    """First thing in a child process: the kernel kills it when `parent` dies, even by SIGKILL.
 
-    PR_SET_PDEATHSIG = 1
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    Linux's PR_SET_PDEATHSIG. A child blocked on a pipe it holds both ends of
+    would never see end-of-file, and a server would outlive a killed twin.
+    """
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # The parent died before the line above.
+        os._exit(1)
+
+
+def die_with_parent():
+    """A pool worker's initializer: it dies with the program that made the pool.
+
+    A forkserver's workers are the forkserver's children, and die with it.
+    """
+    forkserver = multiprocessing.get_start_method() == "forkserver"
+    die_with(os.getppid() if forkserver else multiprocessing.parent_process().pid)
+
+
+def cpu_seconds():
+    """CPU seconds used by this process (all its threads) and by the children it has reaped."""
+    return sum(sum(resource.getrusage(who)[:2]) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+
+
+def run_child(flag, *args, timeout):
+    """Runs this twin again, in a fresh interpreter, as `twin FLAG PID ARGS...`; returns the JSON it prints.
+
+    A child in a fresh interpreter is how a twin keeps one experiment (gevent's
+    monkey-patching, say) out of the others. The child starts with
+    `child_args(FLAG)`, which ties its life to this process; it is killed
+    after `timeout` seconds, and a child that fails fails this twin with its stderr.
+    """
+    command = [sys.executable, sys.argv[0], flag, str(os.getpid()), *map(str, args)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        child = " ".join(command[2:])
+        raise RuntimeError(f"the child `{child}` failed ({done.returncode}): {done.stderr[-2000:]}")
+    return json.loads(done.stdout)
+
+
+def child_args(flag):
+    """In a child started by `run_child(FLAG, ...)`: its ARGS, once it is set to die with its parent.
+
+    Anywhere else (the command line does not start with FLAG): None.
+    """
+    if sys.argv[1:2] != [flag]:
+        return None
+    die_with(int(sys.argv[2]))
+    return sys.argv[3:]
 
 
 @contextlib.contextmanager
@@ -238,7 +286,8 @@ def latency_server(latency_ms, payload_bytes=1024, seconds=600):
         "--payload-bytes", str(payload_bytes),
         "--seconds", str(seconds),
     ]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+    dies_with_us = functools.partial(die_with, os.getpid())
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, preexec_fn=dies_with_us)
     try:
         first = server.stdout.readline().decode()
         found = re.search(r"http://(127\.0\.0\.1:\d+)", first)

@@ -555,6 +555,7 @@ pub fn measure(project: &Project, chosen: &[Listing]) -> Result<()> {
     let programs = programs(project, chosen, true)?;
     let machine = machine()?;
     let started = Instant::now();
+    let mut costs = Vec::new();
     let scratch = tempfile::tempdir()?;
     for (index, listing) in chosen.iter().enumerate() {
         if listing.spec.compile_fail.is_some() {
@@ -608,6 +609,8 @@ pub fn measure(project: &Project, chosen: &[Listing]) -> Result<()> {
             })?;
             runs.push(result);
         }
+        let spent = runs.iter().map(|run| run.elapsed.as_secs_f64()).sum();
+        costs.push((listing.id(), spent, listing.spec.python));
         let Combined {
             stdout,
             metrics,
@@ -651,7 +654,30 @@ pub fn measure(project: &Project, chosen: &[Listing]) -> Result<()> {
         chosen.len(),
         started.elapsed().as_secs_f64()
     );
+    eprint!("{}", cost_summary(&mut costs));
     Ok(())
+}
+
+/// Where the measuring time went, for the budget: the runs of the Rust
+/// listings and of the twins, and the listings that cost the most.
+fn cost_summary(costs: &mut [(String, f64, bool)]) -> String {
+    let total = |python: bool| -> f64 {
+        costs
+            .iter()
+            .filter(|(_, _, p)| *p == python)
+            .map(|(_, s, _)| s)
+            .sum()
+    };
+    let mut summary = format!(
+        "measure: runs took {:.0} s for Rust listings, {:.0} s for Python twins\n",
+        total(false),
+        total(true)
+    );
+    costs.sort_by(|a, b| b.1.total_cmp(&a.1));
+    for (id, spent, _) in costs.iter().take(10).filter(|(_, s, _)| *s >= 1.0) {
+        summary.push_str(&format!("measure:   {spent:6.1} s  {id}\n"));
+    }
+    summary
 }
 
 /// The command that shows a compile-fail listing's error.

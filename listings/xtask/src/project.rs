@@ -41,6 +41,13 @@ pub struct ListingSpec {
     /// twins' environment (`cargo xtask python chNN/<name>`), never compiled.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub python: bool,
+    /// What it shows, in a few words: its heading in the chapter's tour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Flags for the chapter's tour (`cargo run -p chNN`), when they are not
+    /// `args`: classroom sizes, seconds rather than minutes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tour: Option<Vec<String>>,
 }
 
 fn one() -> u32 {
@@ -54,6 +61,10 @@ fn sixty() -> u64 {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct MeasureToml {
+    /// The chapter's subject, for its tour: `processes`.
+    #[serde(default)]
+    #[allow(dead_code)] // The generated tours read it (the next step).
+    title: Option<String>,
     #[serde(default)]
     listing: Vec<ListingSpec>,
 }
@@ -158,15 +169,25 @@ impl Project {
         Ok(chapters)
     }
 
+    /// The subject of a chapter, as its `measure.toml` says (`title`).
+    #[allow(dead_code)] // The generated tours read it (the next step).
+    pub fn chapter_title(&self, chapter: &str) -> Result<Option<String>> {
+        Ok(self.measure_toml(chapter)?.title)
+    }
+
+    fn measure_toml(&self, chapter: &str) -> Result<MeasureToml> {
+        let path = self.chapter_dir(chapter).join("measure.toml");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", self.relative(&path)))?;
+        toml::from_str(&text).with_context(|| format!("{} is not valid", self.relative(&path)))
+    }
+
     /// Every listing of every chapter, in book order.
     pub fn listings(&self) -> Result<Vec<Listing>> {
         let mut all: Vec<Listing> = Vec::new();
         for chapter in self.chapters()? {
             let path = self.chapter_dir(&chapter).join("measure.toml");
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("cannot read {}", self.relative(&path)))?;
-            let parsed: MeasureToml = toml::from_str(&text)
-                .with_context(|| format!("{} is not valid", self.relative(&path)))?;
+            let parsed = self.measure_toml(&chapter)?;
             for spec in parsed.listing {
                 let listing = Listing {
                     chapter: chapter.clone(),

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use ch02::interpreter_lock::{InterpreterLock, Stats};
 use ch02::work::{run_bytecodes, units_for};
-use support::report::{Table, metric, verdict};
+use support::report::{Table, metric, series, verdict};
 use support::timing::{Sample, measure, summarize};
 
 /// Split one CPU-bound job over 1, 2 and 4 threads, with and without the lock.
@@ -82,6 +82,10 @@ pub fn run(args: Args) -> ExitCode {
         report("lost_ms", lost, "ms");
     }
     table.print();
+    for (r, label) in [(0, "speedup_held"), (3, "speedup_none")] {
+        let points: Vec<_> = (r..r + 3).map(|r| (rows[r].1 as f64, speedup(r))).collect();
+        series(label, "threads", "x", &points);
+    }
     println!("\n{cores} cores; \"together\": the most threads inside a unit of work at once");
     metric("cores", cores as f64, "cores");
 
