@@ -80,10 +80,7 @@ impl InterpreterLock {
         state.next_ticket += 1;
         while state.serving != ticket {
             let turn = state.serving;
-            let (next, wait) = self
-                .turn_changed
-                .wait_timeout(state, self.switch_interval)
-                .unwrap();
+            let (next, wait) = self.turn_changed.wait_timeout(state, self.switch_interval).unwrap();
             state = next;
             // A whole interval passed and the same turn is still running:
             // ask its holder to let go, as CPython's `take_gil` does.
@@ -229,20 +226,12 @@ pub fn run(args: Args) -> ExitCode {
 
     let mut table = Table::new(["thread", "turns handed over", "CPU"]);
     for (i, (turns, _, cpu)) in threads.iter().enumerate() {
-        table.row([
-            format!("{}", i + 1),
-            turns.len().to_string(),
-            format!("{:.0} ms", ms(*cpu)),
-        ]);
+        table.row([format!("{}", i + 1), turns.len().to_string(), format!("{:.0} ms", ms(*cpu))]);
     }
     table.print();
     let (turns, waits): (Vec<f64>, Vec<f64>) = threads.iter().flat_map(|t| t.0.clone()).unzip();
     let median = |v: &[f64]| {
-        if v.is_empty() {
-            0.0
-        } else {
-            summarize(v).median
-        }
+        if v.is_empty() { 0.0 } else { summarize(v).median }
     };
     let (turn, wait, most) = (median(&turns), median(&waits), most_running.load(Relaxed));
     let cpu: Duration = threads.iter().map(|t| t.2).sum();
@@ -274,16 +263,9 @@ pub fn run(args: Args) -> ExitCode {
         held.extend(in_window.map(|&(from, to)| (from, to.min(window), (i + 1) as f64)));
     }
     held.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let holder: Vec<(f64, f64)> = held
-        .iter()
-        .flat_map(|&(from, to, thread)| [(from, thread), (to, thread)])
-        .collect();
-    series(
-        "holder",
-        "ms since start",
-        "thread holding the lock",
-        &holder,
-    );
+    let holder: Vec<(f64, f64)> =
+        held.iter().flat_map(|&(from, to, thread)| [(from, thread), (to, thread)]).collect();
+    series("holder", "ms since start", "thread holding the lock", &holder);
 
     // A turn lasts at least one interval: the waiter's timer sees to that.
     // It can last longer: the waiter must itself get a CPU to ask, and on a

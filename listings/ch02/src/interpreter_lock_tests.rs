@@ -94,10 +94,7 @@ fn two_busy_threads_take_strict_turns() {
     // Once both are waiting, a thread that hands over queues behind the
     // other: no thread ever has two turns in a row while the other waits.
     let middle = &order[1..order.len() - 1];
-    assert!(
-        middle.windows(2).all(|pair| pair[0] != pair[1]),
-        "turns: {order:?}"
-    );
+    assert!(middle.windows(2).all(|pair| pair[0] != pair[1]), "turns: {order:?}");
 }
 
 #[test]

@@ -145,15 +145,10 @@ fn a_wake_from_another_thread_interrupts_the_wait_in_epoll() {
 
 #[test]
 fn outside_block_on_spawn_says_why_it_cannot() {
-    let refused = std::panic::catch_unwind(|| spawn(async {}))
-        .map(drop)
-        .unwrap_err();
+    let refused = std::panic::catch_unwind(|| spawn(async {})).map(drop).unwrap_err();
     let message = match refused.downcast_ref::<&str>() {
         Some(message) => message.to_string(),
-        None => refused
-            .downcast_ref::<String>()
-            .cloned()
-            .unwrap_or_default(),
+        None => refused.downcast_ref::<String>().cloned().unwrap_or_default(),
     };
     assert_eq!(message, "mini_loop: call this inside block_on");
 }
@@ -164,10 +159,8 @@ fn an_observer_sees_what_each_turn_ran_and_left_parked() {
     let seen = Rc::clone(&turns);
     let polls = block_on(async move {
         observe(move |tick| seen.borrow_mut().push((tick.ran, tick.parked)));
-        let sleepers: Vec<_> = [10, 20]
-            .into_iter()
-            .map(|ms| spawn(sleep(Duration::from_millis(ms))))
-            .collect();
+        let sleepers: Vec<_> =
+            [10, 20].into_iter().map(|ms| spawn(sleep(Duration::from_millis(ms)))).collect();
         for sleeper in sleepers {
             sleeper.await;
         }

@@ -74,12 +74,7 @@ where
 /// The one line the workbook prints for a bad flag.
 fn first_line(error: &clap::Error) -> String {
     let rendered = error.render().to_string();
-    rendered
-        .lines()
-        .next()
-        .unwrap_or("error: bad arguments")
-        .trim_end()
-        .to_string()
+    rendered.lines().next().unwrap_or("error: bad arguments").trim_end().to_string()
 }
 
 #[cfg(test)]
@@ -103,9 +98,6 @@ mod tests {
             &["listing", "--pages", "ten"],
             "error: invalid value 'ten' for '--pages <PAGES>': invalid digit found in string",
         );
-        check(
-            &["listing", "--pagse", "1"],
-            "error: unexpected argument '--pagse' found",
-        );
+        check(&["listing", "--pagse", "1"], "error: unexpected argument '--pagse' found");
     }
 }

@@ -21,7 +21,7 @@
 //!
 //! let server = LatencyServer::start(Config::latency(20).with_payload(256))?;
 //! let mut stream = std::net::TcpStream::connect(server.addr())?;
-//! stream.write_all(b"GET /ticker/ACME?page=1 HTTP/1.1\r\nConnection: close\r\n\r\n")?;
+//! stream.write_all(b"GET /ticker/ACME?page=1 HTTP/1.1\r\nHost: ticker\r\nConnection: close\r\n\r\n")?;
 //! let mut response = String::new();
 //! stream.read_to_string(&mut response)?;
 //! assert!(response.starts_with("HTTP/1.1 200 OK\r\n"));
@@ -109,10 +109,7 @@ impl Config {
     /// assert_eq!(config.latency.as_millis(), 200);
     /// ```
     pub fn latency(ms: u64) -> Config {
-        Config {
-            latency: Duration::from_millis(ms),
-            ..Config::default()
-        }
+        Config { latency: Duration::from_millis(ms), ..Config::default() }
     }
 
     /// This configuration with bodies of `bytes` bytes.
@@ -122,10 +119,7 @@ impl Config {
     /// assert_eq!(config.payload_bytes, 65536);
     /// ```
     pub fn with_payload(self, bytes: usize) -> Config {
-        Config {
-            payload_bytes: bytes,
-            ..self
-        }
+        Config { payload_bytes: bytes, ..self }
     }
 
     /// This configuration sending bodies in pieces of `bytes` bytes, `gap`
@@ -138,11 +132,7 @@ impl Config {
     /// assert_eq!(config.chunk_gap, Duration::from_millis(2));
     /// ```
     pub fn with_chunks(self, bytes: usize, gap: Duration) -> Config {
-        Config {
-            chunk_bytes: Some(bytes),
-            chunk_gap: gap,
-            ..self
-        }
+        Config { chunk_bytes: Some(bytes), chunk_gap: gap, ..self }
     }
 }
 
@@ -185,26 +175,19 @@ impl LatencyServer {
 
     fn start_with_idle_timeout(config: Config, idle_timeout: Duration) -> io::Result<Self> {
         raise_fd_limit();
-        let shared = Arc::new(Shared {
-            config,
-            idle_timeout,
-            served: AtomicU64::new(0),
-        });
+        let shared = Arc::new(Shared { config, idle_timeout, served: AtomicU64::new(0) });
         let (shutdown, shutdown_rx) = oneshot::channel();
         let (ready, ready_rx) = std::sync::mpsc::channel();
         let thread_shared = Arc::clone(&shared);
         // The runtime is built and dropped on the server's own thread, so
         // `start` and `drop` work from synchronous and asynchronous code alike.
-        let thread = std::thread::Builder::new()
-            .name("latency-server".into())
-            .spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(runtime) => runtime,
-                    Err(error) => return drop(ready.send(Err(error))),
-                };
+        let thread =
+            std::thread::Builder::new().name("latency-server".into()).spawn(move || {
+                let runtime =
+                    match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                        Ok(runtime) => runtime,
+                        Err(error) => return drop(ready.send(Err(error))),
+                    };
                 runtime.block_on(async move {
                     let listener = match bind_loopback() {
                         Ok(listener) => listener,
@@ -220,12 +203,9 @@ impl LatencyServer {
             .recv()
             .unwrap_or_else(|_| Err(io::Error::other("the latency server's thread died")));
         match bound {
-            Ok(addr) => Ok(LatencyServer {
-                addr,
-                shared,
-                shutdown: Some(shutdown),
-                thread: Some(thread),
-            }),
+            Ok(addr) => {
+                Ok(LatencyServer { addr, shared, shutdown: Some(shutdown), thread: Some(thread) })
+            }
             Err(error) => {
                 let _ = thread.join();
                 Err(error)
@@ -314,19 +294,13 @@ impl std::fmt::Debug for LatencyServer {
 /// assert!(limit >= 256);
 /// ```
 pub fn raise_fd_limit() -> u64 {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: `limit` is a valid, writable `rlimit` for getrlimit to fill.
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
         return 0;
     }
     if limit.rlim_cur < limit.rlim_max {
-        let raised = libc::rlimit {
-            rlim_cur: limit.rlim_max,
-            rlim_max: limit.rlim_max,
-        };
+        let raised = libc::rlimit { rlim_cur: limit.rlim_max, rlim_max: limit.rlim_max };
         // SAFETY: `raised` is a valid `rlimit` that setrlimit only reads. If
         // the kernel refuses (an unlimited hard limit), the old limit stays.
         if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
@@ -435,15 +409,8 @@ struct Request {
 
 /// What the server answers to one request.
 enum Reply {
-    Ticker {
-        symbol: String,
-        page: u64,
-        latency: Option<Duration>,
-    },
-    Error {
-        status: &'static str,
-        message: &'static str,
-    },
+    Ticker { symbol: String, page: u64, latency: Option<Duration> },
+    Error { status: &'static str, message: &'static str },
 }
 
 /// Serves the requests of one connection in order, until the client closes
@@ -459,20 +426,14 @@ async fn serve(mut stream: TcpStream, shared: Arc<Shared>) {
             _ => return, // Idle, closed, or cut off mid-request.
         };
         let request = parse(&head).unwrap_or_else(|message| Request {
-            reply: Reply::Error {
-                status: "400 Bad Request",
-                message,
-            },
+            reply: Reply::Error { status: "400 Bad Request", message },
             keep_alive: false,
             body_bytes: 0,
         });
         if request.keep_alive && !discard(&mut reader, request.body_bytes, idle).await {
             return;
         }
-        if respond(&mut writer, request.reply, request.keep_alive, &shared)
-            .await
-            .is_err()
-        {
+        if respond(&mut writer, request.reply, request.keep_alive, &shared).await.is_err() {
             return;
         }
         if !request.keep_alive {
@@ -526,7 +487,8 @@ fn parse(head: &str) -> Result<Request, &'static str> {
         "HTTP/1.0" => false,
         _ => return Err("only HTTP/1.1 and HTTP/1.0 are supported"),
     };
-    let (mut body_bytes, mut ended) = (0, false);
+    let http_1_1 = version == "HTTP/1.1";
+    let (mut body_bytes, mut ended, mut host) = (0, false, false);
     for line in lines {
         if line.is_empty() {
             ended = true;
@@ -534,7 +496,9 @@ fn parse(head: &str) -> Result<Request, &'static str> {
         }
         let (name, value) = line.split_once(':').ok_or("malformed header")?;
         let value = value.trim().to_ascii_lowercase();
-        if name.eq_ignore_ascii_case("connection") {
+        if name.eq_ignore_ascii_case("host") {
+            host = true;
+        } else if name.eq_ignore_ascii_case("connection") {
             keep_alive = keep_alive && !value.contains("close") || value.contains("keep-alive");
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
             return Err("request bodies with Transfer-Encoding are not supported");
@@ -548,6 +512,11 @@ fn parse(head: &str) -> Result<Request, &'static str> {
     if !ended {
         return Err("request head too large");
     }
+    if http_1_1 && !host {
+        // RFC 9112, section 3.2: a server must answer 400 to an HTTP/1.1
+        // request without Host; so the listings' hand-written requests are valid.
+        return Err("an HTTP/1.1 request needs a Host header");
+    }
     if method != "GET" {
         return Err("only GET is supported");
     }
@@ -559,11 +528,7 @@ fn parse(head: &str) -> Result<Request, &'static str> {
             message: "not found: try GET /ticker/ACME?page=1",
         },
     };
-    Ok(Request {
-        reply,
-        keep_alive,
-        body_bytes,
-    })
+    Ok(Request { reply, keep_alive, body_bytes })
 }
 
 /// The reply to `/ticker/<symbol>?<query>`; the page defaults to 1.
@@ -580,19 +545,13 @@ fn ticker_reply(symbol: &str, query: &str) -> Result<Reply, &'static str> {
         }
     }
     let symbol = symbol.to_string();
-    Ok(Reply::Ticker {
-        symbol,
-        page,
-        latency,
-    })
+    Ok(Reply::Ticker { symbol, page, latency })
 }
 
 /// A symbol is 1 to 16 ASCII letters, digits, `.` or `-`.
 fn is_symbol(symbol: &str) -> bool {
     (1..=16).contains(&symbol.len())
-        && symbol
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        && symbol.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
 }
 
 /// Reads and drops up to `bytes` bytes; false if fewer arrive within `idle`.
@@ -611,11 +570,7 @@ async fn respond<W: AsyncWrite + Unpin>(
 ) -> io::Result<()> {
     let config = &shared.config;
     let (status, content_type, body) = match reply {
-        Reply::Ticker {
-            symbol,
-            page,
-            latency,
-        } => {
+        Reply::Ticker { symbol, page, latency } => {
             tokio::time::sleep(latency.unwrap_or(config.latency)).await;
             let body = ticker_body(&symbol, page, config.payload_bytes);
             ("200 OK", "application/json", body)

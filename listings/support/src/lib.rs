@@ -9,7 +9,10 @@
 //! - [`latency`]: a loopback server that simulates a slow remote API.
 #![warn(missing_docs)]
 
+pub mod child;
 pub mod cli;
 pub mod latency;
+pub mod panic;
 pub mod report;
 pub mod timing;
+pub mod tour;

@@ -37,22 +37,9 @@ pub const METRICS_ENV: &str = "WORKBOOK_METRICS";
 #[derive(Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 enum Record<'a> {
-    Metric {
-        name: &'a str,
-        value: f64,
-        unit: &'a str,
-    },
-    Series {
-        name: &'a str,
-        x_unit: &'a str,
-        y_unit: &'a str,
-        points: &'a [(f64, f64)],
-    },
-    Verdict {
-        state: &'a str,
-        claim: &'a str,
-        evidence: &'a str,
-    },
+    Metric { name: &'a str, value: f64, unit: &'a str },
+    Series { name: &'a str, x_unit: &'a str, y_unit: &'a str, points: &'a [(f64, f64)] },
+    Verdict { state: &'a str, claim: &'a str, evidence: &'a str },
 }
 
 /// The exit code of a claim that held.
@@ -96,12 +83,7 @@ pub fn metric(name: &str, value: f64, unit: &str) {
 /// On a malformed name, as [`metric`].
 pub fn series(name: &str, x_unit: &str, y_unit: &str, points: &[(f64, f64)]) {
     check_name(name);
-    append(&Record::Series {
-        name,
-        x_unit,
-        y_unit,
-        points,
-    });
+    append(&Record::Series { name, x_unit, y_unit, points });
 }
 
 /// Prints a section heading; the chapter tours print one per listing.
@@ -111,40 +93,6 @@ pub fn series(name: &str, x_unit: &str, y_unit: &str, points: &[(f64, f64)]) {
 /// ```
 pub fn heading(title: &str) {
     println!("\n== {title} ==\n");
-}
-
-/// One stop of a chapter's tour: the listing's heading, and how to run it
-/// with its defaults, the book's sizes.
-pub type Stop = (&'static str, fn() -> ExitCode);
-
-/// Runs a chapter's tour: each listing under its heading, in book order,
-/// then one line on whether every claim held. Returns failure if any did not.
-///
-/// ```
-/// use std::process::ExitCode;
-///
-/// let listings: [support::report::Stop; 2] = [
-///     ("Listing 9.1: a claim that holds", || ExitCode::SUCCESS),
-///     ("Listing 9.2: one that does not", || ExitCode::FAILURE),
-/// ];
-/// assert_eq!(support::report::tour(9, &listings), ExitCode::FAILURE);
-/// ```
-pub fn tour(chapter: u32, listings: &[Stop]) -> ExitCode {
-    let mut failed = Vec::new();
-    for (title, run) in listings {
-        heading(title);
-        let code = run();
-        if code != ExitCode::SUCCESS && code != ExitCode::from(EXIT_SKIPPED) {
-            failed.push(*title);
-        }
-    }
-    if failed.is_empty() {
-        println!("\nevery claim of chapter {chapter} held on this machine");
-        ExitCode::SUCCESS
-    } else {
-        println!("\nclaims that failed: {}", failed.join("; "));
-        ExitCode::FAILURE
-    }
 }
 
 /// Prints whether the listing's claim held on this run, records the verdict
@@ -196,11 +144,7 @@ pub fn unchecked(claim: &str, why: &str) -> ExitCode {
 
 fn conclude(state: &str, claim: &str, evidence: &str, words: &str, code: u8) -> ExitCode {
     println!("{words}: {claim} ({evidence})");
-    append(&Record::Verdict {
-        state,
-        claim,
-        evidence,
-    });
+    append(&Record::Verdict { state, claim, evidence });
     ExitCode::from(code)
 }
 
@@ -235,10 +179,7 @@ impl Table {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        Table {
-            header: header.into_iter().map(Into::into).collect(),
-            rows: Vec::new(),
-        }
+        Table { header: header.into_iter().map(Into::into).collect(), rows: Vec::new() }
     }
 
     /// Adds a row; missing cells are left blank and extra cells dropped.
@@ -307,13 +248,8 @@ impl Table {
 
 fn check_name(name: &str) {
     let well_formed = !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-    assert!(
-        well_formed,
-        "metric name {name:?} must be lowercase letters, digits and _"
-    );
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    assert!(well_formed, "metric name {name:?} must be lowercase letters, digits and _");
 }
 
 fn append(record: &Record<'_>) {
@@ -337,22 +273,14 @@ mod tests {
 
     #[test]
     fn records_are_one_json_object_per_line() {
-        let record = Record::Metric {
-            name: "wall",
-            value: 1.5,
-            unit: "s",
-        };
+        let record = Record::Metric { name: "wall", value: 1.5, unit: "s" };
         assert_eq!(
             serde_json::to_string(&record).unwrap(),
             r#"{"kind":"metric","name":"wall","value":1.5,"unit":"s"}"#
         );
         let points = [(1.0, 2.0)];
-        let record = Record::Series {
-            name: "curve",
-            x_unit: "tasks",
-            y_unit: "ms",
-            points: &points,
-        };
+        let record =
+            Record::Series { name: "curve", x_unit: "tasks", y_unit: "ms", points: &points };
         assert_eq!(
             serde_json::to_string(&record).unwrap(),
             r#"{"kind":"series","name":"curve","x_unit":"tasks","y_unit":"ms","points":[[1.0,2.0]]}"#
@@ -373,9 +301,6 @@ mod tests {
         let refused = std::panic::catch_unwind(|| check_name("Wall time"));
         let message = refused.unwrap_err();
         let message = message.downcast_ref::<String>().unwrap();
-        assert_eq!(
-            message,
-            "metric name \"Wall time\" must be lowercase letters, digits and _"
-        );
+        assert_eq!(message, "metric name \"Wall time\" must be lowercase letters, digits and _");
     }
 }

@@ -78,10 +78,7 @@ pub fn cpu_time() -> Duration {
 /// assert!(support::timing::thread_cpu_time() >= before);
 /// ```
 pub fn thread_cpu_time() -> Duration {
-    let mut now = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
+    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: `now` is a valid, writable `timespec` for the call to fill.
     let status = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
     assert_eq!(status, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
@@ -270,11 +267,7 @@ pub fn summarize(samples: &[f64]) -> Summary {
     } else {
         (sorted[middle - 1] + sorted[middle]) / 2.0
     };
-    Summary {
-        median,
-        min: sorted[0],
-        max: sorted[sorted.len() - 1],
-    }
+    Summary { median, min: sorted[0], max: sorted[sorted.len() - 1] }
 }
 
 fn rusage(who: libc::c_int) -> libc::rusage {
@@ -288,10 +281,7 @@ fn rusage(who: libc::c_int) -> libc::rusage {
 
 fn context_switches(who: libc::c_int) -> ContextSwitches {
     let usage = rusage(who);
-    ContextSwitches {
-        voluntary: usage.ru_nvcsw as u64,
-        involuntary: usage.ru_nivcsw as u64,
-    }
+    ContextSwitches { voluntary: usage.ru_nvcsw as u64, involuntary: usage.ru_nivcsw as u64 }
 }
 
 fn from_timeval(time: libc::timeval) -> Duration {

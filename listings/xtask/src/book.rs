@@ -19,11 +19,7 @@ pub fn book(project: &Project) -> Result<()> {
     let stale = measure::stale(project, &listings)?;
     if !stale.is_empty() {
         let names: Vec<String> = stale.iter().map(|l| l.id()).collect();
-        eprintln!(
-            "book: measuring {} stale output(s): {}",
-            stale.len(),
-            names.join(", ")
-        );
+        eprintln!("book: measuring {} stale output(s): {}", stale.len(), names.join(", "));
     }
     measure::measure(project, &stale)?;
     render(project, None, Workbook::new(project.clone()))?;
@@ -79,6 +75,7 @@ pub fn check(project: &Project) -> Result<tempfile::TempDir> {
             }
         }
     }
+    crate::tours::check(project)?;
     let stale = measure::stale(project, &listings)?;
     if !stale.is_empty() {
         let lines: Vec<String> = stale
@@ -97,15 +94,8 @@ pub fn check(project: &Project) -> Result<tempfile::TempDir> {
         eprintln!("warning: {warning}");
     }
     let scratch = tempfile::tempdir()?;
-    render(
-        project,
-        Some(scratch.path()),
-        Workbook::strict(project.clone()),
-    )?;
-    eprintln!(
-        "check: {} outputs fresh and shown, every directive resolves",
-        listings.len()
-    );
+    render(project, Some(scratch.path()), Workbook::strict(project.clone()))?;
+    eprintln!("check: {} outputs fresh and shown, every directive resolves", listings.len());
     Ok(scratch)
 }
 
@@ -142,11 +132,7 @@ fn tidy(project: &Project, listings: &[crate::project::Listing]) -> Result<()> {
         std::fs::read_to_string(project.root.join(crate::tidy::BASELINE)).unwrap_or_default();
     let problems = crate::tidy::against_baseline(&found, &baseline);
     if !problems.is_empty() {
-        bail!(
-            "{} listing convention(s) broken:\n{}",
-            problems.len(),
-            problems.join("\n")
-        );
+        bail!("{} listing convention(s) broken:\n{}", problems.len(), problems.join("\n"));
     }
     Ok(())
 }
@@ -176,9 +162,7 @@ fn toolchain_warnings(
             rustc.into_iter().collect::<Vec<_>>().join(", ")
         ));
     }
-    let version = std::process::Command::new("python3")
-        .arg("--version")
-        .output();
+    let version = std::process::Command::new("python3").arg("--version").output();
     if let Ok(version) = version {
         // `python3 --version` says "Python 3.11.7"; outputs say "CPython 3.11.7".
         let here = format!("C{}", String::from_utf8_lossy(&version.stdout).trim());

@@ -92,9 +92,7 @@ pub fn check_site(book_dir: &Path, search_term: &str, search_page: &str) -> Resu
             .with_context(|| format!("cannot read {page}"))?;
         if let Some(at) = html.find("{{#") {
             let line = html[..at].lines().count().max(1);
-            problems.push(format!(
-                "{page}: a raw `{{{{#` reached the HTML (line {line})"
-            ));
+            problems.push(format!("{page}: a raw `{{{{#` reached the HTML (line {line})"));
         }
         let seen = tab
             .check_page(&server.url(page))
@@ -110,11 +108,7 @@ pub fn check_site(book_dir: &Path, search_term: &str, search_page: &str) -> Resu
         .check_search(&server.url("index.html"), search_term, search_page)
         .context("index.html: the search check could not run")?;
     report.search_results = results;
-    problems.extend(
-        search_problems
-            .into_iter()
-            .map(|p| format!("index.html (search): {p}")),
-    );
+    problems.extend(search_problems.into_iter().map(|p| format!("index.html (search): {p}")));
     drop(tab);
     drop(browser);
     drop(server);
@@ -168,9 +162,7 @@ struct Server {
 
 impl Server {
     fn start(root: &Path) -> Result<Server> {
-        let root = root
-            .canonicalize()
-            .with_context(|| format!("no folder {}", root.display()))?;
+        let root = root.canonicalize().with_context(|| format!("no folder {}", root.display()))?;
         let listener = TcpListener::bind("127.0.0.1:0").context("cannot listen on 127.0.0.1")?;
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
@@ -190,11 +182,7 @@ impl Server {
                 }
             }
         });
-        Ok(Server {
-            addr,
-            stop,
-            thread: Some(thread),
-        })
+        Ok(Server { addr, stop, thread: Some(thread) })
     }
 
     fn url(&self, path: &str) -> String {
@@ -230,11 +218,7 @@ fn serve(root: &Path, mut stream: TcpStream) -> std::io::Result<()> {
     let mut words = request.split_whitespace();
     let (method, target) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
     let (status, content_type, body) = if method != "GET" {
-        (
-            "405 Method Not Allowed",
-            "text/plain",
-            b"GET only\n".to_vec(),
-        )
+        ("405 Method Not Allowed", "text/plain", b"GET only\n".to_vec())
     } else {
         match resolve(root, target).and_then(|file| Some((std::fs::read(&file).ok()?, file))) {
             Some((body, file)) => ("200 OK", content_type(&file), body),
@@ -372,20 +356,14 @@ impl Browser {
                     tail.push('\n');
                     if tail.len() > 8000 {
                         let cut = tail.len() - 4000;
-                        let cut = (cut..tail.len())
-                            .find(|&i| tail.is_char_boundary(i))
-                            .unwrap_or(0);
+                        let cut =
+                            (cut..tail.len()).find(|&i| tail.is_char_boundary(i)).unwrap_or(0);
                         tail.drain(..cut);
                     }
                 }
             });
         }
-        let mut browser = Browser {
-            child,
-            devtools: String::new(),
-            stderr,
-            _profile: profile,
-        };
+        let mut browser = Browser { child, devtools: String::new(), stderr, _profile: profile };
         // From here on, dropping `browser` kills Chromium.
         let port_file = browser._profile.path().join("DevToolsActivePort");
         let deadline = Instant::now() + LAUNCH;
@@ -418,10 +396,7 @@ impl Browser {
     }
 
     fn stderr_tail(&self) -> String {
-        self.stderr
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.stderr.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 
@@ -455,20 +430,15 @@ impl Cdp {
             .strip_prefix("ws://")
             .and_then(|rest| rest.split('/').next())
             .ok_or_else(|| anyhow!("not a DevTools WebSocket address: {url}"))?;
-        let addr: SocketAddr = host
-            .parse()
-            .with_context(|| format!("not a DevTools WebSocket address: {url}"))?;
+        let addr: SocketAddr =
+            host.parse().with_context(|| format!("not a DevTools WebSocket address: {url}"))?;
         let stream = TcpStream::connect_timeout(&addr, CALL)
             .with_context(|| format!("cannot connect to Chromium's DevTools at {url}"))?;
         stream.set_read_timeout(Some(CALL))?;
         stream.set_write_timeout(Some(CALL))?;
         let (socket, _) = tungstenite::client(url, stream)
             .map_err(|e| anyhow!("cannot open Chromium's DevTools WebSocket {url}: {e}"))?;
-        Ok(Cdp {
-            socket,
-            next_id: 0,
-            events: VecDeque::new(),
-        })
+        Ok(Cdp { socket, next_id: 0, events: VecDeque::new() })
     }
 
     /// The next message, or `None` once `deadline` has passed.
@@ -511,10 +481,7 @@ impl Cdp {
         let deadline = Instant::now() + CALL;
         loop {
             let Some(message) = self.read(deadline)? else {
-                bail!(
-                    "Chromium did not answer {method} within {} s",
-                    CALL.as_secs()
-                );
+                bail!("Chromium did not answer {method} within {} s", CALL.as_secs());
             };
             if message["id"].as_u64() == Some(id) {
                 if let Some(error) = message.get("error") {
@@ -570,11 +537,8 @@ impl Tab {
             .as_str()
             .context("Target.createTarget gave no targetId")?
             .to_string();
-        let attached = cdp.call(
-            None,
-            "Target.attachToTarget",
-            json!({"targetId": target, "flatten": true}),
-        )?;
+        let attached =
+            cdp.call(None, "Target.attachToTarget", json!({"targetId": target, "flatten": true}))?;
         let session = attached["sessionId"]
             .as_str()
             .context("Target.attachToTarget gave no sessionId")?
@@ -597,11 +561,7 @@ impl Tab {
         if let Some(error) = navigated["errorText"].as_str() {
             bail!("cannot load {url}: {error}");
         }
-        if self
-            .cdp
-            .event(&self.session, "Page.loadEventFired", LOAD)?
-            .is_none()
-        {
+        if self.cdp.event(&self.session, "Page.loadEventFired", LOAD)?.is_none() {
             bail!("{url} did not finish loading within {} s", LOAD.as_secs());
         }
         Ok(())
@@ -649,10 +609,7 @@ impl Tab {
                 return [x, y]; }})()"
         ))?;
         let (Some(x), Some(y)) = (point[0].as_f64(), point[1].as_f64()) else {
-            return Ok(Err(point
-                .as_str()
-                .unwrap_or("cannot be clicked")
-                .to_string()));
+            return Ok(Err(point.as_str().unwrap_or("cannot be clicked").to_string()));
         };
         for kind in ["mouseMoved", "mousePressed", "mouseReleased"] {
             self.call(
@@ -705,11 +662,7 @@ impl Tab {
                     errors.push(format!(
                         "browser error: {}{}",
                         entry["text"].as_str().unwrap_or("?"),
-                        if url.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" ({url})")
-                        }
+                        if url.is_empty() { String::new() } else { format!(" ({url})") }
                     ));
                 }
                 _ => {}
@@ -742,8 +695,7 @@ impl Tab {
             }
             seen.questions += 1;
         }
-        seen.problems
-            .extend(self.errors(&strings(&found["broken"]))?);
+        seen.problems.extend(self.errors(&strings(&found["broken"]))?);
         Ok(seen)
     }
 
@@ -774,9 +726,7 @@ impl Tab {
         match question["verdict"].as_str() {
             None => return Ok(Err("has no p.quiz-verdict".into())),
             Some(text) if !text.is_empty() => {
-                return Ok(Err(format!(
-                    "its verdict is not empty before any answer: {text:?}"
-                )));
+                return Ok(Err(format!("its verdict is not empty before any answer: {text:?}")));
             }
             Some(_) => {}
         }
@@ -845,10 +795,7 @@ impl Tab {
                 "Input.dispatchKeyEvent",
                 json!({"type": "keyDown", "key": key, "text": key, "unmodifiedText": key}),
             )?;
-            self.call(
-                "Input.dispatchKeyEvent",
-                json!({"type": "keyUp", "key": key}),
-            )?;
+            self.call("Input.dispatchKeyEvent", json!({"type": "keyUp", "key": key}))?;
         }
         let results = self.eval_until(
             "(() => { const list = document.querySelector('#mdbook-searchresults, #searchresults'); \
@@ -859,9 +806,7 @@ impl Tab {
         let typed = self.eval(&format!("{bar}.value"))?;
         let results = strings(&results);
         if typed != json!(term) {
-            problems.push(format!(
-                "typing {term:?} into the search bar left {typed} in it"
-            ));
+            problems.push(format!("typing {term:?} into the search bar left {typed} in it"));
         } else if results.is_empty() {
             problems.push(format!(
                 "searching for {term:?} shows no result within {} s",
@@ -894,16 +839,13 @@ fn strings(value: &Value) -> Vec<String> {
 
 /// An exception's message and where it was thrown.
 fn exception_text(details: &Value) -> String {
-    let message = details["exception"]["description"]
-        .as_str()
-        .or(details["text"].as_str())
-        .unwrap_or("?");
+    let message =
+        details["exception"]["description"].as_str().or(details["text"].as_str()).unwrap_or("?");
     let message = message.lines().next().unwrap_or(message);
     match details["url"].as_str() {
-        Some(url) if !url.is_empty() => format!(
-            "{message} ({url}:{})",
-            details["lineNumber"].as_u64().unwrap_or(0) + 1
-        ),
+        Some(url) if !url.is_empty() => {
+            format!("{message} ({url}:{})", details["lineNumber"].as_u64().unwrap_or(0) + 1)
+        }
         _ => message.to_string(),
     }
 }
@@ -1043,11 +985,8 @@ mod tests {
         )
         .unwrap();
         std::fs::write(root.join("quiz.js"), QUIZ_JS).unwrap();
-        let quiz = format!(
-            "<div class=\"quiz\">{}{}</div>\n",
-            question("q1", 2, 3),
-            question("q2", 0, 2)
-        );
+        let quiz =
+            format!("<div class=\"quiz\">{}{}</div>\n", question("q1", 2, 3), question("q2", 0, 2));
         let mut summary =
             String::from("# Summary\n\n- [Chapter one](ch01.md)\n- [Chapter two](ch02.md)\n");
         std::fs::write(root.join("src/ch01.md"), format!("{CH01}{quiz}")).unwrap();
@@ -1118,9 +1057,8 @@ mod tests {
         let book = build_book(&extra);
         let started = Instant::now();
         // "zyzzyva" is only on ch02.
-        let error = check_site(&book.path().join("book"), "zyzzyva", "ch01.html")
-            .unwrap_err()
-            .to_string();
+        let error =
+            check_site(&book.path().join("book"), "zyzzyva", "ch01.html").unwrap_err().to_string();
         eprintln!("{error}\n(in {:.1} s)", started.elapsed().as_secs_f64());
         for expected in [
             "links.html: the link to missing.html is broken (HTTP 404)",
@@ -1138,10 +1076,7 @@ mod tests {
             "raw.html: a raw `{{#` reached the HTML",
             "index.html (search): searching for \"zyzzyva\" shows 1 result(s), none linking to ch01.html: /ch02.html",
         ] {
-            assert!(
-                error.contains(expected),
-                "missing {expected:?} in:\n{error}"
-            );
+            assert!(error.contains(expected), "missing {expected:?} in:\n{error}");
         }
         assert_eq!(error.matches("\n  ").count(), 14, "{error}");
         for page in ["ch01.html", "ch02.html", "index.html"] {
@@ -1173,45 +1108,24 @@ mod tests {
         );
         assert!(ok.ends_with("\r\n\r\n<p>hi</p>"), "{ok}");
         let svg = get(&server, "GET /sub%20dir/a.svg#x HTTP/1.1\r\n\r\n");
-        assert!(
-            svg.contains("200 OK\r\nContent-Type: image/svg+xml\r\n"),
-            "{svg}"
-        );
+        assert!(svg.contains("200 OK\r\nContent-Type: image/svg+xml\r\n"), "{svg}");
         let font = get(&server, "GET /font.woff2 HTTP/1.1\r\n\r\n");
         assert!(font.contains("Content-Type: font/woff2\r\n"), "{font}");
-        for missing in [
-            "/nope.html",
-            "/../etc/passwd",
-            "/sub%20dir/../index.html",
-            "/%zz",
-        ] {
+        for missing in ["/nope.html", "/../etc/passwd", "/sub%20dir/../index.html", "/%zz"] {
             let answer = get(&server, &format!("GET {missing} HTTP/1.1\r\n\r\n"));
-            assert!(
-                answer.starts_with("HTTP/1.1 404 Not Found\r\n"),
-                "{missing}: {answer}"
-            );
+            assert!(answer.starts_with("HTTP/1.1 404 Not Found\r\n"), "{missing}: {answer}");
         }
         let post = get(&server, "POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
         assert!(post.starts_with("HTTP/1.1 405 "), "{post}");
         let addr = server.addr;
         drop(server);
-        assert!(
-            TcpStream::connect(addr).is_err(),
-            "the server still listens"
-        );
+        assert!(TcpStream::connect(addr).is_err(), "the server still listens");
     }
 
     #[test]
     fn browser_pages_are_the_chapters() {
         let dir = tempfile::tempdir().unwrap();
-        for file in [
-            "index.html",
-            "ch01.html",
-            "print.html",
-            "toc.html",
-            "404.html",
-            "x.css",
-        ] {
+        for file in ["index.html", "ch01.html", "print.html", "toc.html", "404.html", "x.css"] {
             std::fs::write(dir.path().join(file), "").unwrap();
         }
         std::fs::create_dir(dir.path().join("part")).unwrap();

@@ -38,18 +38,9 @@ pub fn compare(project: &Project, rev: &str) -> Result<String> {
             now.machine.cores,
             now.measured_at.get(..10).unwrap_or(&now.measured_at),
         );
-        let width = now
-            .metrics
-            .keys()
-            .map(String::len)
-            .max()
-            .unwrap_or(6)
-            .max(6);
-        let _ = writeln!(
-            text,
-            "  {:width$}  {:>12}  {:>12}  {:>8}",
-            "metric", rev, "yours", "ratio"
-        );
+        let width = now.metrics.keys().map(String::len).max().unwrap_or(6).max(6);
+        let _ =
+            writeln!(text, "  {:width$}  {:>12}  {:>12}  {:>8}", "metric", rev, "yours", "ratio");
         for (name, metric) in &now.metrics {
             let (before, ratio) = match then.metrics.get(name) {
                 Some(old) if old.median != 0.0 => (
@@ -71,9 +62,7 @@ pub fn compare(project: &Project, rev: &str) -> Result<String> {
             "no output differs from {rev}: re-measure first (`cargo xtask measure --all`, or a chapter), then compare"
         );
     }
-    Ok(format!(
-        "{compared} re-measured output(s), against {rev}; ratio = yours / {rev}{text}"
-    ))
+    Ok(format!("{compared} re-measured output(s), against {rev}; ratio = yours / {rev}{text}"))
 }
 
 /// The output committed at `rev`, if the file existed there.

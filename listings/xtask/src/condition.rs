@@ -29,15 +29,10 @@ pub fn holds(words: &[&str], figures: &mut dyn Figures) -> Result<bool, String> 
     }
     let mut all = true;
     for comparison in words.split(|w| *w == "and") {
-        let at = comparison
-            .iter()
-            .position(|w| ["<", "<=", ">", ">=", "=="].contains(w))
-            .ok_or_else(|| {
-                format!(
-                    "`{}` compares nothing (<, <=, >, >=, ==)",
-                    comparison.join(" ")
-                )
-            })?;
+        let at =
+            comparison.iter().position(|w| ["<", "<=", ">", ">=", "=="].contains(w)).ok_or_else(
+                || format!("`{}` compares nothing (<, <=, >, >=, ==)", comparison.join(" ")),
+            )?;
         let left = value(&comparison[..at], figures)?;
         let right = value(&comparison[at + 1..], figures)?;
         let result = match comparison[at] {

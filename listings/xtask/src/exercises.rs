@@ -13,10 +13,7 @@ use crate::project::Project;
 /// Writes the pack into `out` (which must not exist yet, or be empty).
 pub fn pack(project: &Project, out: &Path, vendor: bool) -> Result<()> {
     if out.exists() && out.read_dir()?.next().is_some() {
-        bail!(
-            "{} exists and is not empty; name a new folder",
-            out.display()
-        );
+        bail!("{} exists and is not empty; name a new folder", out.display());
     }
     let workspace = project.workspace();
     let manifest: toml::Table = read_toml(&workspace.join("Cargo.toml"))?;
@@ -32,21 +29,14 @@ pub fn pack(project: &Project, out: &Path, vendor: bool) -> Result<()> {
             _ => {}
         }
         let text = std::fs::read_to_string(&source)?;
-        let text = if relative == Path::new("src/lib.rs") {
-            starters_only(&text)
-        } else {
-            text
-        };
+        let text = if relative == Path::new("src/lib.rs") { starters_only(&text) } else { text };
         write(&out.join(relative), &text)?;
     }
     // The support crate the tests start servers with, as it is.
     let support = workspace.join("support");
     for source in walk(&support.join("src"))? {
         let relative = source.strip_prefix(&support)?;
-        write(
-            &out.join("support").join(relative),
-            &std::fs::read_to_string(&source)?,
-        )?;
+        write(&out.join("support").join(relative), &std::fs::read_to_string(&source)?)?;
     }
     let support_manifest = standalone(&read_toml(&support.join("Cargo.toml"))?, &manifest, false)?;
     write(&out.join("support/Cargo.toml"), &support_manifest)?;
@@ -63,24 +53,14 @@ pub fn pack(project: &Project, out: &Path, vendor: bool) -> Result<()> {
             .output()
             .context("cannot run cargo vendor")?;
         if !vendored.status.success() {
-            bail!(
-                "cargo vendor failed:\n{}",
-                String::from_utf8_lossy(&vendored.stderr)
-            );
+            bail!("cargo vendor failed:\n{}", String::from_utf8_lossy(&vendored.stderr));
         }
-        write(
-            &out.join(".cargo/config.toml"),
-            &String::from_utf8_lossy(&vendored.stdout),
-        )?;
+        write(&out.join(".cargo/config.toml"), &String::from_utf8_lossy(&vendored.stdout))?;
     }
     eprintln!(
         "exercises: {count} exercises written to {}{}",
         out.display(),
-        if vendor {
-            ", dependencies vendored"
-        } else {
-            ""
-        }
+        if vendor { ", dependencies vendored" } else { "" }
     );
     Ok(())
 }
@@ -96,11 +76,7 @@ fn starters_only(lib: &str) -> String {
         let prefix = "#[cfg_attr(feature = \"starters\", path = ";
         let line = match line.find(prefix) {
             Some(at) if line.ends_with(")]") => {
-                format!(
-                    "{}#[path = {}]",
-                    &line[..at],
-                    &line[at + prefix.len()..line.len() - 2]
-                )
+                format!("{}#[path = {}]", &line[..at], &line[at + prefix.len()..line.len() - 2])
             }
             _ => line.to_string(),
         };
@@ -114,20 +90,13 @@ fn starters_only(lib: &str) -> String {
 /// workspace says, so the pack needs no workspace around it.
 fn standalone(member: &toml::Table, workspace: &toml::Table, root: bool) -> Result<String> {
     let shared = |key: &str| {
-        workspace
-            .get("workspace")
-            .and_then(|w| w.get(key))
-            .and_then(toml::Value::as_table)
-            .cloned()
+        workspace.get("workspace").and_then(|w| w.get(key)).and_then(toml::Value::as_table).cloned()
     };
     let package_defaults = shared("package").unwrap_or_default();
     let dependencies = shared("dependencies").unwrap_or_default();
     let mut member = member.clone();
 
-    if let Some(package) = member
-        .get_mut("package")
-        .and_then(toml::Value::as_table_mut)
-    {
+    if let Some(package) = member.get_mut("package").and_then(toml::Value::as_table_mut) {
         for (key, value) in package.iter_mut() {
             if is_inherited(value) {
                 *value = package_defaults
@@ -153,11 +122,8 @@ fn standalone(member: &toml::Table, workspace: &toml::Table, root: bool) -> Resu
                 inherited = toml::Value::Table(toml::toml! { path = "support" });
             }
             // Features a member adds are on top of the workspace's.
-            let extra = value
-                .get("features")
-                .and_then(toml::Value::as_array)
-                .cloned()
-                .unwrap_or_default();
+            let extra =
+                value.get("features").and_then(toml::Value::as_array).cloned().unwrap_or_default();
             if !extra.is_empty() {
                 let mut table = match inherited {
                     toml::Value::String(version) => {
@@ -168,9 +134,7 @@ fn standalone(member: &toml::Table, workspace: &toml::Table, root: bool) -> Resu
                     toml::Value::Table(table) => table,
                     _ => bail!("dependency {name} has an unexpected form"),
                 };
-                let features = table
-                    .entry("features")
-                    .or_insert(toml::Value::Array(Vec::new()));
+                let features = table.entry("features").or_insert(toml::Value::Array(Vec::new()));
                 if let Some(features) = features.as_array_mut() {
                     features.extend(extra);
                 }
@@ -184,10 +148,7 @@ fn standalone(member: &toml::Table, workspace: &toml::Table, root: bool) -> Resu
     }
     member.remove("features");
     if root {
-        if let Some(package) = member
-            .get_mut("package")
-            .and_then(toml::Value::as_table_mut)
-        {
+        if let Some(package) = member.get_mut("package").and_then(toml::Value::as_table_mut) {
             package.insert(
                 "description".into(),
                 "The workbook's exercises: starters to complete, and their tests.".into(),
@@ -281,33 +242,12 @@ mod tests {
         let parsed: toml::Table = toml::from_str(&text).unwrap();
         assert_eq!(parsed["package"]["edition"].as_str(), Some("2024"));
         assert_eq!(parsed["dependencies"]["libc"].as_str(), Some("0.2"));
-        assert_eq!(
-            parsed["dev-dependencies"]["libc"]["version"].as_str(),
-            Some("0.2")
-        );
-        assert_eq!(
-            parsed["dev-dependencies"]["libc"]["features"]
-                .as_array()
-                .unwrap()
-                .len(),
-            1
-        );
+        assert_eq!(parsed["dev-dependencies"]["libc"]["version"].as_str(), Some("0.2"));
+        assert_eq!(parsed["dev-dependencies"]["libc"]["features"].as_array().unwrap().len(), 1);
         assert_eq!(parsed["profile"]["dev"]["opt-level"].as_integer(), Some(3));
-        assert_eq!(
-            parsed["dependencies"]["mio"]["features"]
-                .as_array()
-                .unwrap()
-                .len(),
-            2
-        );
-        assert_eq!(
-            parsed["dependencies"]["support"]["path"].as_str(),
-            Some("support")
-        );
-        assert_eq!(
-            parsed["lints"]["rust"]["unsafe_op_in_unsafe_fn"].as_str(),
-            Some("deny")
-        );
+        assert_eq!(parsed["dependencies"]["mio"]["features"].as_array().unwrap().len(), 2);
+        assert_eq!(parsed["dependencies"]["support"]["path"].as_str(), Some("support"));
+        assert_eq!(parsed["lints"]["rust"]["unsafe_op_in_unsafe_fn"].as_str(), Some("deny"));
         assert!(parsed.get("features").is_none());
         assert!(parsed.get("workspace").is_some());
     }

@@ -7,9 +7,7 @@ use std::fmt::Write;
 use crate::output::{Output, Series, format_figure};
 
 /// Colours from Okabe and Ito's palette, distinguishable with colour blindness.
-const COLOURS: [&str; 6] = [
-    "#e69f00", "#56b4e9", "#009e73", "#cc79a7", "#d55e00", "#0072b2",
-];
+const COLOURS: [&str; 6] = ["#e69f00", "#56b4e9", "#009e73", "#cc79a7", "#d55e00", "#0072b2"];
 const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 360.0;
 const LEFT: f64 = 72.0;
@@ -70,10 +68,7 @@ impl Axis {
 
     fn ticks(&self) -> Vec<f64> {
         if self.log {
-            let (from, to) = (
-                self.low.log10().round() as i32,
-                self.high.log10().round() as i32,
-            );
+            let (from, to) = (self.low.log10().round() as i32, self.high.log10().round() as i32);
             (from..=to).map(|power| 10f64.powi(power)).collect()
         } else {
             let mut step = nice_step((self.high - self.low) / 5.0);
@@ -92,11 +87,7 @@ fn tick_label(value: f64) -> String {
     for (scale, suffix) in [(1e9, "G"), (1e6, "M"), (1e4, "k")] {
         if magnitude >= scale {
             let scaled = format!("{:.3}", value / if suffix == "k" { 1e3 } else { scale });
-            return format!(
-                "{}{}",
-                scaled.trim_end_matches('0').trim_end_matches('.'),
-                suffix
-            );
+            return format!("{}{}", scaled.trim_end_matches('0').trim_end_matches('.'), suffix);
         }
     }
     if value != 0.0 && magnitude < 1e-3 {
@@ -176,11 +167,7 @@ pub fn figure(
         legend.push((legend_x, TOP + 4.0 + 18.0 * legend_row));
         legend_x += width;
     }
-    let top = if series.len() > 1 {
-        TOP + 20.0 + 18.0 * legend_row
-    } else {
-        TOP
-    };
+    let top = if series.len() > 1 { TOP + 20.0 + 18.0 * legend_row } else { TOP };
     let py = |value: f64| HEIGHT - BOTTOM - y.fraction(value) * (HEIGHT - top - BOTTOM);
     let (x_unit, y_unit) = (&series[0].1.x_unit, &series[0].1.y_unit);
 
@@ -259,10 +246,7 @@ pub fn figure(
         if drawn.len() <= 40 {
             for point in &drawn {
                 let (cx, cy) = point.split_once(',').unwrap_or(("0", "0"));
-                let _ = write!(
-                    svg,
-                    r#"<circle cx="{cx}" cy="{cy}" r="3" fill="{colour}"/>"#
-                );
+                let _ = write!(svg, r#"<circle cx="{cx}" cy="{cy}" r="3" fill="{colour}"/>"#);
             }
         }
         if series.len() > 1 {
@@ -293,11 +277,7 @@ pub fn figure(
     Ok(format!(
         "<figure class=\"workbook-figure\">{svg}<figcaption>{}{} <em>Drawn from {sources}, on {}, {date}.</em></figcaption></figure>\n",
         escape(caption),
-        if caption.ends_with(['.', '!', '?']) {
-            ""
-        } else {
-            "."
-        },
+        if caption.ends_with(['.', '!', '?']) { "" } else { "." },
         escape(&output.machine.cpu),
     ))
 }
@@ -332,19 +312,12 @@ fn describe(series: &[(String, &Series)]) -> String {
 }
 
 fn element_id(output: &Output, names: &[&str]) -> String {
-    format!(
-        "figure-{}-{}",
-        output.listing.replace('/', "-"),
-        names.join("-")
-    )
+    format!("figure-{}-{}", output.listing.replace('/', "-"), names.join("-"))
 }
 
 /// Text made safe for HTML and SVG.
 pub fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 #[cfg(test)]
@@ -361,13 +334,8 @@ mod tests {
         // Whole numbers, such as the number of the thread holding a lock.
         let axis = Axis::over([1.0, 2.0].into_iter(), false).unwrap();
         assert_eq!(axis.ticks(), [0.0, 1.0, 2.0]);
-        let labels: Vec<String> = [0.0, 0.5, 1.5, 2000.0, 15000.0, 1e5, 1e6, 2.5e9]
-            .into_iter()
-            .map(tick_label)
-            .collect();
-        assert_eq!(
-            labels,
-            ["0", "0.5", "1.5", "2000", "15k", "100k", "1M", "2.5G"]
-        );
+        let labels: Vec<String> =
+            [0.0, 0.5, 1.5, 2000.0, 15000.0, 1e5, 1e6, 2.5e9].into_iter().map(tick_label).collect();
+        assert_eq!(labels, ["0", "0.5", "1.5", "2000", "15k", "100k", "1M", "2.5G"]);
     }
 }

@@ -50,10 +50,7 @@ pub fn fingerprint(project: &Project, listing: &Listing) -> Result<String> {
         packages.push(crate::python::EXTENSION);
     }
     for package in packages {
-        feed(
-            "Cargo.lock closure",
-            locked_closure(project, package)?.as_bytes(),
-        );
+        feed("Cargo.lock closure", locked_closure(project, package)?.as_bytes());
     }
     feed("release profile", release_profile(project)?.as_bytes());
     feed(
@@ -205,11 +202,7 @@ fn locked_closure(project: &Project, package: &str) -> Result<String> {
         .map(|array| array.iter().filter_map(toml::Value::as_table).collect())
         .unwrap_or_default();
     let field = |table: &toml::Table, key: &str| {
-        table
-            .get(key)
-            .and_then(toml::Value::as_str)
-            .unwrap_or("")
-            .to_string()
+        table.get(key).and_then(toml::Value::as_str).unwrap_or("").to_string()
     };
     // A dependency is written "name", or "name version" when several
     // versions are locked, or "name version (source)".
@@ -246,9 +239,7 @@ fn locked_closure(project: &Project, package: &str) -> Result<String> {
         .iter()
         .map(|&i| {
             let package = packages[i];
-            ["name", "version", "source", "checksum"]
-                .map(|key| field(package, key))
-                .join(" ")
+            ["name", "version", "source", "checksum"].map(|key| field(package, key)).join(" ")
         })
         .collect();
     entries.sort();
@@ -309,23 +300,14 @@ mod tests {
         );
         change(dir.path());
         let all = project.listings().unwrap();
-        let now_stale = stale(&project, &all)
-            .unwrap()
-            .iter()
-            .any(|l| l.id() == "ch99/waiting");
+        let now_stale = stale(&project, &all).unwrap().iter().any(|l| l.id() == "ch99/waiting");
         assert_eq!(now_stale, expected_stale);
     }
 
     #[test]
     fn a_changed_listing_is_stale() {
         check(
-            |root| {
-                write(
-                    root,
-                    "listings/ch99/src/bin/waiting.rs",
-                    &LISTING.replace("5", "6"),
-                )
-            },
+            |root| write(root, "listings/ch99/src/bin/waiting.rs", &LISTING.replace("5", "6")),
             true,
         );
     }
@@ -378,23 +360,11 @@ mod tests {
         // Another listing of the same chapter, the tour, a dependency of
         // another package, a new chapter in the workspace: none of them.
         check(
-            |root| {
-                write(
-                    root,
-                    "listings/ch99/src/bin/other.rs",
-                    "fn main() { println!(); }\n",
-                )
-            },
+            |root| write(root, "listings/ch99/src/bin/other.rs", "fn main() { println!(); }\n"),
             false,
         );
         check(
-            |root| {
-                write(
-                    root,
-                    "listings/ch99/src/main.rs",
-                    "fn main() { println!(); }\n",
-                )
-            },
+            |root| write(root, "listings/ch99/src/main.rs", "fn main() { println!(); }\n"),
             false,
         );
         check(
@@ -426,15 +396,9 @@ mod tests {
     fn check_precise(change: impl FnOnce(&std::path::Path), expected_stale: bool) {
         check(
             |root| {
-                let project = crate::project::Project {
-                    root: root.to_path_buf(),
-                };
+                let project = crate::project::Project { root: root.to_path_buf() };
                 write(root, "listings/support/src/timing.rs", "//! Clocks.\n");
-                write(
-                    root,
-                    "listings/support/src/latency.rs",
-                    "//! A slow server.\n",
-                );
+                write(root, "listings/support/src/latency.rs", "//! A slow server.\n");
                 let source = format!("{LISTING}// It would time itself with support::timing.\n");
                 write(root, "listings/ch99/src/bin/waiting.rs", &source);
                 let manifest = std::fs::read_to_string(root.join("listings/Cargo.toml")).unwrap();
@@ -459,22 +423,13 @@ mod tests {
     #[test]
     fn a_used_support_module_or_an_inherited_feature_makes_it_stale_and_nothing_else_does() {
         check_precise(|_| {}, false);
-        check_precise(
-            |root| write(root, "listings/support/src/timing.rs", "//! Changed.\n"),
-            true,
-        );
+        check_precise(|root| write(root, "listings/support/src/timing.rs", "//! Changed.\n"), true);
         check_precise(
             |root| write(root, "listings/support/src/latency.rs", "//! Changed.\n"),
             false,
         );
         check_precise(
-            |root| {
-                write(
-                    root,
-                    "listings/support/src/lib.rs",
-                    "//! Changed.\npub mod new;\n",
-                )
-            },
+            |root| write(root, "listings/support/src/lib.rs", "//! Changed.\npub mod new;\n"),
             false,
         );
         let edit_workspace = |from: &'static str, to: &'static str| {
@@ -484,14 +439,8 @@ mod tests {
                 write(root, "listings/Cargo.toml", &manifest.replace(from, to));
             }
         };
-        check_precise(
-            edit_workspace("[\"std\"]", "[\"std\", \"extra_traits\"]"),
-            true,
-        );
-        check_precise(
-            edit_workspace("anyhow = \"1\"", "anyhow = \"1.0.99\""),
-            false,
-        );
+        check_precise(edit_workspace("[\"std\"]", "[\"std\", \"extra_traits\"]"), true);
+        check_precise(edit_workspace("anyhow = \"1\"", "anyhow = \"1.0.99\""), false);
     }
 
     #[test]

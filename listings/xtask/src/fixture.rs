@@ -46,19 +46,14 @@ version = "1.0.0"
 /// A fixture workbook and the project over it.
 pub fn workbook() -> (TempDir, Project) {
     let dir = tempfile::tempdir().unwrap();
-    let project = Project {
-        root: dir.path().to_path_buf(),
-    };
+    let project = Project { root: dir.path().to_path_buf() };
     let files = [
         (
             "listings/Cargo.toml",
             "[workspace]\nmembers = [\"ch99\", \"support\"]\nresolver = \"3\"\n\n[profile.release]\ndebug = false\n",
         ),
         ("listings/Cargo.lock", LOCK),
-        (
-            "listings/support/Cargo.toml",
-            "[package]\nname = \"support\"\n",
-        ),
+        ("listings/support/Cargo.toml", "[package]\nname = \"support\"\n"),
         ("listings/support/src/lib.rs", "//! Support.\n"),
         ("listings/ch99/Cargo.toml", "[package]\nname = \"ch99\"\n"),
         ("listings/ch99/src/main.rs", "fn main() {}\n"),
@@ -66,12 +61,14 @@ pub fn workbook() -> (TempDir, Project) {
         ("listings/ch99/src/bin/other.rs", "fn main() {}\n"),
         (
             "listings/ch99/measure.toml",
-            "[[listing]]\nname = \"waiting\"\nruns = 3\n\n[[listing]]\nname = \"other\"\n",
+            "title = \"the fixture\"\n\n[[listing]]\nname = \"waiting\"\ntitle = \"waiting takes time\"\nruns = 3\n\n\
+             [[listing]]\nname = \"other\"\ntitle = \"another\"\n",
         ),
     ];
     for (path, text) in files {
         write(&project.root, path, text);
     }
+    crate::tours::write(&project).unwrap();
     let listing = listing(&project, "ch99/waiting");
     let mut metrics = BTreeMap::new();
     metrics.insert(
@@ -98,10 +95,7 @@ pub fn workbook() -> (TempDir, Project) {
             python: None,
         },
         measured_at: "2026-01-02T03:04:05Z".into(),
-        stdout: vec![
-            "waited 5.1 ms".into(),
-            "claim holds: waiting takes time".into(),
-        ],
+        stdout: vec!["waited 5.1 ms".into(), "claim holds: waiting takes time".into()],
         metrics,
         series: BTreeMap::from([(
             "wait_by_run".to_string(),

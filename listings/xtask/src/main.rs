@@ -20,6 +20,7 @@ mod python;
 mod quiz;
 mod test;
 mod tidy;
+mod tours;
 
 use std::process::ExitCode;
 
@@ -39,14 +40,15 @@ usage: cargo xtask <command>, from any folder of the repository
   compare [REV]              every re-measured metric beside the one committed at REV (default HEAD)
   python ID [-- FLAG...]     run a Python twin (ch02/gil_cpu_threads) in the twins' environment
   preflight                  check the tools the tests need, and install what can be installed
+  tours                      write each chapter's tour (src/main.rs) from its measure.toml
   exercises [--vendor] DIR   the student pack: starters and tests, no solutions
   preprocess                 the mdBook preprocessor protocol, for `mdbook build`
   help                       this list
 
-Every command but book, check, exercises and preprocess runs listings, and needs Linux.";
+Every command but book, check, tours, exercises and preprocess runs listings, and needs Linux.";
 
 /// The one-line usage a bad command line gets.
-const USAGE: &str = "usage: cargo xtask <book | test | measure [--all] [ID...] | check | quick [--repeat N] [ID...] | compare [REV] | python ID [-- FLAG...] | preflight | exercises [--vendor] DIR | preprocess | help>";
+const USAGE: &str = "usage: cargo xtask <book | test | measure [--all] [ID...] | check | quick [--repeat N] [ID...] | compare [REV] | python ID [-- FLAG...] | preflight | tours | exercises [--vendor] DIR | preprocess | help>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -97,6 +99,11 @@ fn main() -> ExitCode {
             let rev = args.get(1).map_or("HEAD", String::as_str);
             compare::compare(&project, rev).map(|text| print!("{text}"))
         }
+        Some("tours") if args.len() == 1 => tours::write(&project).map(|changed| {
+            for path in changed {
+                eprintln!("tours: wrote {path}");
+            }
+        }),
         Some("preflight") if args.len() == 1 => {
             preflight::preflight(preflight::TOOLS, &preflight::Host::current())
         }
@@ -113,7 +120,7 @@ fn main() -> ExitCode {
             println!("{HELP}");
             return ExitCode::SUCCESS;
         }
-        Some(other) if ["book", "test", "check", "preflight"].contains(&other) => {
+        Some(other) if ["book", "test", "check", "preflight", "tours"].contains(&other) => {
             return usage_error(&format!("`{other}` takes no arguments"));
         }
         Some(other) => return usage_error(&format!("unknown command `{other}`")),
@@ -171,13 +178,11 @@ mod tests {
     /// The `xtask` alias a cargo run in `dir` would see: cargo reads
     /// `.cargo/config.toml` from the folder and each parent, nearest first.
     fn alias_seen_from(root: &Path, dir: &Path) -> Option<String> {
-        dir.ancestors()
-            .take_while(|d| d.starts_with(root))
-            .find_map(|d| {
-                let text = std::fs::read_to_string(d.join(".cargo/config.toml")).ok()?;
-                let config: toml::Table = toml::from_str(&text).ok()?;
-                Some(config.get("alias")?.get("xtask")?.as_str()?.to_string())
-            })
+        dir.ancestors().take_while(|d| d.starts_with(root)).find_map(|d| {
+            let text = std::fs::read_to_string(d.join(".cargo/config.toml")).ok()?;
+            let config: toml::Table = toml::from_str(&text).ok()?;
+            Some(config.get("alias")?.get("xtask")?.as_str()?.to_string())
+        })
     }
 
     #[test]

@@ -32,11 +32,7 @@ pub fn build(
     let mut command = cargo();
     command
         .current_dir(project.workspace())
-        .args([
-            "build",
-            "--bins",
-            "--message-format=json-render-diagnostics",
-        ])
+        .args(["build", "--bins", "--message-format=json-render-diagnostics"])
         .stdout(Stdio::piped());
     if release {
         command.arg("--release");
@@ -92,10 +88,7 @@ impl Program {
     /// The command that runs this program with `args`, its environment set.
     pub fn command<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Command {
         let mut command = Command::new(&self.path);
-        command
-            .args(&self.leading)
-            .args(args)
-            .envs(self.env.iter().map(|(k, v)| (k, v)));
+        command.args(&self.leading).args(args).envs(self.env.iter().map(|(k, v)| (k, v)));
         command
     }
 }
@@ -119,11 +112,8 @@ pub fn programs(
     if twins {
         packages.push("support".to_string());
     }
-    let executables = if packages.is_empty() {
-        HashMap::new()
-    } else {
-        build(project, &packages, release)?
-    };
+    let executables =
+        if packages.is_empty() { HashMap::new() } else { build(project, &packages, release)? };
     let python = match twins {
         true => Some(crate::python::ensure_venv(project)?),
         false => None,
@@ -133,10 +123,7 @@ pub fn programs(
         false => None,
     };
     if let Some(interpreter) = &free_threaded {
-        eprintln!(
-            "python: the twins also measure {}, free-threaded",
-            interpreter.display()
-        );
+        eprintln!("python: the twins also measure {}, free-threaded", interpreter.display());
     }
     let extensions = match twins {
         true => Some(crate::python::build_extensions(project)?),
@@ -154,11 +141,7 @@ pub fn programs(
                 env: [("PYTHONDONTWRITEBYTECODE", PathBuf::from("1"))]
                     .into_iter()
                     .chain(extensions.clone().map(|dir| ("PYTHONPATH", dir)))
-                    .chain(
-                        free_threaded
-                            .clone()
-                            .map(|ft| (crate::python::FREE_THREADED_ENV, ft)),
-                    )
+                    .chain(free_threaded.clone().map(|ft| (crate::python::FREE_THREADED_ENV, ft)))
                     .chain(
                         executables
                             .get("latency_server")
@@ -212,12 +195,12 @@ fn judge(status: ExitStatus, verdict: Option<&Verdict>) -> Option<String> {
         (Some(0), None | Some("held")) => None,
         (Some(EXIT_SKIPPED), Some("skipped")) => None,
         (Some(EXIT_UNCHECKED), _) => Some(format!("checked nothing{evidence}")),
-        (Some(0 | EXIT_SKIPPED), Some(state)) => Some(format!(
-            "exited with {status} but its verdict says {state}{evidence}"
-        )),
-        (Some(EXIT_SKIPPED), None) => Some(format!(
-            "exited with {status} (skipped) but reported no verdict"
-        )),
+        (Some(0 | EXIT_SKIPPED), Some(state)) => {
+            Some(format!("exited with {status} but its verdict says {state}{evidence}"))
+        }
+        (Some(EXIT_SKIPPED), None) => {
+            Some(format!("exited with {status} (skipped) but reported no verdict"))
+        }
         _ => Some(format!("failed ({status})")),
     }
 }
@@ -280,10 +263,7 @@ pub fn run_once(
         reported: read_reported(&metrics_file)?,
     };
     let failure = match status {
-        None => Some(format!(
-            "passed its timeout of {} s and was killed",
-            timeout.as_secs()
-        )),
+        None => Some(format!("passed its timeout of {} s and was killed", timeout.as_secs())),
         Some(status) => judge(status, run.reported.verdict.as_ref()).or_else(|| {
             leftovers.then(|| "exited but left processes running (they were killed)".into())
         }),
@@ -295,11 +275,7 @@ pub fn run_once(
             tail(&run.stderr, 40)
         );
         let claim_failed = status.and_then(|s| s.code()) == Some(1)
-            && run
-                .reported
-                .verdict
-                .as_ref()
-                .is_some_and(|v| v.state == "failed");
+            && run.reported.verdict.as_ref().is_some_and(|v| v.state == "failed");
         return Err(match claim_failed {
             true => anyhow::Error::new(ClaimFailed).context(message),
             false => anyhow::anyhow!(message),
@@ -363,17 +339,8 @@ fn tail(text: &str, lines: usize) -> String {
 #[derive(Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 enum Record {
-    Metric {
-        name: String,
-        value: f64,
-        unit: String,
-    },
-    Series {
-        name: String,
-        x_unit: String,
-        y_unit: String,
-        points: Vec<(f64, f64)>,
-    },
+    Metric { name: String, value: f64, unit: String },
+    Series { name: String, x_unit: String, y_unit: String, points: Vec<(f64, f64)> },
     Verdict(Verdict),
 }
 
@@ -402,20 +369,8 @@ fn read_reported(path: &Path) -> Result<Reported> {
                     None => reported.metrics.push((name, value, unit)),
                 }
             }
-            Record::Series {
-                name,
-                x_unit,
-                y_unit,
-                points,
-            } => {
-                reported.series.insert(
-                    name,
-                    Series {
-                        x_unit,
-                        y_unit,
-                        points,
-                    },
-                );
+            Record::Series { name, x_unit, y_unit, points } => {
+                reported.series.insert(name, Series { x_unit, y_unit, points });
             }
             Record::Verdict(verdict) => reported.verdict = Some(verdict),
         }
@@ -441,10 +396,7 @@ fn combine(listing: &Listing, runs: Vec<Run>) -> Result<Combined> {
             let Some((_, value, run_unit)) =
                 run.reported.metrics.iter().find(|(n, _, _)| n == name)
             else {
-                bail!(
-                    "{listing} reported `{name}` on run 1 but not on run {}",
-                    index + 1
-                );
+                bail!("{listing} reported `{name}` on run 1 but not on run {}", index + 1);
             };
             if run_unit != unit {
                 bail!("{listing} reported `{name}` in {unit} and then in {run_unit}");
@@ -465,16 +417,10 @@ fn combine(listing: &Listing, runs: Vec<Run>) -> Result<Combined> {
         );
     }
     for (index, run) in runs.iter().enumerate() {
-        if let Some((name, _, _)) = run
-            .reported
-            .metrics
-            .iter()
-            .find(|(n, _, _)| !metrics.contains_key(n))
+        if let Some((name, _, _)) =
+            run.reported.metrics.iter().find(|(n, _, _)| !metrics.contains_key(n))
         {
-            bail!(
-                "{listing} reported `{name}` on run {} but not on run 1",
-                index + 1
-            );
+            bail!("{listing} reported `{name}` on run {} but not on run 1", index + 1);
         }
     }
     // The displayed run is the most typical one: the run whose figures sit,
@@ -485,12 +431,7 @@ fn combine(listing: &Listing, runs: Vec<Run>) -> Result<Combined> {
     let shown = most_typical_run(&samples, runs.len());
     let run = runs.into_iter().nth(shown).expect("shown is a run index");
     let stdout = run.stdout.lines().map(str::to_string).collect();
-    Ok(Combined {
-        stdout,
-        metrics,
-        series: run.reported.series,
-        verdict: run.reported.verdict,
-    })
+    Ok(Combined { stdout, metrics, series: run.reported.series, verdict: run.reported.verdict })
 }
 
 /// The run whose values are, summed over the metrics, the fewest ranks away
@@ -502,10 +443,7 @@ fn most_typical_run(metrics: &[&[f64]], runs: usize) -> usize {
         metrics
             .iter()
             .map(|values| {
-                let rank = values
-                    .iter()
-                    .filter(|v| v.total_cmp(&values[run]).is_lt())
-                    .count();
+                let rank = values.iter().filter(|v| v.total_cmp(&values[run]).is_lt()).count();
                 (rank as f64 - middle).abs()
             })
             .sum()
@@ -513,18 +451,12 @@ fn most_typical_run(metrics: &[&[f64]], runs: usize) -> usize {
     if metrics.is_empty() {
         return runs - 1;
     }
-    (0..runs)
-        .min_by(|&a, &b| distance(a).total_cmp(&distance(b)))
-        .unwrap_or(0)
+    (0..runs).min_by(|&a, &b| distance(a).total_cmp(&distance(b))).unwrap_or(0)
 }
 
 fn median(sorted: &[f64]) -> f64 {
     let n = sorted.len();
-    if n % 2 == 1 {
-        sorted[n / 2]
-    } else {
-        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
-    }
+    if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0 }
 }
 
 /// The listings whose committed output is missing or stale.
@@ -590,39 +522,26 @@ pub fn measure(project: &Project, chosen: &[Listing]) -> Result<()> {
                 listing.spec.runs,
                 started.elapsed().as_secs_f64()
             );
-            let metrics_file = scratch
-                .path()
-                .join(format!("{}-{run}.jsonl", listing.spec.name));
+            let metrics_file = scratch.path().join(format!("{}-{run}.jsonl", listing.spec.name));
             let timeout = Duration::from_secs(listing.spec.timeout_s);
-            let result = run_once(
-                listing,
-                program,
-                &listing.spec.args,
-                timeout,
-                Some(&metrics_file),
-            )
-            .with_context(|| {
-                format!(
-                    "measuring {listing} (run {run}/{}); its committed output is unchanged",
-                    listing.spec.runs
-                )
-            })?;
+            let result =
+                run_once(listing, program, &listing.spec.args, timeout, Some(&metrics_file))
+                    .with_context(|| {
+                        format!(
+                            "measuring {listing} (run {run}/{}); its committed output is unchanged",
+                            listing.spec.runs
+                        )
+                    })?;
             runs.push(result);
         }
         let spent = runs.iter().map(|run| run.elapsed.as_secs_f64()).sum();
         costs.push((listing.id(), spent, listing.spec.python));
-        let Combined {
-            stdout,
-            metrics,
-            series,
-            verdict,
-        } = combine(listing, runs)?;
+        let Combined { stdout, metrics, series, verdict } = combine(listing, runs)?;
         let mut command = match listing.spec.python {
             true => format!("cargo xtask python {listing}"),
-            false => format!(
-                "cargo run --release -p {} --bin {}",
-                listing.chapter, listing.spec.name
-            ),
+            false => {
+                format!("cargo run --release -p {} --bin {}", listing.chapter, listing.spec.name)
+            }
         };
         let machine = Machine {
             python: match listing.spec.python {
@@ -662,11 +581,7 @@ pub fn measure(project: &Project, chosen: &[Listing]) -> Result<()> {
 /// listings and of the twins, and the listings that cost the most.
 fn cost_summary(costs: &mut [(String, f64, bool)]) -> String {
     let total = |python: bool| -> f64 {
-        costs
-            .iter()
-            .filter(|(_, _, p)| *p == python)
-            .map(|(_, s, _)| s)
-            .sum()
+        costs.iter().filter(|(_, _, p)| *p == python).map(|(_, s, _)| s).sum()
     };
     let mut summary = format!(
         "measure: runs took {:.0} s for Rust listings, {:.0} s for Python twins\n",
@@ -682,10 +597,7 @@ fn cost_summary(costs: &mut [(String, f64, bool)]) -> String {
 
 /// The command that shows a compile-fail listing's error.
 fn compile_command(project: &Project, listing: &Listing) -> String {
-    format!(
-        "rustc --edition 2024 {}",
-        project.relative(&project.source(listing))
-    )
+    format!("rustc --edition 2024 {}", project.relative(&project.source(listing)))
 }
 
 /// Compiles a listing whose lesson is a compiler error, and returns the
@@ -697,15 +609,7 @@ pub fn compile_failure(project: &Project, listing: &Listing) -> Result<Vec<Strin
     let source = project.relative(&project.source(listing));
     let output = Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()))
         .current_dir(&project.root)
-        .args([
-            "--edition",
-            "2024",
-            "--color",
-            "never",
-            "--crate-type",
-            "bin",
-            "--out-dir",
-        ])
+        .args(["--edition", "2024", "--color", "never", "--crate-type", "bin", "--out-dir"])
         .arg(scratch.path())
         .arg(&source)
         .output()
@@ -721,16 +625,11 @@ pub fn compile_failure(project: &Project, listing: &Listing) -> Result<Vec<Strin
     let reproduced = if is_code {
         message.contains(&format!("error[{code}]"))
     } else {
-        message
-            .lines()
-            .any(|line| line.starts_with("error") && line.contains(code))
+        message.lines().any(|line| line.starts_with("error") && line.contains(code))
     };
     if !reproduced {
-        let expected = if is_code {
-            format!("error[{code}]")
-        } else {
-            format!("the error \"{code}\"")
-        };
+        let expected =
+            if is_code { format!("error[{code}]") } else { format!("the error \"{code}\"") };
         bail!("{listing} no longer fails with {expected}; the compiler now says:\n{message}");
     }
     Ok(message.trim_end().lines().map(str::to_string).collect())
@@ -764,13 +663,7 @@ pub fn machine() -> Result<Machine> {
         .unwrap_or("rustc")
         .trim()
         .to_string();
-    Ok(Machine {
-        cpu,
-        cores,
-        os,
-        rustc,
-        python: None,
-    })
+    Ok(Machine { cpu, cores, os, rustc, python: None })
 }
 
 #[cfg(test)]
@@ -806,6 +699,8 @@ fn main() {
             ("listings/ch99/src/bin/other.rs", failing),
             ("listings/ch99/src/bin/hanging.rs", hanging),
             ("listings/ch99/src/bin/leaking.rs", leaking),
+            // A tour of its own, not the generated one: this support crate is bare.
+            ("listings/ch99/src/main.rs", "fn main() {}\n"),
             (
                 "listings/ch99/Cargo.toml",
                 "[package]\nname = \"ch99\"\nversion = \"0.1.0\"\nedition = \"2024\"\n",
@@ -836,44 +731,20 @@ fn main() {
         let mismatch = listing(&project, "ch99/mismatch");
         let message = compile_failure(&project, &mismatch).unwrap();
         assert_eq!(message[0], "error[E0308]: mismatched types");
-        assert_eq!(
-            message[1],
-            " --> listings/ch99/compile_fail/mismatch.rs:2:22"
-        );
+        assert_eq!(message[1], " --> listings/ch99/compile_fail/mismatch.rs:2:22");
 
         measure(&project, std::slice::from_ref(&mismatch)).unwrap();
         let output = Output::load(&project.output_path(&mismatch)).unwrap();
         assert_eq!(output.stdout, message);
-        assert_eq!(
-            output.command,
-            "rustc --edition 2024 listings/ch99/compile_fail/mismatch.rs"
-        );
+        assert_eq!(output.command, "rustc --edition 2024 listings/ch99/compile_fail/mismatch.rs");
 
         // The lesson stops reproducing: the check says so.
-        write(
-            dir.path(),
-            "listings/ch99/compile_fail/mismatch.rs",
-            "fn main() {}\n",
-        );
-        let error = compile_failure(&project, &mismatch)
-            .unwrap_err()
-            .to_string();
-        assert_eq!(
-            error,
-            "ch99/mismatch compiled, but its lesson is the compiler error E0308"
-        );
-        write(
-            dir.path(),
-            "listings/ch99/compile_fail/mismatch.rs",
-            "fn main() { undefined(); }\n",
-        );
-        let error = compile_failure(&project, &mismatch)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            error.starts_with("ch99/mismatch no longer fails with error[E0308]"),
-            "{error}"
-        );
+        write(dir.path(), "listings/ch99/compile_fail/mismatch.rs", "fn main() {}\n");
+        let error = compile_failure(&project, &mismatch).unwrap_err().to_string();
+        assert_eq!(error, "ch99/mismatch compiled, but its lesson is the compiler error E0308");
+        write(dir.path(), "listings/ch99/compile_fail/mismatch.rs", "fn main() { undefined(); }\n");
+        let error = compile_failure(&project, &mismatch).unwrap_err().to_string();
+        assert!(error.starts_with("ch99/mismatch no longer fails with error[E0308]"), "{error}");
 
         // An error without a code is named by its message.
         let entry = "[[listing]]\nname = \"mismatch\"\ncompile_fail = \"mismatched types\"\n";
@@ -881,14 +752,8 @@ fn main() {
         let by_message = listing(&project, "ch99/mismatch");
         write(dir.path(), "listings/ch99/compile_fail/mismatch.rs", source);
         assert_eq!(compile_failure(&project, &by_message).unwrap(), message);
-        write(
-            dir.path(),
-            "listings/ch99/compile_fail/mismatch.rs",
-            "fn main() { undefined(); }\n",
-        );
-        let error = compile_failure(&project, &by_message)
-            .unwrap_err()
-            .to_string();
+        write(dir.path(), "listings/ch99/compile_fail/mismatch.rs", "fn main() { undefined(); }\n");
+        let error = compile_failure(&project, &by_message).unwrap_err().to_string();
         assert!(
             error.starts_with("ch99/mismatch no longer fails with the error \"mismatched types\""),
             "{error}"
@@ -911,22 +776,12 @@ fn main() {
             "the shown run is the median one"
         );
         assert_eq!(output.fingerprint, fingerprint(&project, &waiting).unwrap());
-        assert!(
-            stale(&project, std::slice::from_ref(&waiting))
-                .unwrap()
-                .is_empty()
-        );
+        assert!(stale(&project, std::slice::from_ref(&waiting)).unwrap().is_empty());
 
         // A failing listing names itself and its stderr, and writes nothing.
         let message = failure(&project, "ch99/other");
-        assert!(
-            message.contains("ch99/other failed (exit status: 5)"),
-            "{message}"
-        );
-        assert!(
-            message.contains("the ticker server did not answer"),
-            "{message}"
-        );
+        assert!(message.contains("ch99/other failed (exit status: 5)"), "{message}");
+        assert!(message.contains("the ticker server did not answer"), "{message}");
         assert!(!project.output_path(&other).exists());
 
         // One that hangs is killed at its timeout.
@@ -938,10 +793,7 @@ fn main() {
 
         // One that leaves a process running fails, and the process is killed.
         let message = failure(&project, "ch99/leaking");
-        assert!(
-            message.contains("ch99/leaking exited but left processes running"),
-            "{message}"
-        );
+        assert!(message.contains("ch99/leaking exited but left processes running"), "{message}");
     }
 
     #[test]
@@ -979,16 +831,10 @@ fn main() {
         let output = Output::load(&project.output_path(&overlap)).unwrap();
         assert_eq!(
             output.stdout,
-            [
-                "threads 3",
-                "claim skipped: threads overlap (this machine lends one core)"
-            ]
+            ["threads 3", "claim skipped: threads overlap (this machine lends one core)"]
         );
         assert_eq!(output.metrics["threads"].samples, [3.0, 3.0]);
-        assert_eq!(
-            output.command,
-            "cargo xtask python ch99/overlap -- --threads 3"
-        );
+        assert_eq!(output.command, "cargo xtask python ch99/overlap -- --threads 3");
         let verdict = output.verdict.unwrap();
         assert_eq!(
             (verdict.state.as_str(), verdict.evidence.as_str()),
@@ -1001,20 +847,12 @@ fn main() {
         let run = |flags: [&str; 2]| {
             let flags = flags.map(String::from);
             let timeout = Duration::from_secs(20);
-            run_once(&overlap, &ready["ch99/overlap"], &flags, timeout, None)
-                .err()
-                .unwrap()
+            run_once(&overlap, &ready["ch99/overlap"], &flags, timeout, None).err().unwrap()
         };
         let bad = run(["--threads", "0"]);
-        assert!(
-            bad.downcast_ref::<ClaimFailed>().is_none(),
-            "bad input is no failed claim"
-        );
+        assert!(bad.downcast_ref::<ClaimFailed>().is_none(), "bad input is no failed claim");
         let error = bad.to_string();
-        assert!(
-            error.contains("ch99/overlap failed (exit status: 2)"),
-            "{error}"
-        );
+        assert!(error.contains("ch99/overlap failed (exit status: 2)"), "{error}");
         assert!(
             error.ends_with(
                 "--- its stderr ---\nerror: argument --threads: invalid value '0': not in 1..=64"
@@ -1037,52 +875,31 @@ fn main() {
         };
         let check = |code: i32, state: Option<&str>, expected: Option<&str>| {
             let judged = judge(exit(code), state.map(verdict).as_ref());
-            assert_eq!(
-                judged.as_deref(),
-                expected,
-                "exit {code}, verdict {state:?}"
-            );
+            assert_eq!(judged.as_deref(), expected, "exit {code}, verdict {state:?}");
         };
         check(0, None, None);
         check(0, Some("held"), None);
         check(3, Some("skipped"), None);
         check(1, Some("failed"), Some("failed (exit status: 1)"));
-        check(
-            4,
-            Some("unchecked"),
-            Some("checked nothing: threads overlap (1.9x)"),
-        );
+        check(4, Some("unchecked"), Some("checked nothing: threads overlap (1.9x)"));
         check(
             0,
             Some("failed"),
             Some("exited with exit status: 0 but its verdict says failed: threads overlap (1.9x)"),
         );
-        check(
-            3,
-            None,
-            Some("exited with exit status: 3 (skipped) but reported no verdict"),
-        );
+        check(3, None, Some("exited with exit status: 3 (skipped) but reported no verdict"));
     }
 
     #[test]
     fn protocol_names_agree() {
         let support = include_str!("../../support/src/report.rs");
-        let declared = format!(
-            "pub const METRICS_ENV: &str = \"{}\";",
-            support_metrics_env()
-        );
-        assert!(
-            support.contains(&declared),
-            "support and xtask disagree on the metrics variable"
-        );
+        let declared = format!("pub const METRICS_ENV: &str = \"{}\";", support_metrics_env());
+        assert!(support.contains(&declared), "support and xtask disagree on the metrics variable");
         for declared in [
             format!("pub const EXIT_SKIPPED: u8 = {EXIT_SKIPPED};"),
             format!("pub const EXIT_UNCHECKED: u8 = {EXIT_UNCHECKED};"),
         ] {
-            assert!(
-                support.contains(&declared),
-                "support and xtask disagree: {declared}"
-            );
+            assert!(support.contains(&declared), "support and xtask disagree: {declared}");
         }
         let python = include_str!("../../support/python/workbook.py");
         for declared in [
@@ -1090,10 +907,7 @@ fn main() {
             format!("LATENCY_SERVER_ENV = \"{LATENCY_SERVER_ENV}\""),
             format!("EXIT_SKIPPED, EXIT_UNCHECKED = 0, 1, 2, {EXIT_SKIPPED}, {EXIT_UNCHECKED}"),
         ] {
-            assert!(
-                python.contains(&declared),
-                "workbook.py and xtask disagree: {declared}"
-            );
+            assert!(python.contains(&declared), "workbook.py and xtask disagree: {declared}");
         }
     }
 }

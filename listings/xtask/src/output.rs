@@ -135,10 +135,7 @@ impl Metric {
     /// median alone would read more firmly than the runs allow.
     pub fn is_noisy(&self) -> bool {
         self.median != 0.0
-            && self
-                .samples
-                .iter()
-                .any(|s| ((s - self.median) / self.median).abs() > 0.2)
+            && self.samples.iter().any(|s| ((s - self.median) / self.median).abs() > 0.2)
     }
 
     /// The median as a page shows it: plain, or, when noisy, marked, with

@@ -129,8 +129,7 @@ impl Host {
 
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    path.metadata()
-        .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+    path.metadata().is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
 }
 
 /// The tools of `tools` that `host` lacks.
@@ -149,13 +148,8 @@ pub fn instructions(missing: &[&Tool]) -> String {
                     format!("sudo apt-get install {}", packages.join(" "))
                 }
             };
-            let alternative = tool
-                .alternative
-                .map_or(String::new(), |a| format!(" ({a})"));
-            format!(
-                "missing {} (for {}): {command}{alternative}\n",
-                tool.name, tool.needed_for
-            )
+            let alternative = tool.alternative.map_or(String::new(), |a| format!(" ({a})"));
+            format!("missing {} (for {}): {command}{alternative}\n", tool.name, tool.needed_for)
         })
         .collect()
 }
@@ -210,10 +204,7 @@ pub fn preflight(tools: &[Tool], host: &Host) -> Result<()> {
                 .is_ok_and(|status| status.success())
         };
         if !(apt(&["update", "-qq"]) && apt(&[&["install", "-y", "-qq"][..], &packages].concat())) {
-            eprintln!(
-                "preflight: apt-get could not install {}",
-                packages.join(", ")
-            );
+            eprintln!("preflight: apt-get could not install {}", packages.join(", "));
         }
     }
     let still = missing(tools, host);
@@ -231,11 +222,7 @@ mod tests {
     use super::*;
 
     fn host_with(path: &Path) -> Host {
-        Host {
-            path: path.as_os_str().to_owned(),
-            chromium_override: None,
-            can_apt: false,
-        }
+        Host { path: path.as_os_str().to_owned(), chromium_override: None, can_apt: false }
     }
 
     fn fake_program(dir: &Path, name: &str) {
@@ -279,10 +266,7 @@ mod tests {
     fn every_tool_has_a_line_and_python_is_found_on_the_path() {
         let empty = tempfile::tempdir().unwrap();
         let host = host_with(empty.path());
-        let python = TOOLS
-            .iter()
-            .find(|t| t.name == "python3 with venv")
-            .unwrap();
+        let python = TOOLS.iter().find(|t| t.name == "python3 with venv").unwrap();
         assert!(!(python.found)(&host), "python3 is hidden by an empty PATH");
         let text = instructions(&[python]);
         assert_eq!(
@@ -290,9 +274,6 @@ mod tests {
             "missing python3 with venv (for the Python twins): sudo apt-get install python3 python3-venv\n"
         );
         let names: Vec<&str> = TOOLS.iter().map(|t| t.name).collect();
-        assert_eq!(
-            names,
-            ["rustfmt", "clippy", "chromium", "python3 with venv"]
-        );
+        assert_eq!(names, ["rustfmt", "clippy", "chromium", "python3 with venv"]);
     }
 }

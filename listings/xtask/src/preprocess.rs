@@ -40,20 +40,14 @@ pub struct Workbook {
 impl Workbook {
     /// The preprocessor for `project`.
     pub fn new(project: Project) -> Workbook {
-        Workbook {
-            project,
-            every_output_shown: false,
-        }
+        Workbook { project, every_output_shown: false }
     }
 
     /// The preprocessor for `cargo xtask check`, which also requires every
     /// measured listing's output to appear on some page: a measurement no
     /// reader sees is a claim nobody checks.
     pub fn strict(project: Project) -> Workbook {
-        Workbook {
-            project,
-            every_output_shown: true,
-        }
+        Workbook { project, every_output_shown: true }
     }
 }
 
@@ -87,11 +81,7 @@ impl Preprocessor for Workbook {
             }
         }
         if !problems.is_empty() {
-            bail!(
-                "the book has {} problem(s):\n{}",
-                problems.len(),
-                problems.join("\n")
-            );
+            bail!("the book has {} problem(s):\n{}", problems.len(), problems.join("\n"));
         }
         Ok(book)
     }
@@ -109,12 +99,7 @@ pub struct Pages<'a> {
 impl<'a> Pages<'a> {
     /// A page expander over these listings.
     pub fn new(project: &'a Project, listings: &'a [Listing]) -> Pages<'a> {
-        Pages {
-            project,
-            listings,
-            outputs: HashMap::new(),
-            shown: BTreeSet::new(),
-        }
+        Pages { project, listings, outputs: HashMap::new(), shown: BTreeSet::new() }
     }
 
     /// The page's text with every directive replaced, or every problem found,
@@ -126,15 +111,11 @@ impl<'a> Pages<'a> {
         let mut outputs_shown: Vec<(String, usize)> = Vec::new();
         let mut rest = text;
         while let Some(start) = rest.find("{{#") {
-            let line = 1 + text[..text.len() - rest.len() + start]
-                .matches('\n')
-                .count();
+            let line = 1 + text[..text.len() - rest.len() + start].matches('\n').count();
             let escaped = rest[..start].ends_with('\\');
             expanded.push_str(&rest[..start]);
             let Some(length) = rest[start..].find("}}") else {
-                problems.push(format!(
-                    "{page}:{line}: a directive that never closes with }}}}"
-                ));
+                problems.push(format!("{page}:{line}: a directive that never closes with }}}}"));
                 rest = &rest[start + 3..];
                 continue;
             };
@@ -146,9 +127,7 @@ impl<'a> Pages<'a> {
                 expanded.push_str(directive);
                 continue;
             }
-            let words: Vec<&str> = directive[3..directive.len() - 2]
-                .split_whitespace()
-                .collect();
+            let words: Vec<&str> = directive[3..directive.len() - 2].split_whitespace().collect();
             match self.directive(&words) {
                 Ok(replacement) => {
                     match words.as_slice() {
@@ -169,20 +148,13 @@ impl<'a> Pages<'a> {
         expanded.push_str(rest);
         // Every listing a page shows is followed by its measured output.
         for (id, line) in &shown {
-            if !outputs_shown
-                .iter()
-                .any(|(output, at)| output == id && at > line)
-            {
+            if !outputs_shown.iter().any(|(output, at)| output == id && at > line) {
                 problems.push(format!(
                     "{page}:{line}: shows {id} but never its measured output after it (add {{{{#output {id}}}}})"
                 ));
             }
         }
-        if problems.is_empty() {
-            Ok(expanded)
-        } else {
-            Err(problems)
-        }
+        if problems.is_empty() { Ok(expanded) } else { Err(problems) }
     }
 
     fn directive(&mut self, words: &[&str]) -> Result<String, String> {
@@ -215,14 +187,7 @@ impl<'a> Pages<'a> {
                     .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
                 let code = excerpt(&source, anchor)
                     .map_err(|problem| format!("{problem} in {}", self.project.relative(&path)))?;
-                Ok(fenced(
-                    if listing.spec.python {
-                        "python"
-                    } else {
-                        "rust"
-                    },
-                    &code,
-                ))
+                Ok(fenced(if listing.spec.python { "python" } else { "rust" }, &code))
             }
             ["output", id] => {
                 let output = self.output(id)?;
@@ -313,18 +278,12 @@ impl<'a> Pages<'a> {
             ["if", rest @ ..] if rest.contains(&"|") => {
                 let mut parts = rest.split(|w| *w == "|");
                 let condition = parts.next().unwrap_or_default();
-                let (yes, no) = (
-                    parts.next().unwrap_or_default(),
-                    parts.next().unwrap_or_default(),
-                );
+                let (yes, no) =
+                    (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
                 if parts.next().is_some() {
                     return Err(FORMS.into());
                 }
-                let chosen = if condition::holds(condition, self)? {
-                    yes
-                } else {
-                    no
-                };
+                let chosen = if condition::holds(condition, self)? { yes } else { no };
                 Ok(chosen.join(" "))
             }
             ["assert", condition @ ..] => match condition::holds(condition, self)? {
@@ -336,27 +295,20 @@ impl<'a> Pages<'a> {
             },
             ["machine", id, "cores"] => Ok(condition::cores(self.output(id)?.machine.cores)),
             ["quiz", chapter] => {
-                let file = self
-                    .project
-                    .root
-                    .join("quizzes")
-                    .join(format!("{chapter}.toml"));
+                let file = self.project.root.join("quizzes").join(format!("{chapter}.toml"));
                 let root = format!("{}/", self.project.root.display());
                 quiz(&file, chapter).map_err(|problem| problem.replace(&root, ""))
             }
             [name, ..] if KNOWN.contains(name) => Err(FORMS.into()),
-            [name, ..] => Err(format!(
-                "unknown directive `{name}` (this book knows {})",
-                KNOWN.join(", ")
-            )),
+            [name, ..] => {
+                Err(format!("unknown directive `{name}` (this book knows {})", KNOWN.join(", ")))
+            }
             [] => Err("an empty directive".into()),
         }
     }
 
     fn listing(&self, id: &str) -> Result<&'a Listing, String> {
-        self.project
-            .find(self.listings, id)
-            .map_err(|e| e.to_string())
+        self.project.find(self.listings, id).map_err(|e| e.to_string())
     }
 
     fn output(&mut self, id: &str) -> Result<Output, String> {
@@ -395,9 +347,7 @@ impl<'a> Pages<'a> {
         let starter = read("starter.rs")?;
         let solution = read("solution.rs")?;
         read("tests.rs")?;
-        let name = Path::new(id)
-            .file_name()
-            .map_or(id.into(), |n| n.to_string_lossy());
+        let name = Path::new(id).file_name().map_or(id.into(), |n| n.to_string_lossy());
         let folder = self.project.relative(&folder);
         Ok(format!(
             "The starter, `{folder}/starter.rs`:\n\n{}\n\
@@ -483,13 +433,8 @@ fn versus(rows: &[Comparison<'_>]) -> Result<String, String> {
             };
             format!("{ratio:.digits$}×")
         };
-        let _ = writeln!(
-            table,
-            "| {} | {} | {} | {ratio} |",
-            row.label,
-            python.shown(),
-            rust.shown(),
-        );
+        let _ =
+            writeln!(table, "| {} | {} | {} | {ratio} |", row.label, python.shown(), rust.shown(),);
     }
     let mut listings: Vec<&str> = Vec::new();
     for row in rows {
@@ -517,11 +462,7 @@ fn versus(rows: &[Comparison<'_>]) -> Result<String, String> {
     let _ = write!(
         table,
         "\n*Medians from the measured outputs of {}, {machine}.*\n",
-        listings
-            .iter()
-            .map(|l| format!("`{l}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        listings.iter().map(|l| format!("`{l}`")).collect::<Vec<_>>().join(", ")
     );
     Ok(table)
 }
@@ -548,10 +489,11 @@ pub fn excerpt(source: &str, anchor: Option<&str>) -> Result<String, String> {
                 .iter()
                 .position(|line| is_marker(line, "ANCHOR:", name))
                 .ok_or_else(|| format!("no `// ANCHOR: {name}`"))?;
-            let end = lines[begin..]
-                .iter()
-                .position(|line| is_marker(line, "ANCHOR_END:", name))
-                .ok_or_else(|| format!("`// ANCHOR: {name}` has no `// ANCHOR_END: {name}`"))?;
+            let end =
+                lines[begin..]
+                    .iter()
+                    .position(|line| is_marker(line, "ANCHOR_END:", name))
+                    .ok_or_else(|| format!("`// ANCHOR: {name}` has no `// ANCHOR_END: {name}`"))?;
             &lines[begin + 1..begin + end]
         }
     };
@@ -570,10 +512,7 @@ pub fn excerpt(source: &str, anchor: Option<&str>) -> Result<String, String> {
         .map(|line| line.len() - line.trim_start().len())
         .min()
         .unwrap_or(0);
-    let dedented: Vec<&str> = kept
-        .iter()
-        .map(|line| line.get(indent..).unwrap_or(""))
-        .collect();
+    let dedented: Vec<&str> = kept.iter().map(|line| line.get(indent..).unwrap_or("")).collect();
     Ok(dedented.join("\n").trim_matches('\n').to_string())
 }
 
@@ -693,10 +632,7 @@ mod tests {
             "{{#versus ch99/waiting_py wait ch99/waiting wait same-work | one wait}}",
         )
         .unwrap_err();
-        assert!(
-            problems[0].ends_with("versus refuses a ratio of unlike units"),
-            "{problems:?}"
-        );
+        assert!(problems[0].ends_with("versus refuses a ratio of unlike units"), "{problems:?}");
     }
 
     #[test]
@@ -717,19 +653,11 @@ mod tests {
             "{{#figure ch99/waiting wait_by_run,ch99/waiting_py:wait_by_run_seconds | unlike}}",
         )
         .unwrap_err();
-        assert!(
-            problems[0].ends_with("one figure draws like units only"),
-            "{problems:?}"
-        );
-        let shown = expand(
-            &project,
-            "{{#listing ch99/waiting_py:wait}}\n{{#output ch99/waiting_py}}\n",
-        )
-        .unwrap();
-        assert!(
-            shown.starts_with("```python\ntime.sleep(0.005)\n```\n"),
-            "{shown}"
-        );
+        assert!(problems[0].ends_with("one figure draws like units only"), "{problems:?}");
+        let shown =
+            expand(&project, "{{#listing ch99/waiting_py:wait}}\n{{#output ch99/waiting_py}}\n")
+                .unwrap();
+        assert!(shown.starts_with("```python\ntime.sleep(0.005)\n```\n"), "{shown}");
     }
 
     #[test]
@@ -738,10 +666,7 @@ mod tests {
         let page = "It took {{#metric ch99/waiting wait}}, \
                     {{#if ch99/waiting:wait < 2 * ch99/waiting@cores | under | over}} a millisecond a core \
                     on {{#machine ch99/waiting cores}}.{{#assert ch99/waiting:wait > 5 and 1 < 2}}\n";
-        check(
-            page,
-            Ok("It took 5.12 ms, over a millisecond a core on 2 cores.\n"),
-        );
+        check(page, Ok("It took 5.12 ms, over a millisecond a core on 2 cores.\n"));
         let (dir, project) = workbook();
         let listing = crate::fixture::listing(&project, "ch99/waiting");
         let mut output = Output::load(&project.output_path(&listing)).unwrap();
@@ -761,20 +686,11 @@ mod tests {
         assert_eq!(text, "over on 1 core");
         drop(dir);
         let (_dir, project) = workbook();
-        let problems = expand(
-            &project,
-            "{{#if ch99/waiting:wall < 1 | a | b}} {{#if 1 | a}}",
-        )
-        .unwrap_err();
+        let problems =
+            expand(&project, "{{#if ch99/waiting:wall < 1 | a | b}} {{#if 1 | a}}").unwrap_err();
         assert_eq!(problems.len(), 2, "{problems:?}");
-        assert!(
-            problems[0].ends_with("ch99/waiting reports no metric `wall`"),
-            "{problems:?}"
-        );
-        assert!(
-            problems[1].ends_with("`1` compares nothing (<, <=, >, >=, ==)"),
-            "{problems:?}"
-        );
+        assert!(problems[0].ends_with("ch99/waiting reports no metric `wall`"), "{problems:?}");
+        assert!(problems[1].ends_with("`1` compares nothing (<, <=, >, >=, ==)"), "{problems:?}");
     }
 
     #[test]
@@ -789,19 +705,10 @@ mod tests {
             expand(&project, "{{#listing ch99/src/lock.rs:body}}").unwrap(),
             "```rust\nlet x = 1;\n```\n"
         );
-        let problems = expand(
-            &project,
-            "{{#listing ch99/src/none.rs}} {{#listing ../x.rs}}",
-        )
-        .unwrap_err();
-        assert!(
-            problems[0].ends_with("no file listings/ch99/src/none.rs"),
-            "{problems:?}"
-        );
-        assert!(
-            problems[1].ends_with("no file listings/../x.rs"),
-            "{problems:?}"
-        );
+        let problems =
+            expand(&project, "{{#listing ch99/src/none.rs}} {{#listing ../x.rs}}").unwrap_err();
+        assert!(problems[0].ends_with("no file listings/ch99/src/none.rs"), "{problems:?}");
+        assert!(problems[1].ends_with("no file listings/../x.rs"), "{problems:?}");
     }
 
     #[test]
@@ -809,10 +716,7 @@ mod tests {
         let (_dir, project) = workbook();
         let listings = project.listings().unwrap();
         let text = Pages::new(&project, &listings)
-            .expand(
-                "src/ch99.md",
-                "{{#figure ch99/waiting wait_by_run | Each run's wait}}",
-            )
+            .expand("src/ch99.md", "{{#figure ch99/waiting wait_by_run | Each run's wait}}")
             .unwrap();
         assert!(
             text.starts_with("<figure class=\"workbook-figure\"><svg viewBox=\"0 0 640 360\""),
@@ -826,10 +730,7 @@ mod tests {
         );
         assert!(text.contains("<desc id=\"figure-ch99-waiting-wait_by_run-desc\">Line chart. wait_by_run: 1 run: 5 ms; 2 run: 5.10 ms; 3 run: 6 ms.</desc>"), "{text}");
         assert!(text.contains("<polyline"));
-        assert!(
-            !text.trim_end().contains('\n'),
-            "a blank line would end the HTML block"
-        );
+        assert!(!text.trim_end().contains('\n'), "a blank line would end the HTML block");
     }
 
     #[test]
@@ -875,11 +776,7 @@ mod tests {
     #[test]
     fn a_stale_output_fails_the_page() {
         let (dir, project) = workbook();
-        write(
-            dir.path(),
-            "listings/ch99/src/bin/waiting.rs",
-            &LISTING.replace("5", "50"),
-        );
+        write(dir.path(), "listings/ch99/src/bin/waiting.rs", &LISTING.replace("5", "50"));
         let listings = project.listings().unwrap();
         let problems = Pages::new(&project, &listings)
             .expand("src/ch99.md", "{{#metric ch99/waiting wait}}")
@@ -910,16 +807,8 @@ mod tests {
             "listings/exercises/src/ch99/wait/starter.rs",
             "pub fn wait() {\n    todo!()\n}\n",
         );
-        write(
-            dir.path(),
-            "listings/exercises/src/ch99/wait/solution.rs",
-            "pub fn wait() {}\n",
-        );
-        write(
-            dir.path(),
-            "listings/exercises/src/ch99/wait/tests.rs",
-            "#[test]\nfn waits() {}\n",
-        );
+        write(dir.path(), "listings/exercises/src/ch99/wait/solution.rs", "pub fn wait() {}\n");
+        write(dir.path(), "listings/exercises/src/ch99/wait/tests.rs", "#[test]\nfn waits() {}\n");
         let listings = project.listings().unwrap();
         let text = Pages::new(&project, &listings)
             .expand("src/ch99.md", "{{#exercise ch99/wait}}")
@@ -951,10 +840,7 @@ mod tests {
                 Config::default(),
                 "html".into(),
             );
-            preprocessor
-                .run(&context, book)
-                .map(|_| ())
-                .map_err(|e| e.to_string())
+            preprocessor.run(&context, book).map(|_| ()).map_err(|e| e.to_string())
         };
         let silent = "It waits {{#metric ch99/waiting wait}}.";
         assert_eq!(run(Workbook::new(project.clone()), silent), Ok(()));
@@ -962,19 +848,13 @@ mod tests {
             run(Workbook::strict(project.clone()), silent),
             Err("the book has 1 problem(s):\nch99/waiting is measured but no page shows its output (add {{#output ch99/waiting}} to src/ch99.md)".into())
         );
-        assert_eq!(
-            run(Workbook::strict(project), "{{#output ch99/waiting}}"),
-            Ok(())
-        );
+        assert_eq!(run(Workbook::strict(project), "{{#output ch99/waiting}}"), Ok(()));
     }
 
     #[test]
     fn excerpts_drop_nested_anchors_and_common_indentation() {
         let source = "fn main() {\n    // ANCHOR: outer\n    let a = 1;\n    // ANCHOR: inner\n    let b = 2;\n    // ANCHOR_END: inner\n    // ANCHOR_END: outer\n}\n";
-        assert_eq!(
-            excerpt(source, Some("outer")).unwrap(),
-            "let a = 1;\nlet b = 2;"
-        );
+        assert_eq!(excerpt(source, Some("outer")).unwrap(), "let a = 1;\nlet b = 2;");
         assert_eq!(excerpt(source, Some("inner")).unwrap(), "let b = 2;");
         assert_eq!(
             excerpt(source, None).unwrap(),

@@ -63,7 +63,6 @@ fn sixty() -> u64 {
 struct MeasureToml {
     /// The chapter's subject, for its tour: `processes`.
     #[serde(default)]
-    #[allow(dead_code)] // The generated tours read it (the next step).
     title: Option<String>,
     #[serde(default)]
     listing: Vec<ListingSpec>,
@@ -100,13 +99,8 @@ impl Project {
         let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
             .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
         let xtask = manifest.as_path();
-        let root = xtask
-            .parent()
-            .and_then(Path::parent)
-            .expect("xtask lives at listings/xtask");
-        Project {
-            root: root.to_path_buf(),
-        }
+        let root = xtask.parent().and_then(Path::parent).expect("xtask lives at listings/xtask");
+        Project { root: root.to_path_buf() }
     }
 
     /// `listings/`, the workspace.
@@ -146,10 +140,7 @@ impl Project {
 
     /// A path relative to the repository root, for messages.
     pub fn relative(&self, path: &Path) -> String {
-        path.strip_prefix(&self.root)
-            .unwrap_or(path)
-            .display()
-            .to_string()
+        path.strip_prefix(&self.root).unwrap_or(path).display().to_string()
     }
 
     /// Every chapter package (`listings/chNN` with a `measure.toml`), sorted.
@@ -170,7 +161,6 @@ impl Project {
     }
 
     /// The subject of a chapter, as its `measure.toml` says (`title`).
-    #[allow(dead_code)] // The generated tours read it (the next step).
     pub fn chapter_title(&self, chapter: &str) -> Result<Option<String>> {
         Ok(self.measure_toml(chapter)?.title)
     }
@@ -189,10 +179,7 @@ impl Project {
             let path = self.chapter_dir(&chapter).join("measure.toml");
             let parsed = self.measure_toml(&chapter)?;
             for spec in parsed.listing {
-                let listing = Listing {
-                    chapter: chapter.clone(),
-                    spec,
-                };
+                let listing = Listing { chapter: chapter.clone(), spec };
                 if let Some(other) = all.iter().find(|l| l.spec.name == listing.spec.name) {
                     // Binaries share one target directory, so names must be unique.
                     bail!("{listing} and {other} have the same binary name; rename one");

@@ -95,9 +95,7 @@ fn judge(page: &str, line: usize, paragraph: &[&str]) -> Option<Unchecked> {
     let lower = text.to_lowercase();
     let quotes_a_figure = text.contains("{{#metric");
     let compares = COMPARATIVES.iter().any(|word| contains_word(&lower, word));
-    let checked = ["{{#if", "{{#assert", "<!-- static:"]
-        .iter()
-        .any(|mark| text.contains(mark));
+    let checked = ["{{#if", "{{#assert", "<!-- static:"].iter().any(|mark| text.contains(mark));
     (quotes_a_figure && compares && !checked).then(|| Unchecked {
         page: page.to_string(),
         line,
@@ -116,19 +114,13 @@ fn contains_word(text: &str, word: &str) -> bool {
 /// The paragraph's first eight words: enough to find it, short enough to
 /// survive an edit further on.
 fn first_words(text: &str) -> String {
-    text.split_whitespace()
-        .take(8)
-        .collect::<Vec<_>>()
-        .join(" ")
+    text.split_whitespace().take(8).collect::<Vec<_>>().join(" ")
 }
 
 /// Problems, given what the pages hold now and what the baseline lists.
 pub fn against_baseline(found: &[Unchecked], baseline: &str) -> Vec<String> {
-    let listed: BTreeSet<&str> = baseline
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .collect();
+    let listed: BTreeSet<&str> =
+        baseline.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
     let keys: BTreeSet<&str> = found.iter().map(|u| u.key.as_str()).collect();
     let mut problems: Vec<String> = found
         .iter()

@@ -46,10 +46,7 @@ pub fn free_threaded(path: &std::ffi::OsStr) -> Option<PathBuf> {
         })
     })?;
     let probe = Command::new(&found)
-        .args([
-            "-c",
-            "import sys; print(getattr(sys, '_is_gil_enabled', lambda: True)())",
-        ])
+        .args(["-c", "import sys; print(getattr(sys, '_is_gil_enabled', lambda: True)())"])
         .output()
         .ok()?;
     (probe.status.success() && String::from_utf8_lossy(&probe.stdout).trim() == "False")
@@ -82,11 +79,7 @@ pub fn ensure_venv(project: &Project) -> Result<PathBuf> {
     stamp.update(version.as_bytes());
     stamp.update(base.as_os_str().as_encoded_bytes());
     stamp.update(helper.as_os_str().as_encoded_bytes());
-    let stamp: String = stamp
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let stamp: String = stamp.finalize().iter().map(|b| format!("{b:02x}")).collect();
     let stamp_file = venv.join("workbook-stamp");
     if python.is_file() && std::fs::read_to_string(&stamp_file).is_ok_and(|s| s == stamp) {
         return Ok(python);
@@ -120,14 +113,11 @@ pub fn ensure_venv(project: &Project) -> Result<PathBuf> {
     )?;
     // A .pth file puts the helper on the environment's path, so a twin runs
     // as a plain script: target/python/bin/python listings/chNN/python/x.py
-    let site = run_text(Command::new(&python).args([
-        "-c",
-        "import sysconfig; print(sysconfig.get_paths()['purelib'])",
-    ]))?;
-    std::fs::write(
-        Path::new(site.trim()).join("workbook.pth"),
-        format!("{}\n", helper.display()),
+    let site = run_text(
+        Command::new(&python)
+            .args(["-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]),
     )?;
+    std::fs::write(Path::new(site.trim()).join("workbook.pth"), format!("{}\n", helper.display()))?;
     std::fs::write(&stamp_file, stamp)?;
     Ok(python)
 }
@@ -146,21 +136,11 @@ pub fn build_extensions(project: &Project) -> Result<PathBuf> {
     }
     let output = crate::measure::cargo()
         .current_dir(&workspace)
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "--package",
-            EXTENSION,
-            "--message-format=json",
-        ])
+        .args(["build", "--release", "--quiet", "--package", EXTENSION, "--message-format=json"])
         .output()
         .context("cannot start cargo build for the Python extension")?;
     if !output.status.success() {
-        bail!(
-            "cargo build -p {EXTENSION} failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        bail!("cargo build -p {EXTENSION} failed:\n{}", String::from_utf8_lossy(&output.stderr));
     }
     let library = String::from_utf8_lossy(&output.stdout)
         .lines()
@@ -242,18 +222,10 @@ mod tests {
         let path = dir.path().as_os_str();
         assert_eq!(free_threaded(path), None, "nothing on the path");
         stand_in(dir.path(), "python3.13t", "True");
-        assert_eq!(
-            free_threaded(path),
-            None,
-            "a build whose GIL is on is not free-threaded"
-        );
+        assert_eq!(free_threaded(path), None, "a build whose GIL is on is not free-threaded");
         stand_in(dir.path(), "python3.13t", "False");
         assert_eq!(free_threaded(path), Some(dir.path().join("python3.13t")));
         stand_in(dir.path(), "python3.14t", "False");
-        assert_eq!(
-            free_threaded(path),
-            Some(dir.path().join("python3.14t")),
-            "the newest first"
-        );
+        assert_eq!(free_threaded(path), Some(dir.path().join("python3.14t")), "the newest first");
     }
 }

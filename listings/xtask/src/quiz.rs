@@ -83,13 +83,7 @@ fn inline_code(text: &str) -> String {
     escape(text.trim())
         .split('`')
         .enumerate()
-        .map(|(i, part)| {
-            if i % 2 == 1 {
-                format!("<code>{part}</code>")
-            } else {
-                part.to_string()
-            }
-        })
+        .map(|(i, part)| if i % 2 == 1 { format!("<code>{part}</code>") } else { part.to_string() })
         .collect::<String>()
         .replace('\n', " ")
 }

@@ -17,37 +17,18 @@ pub fn test(project: &Project) -> Result<()> {
     let started = Instant::now();
     let workspace = project.workspace();
     let step = |title: &str| {
-        eprintln!(
-            "\n=== test: {title} ({:.0} s elapsed) ===",
-            started.elapsed().as_secs_f64()
-        )
+        eprintln!("\n=== test: {title} ({:.0} s elapsed) ===", started.elapsed().as_secs_f64())
     };
 
     step("preflight: the tools the tests need");
     preflight::preflight(preflight::TOOLS, &preflight::Host::current())?;
-    eprintln!(
-        "preflight: every tool is here ({:.2} s)",
-        started.elapsed().as_secs_f64()
-    );
+    eprintln!("preflight: every tool is here ({:.2} s)", started.elapsed().as_secs_f64());
 
     step("formatting (cargo fmt --check)");
-    run(
-        cargo()
-            .current_dir(&workspace)
-            .args(["fmt", "--all", "--check"]),
-        "cargo fmt --all",
-    )?;
+    run(cargo().current_dir(&workspace).args(["fmt", "--all", "--check"]), "cargo fmt --all")?;
 
     step("clippy, warnings denied");
-    let clippy = [
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--quiet",
-        "--",
-        "-D",
-        "warnings",
-    ];
+    let clippy = ["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"];
     run(cargo().current_dir(&workspace).args(clippy), "cargo clippy")?;
     let starters = [
         "clippy",
@@ -61,25 +42,18 @@ pub fn test(project: &Project) -> Result<()> {
         "-D",
         "warnings",
     ];
-    run(
-        cargo().current_dir(&workspace).args(starters),
-        "cargo clippy on the starters",
-    )?;
+    run(cargo().current_dir(&workspace).args(starters), "cargo clippy on the starters")?;
 
     step("outputs fresh, measure.toml consistent, the book builds");
     let rendered = book::check(project)?;
 
     step("unit tests, doc tests, exercise solutions");
     run(
-        cargo()
-            .current_dir(&workspace)
-            .args(["test", "--workspace", "--exclude", "xtask"]),
+        cargo().current_dir(&workspace).args(["test", "--workspace", "--exclude", "xtask"]),
         "cargo test",
     )?;
     run(
-        cargo()
-            .current_dir(&workspace)
-            .args(["test", "-p", "xtask", "--profile", "xtask"]),
+        cargo().current_dir(&workspace).args(["test", "-p", "xtask", "--profile", "xtask"]),
         "cargo test -p xtask",
     )?;
 
@@ -95,19 +69,15 @@ pub fn test(project: &Project) -> Result<()> {
 
     step("every listing once, in quick mode");
     quick_runs(project, &project.listings()?)?;
+    tours_list_their_listings(project)?;
 
-    eprintln!(
-        "\ntest: every step passed in {:.0} s",
-        started.elapsed().as_secs_f64()
-    );
+    eprintln!("\ntest: every step passed in {:.0} s", started.elapsed().as_secs_f64());
     Ok(())
 }
 
 /// Runs `command` to its end; an error names `what` if it fails.
 pub fn run(command: &mut Command, what: &str) -> Result<()> {
-    let status = command
-        .status()
-        .with_context(|| format!("cannot start {what}"))?;
+    let status = command.status().with_context(|| format!("cannot start {what}"))?;
     if !status.success() {
         bail!("{what} failed ({status})");
     }
@@ -174,16 +144,16 @@ fn student_pack(project: &Project) -> Result<()> {
     crate::exercises::pack(project, &pack, false)?;
     let target = project.target_dir();
     run(
-        cargo()
-            .current_dir(&pack)
-            .env("CARGO_TARGET_DIR", target)
-            .args(["test", "--offline", "--no-run", "--quiet"]),
+        cargo().current_dir(&pack).env("CARGO_TARGET_DIR", target).args([
+            "test",
+            "--offline",
+            "--no-run",
+            "--quiet",
+        ]),
         "cargo test --no-run in the student pack",
     )?;
-    let solutions = std::process::Command::new("find")
-        .arg(&pack)
-        .args(["-name", "solution.rs"])
-        .output()?;
+    let solutions =
+        std::process::Command::new("find").arg(&pack).args(["-name", "solution.rs"]).output()?;
     if !solutions.stdout.is_empty() {
         bail!(
             "the student pack contains solutions:\n{}",
@@ -218,10 +188,9 @@ pub fn quick_runs(project: &Project, listings: &[Listing]) -> Result<()> {
             other => other?,
         };
         let verdict = match &run.reported.verdict {
-            Some(verdict) => format!(
-                "claim {}: {} ({})",
-                verdict.state, verdict.claim, verdict.evidence
-            ),
+            Some(verdict) => {
+                format!("claim {}: {} ({})", verdict.state, verdict.claim, verdict.evidence)
+            }
             None => run
                 .stdout
                 .lines()
@@ -230,12 +199,40 @@ pub fn quick_runs(project: &Project, listings: &[Listing]) -> Result<()> {
                 .unwrap_or("(no verdict line)")
                 .to_string(),
         };
-        eprintln!(
-            "quick: {listing} passed in {:.2} s: {verdict}",
-            run.elapsed.as_secs_f64()
-        );
+        eprintln!("quick: {listing} passed in {:.2} s: {verdict}", run.elapsed.as_secs_f64());
     }
     eprintln!("quick: {} passed, 0 failed", listings.len());
+    Ok(())
+}
+
+/// Each chapter's tour (built by the quick runs) lists the chapter's
+/// runnable listings in book order, and refuses a bad flag as a listing does.
+fn tours_list_their_listings(project: &Project) -> Result<()> {
+    let listings = project.listings()?;
+    for chapter in project.chapters()? {
+        let tour = project.target_dir().join("debug").join(&chapter);
+        let listed = Command::new(&tour).arg("--list").output()?;
+        let names: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+            .lines()
+            .filter_map(|line| line.split_whitespace().next().map(String::from))
+            .collect();
+        let expected: Vec<String> = listings
+            .iter()
+            .filter(|l| l.chapter == chapter && !l.spec.python && l.spec.compile_fail.is_none())
+            .map(|l| l.spec.name.clone())
+            .collect();
+        if !listed.status.success() || names != expected {
+            bail!("`cargo run -p {chapter} -- --list` gave {names:?}, not {expected:?}");
+        }
+        let bad = Command::new(&tour).arg("--no-such-flag").output()?;
+        let stderr = String::from_utf8_lossy(&bad.stderr);
+        if bad.status.code() != Some(2) || stderr.lines().count() != 1 || !bad.stdout.is_empty() {
+            bail!(
+                "`cargo run -p {chapter} -- --no-such-flag` must print one line and exit 2:\n{stderr}"
+            );
+        }
+    }
+    eprintln!("tours: each lists its listings and refuses a bad flag");
     Ok(())
 }
 

@@ -47,19 +47,9 @@ pub fn run(args: Args) -> ExitCode {
     let large = measure(server.addr(), 3);
     drop(server);
 
-    let mut table = Table::new([
-        "responses",
-        "fetches",
-        "wall",
-        "thread CPU",
-        "reads/fetch",
-        "blocks/fetch",
-    ]);
-    let rows = [
-        ("small", &small),
-        ("large, at once", &whole),
-        ("large, in pieces", &large),
-    ];
+    let mut table =
+        Table::new(["responses", "fetches", "wall", "thread CPU", "reads/fetch", "blocks/fetch"]);
+    let rows = [("small", &small), ("large, at once", &whole), ("large, in pieces", &large)];
     for (label, m) in rows {
         table.row([
             label.to_string(),
@@ -80,21 +70,13 @@ pub fn run(args: Args) -> ExitCode {
     metric("cpu_ms", small.cpu_ms, "ms");
     metric("cpu_share_pct", cpu_share, "%");
     metric("switches", small.blocks as f64, "switches");
-    metric(
-        "switches_per_fetch",
-        small.blocks as f64 / fetches as f64,
-        "",
-    );
+    metric("switches_per_fetch", small.blocks as f64 / fetches as f64, "");
     metric("reads_per_response", reads_per_response, "");
     let reads_whole = whole.reads as f64 / whole.fetches as f64;
     metric("reads_per_response_at_once", reads_whole, "");
     let blocks_whole = whole.blocks as f64 / whole.fetches as f64;
     metric("switches_per_response_at_once", blocks_whole, "");
-    metric(
-        "switches_per_response",
-        large.blocks as f64 / large.fetches as f64,
-        "",
-    );
+    metric("switches_per_response", large.blocks as f64 / large.fetches as f64, "");
 
     let holds = small.wall_ms >= 0.9 * expected_ms
         && small.wall_ms < 2.0 * expected_ms + 200.0
@@ -133,13 +115,7 @@ fn measure(server: SocketAddr, fetches: usize) -> Measured {
     let blocks = thread_context_switches().since(switches).voluntary;
     // ANCHOR_END: fetch_loop
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    Measured {
-        fetches,
-        wall_ms: ms(wall),
-        cpu_ms: ms(cpu),
-        reads,
-        blocks,
-    }
+    Measured { fetches, wall_ms: ms(wall), cpu_ms: ms(cpu), reads, blocks }
 }
 
 // ANCHOR: fetch_ticker
@@ -172,9 +148,7 @@ fn fetch_ticker(server: SocketAddr, symbol: &str, page: usize) -> io::Result<(Ve
 /// The body, once the headers and all `Content-Length` bytes have arrived.
 fn body_if_complete(response: &[u8]) -> Option<&[u8]> {
     let end = response.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
-    let headers = std::str::from_utf8(&response[..end])
-        .ok()?
-        .to_ascii_lowercase();
+    let headers = std::str::from_utf8(&response[..end]).ok()?.to_ascii_lowercase();
     let length = headers.split("content-length:").nth(1)?.lines().next()?;
     response.get(end..end + length.trim().parse::<usize>().ok()?)
 }

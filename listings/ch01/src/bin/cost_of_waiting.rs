@@ -63,8 +63,7 @@ pub fn run(args: Args) -> ExitCode {
     let mut into = [0u8; 4096];
     let file_read = per_op_ns(samples, 10_000, || {
         for _ in 0..10_000 {
-            file.read_exact_at(black_box(&mut into), 0)
-                .expect("read 4 KiB");
+            file.read_exact_at(black_box(&mut into), 0).expect("read 4 KiB");
         }
     });
     // fsync returns only when the storage says the bytes are durable.
@@ -179,18 +178,10 @@ fn duration(ns: f64) -> String {
 
 /// `seconds` in the largest unit that makes it at least 1.
 fn human_scale(seconds: f64) -> String {
-    let units = [
-        (31_557_600.0, "years"),
-        (2_629_800.0, "months"),
-        (86_400.0, "days"),
-    ];
-    let units = units
-        .into_iter()
-        .chain([(3_600.0, "hours"), (60.0, "minutes")]);
-    let (size, name) = units
-        .into_iter()
-        .find(|(size, _)| seconds >= *size)
-        .unwrap_or((1.0, "seconds"));
+    let units = [(31_557_600.0, "years"), (2_629_800.0, "months"), (86_400.0, "days")];
+    let units = units.into_iter().chain([(3_600.0, "hours"), (60.0, "minutes")]);
+    let (size, name) =
+        units.into_iter().find(|(size, _)| seconds >= *size).unwrap_or((1.0, "seconds"));
     format!("{:.1} {name}", seconds / size)
 }
 

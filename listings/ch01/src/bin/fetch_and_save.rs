@@ -48,11 +48,7 @@ pub fn run(args: Args) -> ExitCode {
 
     let mut table = Table::new(["blocking step", "took", "times the thread blocked"]);
     for (step, took, blocks) in &steps.done {
-        table.row([
-            step.to_string(),
-            format!("{took:.1} ms"),
-            blocks.to_string(),
-        ]);
+        table.row([step.to_string(), format!("{took:.1} ms"), blocks.to_string()]);
         metric(
             &format!("blocks_{}", step.split(' ').next_back().unwrap()),
             *blocks as f64,
@@ -92,18 +88,13 @@ struct Steps {
 impl Steps {
     fn new() -> Steps {
         let last = (Instant::now(), thread_context_switches());
-        Steps {
-            start: last.0,
-            last,
-            done: Vec::new(),
-        }
+        Steps { start: last.0, last, done: Vec::new() }
     }
 
     /// Ends a step: a voluntary context switch is the thread blocking.
     fn mark(&mut self, step: &'static str) {
         let blocks = thread_context_switches().since(self.last.1).voluntary;
-        self.done
-            .push((step, self.last.0.elapsed().as_secs_f64() * 1e3, blocks));
+        self.done.push((step, self.last.0.elapsed().as_secs_f64() * 1e3, blocks));
         self.last = (Instant::now(), thread_context_switches());
     }
 }

@@ -49,10 +49,7 @@ pub fn run(args: Args) -> ExitCode {
         // epoll cannot wait on a regular file (a file always counts as ready), so
         // the write runs on another thread and its completion comes back as an event.
         let body = body.take();
-        event_loop.spawn_blocking(
-            move || fs::write(file, body),
-            |written| written.expect("save"),
-        );
+        event_loop.spawn_blocking(move || fs::write(file, body), |written| written.expect("save"));
     };
     http_get(&mut event_loop, server.addr(), on_data, on_end);
     event_loop.run();
@@ -61,11 +58,7 @@ pub fn run(args: Args) -> ExitCode {
     let wall_ms = start.elapsed().as_secs_f64() * 1e3;
     let same = fs::read(&path).expect("read the saved page")
         == ticker_body("ACME", 1, config.payload_bytes);
-    let Waits {
-        polls,
-        in_poll,
-        total,
-    } = event_loop.waits;
+    let Waits { polls, in_poll, total } = event_loop.waits;
     let elsewhere = total - in_poll;
     println!(
         "saved {} bytes in {wall_ms:.0} ms; identical to what the server sent: {same}",
@@ -171,14 +164,7 @@ impl EventLoop {
             }
         });
         let (sockets, jobs, waits) = (HashMap::new(), 0, Waits::default());
-        EventLoop {
-            poll,
-            sockets,
-            worker,
-            completions,
-            jobs,
-            waits,
-        }
+        EventLoop { poll, sockets, worker, completions, jobs, waits }
     }
 
     /// Calls `callback` each time `stream` is ready, until it returns false.
@@ -190,10 +176,7 @@ impl EventLoop {
         // An open socket's file descriptor is unique: a ready-made token.
         let token = Token(stream.as_raw_fd() as usize);
         let interest = Interest::READABLE | Interest::WRITABLE;
-        self.poll
-            .registry()
-            .register(&mut stream, token, interest)
-            .expect("register");
+        self.poll.registry().register(&mut stream, token, interest).expect("register");
         self.sockets.insert(token, (stream, Box::new(callback)));
     }
 
@@ -208,9 +191,7 @@ impl EventLoop {
             let result = work();
             Box::new(move || then(result))
         });
-        self.worker
-            .send(job)
-            .expect("the worker runs while the loop does");
+        self.worker.send(job).expect("the worker runs while the loop does");
     }
 
     /// Polls and dispatches until no socket is watched and no job is running.
@@ -232,11 +213,7 @@ impl EventLoop {
                 {
                     match callback(self, &mut stream, event) {
                         true => drop(self.sockets.insert(event.token(), (stream, callback))),
-                        false => self
-                            .poll
-                            .registry()
-                            .deregister(&mut stream)
-                            .expect("deregister"),
+                        false => self.poll.registry().deregister(&mut stream).expect("deregister"),
                     }
                 }
             }

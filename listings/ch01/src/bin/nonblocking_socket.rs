@@ -29,9 +29,7 @@ pub fn run(args: Args) -> ExitCode {
     // The request is sent; the answer is due in `latency_ms`. A non-blocking
     // read does not wait for it: it returns at once with WouldBlock.
     let mut stream = send_request(server.addr(), "ACME").expect("send the request");
-    stream
-        .set_nonblocking(true)
-        .expect("make the socket non-blocking");
+    stream.set_nonblocking(true).expect("make the socket non-blocking");
     let (start, cpu, switches) = (Instant::now(), thread_cpu_time(), thread_context_switches());
     let first_read = stream.read(&mut buffer);
     let first_read_took = start.elapsed();
@@ -145,10 +143,7 @@ fn is_complete(response: &[u8]) -> bool {
         return false;
     };
     let headers = String::from_utf8_lossy(&response[..end]).to_ascii_lowercase();
-    let length = headers
-        .split("content-length:")
-        .nth(1)
-        .and_then(|v| v.lines().next());
+    let length = headers.split("content-length:").nth(1).and_then(|v| v.lines().next());
     length
         .and_then(|v| v.trim().parse::<usize>().ok())
         .is_some_and(|len| response.len() >= end + 4 + len)

@@ -51,19 +51,11 @@ pub fn run(args: Args) -> ExitCode {
         .map(|i| {
             let mut stream = TcpStream::connect(server.addr()).expect("start connecting");
             let interest = Interest::WRITABLE | Interest::READABLE;
-            poll.registry()
-                .register(&mut stream, Token(i), interest)
-                .expect("register");
+            poll.registry().register(&mut stream, Token(i), interest).expect("register");
             let request = format!(
                 "GET /ticker/ACME?page={i} HTTP/1.1\r\nHost: ticker\r\nConnection: close\r\n\r\n"
             );
-            Fetch {
-                stream,
-                request,
-                sent: false,
-                response: Vec::new(),
-                done: false,
-            }
+            Fetch { stream, request, sent: false, response: Vec::new(), done: false }
         })
         .collect();
     // ANCHOR_END: register
@@ -82,10 +74,7 @@ pub fn run(args: Args) -> ExitCode {
             }
             // Writable once connected: the short request fits the send buffer.
             if event.is_writable() && !fetch.sent && fetch.stream.peer_addr().is_ok() {
-                fetch
-                    .stream
-                    .write_all(fetch.request.as_bytes())
-                    .expect("send");
+                fetch.stream.write_all(fetch.request.as_bytes()).expect("send");
                 fetch.sent = true;
             }
             // Readiness is reported once per change, so read until WouldBlock.
@@ -100,9 +89,7 @@ pub fn run(args: Args) -> ExitCode {
             if let Some(body) = body_if_complete(&fetch.response) {
                 bodies_ok +=
                     usize::from(body == ticker_body("ACME", page as u64, config.payload_bytes));
-                poll.registry()
-                    .deregister(&mut fetch.stream)
-                    .expect("deregister");
+                poll.registry().deregister(&mut fetch.stream).expect("deregister");
                 fetch.done = true;
                 remaining -= 1;
             }
@@ -114,14 +101,8 @@ pub fn run(args: Args) -> ExitCode {
     let cpu_ms = (thread_cpu_time() - cpu).as_secs_f64() * 1e3;
     let latency = args.latency_ms as f64;
     let sequential_ms = fetches as f64 * latency;
-    let mut table = Table::new([
-        "fetches",
-        "latency",
-        "wall",
-        "one after another",
-        "thread CPU",
-        "polls",
-    ]);
+    let mut table =
+        Table::new(["fetches", "latency", "wall", "one after another", "thread CPU", "polls"]);
     table.row([
         fetches.to_string(),
         format!("{latency:.0} ms"),
@@ -151,9 +132,7 @@ pub fn run(args: Args) -> ExitCode {
 /// The body, once the headers and all `Content-Length` bytes have arrived.
 fn body_if_complete(response: &[u8]) -> Option<&[u8]> {
     let end = response.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
-    let headers = std::str::from_utf8(&response[..end])
-        .ok()?
-        .to_ascii_lowercase();
+    let headers = std::str::from_utf8(&response[..end]).ok()?.to_ascii_lowercase();
     let length = headers.split("content-length:").nth(1)?.lines().next()?;
     response.get(end..end + length.trim().parse::<usize>().ok()?)
 }

@@ -36,13 +36,7 @@ pub fn run(args: Args) -> ExitCode {
     // a CPU-bound thread competing for the lock.
     let mut rows = vec![(5, false)];
     rows.extend(args.intervals_ms.iter().map(|&ms| (ms, true)));
-    let mut table = Table::new([
-        "next to",
-        "interval",
-        "requests/s",
-        "median wait",
-        "slowest",
-    ]);
+    let mut table = Table::new(["next to", "interval", "requests/s", "median wait", "slowest"]);
     let (mut alone, mut busy_waits) = ((0.0, 0.0), Vec::new());
     for (interval_ms, busy) in rows {
         let interval = Duration::from_millis(interval_ms);
@@ -79,22 +73,14 @@ pub fn run(args: Args) -> ExitCode {
     busy_waits.sort_by(|a, b| a.0.total_cmp(&b.0));
     let (briefest, longest) = (busy_waits[0], busy_waits[busy_waits.len() - 1]);
     let free_when_alone = alone.1 < 0.25 * briefest.0;
-    let at_least_an_interval = busy_waits
-        .iter()
-        .all(|&(interval, wait)| wait >= 0.8 * interval);
+    let at_least_an_interval = busy_waits.iter().all(|&(interval, wait)| wait >= 0.8 * interval);
     let grows = longest.0 < 2.0 * briefest.0 || longest.1 > 2.0 * briefest.1;
-    let evidence: Vec<String> = busy_waits
-        .iter()
-        .map(|(i, w)| format!("{w:.2} ms at {i:.0} ms"))
-        .collect();
+    let evidence: Vec<String> =
+        busy_waits.iter().map(|(i, w)| format!("{w:.2} ms at {i:.0} ms")).collect();
     verdict(
         "next to a CPU-bound thread, every I/O costs the I/O thread at least one switch interval of waiting for the lock",
         free_when_alone && at_least_an_interval && grows,
-        &format!(
-            "median wait alone {:.2} ms; next to it {}",
-            alone.1,
-            evidence.join(", ")
-        ),
+        &format!("median wait alone {:.2} ms; next to it {}", alone.1, evidence.join(", ")),
     )
 }
 
@@ -153,7 +139,9 @@ fn io_next_to(
 /// One blocking HTTP request over a fresh connection; returns the response.
 fn fetch_page(server: SocketAddr, page: u64) -> io::Result<Vec<u8>> {
     let mut stream = TcpStream::connect(server)?;
-    let request = format!("GET /ticker/ACME?page={page} HTTP/1.1\r\nConnection: close\r\n\r\n");
+    let request = format!(
+        "GET /ticker/ACME?page={page} HTTP/1.1\r\nHost: ticker\r\nConnection: close\r\n\r\n"
+    );
     stream.write_all(request.as_bytes())?;
     let mut response = Vec::new();
     stream.read_to_end(&mut response)?;

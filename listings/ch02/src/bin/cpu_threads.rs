@@ -33,14 +33,7 @@ pub fn run(args: Args) -> ExitCode {
     // Rows: with the lock on 1, 2, 4 threads, then without it. Every row runs
     // once per round, so a burst of load from other programs on this shared
     // machine lands on all of them rather than on one row of the table.
-    let rows = [
-        (true, 1),
-        (true, 2),
-        (true, 4),
-        (false, 1),
-        (false, 2),
-        (false, 4),
-    ];
+    let rows = [(true, 1), (true, 2), (true, 4), (false, 1), (false, 2), (false, 4)];
     let mut runs = vec![Vec::new(); rows.len()];
     for _ in 0..args.repeats {
         for (r, &(locked, threads)) in rows.iter().enumerate() {
@@ -156,11 +149,7 @@ fn run_job(units: u64, threads: usize, switch_interval: Option<Duration>) -> Run
     });
     let stats = lock.map(InterpreterLock::stats).unwrap_or_default();
     let most_running = most_running.load(Relaxed);
-    Run {
-        sample,
-        stats,
-        most_running,
-    }
+    Run { sample, stats, most_running }
 }
 // ANCHOR_END: job
 

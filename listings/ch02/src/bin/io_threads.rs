@@ -44,28 +44,14 @@ pub fn run(args: Args) -> ExitCode {
     drop(server);
 
     let (released, held) = (summarize(&released).median, summarize(&held).median);
-    let (n, latency, parse) = (
-        args.threads as f64,
-        args.latency_ms as f64,
-        args.parse_ms as f64,
-    );
+    let (n, latency, parse) = (args.threads as f64, args.latency_ms as f64, args.parse_ms as f64);
     // Waits that overlap cost one latency; the parsing still takes turns.
     let overlapped = latency + n * parse;
     let one_by_one = n * (latency + parse);
     let mut table = Table::new(["during I/O the lock is", "wall", "expected", "because"]);
     let rows = [
-        (
-            "released (blocking_io)",
-            released,
-            overlapped,
-            "one latency, then the parses take turns",
-        ),
-        (
-            "held",
-            held,
-            one_by_one,
-            "every fetch and parse, one after another",
-        ),
+        ("released (blocking_io)", released, overlapped, "one latency, then the parses take turns"),
+        ("held", held, one_by_one, "every fetch and parse, one after another"),
     ];
     for (how, wall, expected, because) in rows {
         table.row([
@@ -135,7 +121,9 @@ fn fetch_all(
 /// One blocking HTTP request over a fresh connection; returns the response.
 fn fetch_page(server: SocketAddr, page: u64) -> io::Result<Vec<u8>> {
     let mut stream = TcpStream::connect(server)?;
-    let request = format!("GET /ticker/ACME?page={page} HTTP/1.1\r\nConnection: close\r\n\r\n");
+    let request = format!(
+        "GET /ticker/ACME?page={page} HTTP/1.1\r\nHost: ticker\r\nConnection: close\r\n\r\n"
+    );
     stream.write_all(request.as_bytes())?;
     let mut response = Vec::new();
     stream.read_to_end(&mut response)?;

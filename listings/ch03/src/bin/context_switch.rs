@@ -24,20 +24,12 @@ pub fn run(args: Args) -> ExitCode {
     let (same_ns, same_switches) = ping_pong(args.round_trips, Some(core));
     let (any_ns, any_switches) = ping_pong(args.round_trips, None);
 
-    let mut table = Table::new([
-        "two threads",
-        "one hand-off",
-        "peer switched out per round trip",
-    ]);
+    let mut table = Table::new(["two threads", "one hand-off", "peer switched out per round trip"]);
     for (label, ns, switches) in [
         ("pinned to one core", same_ns, same_switches),
         ("free to use both cores", any_ns, any_switches),
     ] {
-        table.row([
-            label.to_string(),
-            format!("{:.2} µs", ns / 1e3),
-            format!("{switches:.2}"),
-        ]);
+        table.row([label.to_string(), format!("{:.2} µs", ns / 1e3), format!("{switches:.2}")]);
     }
     table.print();
     metric("switch_us", same_ns / 1e3, "µs");

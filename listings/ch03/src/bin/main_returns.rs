@@ -2,14 +2,11 @@
 //!
 //!     cargo run --release -p ch03 --bin main_returns -- --delay-ms 500
 
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{ExitCode, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use support::report::{metric, verdict};
-
-/// Set in the child's environment: `detached` or `joined`, then the delay.
-pub const CHILD_ENV: &str = "WORKBOOK_CH03_MAIN_RETURNS";
 
 /// Run a child process whose `main` returns while a thread is still busy.
 #[derive(clap::Parser)]
@@ -17,20 +14,23 @@ pub struct Args {
     /// How long the child's thread works before it prints, in milliseconds.
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(10..=10_000))]
     delay_ms: u64,
+    /// The child's part: `detached` or `joined` (the parent passes it).
+    #[arg(long, hide = true, value_parser = ["detached", "joined"])]
+    child: Option<String>,
 }
 
 pub fn run(args: Args) -> ExitCode {
-    if let Some(code) = child_role() {
-        return code;
+    if let Some(how) = &args.child {
+        return child(how, Duration::from_millis(args.delay_ms));
     }
     let mut children = Vec::new();
     for how in ["detached", "joined"] {
         // ANCHOR: parent
-        // The child is this same program, told by an environment variable to
-        // play its part; the parent waits for it and reads what it printed.
+        // The child is this same program, told by a flag to play its part;
+        // the parent waits for it and reads what it printed.
         let start = Instant::now();
-        let output = Command::new(std::env::current_exe().expect("find this program"))
-            .env(CHILD_ENV, format!("{how} {}", args.delay_ms))
+        let output = support::child::command("main_returns")
+            .args(["--child", how, "--delay-ms", &args.delay_ms.to_string()])
             .stdin(Stdio::null())
             .output()
             .expect("run the child");
@@ -48,11 +48,7 @@ pub fn run(args: Args) -> ExitCode {
     }
 
     let delay = args.delay_ms as f64;
-    let [
-        (ok_lost, saved_lost, lost_ms),
-        (ok_kept, saved_kept, kept_ms),
-    ] = children[..]
-    else {
+    let [(ok_lost, saved_lost, lost_ms), (ok_kept, saved_kept, kept_ms)] = children[..] else {
         unreachable!("both children ran")
     };
     let holds =
@@ -67,12 +63,9 @@ pub fn run(args: Args) -> ExitCode {
 }
 
 // ANCHOR: child
-/// The child's part, if this process is the child: start a thread that saves
-/// a report after a delay, then return from `main`, having joined it or not.
-pub fn child_role() -> Option<ExitCode> {
-    let role = std::env::var(CHILD_ENV).ok()?;
-    let (how, delay_ms) = role.split_once(' ')?;
-    let delay = Duration::from_millis(delay_ms.parse().ok()?);
+/// The child's part: start a thread that saves a report after a delay, then
+/// return from `main`, having joined it or not.
+fn child(how: &str, delay: Duration) -> ExitCode {
     let saver = thread::spawn(move || {
         thread::sleep(delay); // Stands in for slow work: rendering, uploading.
         println!("report saved");
@@ -82,7 +75,7 @@ pub fn child_role() -> Option<ExitCode> {
     }
     println!("main returns");
     // Returning from main calls exit(), which ends every thread of the process.
-    Some(ExitCode::SUCCESS)
+    ExitCode::SUCCESS
 }
 // ANCHOR_END: child
 

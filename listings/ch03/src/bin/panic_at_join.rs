@@ -72,10 +72,7 @@ pub fn run(args: Args) -> ExitCode {
 /// The text of a panic payload: `panic!("literal")` carries a `&str`,
 /// formatted panics (`expect`, `panic!("{x}")`) carry a `String`.
 fn panic_message(payload: &(dyn Any + Send)) -> String {
-    match (
-        payload.downcast_ref::<&str>(),
-        payload.downcast_ref::<String>(),
-    ) {
+    match (payload.downcast_ref::<&str>(), payload.downcast_ref::<String>()) {
         (Some(text), _) => text.to_string(),
         (_, Some(text)) => text.clone(),
         _ => "(a payload that is not text)".to_string(),

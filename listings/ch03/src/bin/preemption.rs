@@ -43,10 +43,7 @@ pub fn run(args: Args) -> ExitCode {
                     while !stop.load(Ordering::Relaxed) {
                         price = black_box(price.wrapping_mul(6364136223846793005).wrapping_add(1));
                     }
-                    (
-                        thread_cpu_time() - cpu,
-                        thread_context_switches().since(before),
-                    )
+                    (thread_cpu_time() - cpu, thread_context_switches().since(before))
                 })
             })
             .collect();
@@ -84,11 +81,7 @@ pub fn run(args: Args) -> ExitCode {
         // A spinner never waits, yet is taken off the core again and again.
         holds &= share > 5.0 && switches.voluntary <= 2 && switches.involuntary >= 10;
         metric(&format!("spinner{}_share_pct", i + 1), share, "%");
-        metric(
-            &format!("spinner{}_preempted", i + 1),
-            switches.involuntary as f64,
-            "switches",
-        );
+        metric(&format!("spinner{}_preempted", i + 1), switches.involuntary as f64, "switches");
     }
     table.print();
     let expected = wall / args.tick_ms as f64;

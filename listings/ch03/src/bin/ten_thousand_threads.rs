@@ -82,9 +82,7 @@ pub fn run(args: Args) -> ExitCode {
     let (resident, reserved) = (current_rss_bytes() - rss_before, virtual_bytes());
     let finished = completions.iter().count(); // Ends when every thread has sent.
     let wall = start.elapsed();
-    handles
-        .into_iter()
-        .for_each(|handle| handle.join().unwrap());
+    handles.into_iter().for_each(|handle| handle.join().unwrap());
     // ANCHOR_END: spawn_all
 
     let most_alive = most_alive.load(Ordering::SeqCst);
@@ -114,17 +112,10 @@ pub fn run(args: Args) -> ExitCode {
     // (none wakes while they are being started): chapter 6 draws the same for tasks.
     let rss_curve: Vec<(f64, f64)> = curve
         .iter()
-        .map(|&(n, _, rss)| {
-            (
-                n as f64,
-                (rss as f64 - rss_before as f64) / (1 << 20) as f64,
-            )
-        })
+        .map(|&(n, _, rss)| (n as f64, (rss as f64 - rss_before as f64) / (1 << 20) as f64))
         .collect();
-    let spawn_curve: Vec<(f64, f64)> = curve
-        .iter()
-        .map(|&(n, at, _)| (n as f64, secs(at) * 1e3))
-        .collect();
+    let spawn_curve: Vec<(f64, f64)> =
+        curve.iter().map(|&(n, at, _)| (n as f64, secs(at) * 1e3)).collect();
     series("rss_mib_by_threads", "threads alive", "MiB", &rss_curve);
     series("spawn_ms_by_threads", "threads alive", "ms", &spawn_curve);
 

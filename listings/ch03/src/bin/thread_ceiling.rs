@@ -2,15 +2,12 @@
 //!
 //!     cargo run --release -p ch03 --bin thread_ceiling
 
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{ExitCode, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
 use support::report::{metric, verdict};
-
-/// Set in the child's environment: the most threads it may start.
-pub const CHILD_ENV: &str = "WORKBOOK_CH03_CEILING_CAP";
 
 /// Start threads in a child process until spawning fails, then compare.
 #[derive(clap::Parser)]
@@ -19,11 +16,14 @@ pub struct Args {
     /// two thirds of the tasks free (machine, user, cgroup), so others keep room.
     #[arg(long, default_value_t = 50_000, value_parser = clap::value_parser!(u64).range(1000..=100_000))]
     cap: u64,
+    /// The child's part: start up to this many threads (the parent passes it).
+    #[arg(long, hide = true, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    probe: Option<u64>,
 }
 
 pub fn run(args: Args) -> ExitCode {
-    if let Some(code) = child_role() {
-        return code;
+    if let Some(cap) = args.probe {
+        return probe(cap);
     }
     // The tasks free on the machine, for this user and in this cgroup: the
     // child may take two thirds of the fewest, so other programs keep room.
@@ -51,11 +51,11 @@ pub fn run(args: Args) -> ExitCode {
     let map_max = number("/proc/sys/vm/max_map_count");
 
     // ANCHOR: parent
-    // The child is this same program. It reports one line per thread started,
-    // so that the count survives even if the child dies at the edge. A
-    // watchdog kills it if it has not ended after 30 s.
-    let child = Command::new(std::env::current_exe().expect("find this program"))
-        .env(CHILD_ENV, cap.to_string())
+    // The child is this same program (support::child). It reports one line per
+    // thread started, so that the count survives even if the child dies at the
+    // edge. A watchdog kills it if it has not ended after 30 s.
+    let child = support::child::command("thread_ceiling")
+        .args(["--probe", &cap.to_string()])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -77,8 +77,7 @@ pub fn run(args: Args) -> ExitCode {
     let last_words = String::from_utf8_lossy(&output.stderr);
     let value = |key: &str| {
         let line = report.lines().rev().find(|l| l.starts_with(key));
-        line.and_then(|l| l[key.len()..].trim().parse::<f64>().ok())
-            .unwrap_or(f64::NAN)
+        line.and_then(|l| l[key.len()..].trim().parse::<f64>().ok()).unwrap_or(f64::NAN)
     };
     // The maps each thread adds, measured past the first thousand threads
     // (which also create glibc's malloc arenas), predict where the maps run out.
@@ -93,11 +92,7 @@ pub fn run(args: Args) -> ExitCode {
         None if started as u64 >= cap => println!("  it reached the cap without an error"),
         None => {
             let why = last_words.lines().find(|l| l.contains("failed"));
-            println!(
-                "  it was ended by {}:\n    {}",
-                output.status,
-                why.unwrap_or("-")
-            );
+            println!("  it was ended by {}:\n    {}", output.status, why.unwrap_or("-"));
         }
     }
     println!("memory maps: {at_2000} with 2000 threads, {maps_each:.2} more per thread");
@@ -115,12 +110,6 @@ pub fn run(args: Args) -> ExitCode {
         holds,
         &format!("{started} threads started, {predicted} predicted"),
     )
-}
-
-/// The child's part, if this process is the child: probe up to the cap.
-pub fn child_role() -> Option<ExitCode> {
-    let cap = std::env::var(CHILD_ENV).ok()?.parse().ok()?;
-    Some(probe(cap))
 }
 
 // ANCHOR: probe

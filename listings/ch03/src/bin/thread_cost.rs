@@ -107,11 +107,7 @@ fn live_threads(live: usize) -> (f64, f64, f64) {
 fn proc_number(path: &str, prefix: &str, field: usize) -> u64 {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {path}: {e}"));
     let line = text.lines().find(|l| l.starts_with(prefix)).unwrap();
-    line.split_whitespace()
-        .nth(field)
-        .unwrap()
-        .parse()
-        .unwrap_or(0)
+    line.split_whitespace().nth(field).unwrap().parse().unwrap_or(0)
 }
 
 /// The process's address space, reserved or not (`/proc/self/statm`, in pages).

@@ -111,10 +111,7 @@ pub fn run(args: Args) -> ExitCode {
 
 /// The lines of /proc/self/maps: one per memory mapping of this process.
 fn maps() -> f64 {
-    std::fs::read_to_string("/proc/self/maps")
-        .unwrap()
-        .lines()
-        .count() as f64
+    std::fs::read_to_string("/proc/self/maps").unwrap().lines().count() as f64
 }
 
 /// This process's address space in bytes (/proc/self/statm, in pages).
@@ -140,16 +137,10 @@ fn field(path: &str, prefix: &str, n: usize) -> f64 {
 /// NaN when no cgroup limits its tasks.
 fn cgroup_pids() -> (f64, f64) {
     let cgroup = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
-    let path = cgroup
-        .lines()
-        .find_map(|line| line.strip_prefix("0::"))
-        .unwrap_or("/");
+    let path = cgroup.lines().find_map(|line| line.strip_prefix("0::")).unwrap_or("/");
     let pids = |file: &str| field(&format!("/sys/fs/cgroup{path}/pids.{file}"), "", 0);
     let max = pids("max"); // Infinite for "max"; NaN if the cgroup has no such file.
-    (
-        if max.is_nan() { f64::INFINITY } else { max },
-        pids("current"),
-    )
+    (if max.is_nan() { f64::INFINITY } else { max }, pids("current"))
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`

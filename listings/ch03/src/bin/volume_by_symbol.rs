@@ -98,10 +98,7 @@ pub fn run(args: Args) -> ExitCode {
                 .collect();
             let mut merged = Volumes::default();
             for table in workers.into_iter().map(|worker| worker.join().unwrap()) {
-                merged
-                    .iter_mut()
-                    .zip(table)
-                    .for_each(|(total, v)| *total += v);
+                merged.iter_mut().zip(table).for_each(|(total, v)| *total += v);
             }
             merged
         })
@@ -110,9 +107,7 @@ pub fn run(args: Args) -> ExitCode {
 
     // The totals every way must reach, added up on one thread.
     let mut expected = Volumes::default();
-    (0..threads * per_thread)
-        .map(trade)
-        .for_each(|(s, v)| expected[s] += v);
+    (0..threads * per_thread).map(trade).for_each(|(s, v)| expected[s] += v);
     let trades = (threads * per_thread) as f64;
     let mut table = Table::new(["shared through", "exact, of 5 runs", "CPU per trade"]);
     let (mut all_exact, mut cost) = (true, Vec::new());

@@ -34,18 +34,13 @@ pub fn run(args: Args) -> ExitCode {
     let config = Config::latency(args.latency_ms);
     let server = LatencyServer::start(config.clone()).expect("start the server");
     let pages: Vec<u64> = (1..=args.records).collect();
-    let batches: Vec<Vec<u64>> = pages
-        .chunks(args.batch as usize)
-        .map(<[u64]>::to_vec)
-        .collect();
+    let batches: Vec<Vec<u64>> = pages.chunks(args.batch as usize).map(<[u64]>::to_vec).collect();
     let records: Vec<Vec<u64>> = pages.iter().map(|&page| vec![page]).collect();
     let workers = args.workers as usize;
 
     // Every record must arrive, in input order, with the bytes the server sent.
-    let expected_bodies: Vec<Vec<u8>> = pages
-        .iter()
-        .map(|&page| ticker_body("ACME", page, config.payload_bytes))
-        .collect();
+    let expected_bodies: Vec<Vec<u8>> =
+        pages.iter().map(|&page| ticker_body("ACME", page, config.payload_bytes)).collect();
     let mut table = Table::new(["how", "jobs", "rounds", "wall", "speed-up", "at best"]);
     let (mut sequential, mut holds, mut evidence) = (0.0, true, Vec::new());
     for (how, name, jobs, workers) in [
@@ -102,10 +97,7 @@ fn pool(server: SocketAddr, workers: usize, jobs: &[Vec<u64>]) -> Vec<Vec<Vec<u8
                 loop {
                     let index = next_job.fetch_add(1, Ordering::Relaxed);
                     let Some(pages) = jobs.get(index) else { break };
-                    let records = pages
-                        .iter()
-                        .map(|&page| fetch_record(server, page))
-                        .collect();
+                    let records = pages.iter().map(|&page| fetch_record(server, page)).collect();
                     done.send((index, records)).unwrap();
                 }
             });
@@ -125,18 +117,10 @@ fn fetch_record(server: SocketAddr, page: u64) -> Vec<u8> {
     let request = format!(
         "GET /ticker/ACME?page={page} HTTP/1.1\r\nHost: ticker\r\nConnection: close\r\n\r\n"
     );
-    stream
-        .write_all(request.as_bytes())
-        .expect("send the request");
+    stream.write_all(request.as_bytes()).expect("send the request");
     let mut response = Vec::new();
-    stream
-        .read_to_end(&mut response)
-        .expect("read the response"); // Until the server closes.
-    let body = response
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a header")
-        + 4;
+    stream.read_to_end(&mut response).expect("read the response"); // Until the server closes.
+    let body = response.windows(4).position(|w| w == b"\r\n\r\n").expect("a header") + 4;
     response.split_off(body)
 }
 

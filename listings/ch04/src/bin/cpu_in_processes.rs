@@ -2,12 +2,12 @@
 //!
 //!     cargo run --release -p ch04 --bin cpu_in_processes -- --jobs 10 --limit 300000
 
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{ExitCode, Stdio};
 use std::thread;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
+use support::child::Reaped;
 use support::report::{Table, metric, verdict};
 use support::timing::summarize;
 
@@ -58,7 +58,7 @@ pub fn run(args: Args) -> ExitCode {
     // worker, and its answer comes back the same way.
     let processes = |limit| {
         let workers: Vec<Reaped> = (0..jobs).map(|_| start_worker(&Job { limit })).collect();
-        workers.into_iter().map(|w| w.answer().primes).collect()
+        workers.into_iter().map(|w| answer(w).primes).collect()
     };
     // ANCHOR_END: three_ways
 
@@ -155,10 +155,8 @@ fn count_primes(limit: u64) -> u64 {
 // ANCHOR: worker
 /// Starts this program again as a worker and sends it `job` as JSON.
 fn start_worker(job: &Job) -> Reaped {
-    // This same program: /proc/self/exe is the running file even if a rebuild
-    // has replaced it on disk meanwhile (std::env::current_exe() is the portable way).
-    let mut child = Command::new("/proc/self/exe")
-        .arg0("cpu_in_processes") // The tour runs every listing in one binary: say which.
+    // This program again, as a worker: support::child has the convention.
+    let mut child = support::child::command("cpu_in_processes")
         .arg("--worker")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -178,24 +176,12 @@ fn worker() -> ExitCode {
 }
 // ANCHOR_END: worker
 
-/// A worker process that is killed and reaped on drop, whatever happens.
-struct Reaped(Child);
-
-impl Reaped {
-    fn answer(mut self) -> Answer {
-        let stdout = self.0.stdout.take().expect("piped");
-        let answer = serde_json::from_reader(stdout).expect("a well-formed answer");
-        let status = self.0.wait().expect("wait for the worker");
-        assert!(status.success(), "the worker failed: {status}");
-        answer
-    }
-}
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+fn answer(mut worker: Reaped) -> Answer {
+    let stdout = worker.0.stdout.take().expect("piped");
+    let answer = serde_json::from_reader(stdout).expect("a well-formed answer");
+    let status = worker.0.wait().expect("wait for the worker");
+    assert!(status.success(), "the worker failed: {status}");
+    answer
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`

@@ -3,10 +3,11 @@
 //!     cargo run --release -p ch04 --bin crash_isolation
 
 use std::io::Read;
-use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Child, ExitCode, ExitStatus, Stdio};
 use std::time::Duration;
 
+use support::child::Reaped;
 use support::report::{Table, metric, verdict};
 
 /// Start workers that die in every common way, and report what the parent saw.
@@ -94,10 +95,8 @@ pub fn run(args: Args) -> ExitCode {
 
 fn start(death: Death) -> Child {
     let flag = clap::ValueEnum::to_possible_value(&death).expect("every death has a name");
-    // This same program: /proc/self/exe is the running file even if a rebuild
-    // has replaced it on disk meanwhile (std::env::current_exe() is the portable way).
-    Command::new("/proc/self/exe")
-        .arg0("crash_isolation") // The tour runs every listing in one binary: say which.
+    // This program again, as a worker: support::child has the convention.
+    support::child::command("crash_isolation")
         .args(["--worker", flag.get_name()])
         .env("RUST_BACKTRACE", "0") // Keep the panic message to its two lines.
         .stdin(Stdio::null())
@@ -152,16 +151,6 @@ fn signal_name(signal: i32) -> &'static str {
         libc::SIGKILL => "SIGKILL",
         libc::SIGSEGV => "SIGSEGV",
         _ => "another signal",
-    }
-}
-
-/// A worker process that is killed and reaped on drop, whatever happens.
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
     }
 }
 

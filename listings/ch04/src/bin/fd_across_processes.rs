@@ -5,10 +5,10 @@
 use std::fs::File;
 use std::io::{BufRead, Write};
 use std::os::fd::{AsRawFd, RawFd};
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Child, ExitCode, Stdio};
 
 use serde::{Deserialize, Serialize};
+use support::child::Reaped;
 use support::report::verdict;
 
 /// Send an open file's descriptor to a worker process as data, then hand it the file itself.
@@ -58,7 +58,7 @@ pub fn run(args: Args) -> ExitCode {
     let mut stdin = worker.0.stdin.take().expect("piped");
     writeln!(stdin, "{message}").expect("send the number");
     drop(stdin);
-    let (by_number, number_status) = worker.output();
+    let (by_number, number_status) = output_of(worker);
     println!("worker, sent {message}: {by_number}");
     // ANCHOR_END: number
 
@@ -68,7 +68,7 @@ pub fn run(args: Args) -> ExitCode {
     // process can receive one over a Unix socket with SCM_RIGHTS.
     let handed = File::open(&path).expect("open the ticks");
     let (inherited, inherited_status) =
-        Reaped(start(Role::Inherited, Stdio::from(handed))).output();
+        output_of(Reaped(start(Role::Inherited, Stdio::from(handed))));
     println!("worker, given the file as stdin: {inherited}");
     // ANCHOR_END: inherited
     drop(file);
@@ -89,10 +89,8 @@ fn start(role: Role, stdin: Stdio) -> Child {
         Role::Number => "number",
         Role::Inherited => "inherited",
     };
-    // This same program: /proc/self/exe is the running file even if a rebuild
-    // has replaced it on disk meanwhile (std::env::current_exe() is the portable way).
-    Command::new("/proc/self/exe")
-        .arg0("fd_across_processes") // The tour runs every listing in one binary: say which.
+    // This program again, as a worker: support::child has the convention.
+    support::child::command("fd_across_processes")
         .args(["--worker", role])
         .stdin(stdin)
         .stdout(Stdio::piped())
@@ -123,25 +121,13 @@ fn inherited_worker() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// A worker process that is killed and reaped on drop, whatever happens.
-struct Reaped(Child);
-
-impl Reaped {
-    /// Everything the worker printed, and whether it exited successfully.
-    fn output(mut self) -> (String, bool) {
-        let mut text = String::new();
-        let stdout = self.0.stdout.take().expect("piped");
-        std::io::BufReader::new(stdout).read_line(&mut text).expect("read");
-        let status = self.0.wait().expect("wait for the worker");
-        (text.trim_end().to_string(), status.success())
-    }
-}
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// Everything the worker printed, and whether it exited successfully.
+fn output_of(mut worker: Reaped) -> (String, bool) {
+    let mut text = String::new();
+    let stdout = worker.0.stdout.take().expect("piped");
+    std::io::BufReader::new(stdout).read_line(&mut text).expect("read");
+    let status = worker.0.wait().expect("wait for the worker");
+    (text.trim_end().to_string(), status.success())
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`

@@ -4,12 +4,12 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{ExitCode, Stdio};
 use std::thread;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
+use support::child::Reaped;
 use support::latency::{Config, LatencyServer};
 use support::report::{Table, metric, verdict};
 use support::timing::summarize;
@@ -59,7 +59,7 @@ pub fn run(args: Args) -> ExitCode {
     };
     let processes = || {
         let workers: Vec<Reaped> = pages.clone().map(|page| start_worker(addr, page)).collect();
-        workers.into_iter().map(Reaped::answer).sum::<usize>()
+        workers.into_iter().map(answer).sum::<usize>()
     };
     // ANCHOR_END: three_ways
 
@@ -111,7 +111,9 @@ pub fn run(args: Args) -> ExitCode {
 /// Fetches one page over a fresh connection, blocking, and returns its size.
 fn fetch_page(server: SocketAddr, page: u64) -> usize {
     let mut stream = TcpStream::connect(server).expect("connect");
-    let request = format!("GET /ticker/ACME?page={page} HTTP/1.1\r\nConnection: close\r\n\r\n");
+    let request = format!(
+        "GET /ticker/ACME?page={page} HTTP/1.1\r\nHost: ticker\r\nConnection: close\r\n\r\n"
+    );
     stream.write_all(request.as_bytes()).expect("send the request");
     let mut response = Vec::new();
     stream.read_to_end(&mut response).expect("read the response");
@@ -120,10 +122,8 @@ fn fetch_page(server: SocketAddr, page: u64) -> usize {
 
 /// Starts this program again as a worker and sends it one fetch as JSON.
 fn start_worker(server: SocketAddr, page: u64) -> Reaped {
-    // This same program: /proc/self/exe is the running file even if a rebuild
-    // has replaced it on disk meanwhile (std::env::current_exe() is the portable way).
-    let mut child = Command::new("/proc/self/exe")
-        .arg0("io_in_processes") // The tour runs every listing in one binary: say which.
+    // This program again, as a worker: support::child has the convention.
+    let mut child = support::child::command("io_in_processes")
         .arg("--worker")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -134,24 +134,12 @@ fn start_worker(server: SocketAddr, page: u64) -> Reaped {
     Reaped(child) // The pipe closed with `stdin`: the worker reads to its end.
 }
 
-/// A worker process that is killed and reaped on drop, whatever happens.
-struct Reaped(Child);
-
-impl Reaped {
-    fn answer(mut self) -> usize {
-        let stdout = self.0.stdout.take().expect("piped");
-        let bytes = serde_json::from_reader(stdout).expect("a well-formed answer");
-        let status = self.0.wait().expect("wait for the worker");
-        assert!(status.success(), "the worker failed: {status}");
-        bytes
-    }
-}
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+fn answer(mut worker: Reaped) -> usize {
+    let stdout = worker.0.stdout.take().expect("piped");
+    let bytes = serde_json::from_reader(stdout).expect("a well-formed answer");
+    let status = worker.0.wait().expect("wait for the worker");
+    assert!(status.success(), "the worker failed: {status}");
+    bytes
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`

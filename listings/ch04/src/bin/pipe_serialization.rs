@@ -3,8 +3,7 @@
 //!     cargo run --release -p ch04 --bin pipe_serialization -- --max-mib 16
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
-use std::os::unix::process::CommandExt;
-use std::process::{Child, ChildStdin, ChildStdout, Command, ExitCode, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, ExitCode, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::Instant;
@@ -147,10 +146,8 @@ struct Worker {
 
 impl Worker {
     fn start() -> Worker {
-        // This same program: /proc/self/exe is the running file even if a rebuild
-        // has replaced it on disk meanwhile (std::env::current_exe() is the portable way).
-        let mut child = Command::new("/proc/self/exe")
-            .arg0("pipe_serialization") // The tour runs every listing in one binary: say which.
+        // This program again, as a worker: support::child has the convention.
+        let mut child = support::child::command("pipe_serialization")
             .arg("--worker")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

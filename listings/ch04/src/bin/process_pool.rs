@@ -4,8 +4,8 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::process::{Child, ChildStdin, ChildStdout, Command, ExitCode, Stdio};
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Child, ChildStdin, ChildStdout, ExitCode, Stdio};
 use std::sync::Mutex;
 use std::sync::mpsc::{self, Sender};
 use std::thread;
@@ -169,10 +169,8 @@ struct Worker {
 
 impl Worker {
     fn start() -> Worker {
-        // This same program: /proc/self/exe is the running file even if a rebuild
-        // has replaced it on disk meanwhile (std::env::current_exe() is the portable way).
-        let mut child = Command::new("/proc/self/exe")
-            .arg0("process_pool") // The tour runs every listing in one binary: say which.
+        // This program again, as a worker: support::child has the convention.
+        let mut child = support::child::command("process_pool")
             .arg("--worker")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

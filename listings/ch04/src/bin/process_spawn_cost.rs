@@ -4,12 +4,12 @@
 
 use std::hint::black_box;
 use std::io::{BufRead, BufReader, Read};
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode, Stdio};
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Instant;
 
+use support::child::Reaped;
 use support::report::{Table, metric, verdict};
 use support::timing::{Summary, current_rss_bytes, summarize};
 
@@ -127,28 +127,11 @@ pub fn run(args: Args) -> ExitCode {
     )
 }
 
-/// This program, started again as a worker. `arg0` names the listing, so the
-/// chapter's tour, which runs every listing in one binary, knows which one.
+/// This program, started again as a worker (`support::child` has the convention).
 fn worker(role: &str) -> Command {
-    // This same program: /proc/self/exe is the running file even if a rebuild
-    // has replaced it on disk meanwhile (std::env::current_exe() is the portable way).
-    let mut command = Command::new("/proc/self/exe");
+    let mut command = support::child::command("process_spawn_cost");
+    command.args(["--worker", role]).stdin(Stdio::null()).stdout(Stdio::null());
     command
-        .arg0("process_spawn_cost")
-        .args(["--worker", role])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null());
-    command
-}
-
-/// Kills and reaps the child on drop, so no exit path leaves it running.
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 fn idle_worker() -> ExitCode {

@@ -47,9 +47,7 @@ fn compute(work: Duration) {
 /// Runs the hog next to a heartbeat on a current-thread runtime; returns the
 /// heartbeat's ticks during the hog and the longest gap between two ticks.
 fn heartbeat_next_to(hog: Hog, args: &Args) -> (usize, Duration) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build();
     runtime.expect("runtime").block_on(async {
         let ticks = Arc::new(Mutex::new(Vec::new()));
         let beats = ticks.clone();

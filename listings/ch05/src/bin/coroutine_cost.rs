@@ -65,9 +65,7 @@ fn parked_threads(threads: usize) -> f64 {
 // ANCHOR: parked_tasks
 /// Resident bytes per tokio task, with `tasks` of them parked on a signal.
 fn parked_tasks(tasks: usize) -> f64 {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
     runtime.block_on(async {
         let (release, signal) = tokio::sync::watch::channel(false);
         let parked = Arc::new(AtomicUsize::new(0));
@@ -117,9 +115,7 @@ pub fn run(args: Args) -> ExitCode {
             assert_eq!(future.as_mut().poll(&mut cx), Poll::Ready(price * 2));
         }
     });
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
     let task_ns = per_item_ns(args.samples, tasks, || {
         runtime.block_on(async {
             let handles: Vec<_> = (0..tasks as u64).map(|p| tokio::spawn(double(p))).collect();
@@ -129,9 +125,8 @@ pub fn run(args: Args) -> ExitCode {
         })
     });
     let thread_ns = per_item_ns(args.samples, threads, || {
-        let handles: Vec<_> = (0..threads as u64)
-            .map(|price| thread::spawn(move || price * 2))
-            .collect();
+        let handles: Vec<_> =
+            (0..threads as u64).map(|price| thread::spawn(move || price * 2)).collect();
         for handle in handles {
             black_box(handle.join().expect("the thread finishes"));
         }
@@ -140,26 +135,18 @@ pub fn run(args: Args) -> ExitCode {
 
     let future_bytes = size_of_val(&double(0));
     let mut table = Table::new(["one", "create, run, finish", "resident while parked"]);
-    let (task_b, thread_kib) = (
-        format!("{task_rss:.0} B"),
-        format!("{:.1} KiB", thread_rss / 1024.0),
-    );
+    let (task_b, thread_kib) =
+        (format!("{task_rss:.0} B"), format!("{:.1} KiB", thread_rss / 1024.0));
     table.row([
         "future (polled by hand)",
         &format!("{future_ns:.1} ns"),
         &format!("{future_bytes} B (its size)"),
     ]);
     table.row(["tokio task", &format!("{task_ns:.0} ns"), &task_b]);
-    table.row([
-        "OS thread",
-        &format!("{:.1} µs", thread_ns / 1e3),
-        &thread_kib,
-    ]);
+    table.row(["OS thread", &format!("{:.1} µs", thread_ns / 1e3), &thread_kib]);
     table.print();
-    let (tasks_mib, threads_mib) = (
-        task_rss * tasks as f64 / MIB,
-        thread_rss * threads as f64 / MIB,
-    );
+    let (tasks_mib, threads_mib) =
+        (task_rss * tasks as f64 / MIB, thread_rss * threads as f64 / MIB);
     println!(
         "{tasks} parked tasks: {tasks_mib:.1} MiB resident; {threads} parked threads: {threads_mib:.1} MiB"
     );

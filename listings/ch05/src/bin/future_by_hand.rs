@@ -44,20 +44,10 @@ struct NextQuote<'a> {
 
 impl<'a> NextQuote<'a> {
     fn bid(args: &Args, trace: &'a Trace) -> Self {
-        NextQuote {
-            side: "bid",
-            polls: args.bid_polls,
-            price: 10_157,
-            trace,
-        }
+        NextQuote { side: "bid", polls: args.bid_polls, price: 10_157, trace }
     }
     fn ask(args: &Args, trace: &'a Trace) -> Self {
-        NextQuote {
-            side: "ask",
-            polls: args.ask_polls,
-            price: 10_176,
-            trace,
-        }
+        NextQuote { side: "ask", polls: args.ask_polls, price: 10_176, trace }
     }
 }
 
@@ -95,10 +85,7 @@ impl Future for Spread<'_> {
             match std::mem::replace(&mut *self, Spread::Done) {
                 Spread::Start { args, trace } => {
                     trace.note("  Start -> AwaitingBid");
-                    *self = Spread::AwaitingBid {
-                        bid: NextQuote::bid(args, trace),
-                        args,
-                    };
+                    *self = Spread::AwaitingBid { bid: NextQuote::bid(args, trace), args };
                 }
                 Spread::AwaitingBid { mut bid, args } => match Pin::new(&mut bid).poll(cx) {
                     Poll::Pending => {
@@ -160,10 +147,7 @@ fn poll_by_hand(future: impl Future<Output = u32>, trace: &Trace) -> u32 {
 
 pub fn run(args: Args) -> ExitCode {
     let (by_hand, by_compiler) = (Trace::default(), Trace::default());
-    let start = Spread::Start {
-        args: &args,
-        trace: &by_hand,
-    };
+    let start = Spread::Start { args: &args, trace: &by_hand };
     let spread_by_hand = poll_by_hand(start, &by_hand);
     let spread_by_compiler = poll_by_hand(spread(&args, &by_compiler), &by_compiler);
 
@@ -175,10 +159,7 @@ pub fn run(args: Args) -> ExitCode {
     }
     table.print();
 
-    let polls = by_hand
-        .iter()
-        .filter(|line| line.starts_with("poll"))
-        .count();
+    let polls = by_hand.iter().filter(|line| line.starts_with("poll")).count();
     let expected_polls = (args.bid_polls + args.ask_polls + 1) as usize;
     metric("polls", polls as f64, "polls");
     metric("spread", spread_by_hand as f64, "cents");

@@ -107,13 +107,9 @@ fn bytes(future: impl Future) -> usize {
 // ANCHOR_END: bytes
 
 pub fn run(_args: Args) -> ExitCode {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
     let sizes = runtime.expect("runtime").block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind loopback");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let server = listener.local_addr().expect("address");
         let mut stream = TcpStream::connect(server).await.expect("connect");
         let mut buffer = [0u8; 4096];
@@ -140,26 +136,13 @@ pub fn run(_args: Args) -> ExitCode {
         metric(&format!("{name}_bytes"), bytes as f64, "bytes");
     }
     let stack = format!("{THREAD_STACK} B");
-    table.row([
-        "a thread (std default)",
-        "its whole stack",
-        &stack,
-        "100.000%",
-    ]);
+    table.row(["a thread (std default)", "its whole stack", &stack, "100.000%"]);
     table.print();
     metric("thread_stack_bytes", THREAD_STACK as f64, "bytes");
 
-    let size = |wanted: &str| {
-        sizes
-            .iter()
-            .find(|(name, ..)| *name == wanted)
-            .map_or(0, |s| s.1)
-    };
-    let (page, in_scope, in_block) = (
-        size("read_page"),
-        size("checksum_in_scope"),
-        size("checksum_in_block"),
-    );
+    let size = |wanted: &str| sizes.iter().find(|(name, ..)| *name == wanted).map_or(0, |s| s.1);
+    let (page, in_scope, in_block) =
+        (size("read_page"), size("checksum_in_scope"), size("checksum_in_block"));
     let largest = sizes.iter().map(|s| s.1).max().unwrap_or(0);
     let holds = (4096..4096 + 512).contains(&page)
         && in_scope >= 4096

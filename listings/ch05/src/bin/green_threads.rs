@@ -80,9 +80,8 @@ fn run_all(mut ready: VecDeque<(Session, Instant)>) -> Duration {
 fn coroutines(args: &Args) -> [f64; 3] {
     let (n, rss) = (args.coroutines as usize, current_rss_bytes());
     let created = Instant::now();
-    let mut sessions: Vec<_> = (0..n)
-        .map(|_| session(args.stack_kib, args.switches, None))
-        .collect();
+    let mut sessions: Vec<_> =
+        (0..n).map(|_| session(args.stack_kib, args.switches, None)).collect();
     let create_ns = created.elapsed().as_nanos() as f64 / n as f64;
     for coroutine in sessions.iter_mut() {
         coroutine.resume(()); // First turn: each runs to its first suspend, touching its stack.
@@ -103,15 +102,10 @@ fn coroutines(args: &Args) -> [f64; 3] {
 /// The same workload as tokio tasks: [create ns, resident bytes, switch ns] per task.
 fn tasks(args: &Args) -> [f64; 3] {
     let (n, switches) = (args.coroutines as usize, args.switches);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
     runtime.block_on(async move {
-        let (rss, created, first_turn) = (
-            current_rss_bytes(),
-            Instant::now(),
-            Arc::new(AtomicUsize::new(0)),
-        );
+        let (rss, created, first_turn) =
+            (current_rss_bytes(), Instant::now(), Arc::new(AtomicUsize::new(0)));
         let handles: Vec<_> = (0..n)
             .map(|_| {
                 let first_turn = first_turn.clone();
@@ -175,9 +169,7 @@ pub fn run(args: Args) -> ExitCode {
     let take_turns = |blocking: Option<Duration>| {
         let first = session(64, 3, blocking);
         let others: Vec<_> = (1..100).map(|_| session(64, 3, None)).collect();
-        let ready = std::iter::once(first)
-            .chain(others)
-            .map(|s| (s, Instant::now()));
+        let ready = std::iter::once(first).chain(others).map(|s| (s, Instant::now()));
         run_all(ready.collect())
     };
     let waited = take_turns(None);

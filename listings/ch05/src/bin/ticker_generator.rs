@@ -44,11 +44,7 @@ fn all_prices(args: &Args) -> Vec<u32> {
 #[derive(Debug)]
 enum ReaderState {
     NeedPage(usize),
-    InPage {
-        page: usize,
-        prices: Vec<u32>,
-        at: usize,
-    },
+    InPage { page: usize, prices: Vec<u32>, at: usize },
     Done,
 }
 
@@ -68,11 +64,7 @@ impl Iterator for TickerReader<'_> {
                 ReaderState::NeedPage(page) => {
                     let page = *page;
                     self.state = match fetch_page(page, self.args) {
-                        Some(prices) => ReaderState::InPage {
-                            page,
-                            prices,
-                            at: 0,
-                        },
+                        Some(prices) => ReaderState::InPage { page, prices, at: 0 },
                         None => ReaderState::Done,
                     };
                     self.fetched += matches!(self.state, ReaderState::InPage { .. }) as usize;
@@ -125,22 +117,14 @@ pub fn run(args: Args) -> ExitCode {
     // The caller takes a few prices, does other work while the reader sits
     // suspended in its state, then resumes it until it is exhausted.
     let start = ReaderState::NeedPage(0);
-    let mut reader = TickerReader {
-        args: &args,
-        state: start,
-        fetched: 0,
-    };
+    let mut reader = TickerReader { args: &args, state: start, fetched: 0 };
     let (mut average, mut seen, mut mean) = (Average::Empty, Vec::new(), 0);
     let mut fetched_at_pause = 0;
     for batch in [args.take as usize, usize::MAX] {
         for price in reader.by_ref().take(batch) {
             seen.push(price);
             mean = average.resume(price);
-            println!(
-                "caller: got {}, average so far {}",
-                dollars(price),
-                dollars(mean)
-            );
+            println!("caller: got {}, average so far {}", dollars(price), dollars(mean));
         }
         if batch != usize::MAX {
             fetched_at_pause = reader.fetched;

@@ -61,9 +61,7 @@ async fn cleaned_up<F: Future>(symbol: &str, nap: impl Fn() -> F) {
 pub fn run(args: Args) -> ExitCode {
     let unit = Duration::from_millis(args.unit_ms);
     EVENTS.lock().unwrap().clear();
-    let tokio = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build();
+    let tokio = tokio::runtime::Builder::new_current_thread().enable_time().build();
     // Responses take 100 units, so the cancellations after 1 unit come first
     // even on a busy machine; detached jobs get quick responses.
     let (slow, quick) = (100 * unit, unit);
@@ -79,15 +77,10 @@ pub fn run(args: Args) -> ExitCode {
         tokio::time::sleep(unit).await;
         task.abort();
         let cancelled = task.await.expect_err("an aborted task").is_cancelled();
-        event(format!(
-            "INIT: the JoinHandle reports cancelled = {cancelled}"
-        ));
+        event(format!("INIT: the JoinHandle reports cancelled = {cancelled}"));
 
         println!("a spawned task whose JoinHandle is dropped: it runs on, detached:");
-        drop(tokio::spawn(fetch_and_save(
-            "GLOBEX",
-            tokio::time::sleep(quick),
-        )));
+        drop(tokio::spawn(fetch_and_save("GLOBEX", tokio::time::sleep(quick))));
         cleaned_up("GLOBEX", || tokio::time::sleep(unit)).await;
         // ANCHOR_END: tokio
     });

@@ -28,7 +28,7 @@ pub struct Args {
 async fn fetch(server: SocketAddr, symbol: &'static str, latency_ms: u64) -> &'static str {
     let mut stream = TcpStream::connect(server).await.expect("connect");
     let request = format!(
-        "GET /ticker/{symbol}?page=1&latency_ms={latency_ms} HTTP/1.1\r\nConnection: close\r\n\r\n"
+        "GET /ticker/{symbol}?page=1&latency_ms={latency_ms} HTTP/1.1\r\nHost: ticker\r\nConnection: close\r\n\r\n"
     );
     stream.write_all(request.as_bytes()).await.expect("send");
     let mut response = Vec::new();
@@ -39,9 +39,7 @@ async fn fetch(server: SocketAddr, symbol: &'static str, latency_ms: u64) -> &'s
 
 pub fn run(args: Args) -> ExitCode {
     let server = LatencyServer::start(Config::latency(args.unit_ms)).expect("start the server");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
     let (addr, unit) = (server.addr(), args.unit_ms);
     let tickers = [("ACME", 3 * unit), ("INIT", unit), ("GLOBEX", 2 * unit)];
     let mut lines = Vec::new();
@@ -53,19 +51,13 @@ pub fn run(args: Args) -> ExitCode {
         lines.push(("join_all (gather)", gathered.join(" "), begun.elapsed()));
 
         // as_completed: the same futures, each result as soon as it is in.
-        let mut pending: FuturesUnordered<_> = tickers
-            .iter()
-            .map(|&(symbol, ms)| fetch(addr, symbol, ms))
-            .collect();
+        let mut pending: FuturesUnordered<_> =
+            tickers.iter().map(|&(symbol, ms)| fetch(addr, symbol, ms)).collect();
         let (mut order, begun) = (Vec::new(), Instant::now());
         while let Some(symbol) = pending.next().await {
             order.push(symbol);
         }
-        lines.push((
-            "FuturesUnordered (as_completed)",
-            order.join(" "),
-            begun.elapsed(),
-        ));
+        lines.push(("FuturesUnordered (as_completed)", order.join(" "), begun.elapsed()));
 
         // Spawned tasks, collected as they finish: tokio's JoinSet.
         let (mut set, begun) = (tokio::task::JoinSet::new(), Instant::now());
@@ -76,11 +68,7 @@ pub fn run(args: Args) -> ExitCode {
         while let Some(done) = set.join_next().await {
             order.push(done.expect("the task finished"));
         }
-        lines.push((
-            "JoinSet::join_next (tasks)",
-            order.join(" "),
-            begun.elapsed(),
-        ));
+        lines.push(("JoinSet::join_next (tasks)", order.join(" "), begun.elapsed()));
 
         // wait_for / wait(FIRST_COMPLETED): the first to finish wins, the
         // other future is dropped on the spot.
@@ -89,33 +77,17 @@ pub fn run(args: Args) -> ExitCode {
             symbol = fetch(addr, "ACME", 3 * unit) => symbol,
             _ = tokio::time::sleep(Duration::from_millis(2 * unit)) => "timeout",
         };
-        lines.push((
-            "select! (fetch vs timer)",
-            winner.to_string(),
-            begun.elapsed(),
-        ));
+        lines.push(("select! (fetch vs timer)", winner.to_string(), begun.elapsed()));
         // ANCHOR_END: four_ways
     });
     let longest = 3 * unit;
-    println!(
-        "latencies: ACME {} ms, INIT {unit} ms, GLOBEX {} ms",
-        3 * unit,
-        2 * unit
-    );
+    println!("latencies: ACME {} ms, INIT {unit} ms, GLOBEX {} ms", 3 * unit, 2 * unit);
     for (way, result, wall) in &lines {
         let units = wall.as_secs_f64() * 1e3 / unit as f64;
         println!("{way:<32} {result:<18} after {units:.1} units");
     }
-    let expected = [
-        "ACME INIT GLOBEX",
-        "INIT GLOBEX ACME",
-        "INIT GLOBEX ACME",
-        "timeout",
-    ];
-    let orders_hold = lines
-        .iter()
-        .zip(expected)
-        .all(|((_, got, _), want)| got == want);
+    let expected = ["ACME INIT GLOBEX", "INIT GLOBEX ACME", "INIT GLOBEX ACME", "timeout"];
+    let orders_hold = lines.iter().zip(expected).all(|((_, got, _), want)| got == want);
     let gather_ms = lines[0].2.as_secs_f64() * 1e3;
     metric("gather_ms", gather_ms, "ms");
     metric("as_completed_ms", lines[1].2.as_secs_f64() * 1e3, "ms");

@@ -131,11 +131,7 @@ impl Loop {
     /// Gives the next task its waker, and queues it to run.
     fn add_task(&self, future: Option<Task>) {
         let (id, ready) = (self.wakers.borrow().len(), Arc::clone(&self.ready));
-        let waker = Arc::new(TaskWaker {
-            id,
-            queued: AtomicBool::new(false),
-            ready,
-        });
+        let waker = Arc::new(TaskWaker { id, queued: AtomicBool::new(false), ready });
         self.wakers.borrow_mut().push(Arc::clone(&waker));
         self.tasks.borrow_mut().push(future);
         waker.wake();
@@ -154,11 +150,7 @@ impl Loop {
         let polls = self.stats.get().polls;
         let ran = polls - std::mem::replace(polls_seen, polls);
         let on_sockets: usize = self.io_waiters.borrow().iter().map(Vec::len).sum();
-        observe(Tick {
-            at,
-            ran,
-            parked: sleeping + on_sockets,
-        });
+        observe(Tick { at, ran, parked: sleeping + on_sockets });
     }
 }
 
@@ -172,11 +164,7 @@ pub fn block_on<F: Future>(main: F) -> F::Output {
     let lp = Rc::new(Loop {
         tasks: RefCell::default(),
         wakers: RefCell::default(),
-        ready: Arc::new(ReadyQueue {
-            ids,
-            parked,
-            unpark,
-        }),
+        ready: Arc::new(ReadyQueue { ids, parked, unpark }),
         timers: RefCell::default(),
         poll: RefCell::new(poll),
         io_waiters: RefCell::default(),
@@ -215,10 +203,7 @@ pub fn block_on<F: Future>(main: F) -> F::Output {
         }
         // 2. Wake every task whose deadline has passed.
         let (now, mut timers) = (Instant::now(), lp.timers.borrow_mut());
-        while timers
-            .peek()
-            .is_some_and(|Reverse(timer)| timer.deadline <= now)
-        {
+        while timers.peek().is_some_and(|Reverse(timer)| timer.deadline <= now) {
             timers.pop().unwrap().0.waker.wake();
         }
         let next_deadline = timers.peek().map(|Reverse(timer)| timer.deadline - now);
@@ -307,11 +292,7 @@ pub async fn sleep(duration: Duration) {
             let waker = cx.waker().clone();
             with_loop(|lp| {
                 let seq = lp.stats.get().polls; // Ties go to the task polled first.
-                lp.timers.borrow_mut().push(Reverse(Timer {
-                    deadline,
-                    seq,
-                    waker,
-                }));
+                lp.timers.borrow_mut().push(Reverse(Timer { deadline, seq, waker }));
             });
         }
         Poll::Pending
@@ -338,10 +319,7 @@ impl TcpStream {
             lp.io_waiters.borrow_mut().push(Vec::new());
             let interest = mio::Interest::READABLE | mio::Interest::WRITABLE;
             let registered =
-                lp.poll
-                    .borrow()
-                    .registry()
-                    .register(&mut io, mio::Token(token), interest);
+                lp.poll.borrow().registry().register(&mut io, mio::Token(token), interest);
             registered.map(|()| token)
         })?;
         let stream = TcpStream { io, token };
@@ -405,11 +383,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let Args {
-        tasks,
-        min_ms,
-        max_ms,
-    } = args;
+    let Args { tasks, min_ms, max_ms } = args;
     if min_ms > max_ms {
         eprintln!("error: --min-ms ({min_ms}) must not exceed --max-ms ({max_ms})");
         return ExitCode::from(2);
@@ -421,9 +395,7 @@ pub fn run(args: Args) -> ExitCode {
         state ^= state << 17;
         state
     };
-    let sleeps: Vec<u64> = (0..tasks)
-        .map(|_| min_ms + random() % (max_ms - min_ms + 1))
-        .collect();
+    let sleeps: Vec<u64> = (0..tasks).map(|_| min_ms + random() % (max_ms - min_ms + 1)).collect();
     // ANCHOR: workload
     let (started, ticks) = (Instant::now(), Rc::new(RefCell::new(Vec::new())));
     let (finished, stats) = block_on(async {
@@ -453,11 +425,7 @@ pub fn run(args: Args) -> ExitCode {
         "task polls: {}, waits in epoll: {}, tasks left: {}",
         stats.polls, stats.parks, stats.live_tasks
     );
-    println!(
-        "first back slept {} ms, last {} ms",
-        finished[0],
-        finished[finished.len() - 1]
-    );
+    println!("first back slept {} ms, last {} ms", finished[0], finished[finished.len() - 1]);
     metric("total_ms", total_ms, "ms");
     metric("longest_sleep_ms", longest_ms, "ms");
     metric("overhead_ms", overhead_ms, "ms");

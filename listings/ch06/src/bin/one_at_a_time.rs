@@ -56,11 +56,7 @@ pub fn run(args: Args) -> ExitCode {
     }
     runtime.block_on(local); // Runs the tasks until every one has finished.
     // ANCHOR_END: counter
-    println!(
-        "{} tasks, 10 steps each: at most {} running at once",
-        args.tasks,
-        most.get()
-    );
+    println!("{} tasks, 10 steps each: at most {} running at once", args.tasks, most.get());
 
     // ANCHOR: blocking_step
     // A ticker wants to run every 10 ms. Meanwhile another task does a
@@ -94,9 +90,7 @@ pub fn run(args: Args) -> ExitCode {
     // A busy machine can stall any thread now and then: time each case three
     // times and keep the median.
     let median_delay = |cpu_step| {
-        let samples: Vec<f64> = (0..3)
-            .map(|_| worst_delay(cpu_step).as_secs_f64() * 1e3)
-            .collect();
+        let samples: Vec<f64> = (0..3).map(|_| worst_delay(cpu_step).as_secs_f64() * 1e3).collect();
         summarize(&samples)
     };
     let pieces = (args.cpu_step_ms / 2) as u32; // About 2 ms each

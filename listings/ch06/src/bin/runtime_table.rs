@@ -4,7 +4,7 @@
 //!     cargo run --release -p ch06 --bin runtime_table -- --tasks 10000 --min-ms 2000 --max-ms 4000
 
 use std::future::Future;
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use ch06::mini_loop;
@@ -35,17 +35,8 @@ pub struct Args {
     #[arg(long, hide = true)]
     runtime: Option<String>,
 }
-
-/// The environment variable that tells the chapter's tour to run this listing.
-pub const CHILD_ENV: &str = "CH06_CHILD";
-const RUNTIMES: [&str; 6] = [
-    "mini_loop",
-    "tokio_current",
-    "tokio_multi",
-    "smol",
-    "async_std",
-    "futures_local",
-];
+const RUNTIMES: [&str; 6] =
+    ["mini_loop", "tokio_current", "tokio_multi", "smol", "async_std", "futures_local"];
 
 // ANCHOR: runtimes
 /// Spawns one task per sleep on `runtime`; each returns after its sleep, and
@@ -102,12 +93,7 @@ async fn collect<F: Future>(sleeps: &[u64], spawn: impl Fn(u64) -> F) -> Report 
         }
         finished += 1;
     }
-    Report {
-        finished,
-        spawn_ns,
-        threads,
-        ..Report::default()
-    }
+    Report { finished, spawn_ns, threads, ..Report::default() }
 }
 // ANCHOR_END: runtimes
 
@@ -136,25 +122,15 @@ fn sleeps(tasks: u64, min_ms: u64, max_ms: u64) -> Vec<u64> {
 // ANCHOR: child
 /// Peak memory is per process, so each runtime runs in a fresh child process.
 fn in_child(runtime: &str, tasks: u64, min_ms: u64, max_ms: u64) -> Report {
-    let exe = std::env::current_exe().expect("find this program");
-    let flags = [
-        ("--tasks", tasks),
-        ("--min-ms", min_ms),
-        ("--max-ms", max_ms),
-    ];
-    let mut child = Command::new(exe);
-    child
-        .env(CHILD_ENV, "runtime_table")
-        .args(["--runtime", runtime, "--scale", "0"]);
+    let flags = [("--tasks", tasks), ("--min-ms", min_ms), ("--max-ms", max_ms)];
+    let mut child = support::child::command("runtime_table"); // This program again.
+    child.args(["--runtime", runtime, "--scale", "0"]);
     for (flag, value) in flags {
         child.args([flag, &value.to_string()]);
     }
     let output = child.output().expect("run the child");
     let text = String::from_utf8_lossy(&output.stdout);
-    let numbers: Vec<f64> = text
-        .split_whitespace()
-        .filter_map(|w| w.parse().ok())
-        .collect();
+    let numbers: Vec<f64> = text.split_whitespace().filter_map(|w| w.parse().ok()).collect();
     match numbers[..] {
         [finished, spawn_ns, threads, total_ms, bytes_per_task] => Report {
             finished: finished as usize,
@@ -163,10 +139,7 @@ fn in_child(runtime: &str, tasks: u64, min_ms: u64, max_ms: u64) -> Report {
             total_ms,
             bytes_per_task,
         },
-        _ => panic!(
-            "child {runtime} failed: {text} {}",
-            String::from_utf8_lossy(&output.stderr)
-        ),
+        _ => panic!("child {runtime} failed: {text} {}", String::from_utf8_lossy(&output.stderr)),
     }
 }
 
@@ -177,13 +150,7 @@ fn child(runtime: &str, args: &Args) {
     let mut report = sleep_on(runtime, &sleeps); // The runtime is built and dropped inside.
     report.total_ms = started.elapsed().as_secs_f64() * 1e3;
     report.bytes_per_task = (peak_rss_bytes().saturating_sub(baseline)) as f64 / args.tasks as f64;
-    let Report {
-        finished,
-        spawn_ns,
-        threads,
-        total_ms,
-        bytes_per_task,
-    } = report;
+    let Report { finished, spawn_ns, threads, total_ms, bytes_per_task } = report;
     println!("{finished} {spawn_ns} {threads} {total_ms} {bytes_per_task}");
 }
 // ANCHOR_END: child
@@ -197,19 +164,8 @@ pub fn run(args: Args) -> ExitCode {
         child(runtime, &args);
         return ExitCode::SUCCESS;
     }
-    let longest = *sleeps(args.tasks, args.min_ms, args.max_ms)
-        .iter()
-        .max()
-        .unwrap() as f64;
-    let header = [
-        "runtime",
-        "tasks",
-        "total",
-        "overhead",
-        "spawn/task",
-        "memory/task",
-        "threads",
-    ];
+    let longest = *sleeps(args.tasks, args.min_ms, args.max_ms).iter().max().unwrap() as f64;
+    let header = ["runtime", "tasks", "total", "overhead", "spawn/task", "memory/task", "threads"];
     let mut table = Table::new(header);
     let (mut failed, mut tokio_overhead) = (Vec::new(), 0.0);
     // Memory and spawn time per task, by task count, for the figures: the
@@ -232,16 +188,8 @@ pub fn run(args: Args) -> ExitCode {
         metric(&format!("{runtime}_total_ms"), report.total_ms, "ms");
         metric(&format!("{runtime}_overhead_ms"), overhead, "ms");
         metric(&format!("{runtime}_spawn_ns"), report.spawn_ns, "ns");
-        metric(
-            &format!("{runtime}_bytes_per_task"),
-            report.bytes_per_task,
-            "B",
-        );
-        metric(
-            &format!("{runtime}_threads"),
-            report.threads as f64,
-            "threads",
-        );
+        metric(&format!("{runtime}_bytes_per_task"), report.bytes_per_task, "B");
+        metric(&format!("{runtime}_threads"), report.threads as f64, "threads");
     }
     println!(
         "{} tasks, sleeps of {}-{} ms, longest {longest:.0} ms",
@@ -251,18 +199,12 @@ pub fn run(args: Args) -> ExitCode {
     let scale: Vec<u64> = args.scale.iter().copied().filter(|&n| n > 0).collect();
     if !scale.is_empty() {
         let mut table = Table::new(header);
-        let longest = *sleeps(scale[0], args.scale_min_ms, args.scale_max_ms)
-            .iter()
-            .max()
-            .unwrap() as f64;
+        let longest =
+            *sleeps(scale[0], args.scale_min_ms, args.scale_max_ms).iter().max().unwrap() as f64;
         // The chapter's loop at the smallest size only: a million timers in its
         // binary heap take seconds, and the chapter's measurement stays short.
         let sizes = |runtime| {
-            if runtime == "mini_loop" {
-                &scale[..1]
-            } else {
-                &scale[..]
-            }
+            if runtime == "mini_loop" { &scale[..1] } else { &scale[..] }
         };
         for runtime in ["tokio_current", "smol", "mini_loop"] {
             for &tasks in sizes(runtime) {
@@ -275,17 +217,10 @@ pub fn run(args: Args) -> ExitCode {
                 row(&mut table, runtime, tasks, &report, overhead);
                 let name = format!("{runtime}_{}k", tasks / 1000);
                 metric(&format!("{name}_total_ms"), report.total_ms, "ms");
-                metric(
-                    &format!("{name}_bytes_per_task"),
-                    report.bytes_per_task,
-                    "B",
-                );
+                metric(&format!("{name}_bytes_per_task"), report.bytes_per_task, "B");
             }
         }
-        println!(
-            "\nscaling up, sleeps of {}-{} ms",
-            args.scale_min_ms, args.scale_max_ms
-        );
+        println!("\nscaling up, sleeps of {}-{} ms", args.scale_min_ms, args.scale_max_ms);
         table.print();
     }
     curves.report();
@@ -308,11 +243,8 @@ pub fn run(args: Args) -> ExitCode {
 struct Curves(Vec<(&'static str, f64, f64, f64)>);
 
 impl Curves {
-    const RUNTIMES: [(&'static str, &'static str); 3] = [
-        ("tokio_current", "tokio"),
-        ("smol", "smol"),
-        ("mini_loop", "mini_loop"),
-    ];
+    const RUNTIMES: [(&'static str, &'static str); 3] =
+        [("tokio_current", "tokio"), ("smol", "smol"), ("mini_loop", "mini_loop")];
     fn add(&mut self, runtime: &str, tasks: u64, report: &Report) {
         if let Some(&(_, name)) = Self::RUNTIMES.iter().find(|(r, _)| *r == runtime) {
             let (bytes, spawn_ns) = (report.bytes_per_task, report.spawn_ns);
@@ -325,12 +257,7 @@ impl Curves {
             let points = self.0.iter().filter(|point| point.0 == name);
             let bytes: Vec<_> = points.clone().map(|p| (p.1, p.2)).collect();
             let spawn: Vec<_> = points.map(|p| (p.1, p.3)).collect();
-            series(
-                &format!("bytes_per_task_{name}"),
-                "tasks",
-                "bytes per task",
-                &bytes,
-            );
+            series(&format!("bytes_per_task_{name}"), "tasks", "bytes per task", &bytes);
             series(&format!("spawn_ns_{name}"), "tasks", "ns per task", &spawn);
         }
     }

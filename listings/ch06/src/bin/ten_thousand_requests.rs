@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use support::latency::{Config, LatencyServer, raise_fd_limit};
@@ -28,16 +28,15 @@ pub struct Args {
     serve: bool,
 }
 
-/// The environment variable that tells the chapter's tour to run this listing.
-pub const CHILD_ENV: &str = "CH06_CHILD";
-
 // ANCHOR: fetch
 /// One GET over a raw socket; returns when it was connected and when the
 /// whole response was in, both counted from `start`.
 async fn fetch(server: SocketAddr, page: u64, start: Instant) -> (Duration, Duration) {
     let mut stream = TcpStream::connect(server).await.expect("connect");
     let connected = start.elapsed();
-    let request = format!("GET /ticker/ACME?page={page} HTTP/1.1\r\nConnection: close\r\n\r\n");
+    let request = format!(
+        "GET /ticker/ACME?page={page} HTTP/1.1\r\nHost: ticker\r\nConnection: close\r\n\r\n"
+    );
     stream.write_all(request.as_bytes()).await.expect("send");
     let mut response = Vec::with_capacity(2048);
     stream.read_to_end(&mut response).await.expect("receive");
@@ -50,23 +49,15 @@ async fn fetch(server: SocketAddr, page: u64, start: Instant) -> (Duration, Dura
 /// full, and of SYNs sent again (from `/proc/net/netstat`; 0 if unreadable).
 fn dropped_and_retried() -> (u64, u64) {
     let text = std::fs::read_to_string("/proc/net/netstat").unwrap_or_default();
-    let lines: Vec<&str> = text
-        .lines()
-        .filter(|line| line.starts_with("TcpExt:"))
-        .collect();
+    let lines: Vec<&str> = text.lines().filter(|line| line.starts_with("TcpExt:")).collect();
     let [names, values] = lines[..] else {
         return (0, 0);
     };
     let counter = |wanted: &str| {
         let mut pairs = names.split_whitespace().zip(values.split_whitespace());
-        pairs
-            .find(|(name, _)| *name == wanted)
-            .and_then(|(_, value)| value.parse().ok())
+        pairs.find(|(name, _)| *name == wanted).and_then(|(_, value)| value.parse().ok())
     };
-    (
-        counter("ListenOverflows").unwrap_or(0),
-        counter("TCPSynRetrans").unwrap_or(0),
-    )
+    (counter("ListenOverflows").unwrap_or(0), counter("TCPSynRetrans").unwrap_or(0))
 }
 
 /// The server side: a child process, so that each side has its own limit on
@@ -74,9 +65,7 @@ fn dropped_and_retried() -> (u64, u64) {
 fn serve(latency_ms: u64) -> ExitCode {
     let server = LatencyServer::start(Config::latency(latency_ms)).expect("start the server");
     println!("{}", server.addr());
-    std::io::stdout()
-        .flush()
-        .expect("tell the parent where the server is");
+    std::io::stdout().flush().expect("tell the parent where the server is");
     let _ = std::io::stdin().lines().count(); // Until the parent closes our stdin, or dies.
     ExitCode::SUCCESS
 }
@@ -94,9 +83,7 @@ pub fn run(args: Args) -> ExitCode {
             args.requests
         );
     }
-    let exe = std::env::current_exe().expect("find this program");
-    let mut server = Command::new(exe)
-        .env(CHILD_ENV, "ten_thousand_requests")
+    let mut server = support::child::command("ten_thousand_requests") // This program again.
         .args(["--serve", "--latency-ms", &args.latency_ms.to_string()])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -109,9 +96,7 @@ pub fn run(args: Args) -> ExitCode {
     let addr: SocketAddr = line.trim().parse().expect("an address");
 
     // ANCHOR: ten_thousand
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
     let (started, cpu, kernel) = (Instant::now(), thread_cpu_time(), dropped_and_retried());
     let results = runtime.expect("build the runtime").block_on(async {
         let mut set = tokio::task::JoinSet::new();
@@ -130,10 +115,7 @@ pub fn run(args: Args) -> ExitCode {
 
     let latency = args.latency_ms as f64;
     let ms = |pick: fn(&(Duration, Duration)) -> Duration| {
-        let each: Vec<f64> = results
-            .iter()
-            .map(|r| pick(r).as_secs_f64() * 1e3)
-            .collect();
+        let each: Vec<f64> = results.iter().map(|r| pick(r).as_secs_f64() * 1e3).collect();
         summarize(&each)
     };
     let (connected, answered) = (ms(|r| r.0), ms(|r| r.1));

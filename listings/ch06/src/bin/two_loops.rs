@@ -59,11 +59,7 @@ fn crunch_all(runtime: &tokio::runtime::Runtime, tasks: u64, rounds: u64) -> usi
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let current = || {
-        tokio::runtime::Builder::new_current_thread()
-            .build()
-            .expect("a runtime")
-    };
+    let current = || tokio::runtime::Builder::new_current_thread().build().expect("a runtime");
     // Calibrate: how many rounds take about `work_ms` of CPU here. CPU time,
     // not wall time, so that a busy machine does not shrink the work.
     let before = thread_cpu_time();
@@ -81,9 +77,7 @@ pub fn run(args: Args) -> ExitCode {
         walls[0].push(started.elapsed());
         // 2. tokio's multi-threaded runtime with two workers: two loops that
         //    share the tasks and steal work from each other.
-        let multi = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .build();
+        let multi = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build();
         let multi = multi.expect("a runtime");
         let (most_multi, sample) = measure(|| crunch_all(&multi, tasks, rounds));
         most[1] = most_multi;

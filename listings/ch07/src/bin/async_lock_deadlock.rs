@@ -33,10 +33,7 @@ type Shared = Arc<Mutex<Portfolio>>;
 async fn revalue(portfolio: &Shared, latency: Duration) {
     let holdings = portfolio.lock().await.holdings.clone();
     sleep(latency).await; // Fetch the prices.
-    let value = holdings
-        .iter()
-        .map(|(_, shares)| *shares as f64 * 101.5)
-        .sum();
+    let value = holdings.iter().map(|(_, shares)| *shares as f64 * 101.5).sum();
     portfolio.lock().await.value = value;
 }
 
@@ -74,10 +71,8 @@ async fn timed(patience: Duration, task: impl Future<Output = ()>) -> (bool, Dur
 pub fn run(args: Args) -> ExitCode {
     let latency = Duration::from_millis(args.latency_ms);
     let patience = Duration::from_millis(args.patience_ms);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build();
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
     let outcomes = runtime.expect("a runtime").block_on(async {
         // ANCHOR: timed
         // It compiles: tokio's guards are Send, so tokio::spawn accepts the task.
@@ -114,11 +109,7 @@ pub fn run(args: Args) -> ExitCode {
     for ((label, name), (finished, after)) in labels.iter().zip(outcomes) {
         let after_ms = after.as_secs_f64() * 1e3;
         let finished = if finished { "yes" } else { "no: timed out" };
-        table.row([
-            label.to_string(),
-            finished.to_string(),
-            format!("{after_ms:.0} ms"),
-        ]);
+        table.row([label.to_string(), finished.to_string(), format!("{after_ms:.0} ms")]);
         metric(&format!("{name}_ms"), after_ms, "ms");
     }
     table.print();
@@ -128,10 +119,7 @@ pub fn run(args: Args) -> ExitCode {
     verdict(
         "a guard held across an .await deadlocks on re-entry and on opposite lock orders; a scoped guard or one order does not",
         holds,
-        &format!(
-            "gave up after {} ms on both deadlocks; both fixes finished",
-            args.patience_ms
-        ),
+        &format!("gave up after {} ms on both deadlocks; both fixes finished", args.patience_ms),
     )
 }
 

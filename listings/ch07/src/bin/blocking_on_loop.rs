@@ -80,17 +80,13 @@ async fn heartbeat(tick: Duration, done: Arc<AtomicBool>) -> Vec<Duration> {
 
 /// Both tasks on one current-thread runtime, the handler's calls timed.
 fn gaps_next_to(call: Call, args: &Args) -> Vec<Duration> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
     runtime.expect("a runtime").block_on(async {
         let done = Arc::new(AtomicBool::new(false));
         let tick = Duration::from_millis(args.tick_ms);
         let beats = tokio::spawn(heartbeat(tick, done.clone()));
         tokio::time::sleep(tick * 3).await; // A few regular beats first.
-        tokio::spawn(handle_request(call, args.calls))
-            .await
-            .expect("the handler ends");
+        tokio::spawn(handle_request(call, args.calls)).await.expect("the handler ends");
         done.store(true, Ordering::Relaxed);
         beats.await.expect("the heartbeat ends")
     })
@@ -129,39 +125,17 @@ pub fn run(args: Args) -> ExitCode {
     let read_ms = support::timing::summarize(&alone).median;
     let pause = Duration::from_millis(args.block_ms);
     let cases = [
-        (
-            "std::thread::sleep",
-            "thread_sleep",
-            Call::ThreadSleep(pause),
-        ),
+        ("std::thread::sleep", "thread_sleep", Call::ThreadSleep(pause)),
         ("tokio::time::sleep", "tokio_sleep", Call::TokioSleep(pause)),
         ("std::fs::read", "std_read", Call::StdRead(path.clone())),
-        (
-            "tokio::fs::read",
-            "tokio_read",
-            Call::TokioRead(path.clone()),
-        ),
-        (
-            "tokio::fs::File, 1 MiB pieces",
-            "tokio_stream",
-            Call::TokioStream(path.clone()),
-        ),
+        ("tokio::fs::read", "tokio_read", Call::TokioRead(path.clone())),
+        ("tokio::fs::File, 1 MiB pieces", "tokio_stream", Call::TokioStream(path.clone())),
     ];
-    let mut table = Table::new([
-        "the handler calls",
-        "ticks",
-        "stalls",
-        "longest gap",
-        "p99 gap",
-    ]);
+    let mut table = Table::new(["the handler calls", "ticks", "stalls", "longest gap", "p99 gap"]);
     let mut stalls = Vec::new();
     for (label, name, call) in cases {
         // A stall: a gap longer than a tick plus half of one call's blocking.
-        let blocking = if name.ends_with("sleep") {
-            args.block_ms as f64
-        } else {
-            read_ms
-        };
+        let blocking = if name.ends_with("sleep") { args.block_ms as f64 } else { read_ms };
         let stall_ms = args.tick_ms as f64 + blocking / 2.0;
         let gaps = gaps_next_to(call, &args);
         let (max, p99, stalled) = summarize_gaps(&gaps, stall_ms);
@@ -186,12 +160,7 @@ pub fn run(args: Args) -> ExitCode {
                 (since_start, ms)
             })
             .collect();
-        series(
-            &format!("gaps_{name}"),
-            "ms since the heartbeat started",
-            "ms",
-            &curve,
-        );
+        series(&format!("gaps_{name}"), "ms since the heartbeat started", "ms", &curve);
         stalls.push(stalled);
     }
     table.print();

@@ -89,9 +89,7 @@ struct Row {
 
 /// Runs the jobs next to a 5 ms heartbeat on a current-thread runtime.
 fn measure(pool: Pool, jobs: Vec<fn(u64) -> (u64, ThreadId)>, arg: u64) -> Row {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
     runtime.expect("a runtime").block_on(async {
         let done = Arc::new(AtomicBool::new(false));
         let stop = done.clone();
@@ -113,12 +111,7 @@ fn measure(pool: Pool, jobs: Vec<fn(u64) -> (u64, ThreadId)>, arg: u64) -> Row {
         gaps.sort_by(f64::total_cmp);
         let p99_gap_ms = gaps[((gaps.len() as f64 * 0.99).ceil() as usize).saturating_sub(1)];
         let threads = threads.into_iter().collect::<HashSet<_>>().len();
-        Row {
-            wall_ms,
-            threads,
-            max_gap_ms: gaps[gaps.len() - 1],
-            p99_gap_ms,
-        }
+        Row { wall_ms, threads, max_gap_ms: gaps[gaps.len() - 1], p99_gap_ms }
     })
 }
 
@@ -127,26 +120,12 @@ pub fn run(args: Args) -> ExitCode {
     let job_ms = support::timing::time(|| indicators(steps)).1.as_secs_f64() * 1e3;
     let cpu_jobs = vec![indicators as fn(u64) -> (u64, ThreadId); args.jobs as usize];
     let waits = vec![(|_| blocking_wait()) as fn(u64) -> (u64, ThreadId); args.waits as usize];
-    let mut table = Table::new([
-        "work", "where", "wall", "jobs/s", "threads", "max gap", "p99 gap",
-    ]);
+    let mut table =
+        Table::new(["work", "where", "wall", "jobs/s", "threads", "max gap", "p99 gap"]);
     let mut rows = Vec::new();
     for (work, jobs, pools) in [
-        (
-            "CPU",
-            &cpu_jobs,
-            &[
-                Pool::OnTheLoop,
-                Pool::SpawnBlocking,
-                Pool::Unblock,
-                Pool::Rayon,
-            ][..],
-        ),
-        (
-            "wait",
-            &waits,
-            &[Pool::SpawnBlocking, Pool::Unblock, Pool::Rayon][..],
-        ),
+        ("CPU", &cpu_jobs, &[Pool::OnTheLoop, Pool::SpawnBlocking, Pool::Unblock, Pool::Rayon][..]),
+        ("wait", &waits, &[Pool::SpawnBlocking, Pool::Unblock, Pool::Rayon][..]),
     ] {
         for &pool in pools {
             let (label, name) = match pool {
@@ -180,16 +159,7 @@ pub fn run(args: Args) -> ExitCode {
     metric("job_ms", job_ms, "ms");
 
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let [
-        loop_cpu,
-        blocking_cpu,
-        _,
-        rayon_cpu,
-        blocking_wait,
-        _,
-        rayon_wait,
-    ] = &rows[..]
-    else {
+    let [loop_cpu, blocking_cpu, _, rayon_cpu, blocking_wait, _, rayon_wait] = &rows[..] else {
         unreachable!("seven rows")
     };
     let rounds = args.waits.div_ceil(cores as u64) as f64;

@@ -48,30 +48,24 @@ where
 }
 // ANCHOR_END: make_async
 
-const REQUEST: &[u8] = b"GET /ticker/ACME?page=1 HTTP/1.1\r\nConnection: close\r\n\r\n";
+const REQUEST: &[u8] =
+    b"GET /ticker/ACME?page=1 HTTP/1.1\r\nHost: ticker\r\nConnection: close\r\n\r\n";
 
 /// A blocking client, as a sync-only library would offer it.
 fn fetch_quote_blocking(server: SocketAddr) -> (usize, ThreadId) {
     let mut stream = TcpStream::connect(server).expect("connect");
     stream.write_all(REQUEST).expect("send the request");
     let mut response = Vec::new();
-    stream
-        .read_to_end(&mut response)
-        .expect("read the response");
+    stream.read_to_end(&mut response).expect("read the response");
     (response.len(), std::thread::current().id())
 }
 
 /// The same fetch with tokio's sockets.
 async fn fetch_quote(server: SocketAddr) -> (usize, ThreadId) {
-    let mut stream = tokio::net::TcpStream::connect(server)
-        .await
-        .expect("connect");
+    let mut stream = tokio::net::TcpStream::connect(server).await.expect("connect");
     stream.write_all(REQUEST).await.expect("send the request");
     let mut response = Vec::new();
-    stream
-        .read_to_end(&mut response)
-        .await
-        .expect("read the response");
+    stream.read_to_end(&mut response).await.expect("read the response");
     (response.len(), std::thread::current().id())
 }
 
@@ -85,9 +79,7 @@ enum Way {
 /// Runs `fetches` fetches as concurrent tasks on a current-thread runtime;
 /// returns the wall time in ms and how many threads ran a fetch.
 fn fetch_all(way: Way, fetches: u64, server: SocketAddr) -> (f64, usize) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
     runtime.expect("a runtime").block_on(async {
         let started = Instant::now();
         // ANCHOR: calls
@@ -116,24 +108,9 @@ pub fn run(args: Args) -> ExitCode {
     let latency = args.latency_ms as f64;
     let mut rows = Vec::new();
     for (way, fetches, label, name) in [
-        (
-            Way::Direct,
-            args.fetches,
-            "blocking call inside async tasks",
-            "direct",
-        ),
-        (
-            Way::Wrapped,
-            args.fetches,
-            "make_async(blocking call)",
-            "wrapped",
-        ),
-        (
-            Way::Wrapped,
-            args.many,
-            "make_async(blocking call)",
-            "wrapped_many",
-        ),
+        (Way::Direct, args.fetches, "blocking call inside async tasks", "direct"),
+        (Way::Wrapped, args.fetches, "make_async(blocking call)", "wrapped"),
+        (Way::Wrapped, args.many, "make_async(blocking call)", "wrapped_many"),
         (Way::Async, args.many, "async client", "async_many"),
     ] {
         let (wall, threads) = fetch_all(way, fetches, server.addr());
@@ -155,12 +132,7 @@ pub fn run(args: Args) -> ExitCode {
     );
     drop(server);
 
-    let [
-        (direct, _),
-        (wrapped, _),
-        (many, many_threads),
-        (async_many, async_threads),
-    ] = rows[..]
+    let [(direct, _), (wrapped, _), (many, many_threads), (async_many, async_threads)] = rows[..]
     else {
         unreachable!("four rows")
     };

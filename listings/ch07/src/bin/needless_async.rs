@@ -29,10 +29,7 @@ fn spread(bid: f64, ask: f64) -> f64 {
 /// The same, marked async: it awaits nothing, so it needn't be async.
 /// Clippy's `unused_async` lint (pedantic, off by default) says so; the
 /// `expect` makes `cargo clippy` fail if the lint ever stops firing here.
-#[expect(
-    clippy::unused_async,
-    reason = "the lesson: this async fn awaits nothing"
-)]
+#[expect(clippy::unused_async, reason = "the lesson: this async fn awaits nothing")]
 async fn spread_async(bid: f64, ask: f64) -> f64 {
     ask - bid
 }
@@ -54,15 +51,11 @@ fn per_call(calls: u64, mut call: impl FnMut(f64) -> f64) -> f64 {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("a runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread().build().expect("a runtime");
     let n = args.calls;
     // ANCHOR: callers
     let ways: [Way; 5] = [
-        ("plain fn, from sync code", "plain", n, &|n| {
-            per_call(n, |bid| spread(bid, bid + 0.5))
-        }),
+        ("plain fn, from sync code", "plain", n, &|n| per_call(n, |bid| spread(bid, bid + 0.5))),
         ("async fn, awaited from async code", "awaited", n, &|n| {
             runtime.block_on(async {
                 let started = Instant::now();
@@ -75,33 +68,19 @@ pub fn run(args: Args) -> ExitCode {
                 started.elapsed().as_nanos() as f64 / n as f64
             })
         }),
-        (
-            "async fn, futures::executor::block_on",
-            "futures_block_on",
-            n,
-            &|n| {
-                per_call(n, |bid| {
-                    futures::executor::block_on(spread_async(bid, bid + 0.5))
-                })
-            },
-        ),
+        ("async fn, futures::executor::block_on", "futures_block_on", n, &|n| {
+            per_call(n, |bid| futures::executor::block_on(spread_async(bid, bid + 0.5)))
+        }),
         ("async fn, Runtime::block_on", "runtime_block_on", n, &|n| {
             per_call(n, |bid| runtime.block_on(spread_async(bid, bid + 0.5)))
         }),
-        (
-            "async fn, a new runtime per call",
-            "runtime_per_call",
-            n / 1000,
-            &|n| {
-                per_call(n, |bid| {
-                    let fresh = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .unwrap();
-                    fresh.block_on(spread_async(bid, bid + 0.5))
-                })
-            },
-        ),
+        ("async fn, a new runtime per call", "runtime_per_call", n / 1000, &|n| {
+            per_call(n, |bid| {
+                let fresh =
+                    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                fresh.block_on(spread_async(bid, bid + 0.5))
+            })
+        }),
     ];
     // ANCHOR_END: callers
     let mut table = Table::new(["how it is called", "per call", "vs the plain fn"]);
@@ -123,14 +102,7 @@ pub fn run(args: Args) -> ExitCode {
     println!("size of spread_async's future: {future_bytes} bytes; of spread's result: 8 bytes");
     metric("future_bytes", future_bytes as f64, "bytes");
 
-    let [
-        plain,
-        awaited,
-        futures_block_on,
-        runtime_block_on,
-        per_runtime,
-    ] = medians[..]
-    else {
+    let [plain, awaited, futures_block_on, runtime_block_on, per_runtime] = medians[..] else {
         unreachable!("five ways")
     };
     // A few nanoseconds either way are noise; the executor is orders of magnitude.

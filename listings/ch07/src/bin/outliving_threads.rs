@@ -3,8 +3,7 @@
 //!     cargo run --release -p ch07 --bin outliving_threads -- --task-ms 300
 
 use std::io::{BufRead, BufReader};
-use std::os::unix::process::CommandExt;
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{ExitCode, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -56,10 +55,7 @@ enum Shutdown {
 /// Starts the export, lets it run 50 ms, shuts the runtime down; returns how
 /// long the shutdown took and whether the export was still running after it.
 fn shut_down(how: Shutdown, length: Duration) -> (Duration, bool) {
-    let runtime: Runtime = Builder::new_multi_thread()
-        .worker_threads(1)
-        .build()
-        .unwrap();
+    let runtime: Runtime = Builder::new_multi_thread().worker_threads(1).build().unwrap();
     let export = Arc::new(Export::default());
     let task = export.clone();
     runtime.spawn_blocking(move || export_report(&task, length));
@@ -103,8 +99,8 @@ fn worker() -> ExitCode {
 
 /// Runs the child and returns how long it took to exit after it said it started.
 fn child_exit_time() -> Duration {
-    let mut child = Command::new(std::env::current_exe().expect("the running program's path"))
-        .arg0("outliving_threads") // The tour runs every listing in one binary: say which.
+    // This program again, as a worker: support::child has the convention.
+    let mut child = support::child::command("outliving_threads")
         .arg("--worker")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -112,9 +108,7 @@ fn child_exit_time() -> Duration {
         .expect("start the child");
     let mut line = String::new();
     let stdout = child.stdout.take().expect("piped");
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read the child's line");
+    BufReader::new(stdout).read_line(&mut line).expect("read the child's line");
     let started = Instant::now();
     let deadline = started + Duration::from_secs(5);
     while child.try_wait().expect("poll the child").is_none() && Instant::now() < deadline {
@@ -131,21 +125,13 @@ pub fn run(args: Args) -> ExitCode {
         return worker();
     }
     let length = Duration::from_millis(args.task_ms);
-    let mut table = Table::new([
-        "shutdown",
-        "returned after",
-        "export still running after it",
-    ]);
+    let mut table = Table::new(["shutdown", "returned after", "export still running after it"]);
     let mut rows = Vec::new();
     for (how, label, name) in [
         (Shutdown::Drop, "drop(runtime)", "drop"),
         (Shutdown::Timeout, "shutdown_timeout(50 ms)", "timeout"),
         (Shutdown::Background, "shutdown_background()", "background"),
-        (
-            Shutdown::StopFlag,
-            "stop flag, then drop(runtime)",
-            "stop_flag",
-        ),
+        (Shutdown::StopFlag, "stop flag, then drop(runtime)", "stop_flag"),
     ] {
         let (took, running) = shut_down(how, length);
         let ms = took.as_secs_f64() * 1e3;

@@ -2,10 +2,10 @@
 //!
 //!     cargo run --release -p ch07 --bin runtime_context
 
-use std::panic::UnwindSafe;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use support::panic::catch_panic;
 use support::report::{Table, verdict};
 use tokio::runtime::{Builder, Handle};
 use tokio::task::JoinHandle;
@@ -41,27 +41,9 @@ fn start_price_feed_on(
 }
 // ANCHOR_END: feed
 
-/// Runs `f` and returns its result, or the message of the panic it raised;
-/// the default hook is silenced meanwhile, so the message is printed once.
-fn catch_panic<T>(f: impl FnOnce() -> T + UnwindSafe) -> Result<T, String> {
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let result = std::panic::catch_unwind(f);
-    std::panic::set_hook(hook);
-    result.map_err(|panic| match panic.downcast::<String>() {
-        Ok(message) => *message,
-        Err(panic) => panic
-            .downcast_ref::<&str>()
-            .map_or("?".into(), |s| s.to_string()),
-    })
-}
-
 pub fn run(args: Args) -> ExitCode {
     let latency = Duration::from_millis(args.latency_ms);
-    let runtime = Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
+    let runtime = Builder::new_current_thread().enable_all().build().expect("a runtime");
     let core = "must be called from the context of a Tokio 1.x runtime";
     let mut table = Table::new(["call", "outcome"]);
     let mut holds = true;
@@ -71,18 +53,13 @@ pub fn run(args: Args) -> ExitCode {
     let spawned = catch_panic(|| start_price_feed("ACME", latency));
     let current = catch_panic(Handle::current);
     // ANCHOR_END: outside
-    for (call, outcome) in [
-        ("start_price_feed()", spawned.err()),
-        ("Handle::current()", current.err()),
-    ] {
+    for (call, outcome) in
+        [("start_price_feed()", spawned.err()), ("Handle::current()", current.err())]
+    {
         let message = outcome.unwrap_or_else(|| "(no panic)".into());
         println!("{call} outside a runtime panicked with:\n  {message}");
         holds &= message.contains(core);
-        let outcome = if message.contains(core) {
-            "panic (above)"
-        } else {
-            "no panic"
-        };
+        let outcome = if message.contains(core) { "panic (above)" } else { "no panic" };
         table.row([call, outcome]);
     }
 
@@ -98,10 +75,7 @@ pub fn run(args: Args) -> ExitCode {
     let entered = runtime.block_on(entered).expect("the feed ends");
     // ANCHOR_END: fixes
     table.row(["start_price_feed_on(handle)", &format!("ACME at {passed}")]);
-    table.row([
-        "runtime.enter(), then start_price_feed()",
-        &format!("ACME at {entered}"),
-    ]);
+    table.row(["runtime.enter(), then start_price_feed()", &format!("ACME at {entered}")]);
     holds &= passed == 101.5 && entered == 101.5;
 
     // ANCHOR: smol
@@ -114,10 +88,7 @@ pub fn run(args: Args) -> ExitCode {
     // Any executor can wait for it, even one that knows nothing about smol.
     let ran_on = futures::executor::block_on(task);
     // ANCHOR_END: smol
-    table.row([
-        "smol::spawn(), no block_on around it",
-        &format!("ran on thread {ran_on}"),
-    ]);
+    table.row(["smol::spawn(), no block_on around it", &format!("ran on thread {ran_on}")]);
     holds &= ran_on.starts_with("smol-");
     table.print();
 

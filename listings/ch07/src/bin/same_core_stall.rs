@@ -52,10 +52,7 @@ fn heartbeat_with(
     spin: Duration,
     calls: u64,
 ) -> Vec<f64> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         let before = pin_to(0);
         let done = Arc::new(AtomicBool::new(false));
@@ -97,28 +94,20 @@ fn heartbeat_with(
 /// options say (`none`, `voluntary`, `full`, `lazy`), when they can be read.
 fn preemption_model() -> String {
     let boot = std::fs::read_to_string("/proc/cmdline").unwrap_or_default();
-    if let Some(model) = boot
-        .split_whitespace()
-        .find_map(|o| o.strip_prefix("preempt="))
-    {
+    if let Some(model) = boot.split_whitespace().find_map(|o| o.strip_prefix("preempt=")) {
         return format!("{model} (boot option)");
     }
-    let config = std::process::Command::new("gzip")
-        .args(["-dc", "/proc/config.gz"])
-        .output();
-    let config = config
-        .map(|out| String::from_utf8_lossy(&out.stdout).into_owned())
-        .unwrap_or_default();
-    let chosen = ["NONE", "VOLUNTARY", "PREEMPT", "LAZY"]
-        .into_iter()
-        .find(|m| {
-            let line = if *m == "PREEMPT" {
-                "CONFIG_PREEMPT=y".to_string()
-            } else {
-                format!("CONFIG_PREEMPT_{m}=y")
-            };
-            config.lines().any(|l| l == line)
-        });
+    let config = std::process::Command::new("gzip").args(["-dc", "/proc/config.gz"]).output();
+    let config =
+        config.map(|out| String::from_utf8_lossy(&out.stdout).into_owned()).unwrap_or_default();
+    let chosen = ["NONE", "VOLUNTARY", "PREEMPT", "LAZY"].into_iter().find(|m| {
+        let line = if *m == "PREEMPT" {
+            "CONFIG_PREEMPT=y".to_string()
+        } else {
+            format!("CONFIG_PREEMPT_{m}=y")
+        };
+        config.lines().any(|l| l == line)
+    });
     match chosen {
         Some("PREEMPT") => "full (kernel configuration)".into(),
         Some(model) => format!("{} (kernel configuration)", model.to_lowercase()),
@@ -148,11 +137,7 @@ pub fn run(args: Args) -> ExitCode {
         let gaps = heartbeat_with(cpu, is_read, &path, read, args.calls);
         let longest = gaps.iter().copied().fold(0.0, f64::max);
         let stalled = gaps.iter().filter(|&&gap| gap > stall_ms).count();
-        let core = if cpu == 0 {
-            "the loop's core"
-        } else {
-            "another core"
-        };
+        let core = if cpu == 0 { "the loop's core" } else { "another core" };
         table.row([
             label.to_string(),
             core.to_string(),

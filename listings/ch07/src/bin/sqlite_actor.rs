@@ -95,12 +95,8 @@ impl Pool {
 /// still go one at a time, and wait up to rusqlite's default 5 s for their turn.
 fn open(path: &Path) -> Connection {
     let connection = Connection::open(path).expect("open the database");
-    connection
-        .pragma_update(None, "journal_mode", "WAL")
-        .expect("WAL");
-    connection
-        .pragma_update(None, "synchronous", "NORMAL")
-        .expect("synchronous");
+    connection.pragma_update(None, "journal_mode", "WAL").expect("WAL");
+    connection.pragma_update(None, "synchronous", "NORMAL").expect("synchronous");
     connection
 }
 
@@ -109,10 +105,7 @@ fn read_quote(connection: &Connection, i: u64) -> (f64, ThreadId) {
         .prepare_cached("SELECT price FROM quotes WHERE symbol = ?1 AND day = ?2")
         .expect("prepare");
     let price = statement
-        .query_row(
-            params![format!("SYM{}", i % 100), ((i * 7) % 250) as i64],
-            |row| row.get(0),
-        )
+        .query_row(params![format!("SYM{}", i % 100), ((i * 7) % 250) as i64], |row| row.get(0))
         .expect("the quote exists");
     (price, std::thread::current().id())
 }
@@ -121,9 +114,7 @@ fn scan_prices(connection: &Connection, i: u64) -> (f64, ThreadId) {
     let mut statement = connection
         .prepare_cached("SELECT SUM(price) FROM quotes WHERE day % ?1 = 0")
         .expect("prepare");
-    let total = statement
-        .query_row(params![(i % 5 + 1) as i64], |row| row.get(0))
-        .expect("a sum");
+    let total = statement.query_row(params![(i % 5 + 1) as i64], |row| row.get(0)).expect("a sum");
     (total, std::thread::current().id())
 }
 
@@ -131,9 +122,7 @@ fn record_trade(connection: &Connection, i: u64) -> (f64, ThreadId) {
     let mut statement = connection
         .prepare_cached("INSERT INTO trades (symbol, shares, price) VALUES (?1, ?2, 101.5)")
         .expect("prepare");
-    statement
-        .execute(params![format!("SYM{}", i % 100), (i % 50 + 1) as i64])
-        .expect("insert");
+    statement.execute(params![format!("SYM{}", i % 100), (i % 50 + 1) as i64]).expect("insert");
     (1.0, std::thread::current().id())
 }
 
@@ -172,11 +161,7 @@ async fn load(via: Via, query: Query, total: u64, tasks: u64) -> (f64, f64, usiz
             threads.insert(thread);
         }
     }
-    (
-        sum,
-        total as f64 / started.elapsed().as_secs_f64(),
-        threads.len(),
-    )
+    (sum, total as f64 / started.elapsed().as_secs_f64(), threads.len())
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -197,22 +182,10 @@ pub fn run(args: Args) -> ExitCode {
     }
     fill.commit().expect("commit");
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
     let (actor, owner) = Actor::open(path.clone());
-    let pool = Arc::new(Pool {
-        path: path.clone(),
-        idle: Mutex::new(Vec::new()),
-    });
-    let mut table = Table::new([
-        "queries",
-        "through",
-        "queries/s",
-        "threads",
-        "sum of answers",
-    ]);
+    let pool = Arc::new(Pool { path: path.clone(), idle: Mutex::new(Vec::new()) });
+    let mut table = Table::new(["queries", "through", "queries/s", "threads", "sum of answers"]);
     let mut results = Vec::new();
     let workloads: [(&str, Query, u64); 3] = [
         ("reads", read_quote, args.reads),
@@ -220,10 +193,9 @@ pub fn run(args: Args) -> ExitCode {
         ("writes", record_trade, args.writes),
     ];
     for (kind, query, total) in workloads {
-        for (label, via) in [
-            ("actor", Via::Actor(actor.clone())),
-            ("pool", Via::Pool(pool.clone())),
-        ] {
+        for (label, via) in
+            [("actor", Via::Actor(actor.clone())), ("pool", Via::Pool(pool.clone()))]
+        {
             let (sum, per_s, threads) = runtime.block_on(load(via, query, total, args.tasks));
             table.row([
                 kind.to_string(),
@@ -240,9 +212,7 @@ pub fn run(args: Args) -> ExitCode {
     table.print();
     drop(actor);
     owner.join().expect("the owner thread ends");
-    let trades: i64 = setup
-        .query_row("SELECT COUNT(*) FROM trades", [], |row| row.get(0))
-        .unwrap();
+    let trades: i64 = setup.query_row("SELECT COUNT(*) FROM trades", [], |row| row.get(0)).unwrap();
     drop(runtime);
 
     let [

@@ -2,12 +2,13 @@
 //!
 //!     cargo run --release -p ch07 --bin sync_calls_async -- --patience-ms 500
 
-use std::panic::{AssertUnwindSafe, UnwindSafe};
+use std::panic::AssertUnwindSafe;
 use std::process::ExitCode;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use futures::future::{Either, select};
+use support::panic::catch_panic;
 use support::report::{Table, metric, verdict};
 use tokio::runtime::{Builder, Handle};
 
@@ -28,20 +29,6 @@ async fn fetch_quote(latency: Duration) -> f64 {
     101.5
 }
 
-/// Runs `f`, returning its result or its panic's message (printed once, here).
-fn catch_panic<T>(f: impl FnOnce() -> T + UnwindSafe) -> Result<T, String> {
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let result = std::panic::catch_unwind(f);
-    std::panic::set_hook(hook);
-    result.map_err(|panic| match panic.downcast::<String>() {
-        Ok(message) => *message,
-        Err(panic) => panic
-            .downcast_ref::<&str>()
-            .map_or("?".into(), |s| s.to_string()),
-    })
-}
-
 pub fn run(args: Args) -> ExitCode {
     let latency = Duration::from_millis(args.latency_ms);
     let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1e3);
@@ -49,11 +36,7 @@ pub fn run(args: Args) -> ExitCode {
 
     // ANCHOR: block_on
     // 1. From main: a runtime of its own, and block_on.
-    let runtime = Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let (quote, took) = support::timing::time(|| runtime.block_on(fetch_quote(latency)));
     // 2. From another thread: the runtime's Handle is Send and Clone.
     let handle = runtime.handle().clone();
@@ -63,14 +46,8 @@ pub fn run(args: Args) -> ExitCode {
         .unwrap();
     let from_thread = from_thread.join().expect("the thread ends");
     // ANCHOR_END: block_on
-    table.row([
-        "Runtime::block_on, from main".into(),
-        format!("{quote} after {}", ms(took)),
-    ]);
-    table.row([
-        "Handle::block_on, from another thread".into(),
-        format!("{from_thread}"),
-    ]);
+    table.row(["Runtime::block_on, from main".into(), format!("{quote} after {}", ms(took))]);
+    table.row(["Handle::block_on, from another thread".into(), format!("{from_thread}")]);
 
     // ANCHOR: nested
     // 3. From inside the runtime: block_on would block a thread that drives tasks.
@@ -112,10 +89,7 @@ pub fn run(args: Args) -> ExitCode {
     } else {
         format!("still waiting after {}", ms(released_after))
     };
-    table.row([
-        "futures::executor::block_on, inside a current-thread runtime".into(),
-        outcome,
-    ]);
+    table.row(["futures::executor::block_on, inside a current-thread runtime".into(), outcome]);
     table.print();
     metric("block_on_ms", took.as_secs_f64() * 1e3, "ms");
     metric("hung_for_ms", released_after.as_secs_f64() * 1e3, "ms");

@@ -3,12 +3,12 @@
 //!     cargo run --release -p ch07 --bin tokio_under_smol -- --latency-ms 50
 
 use std::net::SocketAddr;
-use std::panic::UnwindSafe;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use async_compat::Compat;
 use support::latency::{Config, LatencyServer};
+use support::panic::catch_panic;
 use support::report::{Table, metric, verdict};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -26,27 +26,13 @@ pub struct Args {
 async fn fetch_quote(server: SocketAddr) -> std::io::Result<usize> {
     let mut stream = tokio::net::TcpStream::connect(server).await?;
     stream
-        .write_all(b"GET /ticker/ACME?page=1 HTTP/1.1\r\nConnection: close\r\n\r\n")
+        .write_all(b"GET /ticker/ACME?page=1 HTTP/1.1\r\nHost: ticker\r\nConnection: close\r\n\r\n")
         .await?;
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await?;
     Ok(response.len())
 }
 // ANCHOR_END: client
-
-/// Runs `f`, returning its result or its panic's message (printed once, here).
-fn catch_panic<T>(f: impl FnOnce() -> T + UnwindSafe) -> Result<T, String> {
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let result = std::panic::catch_unwind(f);
-    std::panic::set_hook(hook);
-    result.map_err(|panic| match panic.downcast::<String>() {
-        Ok(message) => *message,
-        Err(panic) => panic
-            .downcast_ref::<&str>()
-            .map_or("?".into(), |s| s.to_string()),
-    })
-}
 
 pub fn run(args: Args) -> ExitCode {
     let server = LatencyServer::start(Config::latency(args.latency_ms)).expect("start the server");
@@ -69,16 +55,12 @@ pub fn run(args: Args) -> ExitCode {
     let compat = || smol::block_on(Compat::new(fetch_quote(addr))).expect("a quote");
     // Bridge 2: a tokio runtime of our own, on its own thread; smol awaits the
     // JoinHandle, which is a oneshot channel back from the tokio side.
-    let tokio_side = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build();
+    let tokio_side =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build();
     let tokio_side = tokio_side.expect("a runtime");
     let handle = tokio_side.handle().clone();
     let side = || {
-        smol::block_on(async { handle.spawn(fetch_quote(addr)).await })
-            .unwrap()
-            .expect("a quote")
+        smol::block_on(async { handle.spawn(fetch_quote(addr)).await }).unwrap().expect("a quote")
     };
     // ANCHOR_END: bridges
     let (compat_bytes, compat_ms) = timed(&compat);

@@ -40,13 +40,7 @@ impl<F> Watchdog<F> {
     /// Watches `inner` under `name`; polls longer than `threshold` go to `slow`.
     pub fn new(name: &'static str, inner: F, threshold: Duration, slow: &SlowPolls) -> Self {
         let (inner, slow) = (Box::pin(inner), slow.clone());
-        Watchdog {
-            name,
-            inner,
-            threshold,
-            polls: 0,
-            slow,
-        }
+        Watchdog { name, inner, threshold, polls: 0, slow }
     }
 }
 
@@ -100,20 +94,15 @@ pub fn run(args: Args) -> ExitCode {
     std::fs::write(&path, vec![1u8; 4 << 20]).expect("write the history");
     let threshold = Duration::from_micros(args.threshold_us);
     let slow = SlowPolls::default();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
     // ANCHOR: watch
     let polls = runtime.expect("a runtime").block_on(async {
         let (n, t) = (args.requests, threshold);
         let cache = Watchdog::new("quote_from_cache", quote_from_cache(n), t, &slow);
         let limited = Watchdog::new("rate_limited_quote", rate_limited_quote(n), t, &slow);
         let history = Watchdog::new("history_report", history_report(n, path), t, &slow);
-        let (cache, limited, history) = (
-            tokio::spawn(cache),
-            tokio::spawn(limited),
-            tokio::spawn(history),
-        );
+        let (cache, limited, history) =
+            (tokio::spawn(cache), tokio::spawn(limited), tokio::spawn(history));
         let (cache, limited, history) = tokio::join!(cache, limited, history);
         (cache.is_ok(), limited.is_ok(), history.is_ok())
     });
@@ -135,20 +124,14 @@ pub fn run(args: Args) -> ExitCode {
     for name in ["quote_from_cache", "rate_limited_quote", "history_report"] {
         let mine: Vec<Duration> = slow.iter().filter(|s| s.0 == name).map(|s| s.2).collect();
         let longest = mine.iter().max().copied().unwrap_or_default().as_secs_f64() * 1e3;
-        table.row([
-            name.to_string(),
-            mine.len().to_string(),
-            format!("{longest:.2} ms"),
-        ]);
+        table.row([name.to_string(), mine.len().to_string(), format!("{longest:.2} ms")]);
         metric(&format!("{name}_slow_polls"), mine.len() as f64, "polls");
         metric(&format!("{name}_longest_ms"), longest, "ms");
         counts.push(mine.len() as u64);
     }
     table.print();
 
-    let [cache, limited, history] = counts[..] else {
-        unreachable!("three handlers")
-    };
+    let [cache, limited, history] = counts[..] else { unreachable!("three handlers") };
     let reads = args.requests.div_ceil(5);
     // A well-behaved poll can still be slow now and then: the OS may take the
     // CPU away in the middle of it. A tenth of its polls is the margin.

@@ -3,12 +3,12 @@
 //!     cargo run --release -p ch08 --bin cpu_every_model -- --jobs 10 --exponent 200000
 
 use std::io::Read;
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{ExitCode, Stdio};
 use std::thread;
 use std::time::Instant;
 
 use num_bigint::BigUint;
+use support::child::Reaped;
 use support::report::{Table, metric, verdict};
 use support::timing::summarize;
 
@@ -158,9 +158,8 @@ fn cpu_seconds() -> f64 {
 // ANCHOR: worker
 /// Starts this program again as a worker for one job.
 fn start_worker(exponent: u32) -> Reaped {
-    // /proc/self/exe is this very binary, even if a rebuild has replaced the file.
-    let child = Command::new("/proc/self/exe")
-        .arg0("cpu_every_model") // The tour runs every listing in one binary: say which.
+    // This program again, as a worker: support::child has the convention.
+    let child = support::child::command("cpu_every_model")
         .args(["--worker", "--exponent", &exponent.to_string()])
         .stdout(Stdio::piped())
         .spawn()
@@ -175,16 +174,6 @@ fn answer(mut worker: Reaped) -> u64 {
     let stdout = worker.0.stdout.as_mut().expect("piped");
     stdout.read_to_string(&mut text).expect("read the answer");
     text.trim().parse().expect("a worker's number of bits")
-}
-
-/// A worker process, killed if still running and reaped on drop, on every path.
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`

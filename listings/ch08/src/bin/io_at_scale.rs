@@ -4,13 +4,13 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{ExitCode, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::scope;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
+use support::child::Reaped;
 use support::latency::{Config, LatencyServer, raise_fd_limit};
 use support::report::{Table, metric, series, verdict};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -56,7 +56,7 @@ fn fetch(addr: SocketAddr, page: usize) -> usize {
 }
 
 fn request(page: usize) -> String {
-    format!("GET /ticker/ACME?page={page} HTTP/1.1\r\nConnection: close\r\n\r\n")
+    format!("GET /ticker/ACME?page={page} HTTP/1.1\r\nHost: ticker\r\nConnection: close\r\n\r\n")
 }
 
 // ANCHOR: models
@@ -192,9 +192,8 @@ pub fn run(args: Args) -> ExitCode {
 
 /// Starts this program again as a child that runs one model.
 fn start_child(spec: Spec) -> Reaped {
-    // /proc/self/exe is this very binary, even if a rebuild has replaced the file.
-    let child = Command::new("/proc/self/exe")
-        .arg0("io_at_scale") // The tour runs every listing in one binary: say which.
+    // This program again, as a worker: support::child has the convention.
+    let child = support::child::command("io_at_scale")
         .arg("--child")
         .arg(serde_json::to_string(&spec).expect("a spec"))
         .stdout(Stdio::piped())
@@ -209,16 +208,6 @@ fn report(mut child: Reaped) -> Report {
     let stdout = child.0.stdout.as_mut().expect("piped");
     stdout.read_to_string(&mut text).expect("read the report");
     serde_json::from_str(&text).expect("a child's report")
-}
-
-/// A child process, killed if still running and reaped on drop, on every path.
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`

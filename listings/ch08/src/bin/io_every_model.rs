@@ -4,10 +4,10 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{ExitCode, Stdio};
 use std::time::Instant;
 
+use support::child::Reaped;
 use support::latency::{Config, LatencyServer};
 use support::report::{Table, metric, verdict};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -135,9 +135,8 @@ pub fn run(args: Args) -> ExitCode {
 
 /// Starts this program again as a worker for one job.
 fn start_worker(addr: SocketAddr, requests: u32) -> Reaped {
-    // /proc/self/exe is this very binary, even if a rebuild has replaced the file.
-    let child = Command::new("/proc/self/exe")
-        .arg0("io_every_model") // The tour runs every listing in one binary: say which.
+    // This program again, as a worker: support::child has the convention.
+    let child = support::child::command("io_every_model")
         .args(["--worker", &addr.to_string(), "--requests", &requests.to_string()])
         .stdout(Stdio::piped())
         .spawn()
@@ -151,16 +150,6 @@ fn answer(mut worker: Reaped) -> usize {
     let stdout = worker.0.stdout.as_mut().expect("piped");
     stdout.read_to_string(&mut text).expect("read the answer");
     text.trim().parse().expect("a worker's byte count")
-}
-
-/// A worker process, killed if still running and reaped on drop, on every path.
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`

@@ -41,11 +41,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    println!(
-        "serving on http://{} for {} s (Ctrl-C stops it sooner)",
-        server.addr(),
-        args.seconds
-    );
+    println!("serving on http://{} for {} s (Ctrl-C stops it sooner)", server.addr(), args.seconds);
     println!("try: curl '{}'", server.url("ACME", 1));
     println!("     curl '{}&latency_ms=1000'", server.url("ACME", 2));
     std::thread::sleep(Duration::from_secs(args.seconds));

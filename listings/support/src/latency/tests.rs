@@ -16,9 +16,7 @@ struct Response {
 /// instead of hanging it.
 fn connect(server: &LatencyServer) -> BufReader<StdStream> {
     let stream = StdStream::connect(server.addr()).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     BufReader::new(stream)
 }
 
@@ -47,11 +45,7 @@ fn read_response(connection: &mut BufReader<StdStream>) -> Response {
     let mut body = vec![0; length];
     connection.read_exact(&mut body).unwrap();
     let status = status.trim_end().to_string();
-    Response {
-        status,
-        headers,
-        body,
-    }
+    Response { status, headers, body }
 }
 
 /// Sends `request` on a new connection and checks the response's status.
@@ -76,19 +70,11 @@ fn is_closed(connection: &mut BufReader<StdStream>) -> bool {
 fn a_response_arrives_after_about_the_latency() {
     let server = LatencyServer::start(Config::latency(100)).unwrap();
     let started = Instant::now();
-    let response = check(
-        &server,
-        &get_request("/ticker/ACME?page=1"),
-        "HTTP/1.1 200 OK",
-    );
+    let response = check(&server, &get_request("/ticker/ACME?page=1"), "HTTP/1.1 200 OK");
     let elapsed = started.elapsed();
     assert!(elapsed >= Duration::from_millis(100), "{elapsed:?}");
     assert!(elapsed < Duration::from_millis(1000), "{elapsed:?}");
-    assert!(
-        response
-            .headers
-            .contains("Content-Type: application/json\r\n")
-    );
+    assert!(response.headers.contains("Content-Type: application/json\r\n"));
     assert_eq!(server.requests_served(), 1);
 }
 
@@ -128,10 +114,7 @@ fn keep_alive_serves_several_requests_in_order() {
     let server = LatencyServer::start(Config::latency(10).with_payload(200)).unwrap();
     let mut connection = connect(&server);
     for page in [1, 2] {
-        send(
-            &mut connection,
-            &get_request(&format!("/ticker/ACME?page={page}")),
-        );
+        send(&mut connection, &get_request(&format!("/ticker/ACME?page={page}")));
         let response = read_response(&mut connection);
         assert_eq!(response.body, ticker_body("ACME", page, 200));
     }
@@ -141,10 +124,7 @@ fn keep_alive_serves_several_requests_in_order() {
         &(get_request("/ticker/ACME?page=3") + &get_request("/ticker/ACME?page=4")),
     );
     for page in [3, 4] {
-        assert_eq!(
-            read_response(&mut connection).body,
-            ticker_body("ACME", page, 200)
-        );
+        assert_eq!(read_response(&mut connection).body, ticker_body("ACME", page, 200));
     }
     assert_eq!(server.requests_served(), 4);
 }
@@ -155,7 +135,7 @@ fn connection_close_is_honoured() {
     let mut connection = connect(&server);
     send(
         &mut connection,
-        "GET /ticker/ACME?page=1 HTTP/1.1\r\nConnection: close\r\n\r\n",
+        "GET /ticker/ACME?page=1 HTTP/1.1\r\nHost: ticker\r\nConnection: close\r\n\r\n",
     );
     let response = read_response(&mut connection);
     assert!(response.headers.contains("Connection: close\r\n"));
@@ -169,13 +149,12 @@ fn connection_close_is_honoured() {
 
 #[test]
 fn chunked_mode_delivers_the_body_in_pieces() {
-    let config = Config::latency(10)
-        .with_payload(4096)
-        .with_chunks(1024, Duration::from_millis(20));
+    let config =
+        Config::latency(10).with_payload(4096).with_chunks(1024, Duration::from_millis(20));
     let server = LatencyServer::start(config).unwrap();
     let mut stream = connect(&server).into_inner();
     stream
-        .write_all(b"GET /ticker/ACME?page=1 HTTP/1.1\r\nConnection: close\r\n\r\n")
+        .write_all(b"GET /ticker/ACME?page=1 HTTP/1.1\r\nHost: ticker\r\nConnection: close\r\n\r\n")
         .unwrap();
     let (mut response, mut reads, mut buffer) = (Vec::new(), 0, [0; 65_536]);
     loop {
@@ -194,20 +173,12 @@ fn chunked_mode_delivers_the_body_in_pieces() {
 fn latency_ms_overrides_the_latency_for_one_request() {
     let server = LatencyServer::start(Config::latency(2_000)).unwrap();
     let started = Instant::now();
-    check(
-        &server,
-        &get_request("/ticker/ACME?latency_ms=0&page=1"),
-        "HTTP/1.1 200 OK",
-    );
+    check(&server, &get_request("/ticker/ACME?latency_ms=0&page=1"), "HTTP/1.1 200 OK");
     assert!(started.elapsed() < Duration::from_millis(1_000));
 
     let server = LatencyServer::start(Config::latency(0)).unwrap();
     let started = Instant::now();
-    check(
-        &server,
-        &get_request("/ticker/ACME?latency_ms=200"),
-        "HTTP/1.1 200 OK",
-    );
+    check(&server, &get_request("/ticker/ACME?latency_ms=200"), "HTTP/1.1 200 OK");
     assert!(started.elapsed() >= Duration::from_millis(200));
 }
 
@@ -218,10 +189,7 @@ fn a_thousand_concurrent_requests_take_about_one_latency() {
     let started = Instant::now();
     let mut connections: Vec<_> = (0..1_000).map(|_| connect(&server)).collect();
     for (page, connection) in connections.iter_mut().enumerate() {
-        send(
-            connection,
-            &get_request(&format!("/ticker/ACME?page={page}")),
-        );
+        send(connection, &get_request(&format!("/ticker/ACME?page={page}")));
     }
     for (page, connection) in connections.iter_mut().enumerate() {
         let body = read_response(connection).body;
@@ -277,6 +245,7 @@ fn requests_it_cannot_serve_get_400() {
         get_request("/ticker/ACME?latency_ms=-1"),
         get_request("/ticker/ACME?latency_ms=30001"),
         format!("GET /ticker/ACME?page=1 HTTP/1.1\r\n{long_header}\r\n"),
+        "GET /ticker/ACME?page=1 HTTP/1.1\r\nConnection: close\r\n\r\n".to_string(), // no Host
     ] {
         let response = check(&server, &request, "HTTP/1.1 400 Bad Request");
         assert!(response.headers.contains("Connection: close\r\n"));
@@ -286,25 +255,16 @@ fn requests_it_cannot_serve_get_400() {
 #[test]
 fn other_paths_get_404_and_keep_the_connection() {
     let server = LatencyServer::start(Config::latency(10)).unwrap();
-    for target in [
-        "/",
-        "/ticker",
-        "/ticker/",
-        "/ticker/AC/ME",
-        "/ticker/AC%20ME",
-    ] {
+    for target in ["/", "/ticker", "/ticker/", "/ticker/AC/ME", "/ticker/AC%20ME"] {
         check(&server, &get_request(target), "HTTP/1.1 404 Not Found");
     }
     // A request body is read and dropped, and the connection stays usable.
     let mut connection = connect(&server);
     send(
         &mut connection,
-        "GET /nothing HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
+        "GET /nothing HTTP/1.1\r\nHost: ticker\r\nContent-Length: 5\r\n\r\nhello",
     );
-    assert_eq!(
-        read_response(&mut connection).status,
-        "HTTP/1.1 404 Not Found"
-    );
+    assert_eq!(read_response(&mut connection).status, "HTTP/1.1 404 Not Found");
     send(&mut connection, &get_request("/ticker/ACME?page=1"));
     assert_eq!(read_response(&mut connection).status, "HTTP/1.1 200 OK");
 }

@@ -33,8 +33,7 @@ fn body_if_complete(response: &[u8]) -> Option<&[u8]> {
     let headers = std::str::from_utf8(&response[..end]).ok()?;
     let length = headers.lines().find_map(|line| {
         let (name, value) = line.split_once(':')?;
-        name.eq_ignore_ascii_case("content-length")
-            .then(|| value.trim().parse::<usize>().ok())?
+        name.eq_ignore_ascii_case("content-length").then(|| value.trim().parse::<usize>().ok())?
     })?;
     response.get(end..end + length)
 }

@@ -45,59 +45,36 @@ fn check(pieces: &[&str], ends: bool, expected: io::Result<(&str, usize)>) {
 
 #[test]
 fn a_response_in_one_piece_takes_one_read() {
-    check(
-        &["HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"],
-        false,
-        Ok(("hello", 1)),
-    );
+    check(&["HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"], false, Ok(("hello", 1)));
 }
 
 #[test]
 fn every_piece_is_one_more_read() {
-    let pieces = [
-        "HTTP/1.1 200 OK\r\nConte",
-        "nt-Length: 11\r",
-        "\n\r\nhello",
-        " wor",
-        "ld",
-    ];
+    let pieces = ["HTTP/1.1 200 OK\r\nConte", "nt-Length: 11\r", "\n\r\nhello", " wor", "ld"];
     check(&pieces, false, Ok(("hello world", 5)));
 }
 
 #[test]
 fn header_names_are_case_insensitive() {
-    check(
-        &["HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n", "ok"],
-        false,
-        Ok(("ok", 2)),
-    );
+    check(&["HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n", "ok"], false, Ok(("ok", 2)));
 }
 
 #[test]
 fn a_response_that_ends_early_is_an_error() {
     let eof = Err(ErrorKind::UnexpectedEof.into());
-    check(
-        &["HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf"],
-        true,
-        eof,
-    );
+    check(&["HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf"], true, eof);
 }
 
 #[test]
 fn a_response_sent_in_pieces_over_tcp_takes_many_reads() {
-    let config = Config::latency(10)
-        .with_payload(16 * 1024)
-        .with_chunks(2048, Duration::from_millis(5));
+    let config =
+        Config::latency(10).with_payload(16 * 1024).with_chunks(2048, Duration::from_millis(5));
     let server = LatencyServer::start(config).unwrap();
     let mut stream = TcpStream::connect(server.addr()).unwrap();
     // A read past the response would wait for the server's idle timeout; fail sooner.
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     // Keep-alive: the server leaves the connection open after the response.
-    stream
-        .write_all(b"GET /ticker/ACME?page=7 HTTP/1.1\r\nHost: ticker\r\n\r\n")
-        .unwrap();
+    stream.write_all(b"GET /ticker/ACME?page=7 HTTP/1.1\r\nHost: ticker\r\n\r\n").unwrap();
     let (body, reads) = read_response(&mut stream).unwrap();
     assert_eq!(body, ticker_body("ACME", 7, 16 * 1024));
     assert!(reads > 1, "eight pieces 5 ms apart arrived in {reads} read");

@@ -15,11 +15,7 @@ pub fn first_to_answer(server: SocketAddr, requests: &[(&str, u64)]) -> io::Resu
     let mut streams = Vec::new();
     for (i, (symbol, latency_ms)) in requests.iter().enumerate() {
         let mut stream = TcpStream::connect(server)?;
-        poll.registry().register(
-            &mut stream,
-            Token(i),
-            Interest::READABLE | Interest::WRITABLE,
-        )?;
+        poll.registry().register(&mut stream, Token(i), Interest::READABLE | Interest::WRITABLE)?;
         streams.push((stream, request(symbol, *latency_ms), false, Vec::new()));
     }
     let (mut events, mut buffer, mut answered) = (Events::with_capacity(64), [0; 4096], Vec::new());
@@ -64,10 +60,7 @@ pub fn is_complete(response: &[u8]) -> bool {
         return false;
     };
     let headers = String::from_utf8_lossy(&response[..end]).to_ascii_lowercase();
-    let length = headers
-        .split("content-length:")
-        .nth(1)
-        .and_then(|v| v.lines().next());
+    let length = headers.split("content-length:").nth(1).and_then(|v| v.lines().next());
     let length = length.and_then(|v| v.trim().parse::<usize>().ok());
     length.is_some_and(|length| response.len() >= end + 4 + length)
 }

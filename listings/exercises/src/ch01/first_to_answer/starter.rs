@@ -31,10 +31,7 @@ pub fn is_complete(response: &[u8]) -> bool {
         return false;
     };
     let headers = String::from_utf8_lossy(&response[..end]).to_ascii_lowercase();
-    let length = headers
-        .split("content-length:")
-        .nth(1)
-        .and_then(|v| v.lines().next());
+    let length = headers.split("content-length:").nth(1).and_then(|v| v.lines().next());
     let length = length.and_then(|v| v.trim().parse::<usize>().ok());
     length.is_some_and(|length| response.len() >= end + 4 + length)
 }

@@ -24,20 +24,14 @@ fn check(requests: &[(&str, u64)], expected: &[&str]) {
 
 #[test]
 fn symbols_come_back_in_the_order_they_were_answered() {
-    check(
-        &[("SLOW", 600), ("FAST", 50), ("MID", 300)],
-        &["FAST", "MID", "SLOW"],
-    );
+    check(&[("SLOW", 600), ("FAST", 50), ("MID", 300)], &["FAST", "MID", "SLOW"]);
 }
 
 #[test]
 fn the_waits_overlap() {
     let requests: Vec<(String, u64)> = (0..8).map(|i| (format!("T{i}"), 100 + 100 * i)).collect();
-    let requests: Vec<(&str, u64)> = requests
-        .iter()
-        .rev()
-        .map(|(s, ms)| (s.as_str(), *ms))
-        .collect();
+    let requests: Vec<(&str, u64)> =
+        requests.iter().rev().map(|(s, ms)| (s.as_str(), *ms)).collect();
     let expected: Vec<&str> = requests.iter().rev().map(|(s, _)| *s).collect();
     check(&requests, &expected);
 }

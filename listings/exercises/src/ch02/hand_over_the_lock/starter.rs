@@ -51,10 +51,7 @@ impl InterpreterLock {
         let mut state = self.state.lock().unwrap();
         while state.held {
             let switches = state.switches;
-            let (next, wait) = self
-                .released
-                .wait_timeout(state, self.switch_interval)
-                .unwrap();
+            let (next, wait) = self.released.wait_timeout(state, self.switch_interval).unwrap();
             state = next;
             if wait.timed_out() && state.held && state.switches == switches {
                 self.drop_request.store(true, Relaxed);

@@ -61,10 +61,7 @@ fn checkpoint_hands_over_to_a_waiting_thread() {
             let interpreter = lock.acquire();
             stop.store(true, SeqCst);
             drop(interpreter);
-            assert!(
-                busy.join().unwrap() >= 1,
-                "checkpoint never said it handed over"
-            );
+            assert!(busy.join().unwrap() >= 1, "checkpoint never said it handed over");
         });
     });
 }
@@ -76,10 +73,7 @@ fn two_busy_threads_take_turns() {
         // could take the lock straight back after handing it over would win
         // that race most of the time, and have two turns in a row.
         let lock = InterpreterLock::new(INTERVAL);
-        let (order, turns) = (
-            Mutex::new(Vec::new()),
-            [AtomicUsize::new(1), AtomicUsize::new(1)],
-        );
+        let (order, turns) = (Mutex::new(Vec::new()), [AtomicUsize::new(1), AtomicUsize::new(1)]);
         let both_done = || turns.iter().all(|t| t.load(SeqCst) >= 20);
         thread::scope(|scope| {
             for (me, name) in ['a', 'b'].into_iter().enumerate() {
@@ -99,10 +93,7 @@ fn two_busy_threads_take_turns() {
         });
         let order = order.into_inner().unwrap();
         let middle = &order[1..order.len() - 1];
-        assert!(
-            middle.windows(2).all(|pair| pair[0] != pair[1]),
-            "turns: {order:?}"
-        );
+        assert!(middle.windows(2).all(|pair| pair[0] != pair[1]), "turns: {order:?}");
     });
 }
 
@@ -111,10 +102,7 @@ fn blocking_io_returns_what_the_io_returned() {
     within(|| {
         let lock = InterpreterLock::new(INTERVAL);
         let mut interpreter = lock.acquire();
-        assert_eq!(
-            interpreter.blocking_io(|| "HTTP/1.1 200 OK"),
-            "HTTP/1.1 200 OK"
-        );
+        assert_eq!(interpreter.blocking_io(|| "HTTP/1.1 200 OK"), "HTTP/1.1 200 OK");
     });
 }
 
@@ -136,20 +124,12 @@ fn threads_in_blocking_io_wait_together() {
                         most.fetch_max(*count, SeqCst);
                         arrived.notify_all();
                         let timeout = Duration::from_secs(1);
-                        drop(
-                            arrived
-                                .wait_timeout_while(count, timeout, |c| *c < 4)
-                                .unwrap(),
-                        );
+                        drop(arrived.wait_timeout_while(count, timeout, |c| *c < 4).unwrap());
                     });
                 });
             }
         });
-        assert_eq!(
-            most.load(SeqCst),
-            4,
-            "threads in their I/O at the same time"
-        );
+        assert_eq!(most.load(SeqCst), 4, "threads in their I/O at the same time");
     });
 }
 
@@ -158,11 +138,8 @@ fn after_blocking_io_one_thread_at_a_time_again() {
     within(|| {
         // Between two I/O calls each thread works with the lock held: no
         // other thread may be working at the same moment.
-        let (lock, working, most) = (
-            InterpreterLock::new(INTERVAL),
-            AtomicUsize::new(0),
-            AtomicUsize::new(0),
-        );
+        let (lock, working, most) =
+            (InterpreterLock::new(INTERVAL), AtomicUsize::new(0), AtomicUsize::new(0));
         thread::scope(|scope| {
             for _ in 0..4 {
                 scope.spawn(|| {
@@ -189,10 +166,7 @@ fn a_panic_during_io_leaves_the_lock_usable() {
             interpreter.blocking_io(|| panic!("connection reset by peer"))
         }));
         let message = failed.expect_err("the panic reaches the caller");
-        assert_eq!(
-            message.downcast_ref::<&str>(),
-            Some(&"connection reset by peer")
-        );
+        assert_eq!(message.downcast_ref::<&str>(), Some(&"connection reset by peer"));
         drop(interpreter);
         // Released exactly once: two more threads get it, one after the other.
         thread::scope(|scope| {

@@ -59,8 +59,5 @@ pub fn tally_sharded(
             });
         }
     });
-    counts
-        .into_iter()
-        .map(|count| count.into_inner().unwrap())
-        .collect()
+    counts.into_iter().map(|count| count.into_inner().unwrap()).collect()
 }

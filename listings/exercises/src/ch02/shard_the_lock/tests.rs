@@ -5,9 +5,7 @@ use crate::ch02::shard_the_lock::{tally_global, tally_sharded};
 
 /// A bucket from some arithmetic: the CPU-bound part of the tally.
 fn bucket_of(reading: u64, buckets: usize) -> usize {
-    let mixed = (0..200).fold(reading, |x, _| {
-        x.wrapping_mul(6364136223846793005).wrapping_add(1)
-    });
+    let mixed = (0..200).fold(reading, |x, _| x.wrapping_mul(6364136223846793005).wrapping_add(1));
     (mixed >> 33) as usize % buckets
 }
 
@@ -63,9 +61,8 @@ fn threads_classify_at_the_same_time() {
         state.most = state.most.max(state.under_way);
         changed.notify_all();
         let all_there = |state: &mut Rendezvous| state.most < THREADS && !state.gave_up;
-        let (mut state, wait) = changed
-            .wait_timeout_while(state, Duration::from_secs(1), all_there)
-            .unwrap();
+        let (mut state, wait) =
+            changed.wait_timeout_while(state, Duration::from_secs(1), all_there).unwrap();
         state.gave_up |= wait.timed_out();
         state.under_way -= 1;
         (reading % 3) as usize

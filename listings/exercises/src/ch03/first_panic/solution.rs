@@ -17,10 +17,7 @@ pub fn run_all<T: Send + 'static>(jobs: Vec<Job<T>>) -> Result<Vec<T>, String> {
     let threads: Vec<_> = jobs.into_iter().map(thread::spawn).collect();
     // Join every thread, even after a panic: none is left running.
     let outcomes: Vec<thread::Result<T>> = threads.into_iter().map(|t| t.join()).collect();
-    outcomes
-        .into_iter()
-        .map(|outcome| outcome.map_err(|payload| message(&*payload)))
-        .collect()
+    outcomes.into_iter().map(|outcome| outcome.map_err(|payload| message(&*payload))).collect()
 }
 
 fn message(payload: &(dyn Any + Send)) -> String {

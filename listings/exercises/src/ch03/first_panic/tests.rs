@@ -24,20 +24,14 @@ fn results_in_job_order_when_nothing_panics() {
 
 #[test]
 fn a_literal_panic_becomes_its_message() {
-    check(
-        vec![Box::new(|| 1), Box::new(|| panic!("feed closed"))],
-        Err("feed closed"),
-    );
+    check(vec![Box::new(|| 1), Box::new(|| panic!("feed closed"))], Err("feed closed"));
 }
 
 #[test]
 fn a_formatted_panic_becomes_its_message() {
     let symbol = "ACME";
     check(
-        vec![
-            Box::new(move || panic!("no quote for {symbol}")),
-            Box::new(|| 2),
-        ],
+        vec![Box::new(move || panic!("no quote for {symbol}")), Box::new(|| 2)],
         Err("no quote for ACME"),
     );
 }
@@ -57,10 +51,7 @@ fn the_first_in_job_order_wins_not_the_first_in_time() {
 
 #[test]
 fn a_payload_that_is_not_text_still_gets_a_message() {
-    check(
-        vec![Box::new(|| std::panic::panic_any(42u8))],
-        Err("a panic that is not text"),
-    );
+    check(vec![Box::new(|| std::panic::panic_any(42u8))], Err("a panic that is not text"));
 }
 
 #[test]

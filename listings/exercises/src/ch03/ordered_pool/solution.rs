@@ -45,8 +45,5 @@ where
     for (index, result) in results {
         ordered[index] = Some(result);
     }
-    ordered
-        .into_iter()
-        .map(|r| r.expect("every item has a result"))
-        .collect()
+    ordered.into_iter().map(|r| r.expect("every item has a result")).collect()
 }

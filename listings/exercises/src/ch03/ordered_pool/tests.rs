@@ -61,9 +61,5 @@ fn the_workers_really_run_at_the_same_time() {
         item * 10
     });
     assert_eq!(results, (0..8).map(|i| i * 10).collect::<Vec<_>>());
-    assert_eq!(
-        timed_out.load(Ordering::SeqCst),
-        0,
-        "4 workers never ran 4 items at once"
-    );
+    assert_eq!(timed_out.load(Ordering::SeqCst), 0, "4 workers never ran 4 items at once");
 }

@@ -22,25 +22,12 @@ pub fn map_in_processes(
     // Worker w gets inputs w, w + workers, w + 2 x workers...: each keeps its
     // indexes, so the answers can be put back in order whatever finishes first.
     let shares: Vec<Vec<(usize, &str)>> = (0..workers)
-        .map(|w| {
-            inputs
-                .iter()
-                .copied()
-                .enumerate()
-                .skip(w)
-                .step_by(workers)
-                .collect()
-        })
+        .map(|w| inputs.iter().copied().enumerate().skip(w).step_by(workers).collect())
         .collect();
     let answered: Vec<io::Result<Vec<(usize, String)>>> = thread::scope(|s| {
-        let handles: Vec<_> = shares
-            .iter()
-            .map(|share| s.spawn(move || run_worker(command, share)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a worker thread"))
-            .collect()
+        let handles: Vec<_> =
+            shares.iter().map(|share| s.spawn(move || run_worker(command, share))).collect();
+        handles.into_iter().map(|h| h.join().expect("a worker thread")).collect()
     });
     let mut outputs = vec![String::new(); inputs.len()];
     for share in answered {
@@ -54,11 +41,8 @@ pub fn map_in_processes(
 /// One worker process, fed its share of the inputs one line at a time.
 fn run_worker(command: &[&str], share: &[(usize, &str)]) -> io::Result<Vec<(usize, String)>> {
     let (program, args) = command.split_first().ok_or(ErrorKind::InvalidInput)?;
-    let child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()?;
+    let child =
+        Command::new(program).args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn()?;
     let mut worker = Reaped(child);
     let mut stdin = worker.0.stdin.take().expect("piped");
     let mut stdout = BufReader::new(worker.0.stdout.take().expect("piped"));

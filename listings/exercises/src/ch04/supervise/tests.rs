@@ -7,10 +7,7 @@ fn sh(script: &str) -> Death {
 }
 
 fn check(script: &str, max_starts: usize, expected: &[Death]) {
-    assert_eq!(
-        supervise(&["sh", "-c", script], max_starts).unwrap(),
-        expected
-    );
+    assert_eq!(supervise(&["sh", "-c", script], max_starts).unwrap(), expected);
 }
 
 #[test]

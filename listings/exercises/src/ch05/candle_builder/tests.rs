@@ -11,13 +11,7 @@ fn check(ticks: &[(u32, u32)], expected: &[(u32, u32, u32, u32, u32)]) {
     candles.extend(builder.finish());
     let expected: Vec<Candle> = expected
         .iter()
-        .map(|&(minute, open, high, low, close)| Candle {
-            minute,
-            open,
-            high,
-            low,
-            close,
-        })
+        .map(|&(minute, open, high, low, close)| Candle { minute, open, high, low, close })
         .collect();
     assert_eq!(candles, expected);
 }
@@ -33,41 +27,11 @@ fn one_minute_makes_one_candle_at_the_close() {
 #[test]
 fn a_new_minute_hands_out_the_previous_candle() {
     let mut builder = CandleBuilder::default();
-    assert_eq!(
-        builder.resume(Tick {
-            minute: 0,
-            price: 100
-        }),
-        None
-    );
-    assert_eq!(
-        builder.resume(Tick {
-            minute: 0,
-            price: 105
-        }),
-        None
-    );
-    let first = Candle {
-        minute: 0,
-        open: 100,
-        high: 105,
-        low: 100,
-        close: 105,
-    };
-    assert_eq!(
-        builder.resume(Tick {
-            minute: 1,
-            price: 99
-        }),
-        Some(first)
-    );
-    let second = Candle {
-        minute: 1,
-        open: 99,
-        high: 99,
-        low: 99,
-        close: 99,
-    };
+    assert_eq!(builder.resume(Tick { minute: 0, price: 100 }), None);
+    assert_eq!(builder.resume(Tick { minute: 0, price: 105 }), None);
+    let first = Candle { minute: 0, open: 100, high: 105, low: 100, close: 105 };
+    assert_eq!(builder.resume(Tick { minute: 1, price: 99 }), Some(first));
+    let second = Candle { minute: 1, open: 99, high: 99, low: 99, close: 99 };
     assert_eq!(builder.finish(), Some(second));
     assert_eq!(builder.finish(), None, "finish starts over empty");
 }
@@ -76,11 +40,7 @@ fn a_new_minute_hands_out_the_previous_candle() {
 fn quiet_minutes_make_no_candle_and_late_ticks_are_ignored() {
     check(
         &[(0, 100), (3, 110), (2, 500), (3, 90), (7, 120)],
-        &[
-            (0, 100, 100, 100, 100),
-            (3, 110, 110, 90, 90),
-            (7, 120, 120, 120, 120),
-        ],
+        &[(0, 100, 100, 100, 100), (3, 110, 110, 90, 90), (7, 120, 120, 120, 120)],
     );
 }
 

@@ -19,56 +19,23 @@ fn check(future: impl Future<Output = &'static str>, limit: usize, want: Vec<Pol
 
 #[test]
 fn a_countdown_is_pending_n_times_then_ready() {
-    check(
-        Countdown {
-            remaining: 3,
-            label: "liftoff",
-        },
-        10,
-        expected(3, "liftoff"),
-    );
-    check(
-        Countdown {
-            remaining: 0,
-            label: "now",
-        },
-        10,
-        expected(0, "now"),
-    );
+    check(Countdown { remaining: 3, label: "liftoff" }, 10, expected(3, "liftoff"));
+    check(Countdown { remaining: 0, label: "now" }, 10, expected(0, "now"));
 }
 
 #[test]
 fn an_async_block_awaiting_two_countdowns_passes_their_pendings_through() {
     let both = async {
-        let first = Countdown {
-            remaining: 2,
-            label: "bid",
-        }
-        .await;
-        let second = Countdown {
-            remaining: 1,
-            label: "ask",
-        }
-        .await;
-        if first == "bid" {
-            second
-        } else {
-            "wrong order"
-        }
+        let first = Countdown { remaining: 2, label: "bid" }.await;
+        let second = Countdown { remaining: 1, label: "ask" }.await;
+        if first == "bid" { second } else { "wrong order" }
     };
     check(both, 10, expected(3, "ask"));
 }
 
 #[test]
 fn polling_stops_at_the_limit() {
-    check(
-        Countdown {
-            remaining: 100,
-            label: "late",
-        },
-        4,
-        vec![Poll::Pending; 4],
-    );
+    check(Countdown { remaining: 100, label: "late" }, 4, vec![Poll::Pending; 4]);
     let never: Vec<Poll<()>> = poll_to_completion(std::future::pending::<()>(), 5);
     assert_eq!(never, vec![Poll::Pending; 5]);
 }
@@ -90,10 +57,7 @@ fn every_pending_wakes_the_waker_first() {
     let counter = Arc::new(Counter(AtomicUsize::new(0)));
     let waker = Waker::from(counter.clone());
     let mut cx = Context::from_waker(&waker);
-    let mut countdown = pin!(Countdown {
-        remaining: 2,
-        label: "done"
-    });
+    let mut countdown = pin!(Countdown { remaining: 2, label: "done" });
     let mut woken = Vec::new();
     loop {
         let result = countdown.as_mut().poll(&mut cx);

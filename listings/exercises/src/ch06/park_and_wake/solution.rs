@@ -33,10 +33,8 @@ impl Wake for ThreadWaker {
 /// not be polled again until it has been woken: no busy polling.
 pub fn block_on<F: Future>(future: F) -> (F::Output, u32) {
     let mut future = pin!(future);
-    let state = Arc::new(ThreadWaker {
-        thread: std::thread::current(),
-        woken: AtomicBool::new(false),
-    });
+    let state =
+        Arc::new(ThreadWaker { thread: std::thread::current(), woken: AtomicBool::new(false) });
     let waker = Waker::from(Arc::clone(&state));
     let mut cx = Context::from_waker(&waker);
     let mut polls = 0;

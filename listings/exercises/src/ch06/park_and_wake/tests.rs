@@ -33,10 +33,7 @@ impl Future for ThreadTimer {
 }
 
 fn timer(ms: u64) -> ThreadTimer {
-    ThreadTimer {
-        after: Duration::from_millis(ms),
-        started: None,
-    }
+    ThreadTimer { after: Duration::from_millis(ms), started: None }
 }
 
 /// Runs `future` with `block_on` and checks its output and poll count.

@@ -22,31 +22,20 @@ fn no_timer_means_wait_for_io_only() {
 fn timers_expire_soonest_first_whatever_the_order_added() {
     check(
         &[(300, 1), (100, 2), (200, 3)],
-        &[
-            (0, &[], Some(100)),
-            (250, &[2, 3], Some(50)),
-            (300, &[1], None),
-        ],
+        &[(0, &[], Some(100)), (250, &[2, 3], Some(50)), (300, &[1], None)],
     );
 }
 
 #[test]
 fn equal_deadlines_expire_in_the_order_added() {
-    check(
-        &[(50, 9), (50, 4), (50, 7), (10, 1)],
-        &[(60, &[1, 9, 4, 7], None)],
-    );
+    check(&[(50, 9), (50, 4), (50, 7), (10, 1)], &[(60, &[1, 9, 4, 7], None)]);
 }
 
 #[test]
 fn a_late_loop_expires_everything_overdue_at_once() {
     check(
         &[(10, 1), (20, 2), (1_000, 3)],
-        &[
-            (500, &[1, 2], Some(500)),
-            (999, &[], Some(1)),
-            (1_000, &[3], None),
-        ],
+        &[(500, &[1, 2], Some(500)), (999, &[], Some(1)), (1_000, &[3], None)],
     );
 }
 

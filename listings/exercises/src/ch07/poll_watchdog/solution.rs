@@ -26,11 +26,7 @@ pub struct Watchdog<F> {
 impl<F: Future> Watchdog<F> {
     /// Watches `inner`; a poll that takes longer than `threshold` is slow.
     pub fn new(inner: F, threshold: Duration) -> Self {
-        Watchdog {
-            inner: Box::pin(inner),
-            threshold,
-            report: Report::default(),
-        }
+        Watchdog { inner: Box::pin(inner), threshold, report: Report::default() }
     }
 }
 

@@ -45,24 +45,14 @@ impl Future for Steps {
 /// Watches a `Steps` future with these pauses and checks the report: how many
 /// polls, and which of them were slow.
 fn check(pauses: &[Duration], expected_polls: u32, expected_slow: &[u32]) {
-    let steps = Steps {
-        pauses: pauses.to_vec(),
-        polled: 0,
-    };
+    let steps = Steps { pauses: pauses.to_vec(), polled: 0 };
     let (output, Report { polls, slow }) = block_on(Watchdog::new(steps, THRESHOLD));
-    assert_eq!(
-        output,
-        pauses.len(),
-        "the inner future's output passes through"
-    );
+    assert_eq!(output, pauses.len(), "the inner future's output passes through");
     assert_eq!(polls, expected_polls, "polls counted");
     let numbers: Vec<u32> = slow.iter().map(|(poll, _)| *poll).collect();
     assert_eq!(numbers, expected_slow, "which polls were slow");
     for (poll, took) in slow {
-        assert!(
-            took >= SLOW,
-            "poll {poll} took {took:?}, at least {SLOW:?} expected"
-        );
+        assert!(took >= SLOW, "poll {poll} took {took:?}, at least {SLOW:?} expected");
     }
 }
 
@@ -70,13 +60,7 @@ fn check(pauses: &[Duration], expected_polls: u32, expected_slow: &[u32]) {
 fn a_future_ready_at_once_is_polled_once_and_is_not_slow() {
     let (price, report) = block_on(Watchdog::new(std::future::ready(101.5), THRESHOLD));
     assert_eq!(price, 101.5);
-    assert_eq!(
-        report,
-        Report {
-            polls: 1,
-            slow: vec![]
-        }
-    );
+    assert_eq!(report, Report { polls: 1, slow: vec![] });
 }
 
 #[test]
@@ -94,21 +78,10 @@ fn a_last_poll_that_blocks_is_reported_too() {
 fn an_async_block_that_blocks_before_its_first_await_is_caught() {
     let handler = async {
         std::thread::sleep(SLOW); // A blocking call inside async code.
-        Steps {
-            pauses: vec![Duration::ZERO; 2],
-            polled: 0,
-        }
-        .await
+        Steps { pauses: vec![Duration::ZERO; 2], polled: 0 }.await
     };
     let (output, report) = block_on(Watchdog::new(handler, THRESHOLD));
     assert_eq!(output, 2);
     assert_eq!(report.polls, 2);
-    assert_eq!(
-        report
-            .slow
-            .iter()
-            .map(|(poll, _)| *poll)
-            .collect::<Vec<_>>(),
-        [1]
-    );
+    assert_eq!(report.slow.iter().map(|(poll, _)| *poll).collect::<Vec<_>>(), [1]);
 }

@@ -17,9 +17,7 @@ pub struct Actor<R> {
 
 impl<R> Clone for Actor<R> {
     fn clone(&self) -> Self {
-        Actor {
-            jobs: self.jobs.clone(),
-        }
+        Actor { jobs: self.jobs.clone() }
     }
 }
 

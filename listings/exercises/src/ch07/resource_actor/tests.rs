@@ -14,10 +14,7 @@ struct Ledger {
 }
 
 fn open_ledger() -> Ledger {
-    Ledger {
-        balances: HashMap::new(),
-        _thread_bound: Rc::new(()),
-    }
+    Ledger { balances: HashMap::new(), _thread_bound: Rc::new(()) }
 }
 
 /// Deposits from `threads` threads, `each` deposits of 1 apiece, then checks
@@ -42,10 +39,7 @@ fn check(threads: usize, each: usize) {
     let mut owners: HashSet<ThreadId> = HashSet::new();
     for caller in callers {
         let (caller, ran_on) = caller.join().expect("the caller ends");
-        assert!(
-            !ran_on.contains(&caller),
-            "a job ran on its caller's thread"
-        );
+        assert!(!ran_on.contains(&caller), "a job ran on its caller's thread");
         owners.extend(ran_on);
     }
     assert_eq!(owners.len(), 1, "every job ran on the one owner thread");
@@ -61,11 +55,7 @@ fn ends_when_dropped<R>(actor: Actor<R>, owner: std::thread::JoinHandle<()>) {
     let (ended, ended_rx) = mpsc::channel();
     std::thread::spawn(move || ended.send(owner.join().is_ok()));
     let ended = ended_rx.recv_timeout(Duration::from_secs(10));
-    assert_eq!(
-        ended,
-        Ok(true),
-        "the owner thread ends after the last handle is dropped"
-    );
+    assert_eq!(ended, Ok(true), "the owner thread ends after the last handle is dropped");
 }
 
 #[test]

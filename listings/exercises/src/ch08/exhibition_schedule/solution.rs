@@ -13,10 +13,7 @@ pub struct Exhibition {
 /// `master_s` and then waits while the opponent thinks `opponent_s`.
 pub fn one_after_another(boards: u64, moves: u64, master_s: u64, opponent_s: u64) -> Exhibition {
     let total_s = boards * moves * (master_s + opponent_s);
-    Exhibition {
-        total_s,
-        master_idle_s: total_s - boards * moves * master_s,
-    }
+    Exhibition { total_s, master_idle_s: total_s - boards * moves * master_s }
 }
 
 /// Board to board: the master visits boards 0, 1, ..., `boards - 1` in turn,
@@ -36,8 +33,5 @@ pub fn board_to_board(boards: u64, moves: u64, master_s: u64, opponent_s: u64) -
         }
     }
     let total_s = ready.into_iter().max().unwrap_or(0);
-    Exhibition {
-        total_s,
-        master_idle_s: total_s - boards * moves * master_s,
-    }
+    Exhibition { total_s, master_idle_s: total_s - boards * moves * master_s }
 }

@@ -3,10 +3,7 @@ use crate::ch08::exhibition_schedule::{Exhibition, board_to_board, one_after_ano
 /// Checks both schedules of one exhibition: (total, master idle) each.
 fn check(setup: [u64; 4], sequential: (u64, u64), interleaved: (u64, u64)) {
     let [boards, moves, master_s, opponent_s] = setup;
-    let exhibition = |(total_s, master_idle_s)| Exhibition {
-        total_s,
-        master_idle_s,
-    };
+    let exhibition = |(total_s, master_idle_s)| Exhibition { total_s, master_idle_s };
     assert_eq!(
         one_after_another(boards, moves, master_s, opponent_s),
         exhibition(sequential),

@@ -35,12 +35,7 @@ pub const TASK_START_MS: f64 = 0.001;
 /// - threads: the waits overlap and the CPU work spreads over the cores; no
 ///   job ends before its own CPU time and wait; plus a thread start per job.
 pub fn predict(workload: &Workload, model: Model) -> f64 {
-    let Workload {
-        jobs,
-        cpu_ms,
-        io_ms,
-        cores,
-    } = *workload;
+    let Workload { jobs, cpu_ms, io_ms, cores } = *workload;
     let jobs = jobs as f64;
     let one_job = cpu_ms + io_ms;
     match model {
