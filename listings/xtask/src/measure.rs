@@ -581,7 +581,8 @@ pub fn measure(project: &Project, chosen: &[Listing]) -> Result<()> {
 /// listings and of the twins, and the listings that cost the most.
 fn cost_summary(costs: &mut [(String, f64, bool)]) -> String {
     let total = |python: bool| -> f64 {
-        costs.iter().filter(|(_, _, p)| *p == python).map(|(_, s, _)| s).sum()
+        // An empty sum of f64 is -0.0: adding 0.0 prints it as 0.
+        costs.iter().filter(|(_, _, p)| *p == python).map(|(_, s, _)| s).sum::<f64>() + 0.0
     };
     let mut summary = format!(
         "measure: runs took {:.0} s for Rust listings, {:.0} s for Python twins\n",
