@@ -1,19 +1,11 @@
-//! One thread at a time runs interpreted work, in fair turns of at least one switch interval.
-//!
-//!     cargo run --release -p ch02 --bin interpreter_lock -- --threads 2 --switch-ms 5
-//!
-//! This file is both the module `ch02::interpreter_lock`, which the chapter's
-//! other listings use, and (through a link in `src/bin/`) a listing of its
-//! own, so the book shows exactly the lock the measurements ran.
+//! A global interpreter lock, the chapter's model of CPython's: the listing
+//! `interpreter_lock` watches threads take turns on it, and `cpu_threads`,
+//! `io_threads` and `convoy` run their work under it, so the page shows
+//! exactly the lock the measurements ran.
 
-use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-
-use ch02::work::{run_bytecodes, units_for};
-use support::report::{Table, metric, series, verdict};
-use support::timing::{summarize, thread_cpu_time};
 
 // ANCHOR: lock
 /// A global interpreter lock modelled on CPython's since 3.2: a thread must
@@ -162,134 +154,3 @@ impl Drop for Holder<'_> {
     }
 }
 // ANCHOR_END: lock
-
-/// Let CPU-bound threads share the interpreter lock and watch them take turns.
-#[derive(clap::Parser)]
-pub struct Args {
-    /// CPU-bound threads sharing the lock.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=8))]
-    threads: u64,
-    /// The switch interval, in milliseconds.
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=100))]
-    switch_ms: u64,
-    /// CPU time each thread spends on interpreted work, in milliseconds.
-    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(10..=10_000))]
-    work_ms: u64,
-}
-
-pub fn run(args: Args) -> ExitCode {
-    let lock = InterpreterLock::new(Duration::from_millis(args.switch_ms));
-    let units = units_for(Duration::from_millis(args.work_ms));
-
-    // What each thread saw: how long each turn and the wait after it lasted,
-    // when each turn began and ended, and the CPU time the thread used.
-    type Seen = (Vec<(f64, f64)>, Vec<(f64, f64)>, Duration);
-
-    // ANCHOR: take_turns
-    // Each thread runs its units of work under the lock, checking between
-    // two units whether another thread asked for it. `running` counts the
-    // threads inside a unit of work right now; it must never exceed one.
-    // Each thread also notes when each of its turns began and ended.
-    let (running, most_running) = (AtomicUsize::new(0), AtomicUsize::new(0));
-    let started = Instant::now();
-    let threads: Vec<Seen> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..args.threads)
-            .map(|seed| {
-                let (lock, running, most_running) = (&lock, &running, &most_running);
-                scope.spawn(move || {
-                    let (cpu, mut turns, mut spans) = (thread_cpu_time(), Vec::new(), Vec::new());
-                    let mut interpreter = lock.acquire();
-                    let mut turn_began = Instant::now();
-                    for unit in 0..units {
-                        let before = Instant::now();
-                        if interpreter.checkpoint() {
-                            // (how long the turn lasted, how long the wait for the next one),
-                            // then (when the turn began, when it ended) since the start
-                            turns.push((ms(before - turn_began), ms(before.elapsed())));
-                            spans.push((ms(turn_began - started), ms(before - started)));
-                            turn_began = Instant::now();
-                        }
-                        most_running.fetch_max(running.fetch_add(1, Relaxed) + 1, Relaxed);
-                        std::hint::black_box(run_bytecodes(1000, seed ^ unit));
-                        running.fetch_sub(1, Relaxed);
-                    }
-                    // The last turn ends when `interpreter` is dropped, just below.
-                    spans.push((ms(turn_began - started), ms(started.elapsed())));
-                    (turns, spans, thread_cpu_time() - cpu)
-                })
-            })
-            .collect();
-        workers.into_iter().map(|w| w.join().unwrap()).collect()
-    });
-    // ANCHOR_END: take_turns
-    let wall = started.elapsed();
-
-    let mut table = Table::new(["thread", "turns handed over", "CPU"]);
-    for (i, (turns, _, cpu)) in threads.iter().enumerate() {
-        table.row([format!("{}", i + 1), turns.len().to_string(), format!("{:.0} ms", ms(*cpu))]);
-    }
-    table.print();
-    let (turns, waits): (Vec<f64>, Vec<f64>) = threads.iter().flat_map(|t| t.0.clone()).unzip();
-    let median = |v: &[f64]| {
-        if v.is_empty() { 0.0 } else { summarize(v).median }
-    };
-    let (turn, wait, most) = (median(&turns), median(&waits), most_running.load(Relaxed));
-    let cpu: Duration = threads.iter().map(|t| t.2).sum();
-    let stats = lock.stats();
-    let transit_us = 1e3 * ms(stats.in_transit) / stats.handovers.max(1) as f64;
-    println!(
-        "\n{:.0} ms wall, {:.0} ms CPU; at most {most} thread running at once",
-        ms(wall),
-        ms(cpu)
-    );
-    println!("median turn {turn:.1} ms, median wait for the next turn {wait:.1} ms");
-    println!(
-        "{} hand-overs, {transit_us:.0} µs each from release to the next thread running",
-        stats.handovers
-    );
-    metric("most_running", most as f64, "");
-    metric("median_turn_ms", turn, "ms");
-    metric("median_wait_ms", wait, "ms");
-    metric("handovers", stats.handovers as f64, "");
-    metric("handover_us", transit_us, "µs");
-
-    // The book's timeline of the first twenty switch intervals: which thread
-    // held the lock, from when to when. Consecutive turns are joined by a
-    // step from the old holder to the new one at the hand-over.
-    let window = 20.0 * args.switch_ms as f64;
-    let mut held = Vec::new(); // (from, to, thread), in ms since the start
-    for (i, (_, spans, _)) in threads.iter().enumerate() {
-        let in_window = spans.iter().filter(|(from, _)| *from < window);
-        held.extend(in_window.map(|&(from, to)| (from, to.min(window), (i + 1) as f64)));
-    }
-    held.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let holder: Vec<(f64, f64)> =
-        held.iter().flat_map(|&(from, to, thread)| [(from, thread), (to, thread)]).collect();
-    series("holder", "ms since start", "thread holding the lock", &holder);
-
-    // A turn lasts at least one interval: the waiter's timer sees to that.
-    // It can last longer: the waiter must itself get a CPU to ask, and on a
-    // busy machine that takes a scheduler slice or two, so the check for
-    // fairness compares waits with turns, which stretch together.
-    let (interval, others) = (args.switch_ms as f64, (args.threads - 1) as f64);
-    let fewest_turns = threads.iter().map(|t| t.0.len()).min().unwrap_or(0);
-    let takes_turns = fewest_turns >= 3
-        && turn >= 0.8 * interval
-        && (0.5 * others * turn..=2.0 * others * turn).contains(&wait);
-    verdict(
-        "one thread runs at a time; turns last at least a switch interval, and each thread waits about one turn per other thread",
-        most == 1 && (args.threads == 1 || takes_turns),
-        &format!(
-            "at most {most} running; median turn {turn:.1} ms (interval {interval:.0} ms), median wait {wait:.1} ms, fewest turns {fewest_turns}"
-        ),
-    )
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
-
-#[allow(dead_code)] // the tour calls `run` and never `main`
-fn main() -> ExitCode {
-    run(support::cli::parse())
-}

@@ -7,7 +7,6 @@
 //! (`unsynchronized_counter` is a compiler error: its page shows it; a tour cannot run it.)
 //! (`rc_across_threads` is a compiler error: its page shows it; a tour cannot run it.)
 
-use ch02::interpreter_lock;
 use support::cli::parse_from;
 use support::tour::Stop;
 
@@ -15,6 +14,8 @@ use support::tour::Stop;
 mod convoy;
 #[path = "bin/cpu_threads.rs"]
 mod cpu_threads;
+#[path = "bin/interpreter_lock.rs"]
+mod interpreter_lock;
 #[path = "bin/io_threads.rs"]
 mod io_threads;
 #[path = "bin/shared_counter.rs"]

@@ -38,19 +38,10 @@ pub fn generate(project: &Project, chapter: &str, listings: &[Listing]) -> Resul
             listing.spec.name
         );
     }
-    // A listing that is also a module of the chapter's library (its page
-    // shows the code other listings use) is that module; the rest are
-    // compiled into the tour from `src/bin`.
-    let in_library =
-        |name: &str| project.chapter_dir(chapter).join(format!("src/{name}.rs")).is_file();
+    text.push_str("\nuse support::cli::parse_from;\nuse support::tour::Stop;\n\n");
     let mut modules: Vec<&str> = runnable.iter().map(|l| l.spec.name.as_str()).collect();
     modules.sort_unstable();
-    text.push('\n');
-    for name in modules.iter().filter(|name| in_library(name)) {
-        let _ = writeln!(text, "use {chapter}::{name};");
-    }
-    text.push_str("use support::cli::parse_from;\nuse support::tour::Stop;\n\n");
-    for name in modules.iter().filter(|name| !in_library(name)) {
+    for name in modules {
         let _ = writeln!(text, "#[path = \"bin/{name}.rs\"]\nmod {name};");
     }
     text.push_str("\nconst STOPS: &[Stop] = &[\n");
