@@ -13,6 +13,7 @@ pub mod child;
 pub mod cli;
 pub mod latency;
 pub mod panic;
+pub mod random;
 pub mod report;
 pub mod timing;
 pub mod tour;

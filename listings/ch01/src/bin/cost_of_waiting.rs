@@ -123,12 +123,9 @@ pub fn run(args: Args) -> ExitCode {
 /// in a single random cycle (Sattolo's shuffle, fixed seed).
 fn random_cycle(slots: usize, stride: usize) -> Vec<usize> {
     let mut order: Vec<u32> = (0..slots as u32).collect();
-    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+    let mut random = support::random::Xorshift64::new(support::random::SEED);
     for i in (1..slots).rev() {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        order.swap(i, (state % i as u64) as usize);
+        order.swap(i, (random.next_u64() % i as u64) as usize);
     }
     let mut buffer = vec![0usize; slots * stride];
     for (i, &slot) in order.iter().enumerate() {

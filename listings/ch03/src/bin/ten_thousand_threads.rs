@@ -31,16 +31,11 @@ pub fn run(args: Args) -> ExitCode {
         eprintln!("error: --min-sleep-ms must not exceed --max-sleep-ms");
         return ExitCode::from(2);
     }
-    // The same sleeps on every run: a xorshift generator with a fixed seed.
-    let mut seed = 0x2545_F491_4F6C_DD1D_u64;
-    let span = args.max_sleep_ms - args.min_sleep_ms + 1;
-    let sleeps: Vec<Duration> = (0..args.threads)
-        .map(|_| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            Duration::from_millis(args.min_sleep_ms + seed % span)
-        })
+    // The same sleeps on every run, and in the Python twin: a fixed seed.
+    let (seed, range) = (0x2545_F491_4F6C_DD1D, (args.min_sleep_ms, args.max_sleep_ms));
+    let sleeps: Vec<Duration> = support::random::sleeps_ms(seed, args.threads, range.0, range.1)
+        .into_iter()
+        .map(Duration::from_millis)
         .collect();
     let (shortest, longest) = (*sleeps.iter().min().unwrap(), *sleeps.iter().max().unwrap());
     let rss_before = current_rss_bytes();

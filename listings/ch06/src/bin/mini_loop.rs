@@ -32,14 +32,8 @@ pub fn run(args: Args) -> ExitCode {
         eprintln!("error: --min-ms ({min_ms}) must not exceed --max-ms ({max_ms})");
         return ExitCode::from(2);
     }
-    let mut state = 0x9e37_79b9_7f4a_7c15_u64; // xorshift64: the same sleeps every run
-    let mut random = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    let sleeps: Vec<u64> = (0..tasks).map(|_| min_ms + random() % (max_ms - min_ms + 1)).collect();
+    // The same sleeps every run, and in runtime_table: a fixed seed.
+    let sleeps = support::random::sleeps_ms(support::random::SEED, tasks, min_ms, max_ms);
     // ANCHOR: workload
     let (started, ticks) = (Instant::now(), Rc::new(RefCell::new(Vec::new())));
     let (finished, stats) = block_on(async {

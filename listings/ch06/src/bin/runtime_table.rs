@@ -107,16 +107,9 @@ struct Report {
     bytes_per_task: f64,
 }
 
-/// The same sleeps every run: xorshift64 from a fixed seed.
+/// The same sleeps every run (and in the Python twin): a fixed seed.
 fn sleeps(tasks: u64, min_ms: u64, max_ms: u64) -> Vec<u64> {
-    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-    let mut next = || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        min_ms + state % (max_ms.max(min_ms) - min_ms + 1)
-    };
-    (0..tasks).map(|_| next()).collect()
+    support::random::sleeps_ms(support::random::SEED, tasks, min_ms, max_ms)
 }
 
 // ANCHOR: child
