@@ -185,6 +185,49 @@ mod tests {
         })
     }
 
+    /// The names `ARCHITECTURE.md` cites in backticks that are wrong: a path
+    /// under `listings/` or `src/` that does not exist, a `support::` module
+    /// without its file, a `cargo xtask` command the help does not list.
+    /// Placeholders (`chNN`, `<name>`) stand for any name and are not checked.
+    fn missing_names(root: &Path, text: &str) -> Vec<String> {
+        let mut missing = Vec::new();
+        for name in text.split('`').skip(1).step_by(2) {
+            if name.contains("NN") || name.contains('<') || name.contains("...") {
+                continue;
+            }
+            let exists = if name.starts_with("listings/") || name.starts_with("src/") {
+                root.join(name.split(':').next().unwrap_or(name)).exists()
+            } else if let Some(path) = name.strip_prefix("support::").filter(|p| !p.is_empty()) {
+                let module = path.split(['(', ':']).next().unwrap_or(path);
+                root.join(format!("listings/support/src/{module}.rs")).is_file()
+            } else if let Some(command) = name.strip_prefix("cargo xtask ") {
+                let word = command.split_whitespace().next().unwrap_or("");
+                super::HELP.lines().any(|line| line.trim_start().starts_with(word))
+            } else {
+                true
+            };
+            if !exists {
+                missing.push(name.to_string());
+            }
+        }
+        missing
+    }
+
+    #[test]
+    fn architecture_names_exist() {
+        let project = Project::here();
+        let text = std::fs::read_to_string(project.root.join("ARCHITECTURE.md")).unwrap();
+        let missing = missing_names(&project.root, &text);
+        assert!(missing.is_empty(), "ARCHITECTURE.md names what does not exist: {missing:?}");
+        // And the check can fail: one name of each kind that is not there.
+        let wrong =
+            "`listings/xtask/src/gone.rs`, `support::gone::f`, `cargo xtask gone`, `chNN/<x>`";
+        assert_eq!(
+            missing_names(&project.root, wrong),
+            ["listings/xtask/src/gone.rs", "support::gone::f", "cargo xtask gone"]
+        );
+    }
+
     #[test]
     fn cargo_xtask_works_from_every_folder_of_the_repository() {
         let project = Project::here();
