@@ -5,7 +5,9 @@
 //! [`metric`] (and whole curves with [`series`]). When the environment
 //! variable [`METRICS_ENV`] names a file, as it does while `cargo xtask
 //! measure` runs the listing, each of them is appended to that file as one
-//! JSON line; otherwise they cost nothing and print nothing. The listing ends
+//! JSON line; otherwise they cost nothing and print nothing. [`figure`]
+//! reports one and returns it for a table cell or the evidence, so a figure
+//! is declared once. The listing ends
 //! with [`verdict`], which checks its claim and sets the exit code (or with
 //! [`skipped`] or [`unchecked`]); the verdict is recorded as a line too.
 //! This is the API boundary between listings and `cargo xtask`
@@ -72,6 +74,60 @@ pub fn metric(name: &str, value: f64, unit: &str) {
     append(&Record::Metric { name, value, unit });
 }
 
+/// Reports the named figure `value`, in `unit`, like [`metric`], and returns
+/// it as a [`Figure`] to show in a table cell or in the verdict's evidence:
+/// one declaration gives all three.
+///
+/// ```
+/// use support::report::{Table, figure};
+///
+/// let wall = figure("wall_ms", 512.34, "ms");
+/// let mut table = Table::new(["fetches", "wall"]);
+/// table.row(["10".to_string(), format!("{wall:.0}")]);
+/// assert_eq!(format!("{wall:.0}"), "512 ms");
+/// assert_eq!(format!("{wall}"), "512 ms"); // three significant digits unless told
+/// assert!(wall.value > 500.0);
+/// assert_eq!(figure("stalls", 4.0, "").to_string(), "4");
+/// assert_eq!(figure("speed_up", 1.916, "x").to_string(), "1.92x");
+/// ```
+///
+/// # Panics
+/// On a malformed name, as [`metric`].
+pub fn figure(name: &str, value: f64, unit: &'static str) -> Figure {
+    metric(name, value, unit);
+    Figure { value, unit }
+}
+
+/// A figure [`figure`] reported: its value, and its unit for display.
+///
+/// It prints as its value and unit (`12.3 ms`, `41%`, `2.1x`), with the
+/// precision the format asks for (`{:.1}`) or else three significant digits
+/// (a whole number prints whole: `4`, not `4.00`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Figure {
+    /// The value, in the figure's unit.
+    pub value: f64,
+    /// The unit: `ms`, `µs`, `%`, `x`, or empty for a count.
+    pub unit: &'static str,
+}
+
+impl std::fmt::Display for Figure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let magnitude = self.value.abs();
+        let decimals = f.precision().unwrap_or(match magnitude {
+            m if m >= 100.0 || m.fract() == 0.0 => 0,
+            m if m >= 10.0 => 1,
+            m if m >= 1.0 => 2,
+            _ => 3,
+        });
+        let space = match self.unit {
+            "" | "%" | "x" => "",
+            _ => " ",
+        };
+        write!(f, "{:.decimals$}{space}{}", self.value, self.unit)
+    }
+}
+
 /// Reports a named curve of `(x, y)` points, for figures drawn from data.
 ///
 /// ```
@@ -89,7 +145,7 @@ pub fn series(name: &str, x_unit: &str, y_unit: &str, points: &[(f64, f64)]) {
 /// Prints a section heading; the chapter tours print one per listing.
 ///
 /// ```
-/// support::report::heading("Listing 1.2: blocking fetches");
+/// support::report::heading("blocking_fetch: fetches one after another");
 /// ```
 pub fn heading(title: &str) {
     println!("\n== {title} ==\n");

@@ -33,6 +33,28 @@ pub fn time<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     (result, started.elapsed())
 }
 
+/// `d` in milliseconds, as the tables and metrics print it.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// assert_eq!(support::timing::ms(Duration::from_micros(1_500)), 1.5);
+/// ```
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// `d` in microseconds.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// assert_eq!(support::timing::us(Duration::from_nanos(2_500)), 2.5);
+/// ```
+pub fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
 /// The wall-clock and CPU time of one run, as [`measure`] returns it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Sample {
@@ -268,6 +290,25 @@ pub fn summarize(samples: &[f64]) -> Summary {
         (sorted[middle - 1] + sorted[middle]) / 2.0
     };
     Summary { median, min: sorted[0], max: sorted[sorted.len() - 1] }
+}
+
+/// The `p`th percentile of `samples` (`p` from 0 to 100), by the nearest
+/// rank: the smallest sample with at least `p`% of them at or below it.
+///
+/// ```
+/// let gaps: Vec<f64> = (1..=200).map(f64::from).collect();
+/// assert_eq!(support::timing::percentile(&gaps, 99.0), 198.0);
+/// assert_eq!(support::timing::percentile(&gaps, 100.0), 200.0);
+/// ```
+///
+/// # Panics
+/// If `samples` is empty, as [`summarize`].
+pub fn percentile(samples: &[f64], p: f64) -> f64 {
+    assert!(!samples.is_empty(), "percentile: no samples");
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let rank = (sorted.len() as f64 * p / 100.0).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 fn rusage(who: libc::c_int) -> libc::rusage {
