@@ -157,10 +157,25 @@ class parser:
 
         parse.__name__ = kind.__name__
         self._parser.add_argument(name, type=parse, default=default, help=f"{help} [default: {default}]")
-        self.flags.append({"name": name, "type": kind.__name__, "default": default, "min": low, "max": high, "help": help})
+        kinds = {"int": "i64", "float": "f64", "str": "string"}
+        self.flags.append({
+            "name": name.lstrip("-"), "type": kinds.get(kind.__name__, "other"), "list": False,
+            "default": None if default is None else str(default), "min": low, "max": high,
+            "choices": [], "help": help,
+        })
         return self
 
     def parse(self, argv=None):
+        """The flags; given first, --describe-flags prints them as JSON and
+        --check-flags checks the rest, each then exiting 0 (or 2) at once,
+        as a Rust listing does (support::cli)."""
+        argv = sys.argv[1:] if argv is None else argv
+        if argv[:1] == ["--describe-flags"]:
+            print(json.dumps(self.flags))
+            raise SystemExit(0)
+        if argv[:1] == ["--check-flags"]:
+            self._parser.parse_args(argv[1:])
+            raise SystemExit(0)
         return self._parser.parse_args(argv)
 
 

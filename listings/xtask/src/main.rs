@@ -1,6 +1,7 @@
 //! The workbook's automation, run from anywhere in the repository as
 //! `cargo xtask <command>`; `cargo xtask help` lists the commands.
 
+mod bad_input;
 mod book;
 mod browser;
 mod compare;
@@ -36,7 +37,9 @@ usage: cargo xtask <command>, from any folder of the repository
   test                       every test and check: preflight, format, clippy, outputs, book, listings
   measure [--all] [ID...]    measure stale listings, all of them, or those named (ch01, ch01/blocking_fetch)
   check                      outputs fresh, measure.toml consistent, every directive resolves
-  quick [--repeat N] [ID...] every listing (or those named) once, or N times, at quick sizes: claims must hold
+  quick [--repeat N] [--one-core] [ID...]
+                             every listing (or those named) once, or N times, at quick sizes, on
+                             every core or pinned to one: claims must hold, bad flags get exit 2
   compare [REV]              every re-measured metric beside the one committed at REV (default HEAD)
   python ID [-- FLAG...]     run a Python twin (ch02/gil_cpu_threads) in the twins' environment
   preflight                  check the tools the tests need, and install what can be installed
@@ -48,7 +51,7 @@ usage: cargo xtask <command>, from any folder of the repository
 Every command but book, check, tours, exercises and preprocess runs listings, and needs Linux.";
 
 /// The one-line usage a bad command line gets.
-const USAGE: &str = "usage: cargo xtask <book | test | measure [--all] [ID...] | check | quick [--repeat N] [ID...] | compare [REV] | python ID [-- FLAG...] | preflight | tours | exercises [--vendor] DIR | preprocess | help>";
+const USAGE: &str = "usage: cargo xtask <book | test | measure [--all] [ID...] | check | quick [--repeat N] [--one-core] [ID...] | compare [REV] | python ID [-- FLAG...] | preflight | tours | exercises [--vendor] DIR | preprocess | help>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -63,6 +66,9 @@ fn main() -> ExitCode {
         },
         Some("preprocess") => book::preprocess(&project, &args[1..]),
         Some("quick") => {
+            let one_core = args[1..].iter().any(|a| a == "--one-core");
+            let cores = if one_core { test::Cores::One } else { test::Cores::All };
+            let args: Vec<String> = args.iter().filter(|a| *a != "--one-core").cloned().collect();
             let (times, names) = match &args[1..] {
                 [flag, times, names @ ..] if flag == "--repeat" => match times.parse::<u32>() {
                     Ok(times) if times > 0 => (times, names),
@@ -79,7 +85,7 @@ fn main() -> ExitCode {
                     if times > 1 {
                         eprintln!("quick: round {round} of {times}");
                     }
-                    test::quick_runs(&project, &chosen)
+                    test::quick_runs(&project, &chosen, cores)
                 }),
                 Err(problem) => return usage_error(&problem),
             }

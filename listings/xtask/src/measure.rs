@@ -82,6 +82,9 @@ pub struct Program {
     pub leading: Vec<PathBuf>,
     /// Environment the listing needs (where the latency server is, for a twin).
     pub env: Vec<(&'static str, PathBuf)>,
+    /// The one CPU the program (and every process it starts) may run on, as
+    /// on a one-core machine; `None` leaves it the CPUs xtask has.
+    pub cpu: Option<usize>,
 }
 
 impl Program {
@@ -89,8 +92,39 @@ impl Program {
     pub fn command<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Command {
         let mut command = Command::new(&self.path);
         command.args(&self.leading).args(args).envs(self.env.iter().map(|(k, v)| (k, v)));
+        if let Some(cpu) = self.cpu {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: between fork and exec the child only builds a CPU set
+            // on its stack and makes one system call: nothing allocates or
+            // takes a lock, as pre_exec requires.
+            unsafe {
+                command.pre_exec(move || {
+                    let mut set: libc::cpu_set_t = std::mem::zeroed();
+                    libc::CPU_SET(cpu, &mut set);
+                    match libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &set) {
+                        0 => Ok(()),
+                        _ => Err(std::io::Error::last_os_error()),
+                    }
+                });
+            }
+        }
         command
     }
+}
+
+/// The first CPU this process may run on: the one a one-core run pins to.
+pub fn first_cpu() -> Result<usize> {
+    // SAFETY: `cpu_set_t` is plain data; all zeroes is the empty set, which
+    // sched_getaffinity fills for this process.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `set` is a valid, writable `cpu_set_t` of the size passed.
+    if unsafe { libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &mut set) } != 0 {
+        bail!("sched_getaffinity: {}", std::io::Error::last_os_error());
+    }
+    // SAFETY: CPU_ISSET reads a bit of the initialized set, in bounds.
+    (0..libc::CPU_SETSIZE as usize)
+        .find(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) })
+        .context("this process may run on no CPU")
 }
 
 /// What a listing needs to run, ready: the binaries of the chapters with
@@ -148,6 +182,7 @@ pub fn programs(
                             .map(|server| (LATENCY_SERVER_ENV, server.clone())),
                     )
                     .collect(),
+                cpu: None,
             },
             _ => Program {
                 path: executables
@@ -156,6 +191,7 @@ pub fn programs(
                     .clone(),
                 leading: Vec::new(),
                 env: Vec::new(),
+                cpu: None,
             },
         };
         programs.insert(listing.id(), program);
