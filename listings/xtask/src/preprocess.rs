@@ -17,19 +17,73 @@ use crate::output::Output;
 use crate::project::{Listing, Project};
 use crate::quiz::quiz;
 
-/// The directives this preprocessor knows.
-const KNOWN: [&str; 10] = [
-    "listing", "output", "metric", "exercise", "figure", "quiz", "versus", "if", "assert",
-    "machine",
+/// A directive of the book: `{{#name args...}}` in a page.
+struct Directive {
+    name: &'static str,
+    /// Its form, for the error a page gets when it writes it wrong.
+    form: &'static str,
+    /// Its replacement text, from the words after its name; [`WRONG`] when
+    /// they do not fit its form.
+    expand: fn(&mut Pages<'_>, &[&str]) -> Result<String, String>,
+}
+
+/// Every directive the book knows, in the order errors list them: a new
+/// directive is one entry here, and its function below.
+const DIRECTIVES: &[Directive] = &[
+    Directive {
+        name: "listing",
+        form: "{{#listing chNN/name[:anchor]}} or {{#listing path/under/listings.rs[:anchor]}}",
+        expand: |pages, args| pages.listing_directive(args),
+    },
+    Directive {
+        name: "output",
+        form: "{{#output chNN/name}}",
+        expand: |pages, args| pages.output_directive(args),
+    },
+    Directive {
+        name: "metric",
+        form: "{{#metric chNN/name metric}}",
+        expand: |pages, args| pages.metric_directive(args),
+    },
+    Directive {
+        name: "exercise",
+        form: "{{#exercise chNN/name}}",
+        expand: |pages, args| pages.exercise_directive(args),
+    },
+    Directive {
+        name: "figure",
+        form: "{{#figure chNN/name series[,chNN/other:series] [logx] [logy] | caption}}",
+        expand: |pages, args| pages.figure_directive(args),
+    },
+    Directive {
+        name: "quiz",
+        form: "{{#quiz chNN}}",
+        expand: |pages, args| pages.quiz_directive(args),
+    },
+    Directive {
+        name: "versus",
+        form: "{{#versus chNN/twin metric chNN/listing metric [same-work|per-event] | what [; ...]}}",
+        expand: |pages, args| pages.versus_directive(args),
+    },
+    Directive {
+        name: "if",
+        form: "{{#if CONDITION | text if it holds | text if not}}",
+        expand: |pages, args| pages.if_directive(args),
+    },
+    Directive {
+        name: "assert",
+        form: "{{#assert CONDITION}}",
+        expand: |pages, args| pages.assert_directive(args),
+    },
+    Directive {
+        name: "machine",
+        form: "{{#machine chNN/name cores}}",
+        expand: |pages, args| pages.machine_directive(args),
+    },
 ];
 
-/// Their forms, for an error message.
-const FORMS: &str = "wrong arguments; the forms are {{#listing chNN/name[:anchor]}}, {{#output chNN/name}}, \
-                     {{#metric chNN/name metric}}, {{#exercise chNN/name}}, \
-                     {{#figure chNN/name series[,chNN/other:series] [logx] [logy] | caption}}, {{#quiz chNN}}, \
-                     {{#versus chNN/twin metric chNN/listing metric [same-work|per-event] | what [; ...]}}, \
-                     {{#if CONDITION | text if it holds | text if not}}, {{#assert CONDITION}}, \
-                     {{#machine chNN/name cores}}";
+/// What a directive's function returns for words that do not fit its form.
+const WRONG: &str = "wrong arguments";
 
 /// The preprocessor, named `workbook` in `book.toml`.
 pub struct Workbook {
@@ -158,8 +212,27 @@ impl<'a> Pages<'a> {
     }
 
     fn directive(&mut self, words: &[&str]) -> Result<String, String> {
-        match words {
-            ["listing", target] if target.split(':').next().is_some_and(|p| p.ends_with(".rs")) => {
+        let Some((name, args)) = words.split_first() else {
+            return Err("an empty directive".into());
+        };
+        let Some(directive) = DIRECTIVES.iter().find(|d| d.name == *name) else {
+            let known: Vec<&str> = DIRECTIVES.iter().map(|d| d.name).collect();
+            return Err(format!(
+                "unknown directive `{name}` (this book knows {})",
+                known.join(", ")
+            ));
+        };
+        match (directive.expand)(self, args) {
+            Err(problem) if problem == WRONG => {
+                Err(format!("{WRONG}; the form is {}", directive.form))
+            }
+            result => result,
+        }
+    }
+
+    fn listing_directive(&mut self, args: &[&str]) -> Result<String, String> {
+        match args {
+            [target] if target.split(':').next().is_some_and(|p| p.ends_with(".rs")) => {
                 // Library code that a page shows, by its path in the workspace
                 // (`gil_ext/src/lib.rs:functions`): shown, never measured.
                 let (file, anchor) = match target.split_once(':') {
@@ -176,7 +249,7 @@ impl<'a> Pages<'a> {
                     .map_err(|problem| format!("{problem} in {}", self.project.relative(&path)))?;
                 Ok(fenced("rust", &code))
             }
-            ["listing", target] => {
+            [target] => {
                 let (id, anchor) = match target.split_once(':') {
                     Some((id, anchor)) => (id, Some(anchor)),
                     None => (*target, None),
@@ -189,122 +262,134 @@ impl<'a> Pages<'a> {
                     .map_err(|problem| format!("{problem} in {}", self.project.relative(&path)))?;
                 Ok(fenced(if listing.spec.python { "python" } else { "rust" }, &code))
             }
-            ["output", id] => {
-                let output = self.output(id)?;
-                Ok(format!(
-                    "{}\n*{}*\n",
-                    fenced("text", &output.stdout.join("\n")),
-                    output.caption()
-                ))
-            }
-            ["metric", id, name] => {
-                let output = self.output(id)?;
-                match output.metrics.get(*name) {
-                    Some(metric) => Ok(metric.shown()),
-                    None => {
-                        let known: Vec<&str> = output.metrics.keys().map(String::as_str).collect();
-                        Err(format!(
-                            "{id} reports no metric `{name}` (it reports: {})",
-                            known.join(", ")
-                        ))
-                    }
-                }
-            }
-            ["exercise", id] => self.exercise(id),
-            ["figure", id, rest @ ..] if rest.contains(&"|") => {
-                let split = rest.iter().position(|w| *w == "|").unwrap_or(rest.len());
-                let (names, caption) = (&rest[..split], rest[split + 1..].join(" "));
-                let log_x = names.contains(&"logx");
-                let log_y = names.contains(&"logy");
-                let series: Vec<&str> = names
-                    .iter()
-                    .flat_map(|n| n.split(','))
-                    .filter(|n| !n.is_empty() && *n != "logx" && *n != "logy")
-                    .collect();
-                if series.is_empty() {
-                    return Err("a figure names at least one series before `|`".into());
-                }
-                // A series of another output is named `chNN/listing:series`.
-                let mut outputs = Vec::new();
-                for name in &series {
-                    let (source, name) = name.split_once(':').unwrap_or((id, name));
-                    outputs.push((self.output(source)?, name));
-                }
-                let lines: Vec<(&Output, &str)> = outputs.iter().map(|(o, n)| (o, *n)).collect();
-                figure(&lines, log_x, log_y, &caption)
-            }
-            ["versus", rest @ ..] if rest.contains(&"|") => {
-                let mut rows = Vec::new();
-                for row in rest.split(|w| *w == ";") {
-                    let split = row.iter().position(|w| *w == "|").unwrap_or(row.len());
-                    let label = row.get(split + 1..).unwrap_or_default().join(" ");
-                    let (python, rust, same_work) = match row[..split] {
-                        [p, pm, r, rm] => ((p, pm), (r, rm), false),
-                        // `per-event`: a time per event measured alike (a
-                        // spawn, the wait after one I/O), not a job's time.
-                        [p, pm, r, rm, "same-work" | "per-event"] => ((p, pm), (r, rm), true),
-                        _ => return Err(FORMS.into()),
-                    };
-                    rows.push((
-                        self.output(python.0)?,
-                        python.1,
-                        self.output(rust.0)?,
-                        rust.1,
-                        same_work,
-                        label,
-                    ));
-                }
-                for (python, _, rust, _, _, _) in &rows {
-                    if python.machine.python.is_none() || rust.machine.python.is_some() {
-                        return Err(format!(
-                            "versus sets a Python twin's metric beside a Rust listing's; {} and {} are not that pair",
-                            python.listing, rust.listing
-                        ));
-                    }
-                }
-                let rows: Vec<Comparison> = rows
-                    .iter()
-                    .map(|(p, pm, r, rm, same, label)| Comparison {
-                        python: p,
-                        python_metric: pm,
-                        rust: r,
-                        rust_metric: rm,
-                        same_work: *same,
-                        label,
-                    })
-                    .collect();
-                versus(&rows)
-            }
-            ["if", rest @ ..] if rest.contains(&"|") => {
-                let mut parts = rest.split(|w| *w == "|");
-                let condition = parts.next().unwrap_or_default();
-                let (yes, no) =
-                    (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
-                if parts.next().is_some() {
-                    return Err(FORMS.into());
-                }
-                let chosen = if condition::holds(condition, self)? { yes } else { no };
-                Ok(chosen.join(" "))
-            }
-            ["assert", condition @ ..] => match condition::holds(condition, self)? {
-                true => Ok(String::new()),
-                false => Err(format!(
-                    "no longer holds on these figures: {}; the sentence beside it must change, or become an {{{{#if}}}}",
-                    condition.join(" ")
-                )),
-            },
-            ["machine", id, "cores"] => Ok(condition::cores(self.output(id)?.machine.cores)),
-            ["quiz", chapter] => {
-                let file = self.project.root.join("quizzes").join(format!("{chapter}.toml"));
-                let root = format!("{}/", self.project.root.display());
-                quiz(&file, chapter).map_err(|problem| problem.replace(&root, ""))
-            }
-            [name, ..] if KNOWN.contains(name) => Err(FORMS.into()),
-            [name, ..] => {
-                Err(format!("unknown directive `{name}` (this book knows {})", KNOWN.join(", ")))
-            }
-            [] => Err("an empty directive".into()),
+            _ => Err(WRONG.into()),
         }
+    }
+
+    fn output_directive(&mut self, args: &[&str]) -> Result<String, String> {
+        let [id] = args else { return Err(WRONG.into()) };
+        let output = self.output(id)?;
+        Ok(format!("{}\n*{}*\n", fenced("text", &output.stdout.join("\n")), output.caption()))
+    }
+
+    fn metric_directive(&mut self, args: &[&str]) -> Result<String, String> {
+        let [id, name] = args else { return Err(WRONG.into()) };
+        let output = self.output(id)?;
+        match output.metrics.get(*name) {
+            Some(metric) => Ok(metric.shown()),
+            None => {
+                let known: Vec<&str> = output.metrics.keys().map(String::as_str).collect();
+                Err(format!("{id} reports no metric `{name}` (it reports: {})", known.join(", ")))
+            }
+        }
+    }
+
+    fn exercise_directive(&mut self, args: &[&str]) -> Result<String, String> {
+        let [id] = args else { return Err(WRONG.into()) };
+        self.exercise(id)
+    }
+
+    fn figure_directive(&mut self, args: &[&str]) -> Result<String, String> {
+        let [id, rest @ ..] = args else { return Err(WRONG.into()) };
+        let Some(split) = rest.iter().position(|w| *w == "|") else { return Err(WRONG.into()) };
+        let (names, caption) = (&rest[..split], rest[split + 1..].join(" "));
+        let log_x = names.contains(&"logx");
+        let log_y = names.contains(&"logy");
+        let series: Vec<&str> = names
+            .iter()
+            .flat_map(|n| n.split(','))
+            .filter(|n| !n.is_empty() && *n != "logx" && *n != "logy")
+            .collect();
+        if series.is_empty() {
+            return Err("a figure names at least one series before `|`".into());
+        }
+        // A series of another output is named `chNN/listing:series`.
+        let mut outputs = Vec::new();
+        for name in &series {
+            let (source, name) = name.split_once(':').unwrap_or((id, name));
+            outputs.push((self.output(source)?, name));
+        }
+        let lines: Vec<(&Output, &str)> = outputs.iter().map(|(o, n)| (o, *n)).collect();
+        figure(&lines, log_x, log_y, &caption)
+    }
+
+    fn versus_directive(&mut self, args: &[&str]) -> Result<String, String> {
+        if !args.contains(&"|") {
+            return Err(WRONG.into());
+        }
+        let mut rows = Vec::new();
+        for row in args.split(|w| *w == ";") {
+            let split = row.iter().position(|w| *w == "|").unwrap_or(row.len());
+            let label = row.get(split + 1..).unwrap_or_default().join(" ");
+            let (python, rust, same_work) = match row[..split] {
+                [p, pm, r, rm] => ((p, pm), (r, rm), false),
+                // `per-event`: a time per event measured alike (a
+                // spawn, the wait after one I/O), not a job's time.
+                [p, pm, r, rm, "same-work" | "per-event"] => ((p, pm), (r, rm), true),
+                _ => return Err(WRONG.into()),
+            };
+            rows.push((
+                self.output(python.0)?,
+                python.1,
+                self.output(rust.0)?,
+                rust.1,
+                same_work,
+                label,
+            ));
+        }
+        for (python, _, rust, _, _, _) in &rows {
+            if python.machine.python.is_none() || rust.machine.python.is_some() {
+                return Err(format!(
+                    "versus sets a Python twin's metric beside a Rust listing's; {} and {} are not that pair",
+                    python.listing, rust.listing
+                ));
+            }
+        }
+        let rows: Vec<Comparison> = rows
+            .iter()
+            .map(|(p, pm, r, rm, same, label)| Comparison {
+                python: p,
+                python_metric: pm,
+                rust: r,
+                rust_metric: rm,
+                same_work: *same,
+                label,
+            })
+            .collect();
+        versus(&rows)
+    }
+
+    fn if_directive(&mut self, args: &[&str]) -> Result<String, String> {
+        let mut parts = args.split(|w| *w == "|");
+        let condition = parts.next().unwrap_or_default();
+        let (Some(yes), no, None) = (parts.next(), parts.next().unwrap_or_default(), parts.next())
+        else {
+            return Err(WRONG.into());
+        };
+        let chosen = if condition::holds(condition, self)? { yes } else { no };
+        Ok(chosen.join(" "))
+    }
+
+    fn assert_directive(&mut self, condition: &[&str]) -> Result<String, String> {
+        match condition::holds(condition, self)? {
+            true => Ok(String::new()),
+            false => Err(format!(
+                "no longer holds on these figures: {}; the sentence beside it must change, or become an {{{{#if}}}}",
+                condition.join(" ")
+            )),
+        }
+    }
+
+    fn machine_directive(&mut self, args: &[&str]) -> Result<String, String> {
+        let [id, "cores"] = args else { return Err(WRONG.into()) };
+        Ok(condition::cores(self.output(id)?.machine.cores))
+    }
+
+    fn quiz_directive(&mut self, args: &[&str]) -> Result<String, String> {
+        let [chapter] = args else { return Err(WRONG.into()) };
+        let file = self.project.root.join("quizzes").join(format!("{chapter}.toml"));
+        let root = format!("{}/", self.project.root.display());
+        quiz(&file, chapter).map_err(|problem| problem.replace(&root, ""))
     }
 
     fn listing(&self, id: &str) -> Result<&'a Listing, String> {
@@ -763,10 +848,10 @@ mod tests {
                 "src/ch99.md:4: {{#listing ch99/waiting:missing}}: no `// ANCHOR: missing` in listings/ch99/src/bin/waiting.rs",
                 "src/ch99.md:5: {{#metric ch99/waiting wall}}: ch99/waiting reports no metric `wall` (it reports: wait)",
                 "src/ch99.md:6: {{#output ch99/other}}: ch99/other has no measured output yet; run `cargo xtask measure ch99/other`",
-                &format!("src/ch99.md:7: {{{{#metric ch99/waiting}}}}: {FORMS}"),
+                "src/ch99.md:7: {{#metric ch99/waiting}}: wrong arguments; the form is {{#metric chNN/name metric}}",
                 "src/ch99.md:8: {{#exercise ch99/nothing}}: no exercise file listings/exercises/src/ch99/nothing/starter.rs",
                 "src/ch99.md:9: {{#figure ch99/waiting missing | Waits}}: ch99/waiting reports no series `missing` (it reports: wait_by_run)",
-                &format!("src/ch99.md:10: {{{{#figure ch99/waiting wait_by_run}}}}: {FORMS}"),
+                "src/ch99.md:10: {{#figure ch99/waiting wait_by_run}}: wrong arguments; the form is {{#figure chNN/name series[,chNN/other:series] [logx] [logy] | caption}}",
                 "src/ch99.md:11: {{#quiz ch98}}: no quiz file quizzes/ch98.toml",
                 "src/ch99.md:12: a directive that never closes with }}",
             ]),
