@@ -3,12 +3,12 @@
 //! hands out; with `--vendor`, its dependencies come with it, so it builds
 //! offline in a classroom.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
 use crate::measure::cargo;
-use crate::project::Project;
+use crate::project::{Project, walk};
 
 /// Writes the pack into `out` (which must not exist yet, or be empty).
 pub fn pack(project: &Project, out: &Path, vendor: bool) -> Result<()> {
@@ -182,21 +182,6 @@ fn read_toml(path: &Path) -> Result<toml::Table> {
 fn write(path: &Path, text: &str) -> Result<()> {
     std::fs::create_dir_all(path.parent().context("a file has a folder")?)?;
     std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
-}
-
-/// Every file below `dir`, sorted.
-pub fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
-        let path = entry?.path();
-        if path.is_dir() {
-            found.extend(walk(&path)?);
-        } else {
-            found.push(path);
-        }
-    }
-    found.sort();
-    Ok(found)
 }
 
 const README: &str = "\

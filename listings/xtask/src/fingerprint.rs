@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 
-use crate::project::{Listing, Project};
+use crate::project::{Listing, Project, walk};
 
 /// The fingerprint of `listing`, as hex.
 pub fn fingerprint(project: &Project, listing: &Listing) -> Result<String> {
@@ -170,23 +170,6 @@ fn inherited_dependencies(project: &Project, listing: &Listing) -> Result<String
         }
     }
     Ok(entries.into_iter().collect::<Vec<_>>().join("\n"))
-}
-
-/// Every file below `dir`, recursively; nothing if `dir` does not exist.
-fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
-    if !dir.is_dir() {
-        return Ok(found);
-    }
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            found.extend(walk(&path)?);
-        } else {
-            found.push(path);
-        }
-    }
-    Ok(found)
 }
 
 /// The `[[package]]` entries of `Cargo.lock` that `package` depends on,

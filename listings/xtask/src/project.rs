@@ -219,3 +219,22 @@ impl Project {
 fn is_chapter_name(name: &str) -> bool {
     name.len() == 4 && name.starts_with("ch") && name[2..].bytes().all(|b| b.is_ascii_digit())
 }
+
+/// Every file below `dir`, recursively and sorted; nothing if `dir` does not
+/// exist. The one directory walker of xtask.
+pub fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    if !dir.is_dir() {
+        return Ok(found);
+    }
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            found.extend(walk(&path)?);
+        } else {
+            found.push(path);
+        }
+    }
+    found.sort();
+    Ok(found)
+}
