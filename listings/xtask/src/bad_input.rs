@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
-use crate::measure::Program;
 use crate::project::Listing;
+use crate::run::Program;
 
 /// One flag, as `--describe-flags` prints it (`support::cli::FlagSpec`).
 #[derive(Debug, Deserialize)]

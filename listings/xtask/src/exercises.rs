@@ -7,8 +7,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
-use crate::measure::cargo;
 use crate::project::{Project, walk};
+use crate::run::cargo;
 
 /// Writes the pack into `out` (which must not exist yet, or be empty).
 pub fn pack(project: &Project, out: &Path, vendor: bool) -> Result<()> {

@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Result, bail};
 
-use crate::measure::cargo;
+use crate::run::cargo;
 
 /// Something the test run needs, how to tell it is there, and how to get it.
 pub struct Tool {
@@ -68,6 +68,16 @@ pub const TOOLS: &[Tool] = &[
             host.find("python3").is_some_and(|python| {
                 host.succeeds(Command::new(python).args(["-c", "import venv, ensurepip"]))
             })
+        },
+        alternative: None,
+    },
+    Tool {
+        name: "redis-server",
+        needed_for: "chapter 9's job queue",
+        install: Install::Debian(&["redis-server"]),
+        found: |host| {
+            host.find("redis-server")
+                .is_some_and(|redis| host.succeeds(Command::new(redis).arg("--version")))
         },
         alternative: None,
     },
@@ -274,6 +284,6 @@ mod tests {
             "missing python3 with venv (for the Python twins): sudo apt-get install python3 python3-venv\n"
         );
         let names: Vec<&str> = TOOLS.iter().map(|t| t.name).collect();
-        assert_eq!(names, ["rustfmt", "clippy", "chromium", "python3 with venv"]);
+        assert_eq!(names, ["rustfmt", "clippy", "chromium", "python3 with venv", "redis-server"]);
     }
 }

@@ -134,7 +134,7 @@ pub fn build_extensions(project: &Project) -> Result<PathBuf> {
     if !manifest.is_file() {
         return Ok(folder);
     }
-    let output = crate::measure::cargo()
+    let output = crate::run::cargo()
         .current_dir(&workspace)
         .args(["build", "--release", "--quiet", "--package", EXTENSION, "--message-format=json"])
         .output()
@@ -173,7 +173,7 @@ pub fn run_twin(project: &Project, id: &str, flags: &[String]) -> Result<ExitCod
             listing.spec.name
         );
     }
-    let programs = crate::measure::programs(project, std::slice::from_ref(listing), true)?;
+    let programs = crate::run::programs(project, std::slice::from_ref(listing), true)?;
     let program = &programs[&listing.id()];
     let status = program
         .command(flags)

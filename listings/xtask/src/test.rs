@@ -8,9 +8,10 @@ use anyhow::{Context, Result, bail};
 
 use crate::book;
 use crate::browser;
-use crate::measure::{self, cargo};
+use crate::compile_fail;
 use crate::preflight;
 use crate::project::{Listing, Project};
+use crate::run::{self, cargo};
 
 /// Runs every step; each names what failed and how to see it alone.
 pub fn test(project: &Project) -> Result<()> {
@@ -180,16 +181,16 @@ pub enum Cores {
 /// Every listing once with its quick flags: its claim must hold, or be
 /// skipped for want of what the machine lacks.
 pub fn quick_runs(project: &Project, listings: &[Listing], cores: Cores) -> Result<()> {
-    let mut programs = measure::programs(project, listings, false)?;
+    let mut programs = run::programs(project, listings, false)?;
     let pinned = match cores {
-        Cores::One => Some(measure::first_cpu()?),
+        Cores::One => Some(run::first_cpu()?),
         Cores::All => None,
     };
     programs.values_mut().for_each(|program| program.cpu = pinned);
     let on = if pinned.is_some() { " on one core" } else { "" };
     for listing in listings {
         if let Some(code) = &listing.spec.compile_fail {
-            measure::compile_failure(project, listing)?;
+            compile_fail::compile_failure(project, listing)?;
             eprintln!("quick: {listing} still fails to compile ({code})");
             continue;
         }
@@ -200,13 +201,13 @@ pub fn quick_runs(project: &Project, listings: &[Listing], cores: Cores) -> Resu
             Cores::One => 0,
         };
         let quick = &listing.spec.quick;
-        let run = match measure::run_once(listing, program, quick, timeout, None) {
+        let run = match run::run_once(listing, program, quick, timeout, None) {
             // A claim that fails once may have met a noisy moment (another
             // process on the core, a cold cache); it must hold when run again,
             // and the log says it needed the second run. Crashes are not retried.
-            Err(e) if e.downcast_ref::<measure::ClaimFailed>().is_some() => {
+            Err(e) if e.downcast_ref::<run::ClaimFailed>().is_some() => {
                 eprintln!("quick: {e:#}\nquick: running it once more");
-                measure::run_once(listing, program, quick, timeout, None)
+                run::run_once(listing, program, quick, timeout, None)
                     .with_context(|| format!("{listing} failed its claim twice in a row"))?
             }
             other => other?,
