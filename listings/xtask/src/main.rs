@@ -24,6 +24,7 @@ mod run;
 mod test;
 mod tidy;
 mod tours;
+mod versus;
 
 use std::process::ExitCode;
 
