@@ -89,6 +89,7 @@ pub fn metric(name: &str, value: f64, unit: &str) {
 /// assert!(wall.value > 500.0);
 /// assert_eq!(figure("stalls", 4.0, "").to_string(), "4");
 /// assert_eq!(figure("speed_up", 1.916, "x").to_string(), "1.92x");
+/// assert_eq!(format!("{:#.1}", figure("rate", 1234.56, "jobs/s")), "1234.6");
 /// ```
 ///
 /// # Panics
@@ -102,7 +103,8 @@ pub fn figure(name: &str, value: f64, unit: &'static str) -> Figure {
 ///
 /// It prints as its value and unit (`12.3 ms`, `41%`, `2.1x`), with the
 /// precision the format asks for (`{:.1}`) or else three significant digits
-/// (a whole number prints whole: `4`, not `4.00`).
+/// (a whole number prints whole: `4`, not `4.00`); `{:#}` prints the value
+/// without its unit, for a table whose column title names it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Figure {
     /// The value, in the figure's unit.
@@ -120,11 +122,12 @@ impl std::fmt::Display for Figure {
             m if m >= 1.0 => 2,
             _ => 3,
         });
-        let space = match self.unit {
-            "" | "%" | "x" => "",
-            _ => " ",
+        let (space, unit) = match self.unit {
+            _ if f.alternate() => ("", ""),
+            "" | "%" | "x" => ("", self.unit),
+            _ => (" ", self.unit),
         };
-        write!(f, "{:.decimals$}{space}{}", self.value, self.unit)
+        write!(f, "{:.decimals$}{space}{unit}", self.value)
     }
 }
 
@@ -248,6 +251,21 @@ impl Table {
         row.resize(self.header.len(), String::new());
         self.rows.push(row);
         self
+    }
+
+    /// Adds a row written as one line, its cells separated by `|` as in a
+    /// Markdown table: one `format!` fills a row of mixed figures.
+    ///
+    /// ```
+    /// use support::report::{Table, figure};
+    ///
+    /// let wall = figure("wall_ms", 512.3, "ms");
+    /// let mut table = Table::new(["fetches", "wall", "speed-up"]);
+    /// table.cells(&format!("{}|{wall:.0}|{:.1}x", 10, 4.87));
+    /// assert!(table.render().ends_with("     10  512 ms      4.9x\n"));
+    /// ```
+    pub fn cells(&mut self, line: &str) -> &mut Table {
+        self.row(line.split('|'))
     }
 
     /// The table as text, one line per row, each line ending in `\n`.

@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use support::latency::{Config, LatencyServer};
-use support::report::{Table, metric, verdict};
-use support::timing::{thread_context_switches, thread_cpu_time};
+use support::report::{Table, figure, verdict};
+use support::timing::{ms, thread_context_switches, thread_cpu_time};
 
 /// Fetch ticker pages one after another with blocking sockets.
 #[derive(clap::Parser)]
@@ -25,73 +25,7 @@ pub struct Args {
     large_kib: u64,
 }
 
-pub fn run(args: Args) -> ExitCode {
-    let fetches = args.fetches as usize;
-    let latency = args.latency_ms as f64;
-
-    // Part 1: small pages, each answered after the latency.
-    let server = LatencyServer::start(Config::latency(args.latency_ms)).expect("start the server");
-    let small = measure(server.addr(), fetches);
-    drop(server);
-
-    // Part 2: large pages sent all at once: over loopback they arrive together.
-    let large = Config::latency(args.latency_ms).with_payload(args.large_kib as usize * 1024);
-    let server = LatencyServer::start(large.clone()).expect("start the server");
-    let whole = measure(server.addr(), 3);
-    drop(server);
-
-    // Part 3: the same pages in 4 KiB pieces 1 ms apart, the way a real
-    // network delivers packets: unevenly. Each piece is another wait.
-    let pieces = large.with_chunks(4096, Duration::from_millis(1));
-    let server = LatencyServer::start(pieces).expect("start the server");
-    let large = measure(server.addr(), 3);
-    drop(server);
-
-    let mut table =
-        Table::new(["responses", "fetches", "wall", "thread CPU", "reads/fetch", "blocks/fetch"]);
-    let rows = [("small", &small), ("large, at once", &whole), ("large, in pieces", &large)];
-    for (label, m) in rows {
-        table.row([
-            label.to_string(),
-            m.fetches.to_string(),
-            format!("{:.0} ms", m.wall_ms),
-            format!("{:.2} ms", m.cpu_ms),
-            format!("{:.1}", m.reads as f64 / m.fetches as f64),
-            format!("{:.1}", m.blocks as f64 / m.fetches as f64),
-        ]);
-    }
-    table.print();
-
-    let expected_ms = fetches as f64 * latency;
-    let cpu_share = 100.0 * small.cpu_ms / small.wall_ms;
-    let reads_per_response = large.reads as f64 / large.fetches as f64;
-    metric("wall_ms", small.wall_ms, "ms");
-    metric("expected_ms", expected_ms, "ms");
-    metric("cpu_ms", small.cpu_ms, "ms");
-    metric("cpu_share_pct", cpu_share, "%");
-    metric("switches", small.blocks as f64, "switches");
-    metric("switches_per_fetch", small.blocks as f64 / fetches as f64, "");
-    metric("reads_per_response", reads_per_response, "");
-    let reads_whole = whole.reads as f64 / whole.fetches as f64;
-    metric("reads_per_response_at_once", reads_whole, "");
-    let blocks_whole = whole.blocks as f64 / whole.fetches as f64;
-    metric("switches_per_response_at_once", blocks_whole, "");
-    metric("switches_per_response", large.blocks as f64 / large.fetches as f64, "");
-
-    let holds = small.wall_ms >= 0.9 * expected_ms
-        && small.wall_ms < 2.0 * expected_ms + 200.0
-        && cpu_share < 20.0
-        && reads_per_response > 1.0;
-    verdict(
-        "N fetches take about N x L, the thread is off the CPU while it waits, a large response takes many reads",
-        holds,
-        &format!(
-            "{fetches} x {latency:.0} ms: {:.0} ms wall, {cpu_share:.1}% of it on the CPU; {reads_per_response:.1} reads per large response",
-            small.wall_ms
-        ),
-    )
-}
-
+/// What one series of fetches cost: its clocks, and its calls to `read`.
 struct Measured {
     fetches: usize,
     wall_ms: f64,
@@ -100,7 +34,7 @@ struct Measured {
     blocks: u64,
 }
 
-fn measure(server: SocketAddr, fetches: usize) -> Measured {
+fn fetch_all(server: SocketAddr, fetches: usize) -> Measured {
     // ANCHOR: fetch_loop
     // The thread's CPU clock only runs while the thread is on a CPU; the
     // voluntary context switches count how often it gave the CPU up to wait.
@@ -114,7 +48,6 @@ fn measure(server: SocketAddr, fetches: usize) -> Measured {
     let cpu = thread_cpu_time() - cpu;
     let blocks = thread_context_switches().since(switches).voluntary;
     // ANCHOR_END: fetch_loop
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
     Measured { fetches, wall_ms: ms(wall), cpu_ms: ms(cpu), reads, blocks }
 }
 
@@ -151,6 +84,50 @@ fn body_if_complete(response: &[u8]) -> Option<&[u8]> {
     let headers = std::str::from_utf8(&response[..end]).ok()?.to_ascii_lowercase();
     let length = headers.split("content-length:").nth(1)?.lines().next()?;
     response.get(end..end + length.trim().parse::<usize>().ok()?)
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let (fetches, latency) = (args.fetches as usize, args.latency_ms as f64);
+    let large = Config::latency(args.latency_ms).with_payload(args.large_kib as usize * 1024);
+    // Small pages, each answered after the latency; large pages sent all at once (over loopback
+    // they arrive together); then the same in 4 KiB pieces 1 ms apart, the way a real network
+    // delivers packets: unevenly. Each piece is another wait.
+    let pieces = large.clone().with_chunks(4096, Duration::from_millis(1));
+    let runs = [(Config::latency(args.latency_ms), fetches), (large, 3), (pieces, 3)];
+    let [small, whole, large] = runs.map(|(config, fetches)| {
+        let server = LatencyServer::start(config).expect("start the server");
+        fetch_all(server.addr(), fetches)
+    });
+    let per = |m: &Measured, count: f64| count / m.fetches as f64;
+    let mut table =
+        Table::new(["responses", "fetches", "wall", "thread CPU", "reads/fetch", "blocks/fetch"]);
+    for (label, m) in [("small", &small), ("large, at once", &whole), ("large, in pieces", &large)]
+    {
+        let (wall, cpu) = (format!("{:.0} ms", m.wall_ms), format!("{:.2} ms", m.cpu_ms));
+        let reads = format!("{:.1}", per(m, m.reads as f64));
+        let blocks = format!("{:.1}", per(m, m.blocks as f64));
+        table.row([label.into(), m.fetches.to_string(), wall, cpu, reads, blocks]);
+    }
+    table.print();
+
+    let wall = figure("wall_ms", small.wall_ms, "ms");
+    let expected = figure("expected_ms", fetches as f64 * latency, "ms");
+    figure("cpu_ms", small.cpu_ms, "ms");
+    let cpu_share = figure("cpu_share_pct", 100.0 * small.cpu_ms / small.wall_ms, "%");
+    figure("switches", small.blocks as f64, "switches");
+    figure("switches_per_fetch", per(&small, small.blocks as f64), "");
+    let reads = figure("reads_per_response", per(&large, large.reads as f64), "");
+    figure("switches_per_response", per(&large, large.blocks as f64), "");
+    figure("reads_per_response_at_once", per(&whole, whole.reads as f64), "");
+    figure("switches_per_response_at_once", per(&whole, whole.blocks as f64), "");
+    let about_n_l = wall.value >= 0.9 * expected.value && wall.value < 2.0 * expected.value + 200.0;
+    verdict(
+        "N fetches take about N x L, the thread is off the CPU while it waits, a large response takes many reads",
+        about_n_l && cpu_share.value < 20.0 && reads.value > 1.0,
+        &format!(
+            "{fetches} x {latency:.0} ms: {wall:.0} wall, {cpu_share:.1} of it on the CPU; {reads:.1} reads per large response"
+        ),
+    )
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`

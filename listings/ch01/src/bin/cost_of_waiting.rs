@@ -2,16 +2,10 @@
 //!
 //!     cargo run --release -p ch01 --bin cost_of_waiting -- --memory-mib 256
 
-use std::hint::black_box;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::os::unix::fs::FileExt;
-use std::path::PathBuf;
-use std::process::ExitCode;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::{hint::black_box, os::unix::fs::FileExt, path::PathBuf, process::ExitCode, thread};
+use std::{io::Read, io::Write, net::TcpListener, net::TcpStream, time::Duration};
 
-use support::report::{Table, metric, verdict};
+use support::report::{Table, figure, verdict};
 
 /// Time how long a program waits for data, from an L1 cache hit to a sleep.
 #[derive(clap::Parser)]
@@ -23,11 +17,14 @@ pub struct Args {
     #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..=1000))]
     samples: u64,
     /// Directory for the fsync'd file (fsync on tmpfs costs nothing; try a real disk).
-    #[arg(long)]
+    #[arg(long, value_parser = |dir: &str| {
+        Some(PathBuf::from(dir)).filter(|dir| dir.is_dir()).ok_or("not a folder")
+    })]
     dir: Option<PathBuf>,
 }
 
-pub fn run(args: Args) -> ExitCode {
+/// Each row of the table: what the program waits for, its metric, the median wait in ns.
+fn time_the_waits(args: Args) -> [(&'static str, &'static str, f64); 7] {
     let samples = args.samples as usize;
     // ANCHOR: chase
     // Each slot holds the index of the next one, in one random cycle: every load
@@ -36,13 +33,7 @@ pub fn run(args: Args) -> ExitCode {
     // apart across 256 MiB miss every cache on almost every hop.
     let l1 = random_cycle(512, 1);
     let ram = random_cycle((args.memory_mib as usize) << 14, 8);
-    let chase = |buffer: &[usize], hops: usize| {
-        let mut at = 0;
-        for _ in 0..hops {
-            at = buffer[at];
-        }
-        black_box(at);
-    };
+    let chase = |buffer: &[usize], hops| black_box((0..hops).fold(0, |at, _| buffer[at]));
     let l1_hit = per_op_ns(samples, 1_000_000, || chase(&l1, 1_000_000));
     let memory_miss = per_op_ns(samples, 200_000, || chase(&ram, 200_000));
     // ANCHOR_END: chase
@@ -56,11 +47,9 @@ pub fn run(args: Args) -> ExitCode {
         }
     });
     // A 4 KiB read of a file just written is served from the page cache: no disk.
-    let dir = args.dir.unwrap_or_else(std::env::temp_dir);
-    let file = tempfile::tempfile_in(&dir).expect("create a file in the chosen directory");
-    let page = [7u8; 4096];
+    let file = tempfile::tempfile_in(args.dir.unwrap_or_else(std::env::temp_dir)).expect("a file");
+    let (page, mut into) = ([7u8; 4096], [0u8; 4096]);
     file.write_all_at(&page, 0).expect("write 4 KiB");
-    let mut into = [0u8; 4096];
     let file_read = per_op_ns(samples, 10_000, || {
         for _ in 0..10_000 {
             file.read_exact_at(black_box(&mut into), 0).expect("read 4 KiB");
@@ -72,19 +61,15 @@ pub fn run(args: Args) -> ExitCode {
         file.sync_all().expect("fsync");
     });
     // One byte to a thread that echoes it back over loopback TCP.
-    let (mut peer, echo) = loopback_echo();
-    let mut byte = [1u8];
+    let (mut peer, mut byte) = (loopback_echo(), [1u8]);
     let rtt = per_op_ns(samples * 100, 1, || {
         peer.write_all(&byte).expect("send one byte");
         peer.read_exact(&mut byte).expect("receive it back");
     });
-    drop(peer);
-    echo.join().expect("the echo thread ends at end of stream");
     // Ask to sleep for 1 ms and see how long the OS actually takes to wake us.
     let sleep = per_op_ns(samples * 3, 1, || thread::sleep(Duration::from_millis(1)));
     // ANCHOR_END: kernel
-
-    let rows = [
+    [
         ("L1 cache hit", "l1_hit_ns", l1_hit),
         ("main memory (cache miss)", "memory_miss_ns", memory_miss),
         ("system call (getppid)", "syscall_ns", syscall),
@@ -92,35 +77,31 @@ pub fn run(args: Args) -> ExitCode {
         ("4 KiB write + fsync", "fsync_us", fsync),
         ("loopback TCP round trip", "loopback_rtt_us", rtt),
         ("sleep(1 ms), actual", "sleep_1ms_us", sleep),
-    ];
+    ]
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let rows = time_the_waits(args);
+    let [l1_hit, memory_miss, _, _, _, rtt, sleep] = rows.map(|(_, _, ns)| ns);
     let mut table = Table::new(["waiting for", "median", "if an L1 hit took 1 s"]);
     for (label, name, ns) in rows {
-        table.row([label.to_string(), duration(ns), human_scale(ns / l1_hit)]);
-        match name.ends_with("_us") {
-            true => metric(name, ns / 1e3, "µs"),
-            false => metric(name, ns, "ns"),
-        }
+        let (scale, unit) = if name.ends_with("_us") { (1e3, "µs") } else { (1.0, "ns") };
+        let median = figure(name, ns / scale, unit).to_string();
+        table.row([label.into(), median, human_scale(ns / l1_hit)]);
     }
     table.print();
-    metric("memory_miss_over_l1", memory_miss / l1_hit, "x");
-    metric("loopback_rtt_over_l1", rtt / l1_hit, "x");
-    metric("sleep_over_l1", sleep / l1_hit, "x");
-
+    let miss = figure("memory_miss_over_l1", memory_miss / l1_hit, "x");
+    figure("loopback_rtt_over_l1", rtt / l1_hit, "x");
+    figure("sleep_over_l1", sleep / l1_hit, "x");
     let ordered = l1_hit < memory_miss && memory_miss < rtt && rtt < sleep;
-    let holds = ordered && memory_miss > 10.0 * l1_hit && sleep >= 1e6;
     verdict(
         "L1 hit < memory miss < loopback round trip < sleep(1 ms), a miss costs > 10 L1 hits",
-        holds,
-        &format!(
-            "memory miss = {:.0} L1 hits, sleep(1 ms) = {}",
-            memory_miss / l1_hit,
-            duration(sleep)
-        ),
+        ordered && miss.value > 10.0 && sleep >= 1e6,
+        &format!("a memory miss = {miss:.0} an L1 hit, sleep(1 ms) = {:.2} ms", sleep / 1e6),
     )
 }
 
-/// `slots` slots `stride` words apart, each holding the index of the next slot
-/// in a single random cycle (Sattolo's shuffle, fixed seed).
+/// `slots` slots `stride` words apart, linked in one random cycle (Sattolo's shuffle, fixed seed).
 fn random_cycle(slots: usize, stride: usize) -> Vec<usize> {
     let mut order: Vec<u32> = (0..slots as u32).collect();
     let mut random = support::random::Xorshift64::new(support::random::SEED);
@@ -134,51 +115,32 @@ fn random_cycle(slots: usize, stride: usize) -> Vec<usize> {
     buffer
 }
 
-/// Runs `sample` `samples` times and returns the median time of one of the
-/// `ops` operations each sample performs, in nanoseconds.
-fn per_op_ns(samples: usize, ops: usize, mut sample: impl FnMut()) -> f64 {
+/// The median time, in ns, of one of the `ops` operations that each of `samples` runs performs.
+fn per_op_ns<T>(samples: usize, ops: usize, mut sample: impl FnMut() -> T) -> f64 {
     sample(); // Warm up: fault pages in, fill caches, wake the peer thread.
-    let times: Vec<f64> = (0..samples)
-        .map(|_| {
-            let start = Instant::now();
-            sample();
-            start.elapsed().as_nanos() as f64 / ops as f64
-        })
-        .collect();
-    support::timing::summarize(&times).median
+    let per_op = |_| support::timing::time(&mut sample).1.as_nanos() as f64 / ops as f64;
+    support::timing::summarize(&(0..samples).map(per_op).collect::<Vec<_>>()).median
 }
 
-/// A connected loopback socket whose peer thread echoes every byte back.
-fn loopback_echo() -> (TcpStream, thread::JoinHandle<()>) {
+/// A loopback socket whose peer thread echoes each byte back, until the socket is dropped.
+fn loopback_echo() -> TcpStream {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
     let peer = TcpStream::connect(listener.local_addr().unwrap()).expect("connect");
     let (mut server, _) = listener.accept().expect("accept");
     // Without TCP_NODELAY, Nagle's algorithm would hold back each single byte.
-    peer.set_nodelay(true).unwrap();
-    server.set_nodelay(true).unwrap();
-    let echo = thread::spawn(move || {
+    peer.set_nodelay(true).and(server.set_nodelay(true)).expect("set TCP_NODELAY");
+    thread::spawn(move || {
         let mut byte = [0u8];
         while server.read_exact(&mut byte).is_ok() && server.write_all(&byte).is_ok() {}
     });
-    (peer, echo)
-}
-
-/// `ns` nanoseconds in a readable unit.
-fn duration(ns: f64) -> String {
-    match ns {
-        ns if ns < 10.0 => format!("{ns:.1} ns"),
-        ns if ns < 1e3 => format!("{ns:.0} ns"),
-        ns if ns < 1e6 => format!("{:.1} µs", ns / 1e3),
-        ns => format!("{:.2} ms", ns / 1e6),
-    }
+    peer
 }
 
 /// `seconds` in the largest unit that makes it at least 1.
 fn human_scale(seconds: f64) -> String {
     let units = [(31_557_600.0, "years"), (2_629_800.0, "months"), (86_400.0, "days")];
-    let units = units.into_iter().chain([(3_600.0, "hours"), (60.0, "minutes")]);
-    let (size, name) =
-        units.into_iter().find(|(size, _)| seconds >= *size).unwrap_or((1.0, "seconds"));
+    let mut units = units.into_iter().chain([(3_600.0, "hours"), (60.0, "minutes")]);
+    let (size, name) = units.find(|(size, _)| seconds >= *size).unwrap_or((1.0, "seconds"));
     format!("{:.1} {name}", seconds / size)
 }
 

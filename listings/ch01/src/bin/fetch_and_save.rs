@@ -1,4 +1,4 @@
-//! Fetching a page and saving it, as blocking code, is four straight lines; the thread blocks where data is not there yet.
+//! Blocking fetch-and-save is four straight lines; the thread blocks where data is not there yet.
 //!
 //!     cargo run --release -p ch01 --bin fetch_and_save -- --latency-ms 100
 
@@ -9,8 +9,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use support::latency::{Config, LatencyServer, ticker_body};
-use support::report::{Table, metric, verdict};
-use support::timing::{ContextSwitches, thread_context_switches};
+use support::report::{Table, figure, verdict};
+use support::timing::{ContextSwitches, ms, thread_context_switches};
 
 /// Fetch one ticker page and write it to a file, with blocking calls.
 #[derive(clap::Parser)]
@@ -25,13 +25,11 @@ const REQUEST: &str =
 
 pub fn run(args: Args) -> ExitCode {
     // A 16 KiB page that arrives in 4 KiB pieces 1 ms apart, as packets do.
-    let config = Config::latency(args.latency_ms)
-        .with_payload(16 * 1024)
-        .with_chunks(4096, Duration::from_millis(1));
+    let pieces = Duration::from_millis(1);
+    let config = Config::latency(args.latency_ms).with_payload(16 * 1024).with_chunks(4096, pieces);
     let server = LatencyServer::start(config.clone()).expect("start the server");
     let dir = tempfile::tempdir().expect("create a scratch directory");
-    let path = dir.path().join("ACME-1.json");
-    let mut steps = Steps::new();
+    let (path, mut steps) = (dir.path().join("ACME-1.json"), Steps::new());
 
     // ANCHOR: fetch_and_save
     let mut stream = TcpStream::connect(server.addr()).expect("connect");
@@ -44,36 +42,24 @@ pub fn run(args: Args) -> ExitCode {
     fs::write(&path, body_of(&response)).expect("save the page");
     steps.mark("open + write the file");
     // ANCHOR_END: fetch_and_save
-    let wall = steps.start.elapsed();
+    let wall = figure("wall_ms", ms(steps.start.elapsed()), "ms");
 
     let mut table = Table::new(["blocking step", "took", "times the thread blocked"]);
-    for (step, took, blocks) in &steps.done {
+    for &(step, took, blocks) in &steps.done {
+        figure(&format!("blocks_{}", step.split(' ').next_back().unwrap()), blocks as f64, "times");
         table.row([step.to_string(), format!("{took:.1} ms"), blocks.to_string()]);
-        metric(
-            &format!("blocks_{}", step.split(' ').next_back().unwrap()),
-            *blocks as f64,
-            "times",
-        );
     }
     table.print();
-    let same = fs::read(&path).expect("read the saved page")
-        == ticker_body("ACME", 1, config.payload_bytes);
-    let wall_ms = wall.as_secs_f64() * 1e3;
-    println!(
-        "saved {} bytes in {wall_ms:.0} ms; identical to what the server sent: {same}",
-        config.payload_bytes
-    );
-    metric("wall_ms", wall_ms, "ms");
-
-    let latency = args.latency_ms as f64;
-    let receive_blocks = steps.done[2].2;
-    let holds =
-        same && wall_ms >= 0.9 * latency && wall_ms < 3.0 * latency + 100.0 && receive_blocks >= 1;
+    let saved = fs::read(&path).expect("read the saved page");
+    let same = saved == ticker_body("ACME", 1, config.payload_bytes);
+    println!("saved {} bytes in {wall:.0}; identical to what the server sent: {same}", saved.len());
+    let (latency, receive_blocks) = (args.latency_ms as f64, steps.done[2].2);
+    let one_latency = wall.value >= 0.9 * latency && wall.value < 3.0 * latency + 100.0;
     verdict(
         "four blocking lines save the page in about one latency, blocking while the response arrives",
-        holds,
+        same && one_latency && receive_blocks >= 1,
         &format!(
-            "{wall_ms:.0} ms at a {latency:.0} ms latency; blocked {receive_blocks} times receiving"
+            "{wall:.0} at a {latency:.0} ms latency; blocked {receive_blocks} times receiving"
         ),
     )
 }
@@ -94,7 +80,7 @@ impl Steps {
     /// Ends a step: a voluntary context switch is the thread blocking.
     fn mark(&mut self, step: &'static str) {
         let blocks = thread_context_switches().since(self.last.1).voluntary;
-        self.done.push((step, self.last.0.elapsed().as_secs_f64() * 1e3, blocks));
+        self.done.push((step, ms(self.last.0.elapsed()), blocks));
         self.last = (Instant::now(), thread_context_switches());
     }
 }

@@ -1,4 +1,4 @@
-//! A non-blocking read returns at once with WouldBlock; polling it in a loop burns the CPU the OS would have taken away.
+//! A non-blocking read returns WouldBlock at once; polling it burns the CPU the OS would take away.
 //!
 //!     cargo run --release -p ch01 --bin nonblocking_socket -- --latency-ms 200
 
@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use support::latency::{Config, LatencyServer};
-use support::report::{Table, metric, verdict};
-use support::timing::{thread_context_switches, thread_cpu_time};
+use support::report::{Table, figure, verdict};
+use support::timing::{ms, thread_context_switches, thread_cpu_time, us};
 
 /// Wait for one response twice: by busy-polling a non-blocking socket, then by a blocking read.
 #[derive(clap::Parser)]
@@ -21,7 +21,6 @@ pub struct Args {
 
 pub fn run(args: Args) -> ExitCode {
     let server = LatencyServer::start(Config::latency(args.latency_ms)).expect("start the server");
-    let latency_us = args.latency_ms as f64 * 1e3;
     let mut response = Vec::new();
     let mut buffer = vec![0; 64 * 1024];
 
@@ -72,57 +71,45 @@ pub fn run(args: Args) -> ExitCode {
     let blocking_switches = thread_context_switches().since(switches);
     // ANCHOR_END: blocking_read
 
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
     let share = |(wall, cpu): (Duration, Duration)| 100.0 * cpu.as_secs_f64() / wall.as_secs_f64();
-    let mut table = Table::new([
-        "waiting by",
-        "read calls",
-        "wall",
-        "thread CPU",
-        "CPU share",
-        "blocked",
-        "preempted",
-    ]);
+    let wouldblock = figure("wouldblock_us", us(first_read_took), "µs");
+    figure("spins", spins as f64, "reads");
+    figure("busy_wall_ms", ms(busy.0), "ms");
+    figure("busy_cpu_ms", ms(busy.1), "ms");
+    figure("busy_cpu_share_pct", share(busy), "%");
+    figure("blocking_cpu_ms", ms(blocked.1), "ms");
+    let blocking_share = figure("blocking_cpu_share_pct", share(blocked), "%");
+    figure("busy_preempted", busy_switches.involuntary as f64, "times");
+    let cpu_ratio = busy.1.as_secs_f64() / blocked.1.as_secs_f64().max(1e-9);
+    let cpu_ratio = figure("busy_over_blocking_cpu", cpu_ratio, "x");
+    let columns = ["waiting by", "read calls", "wall", "thread CPU", "CPU share", "blocked"];
+    let mut table = Table::new(columns.into_iter().chain(["preempted"]));
     let rows = [
         ("busy polling", spins + 1, busy, &busy_switches),
         ("blocking read", blocking_reads, blocked, &blocking_switches),
     ];
-    for (label, reads, times, switches) in rows {
-        table.row([
-            label.to_string(),
-            reads.to_string(),
-            format!("{:.0} ms", ms(times.0)),
-            format!("{:.2} ms", ms(times.1)),
-            format!("{:.1}%", share(times)),
-            switches.voluntary.to_string(),
-            switches.involuntary.to_string(),
-        ]);
+    for (label, reads, (wall, cpu), switches) in rows {
+        let (wall_ms, cpu_ms, pct) = (ms(wall), ms(cpu), share((wall, cpu)));
+        let (blocked, preempted) = (switches.voluntary, switches.involuntary);
+        let cells = format!(
+            "{label}|{reads}|{wall_ms:.0} ms|{cpu_ms:.2} ms|{pct:.1}%|{blocked}|{preempted}"
+        );
+        table.cells(&cells);
     }
-    let first_read_us = first_read_took.as_secs_f64() * 1e6;
-    println!("the first non-blocking read returned WouldBlock after {first_read_us:.1} µs");
+    println!("the first non-blocking read returned WouldBlock after {wouldblock:.1}");
     table.print();
-
-    metric("wouldblock_us", first_read_us, "µs");
-    metric("spins", spins as f64, "reads");
-    metric("busy_wall_ms", ms(busy.0), "ms");
-    metric("busy_cpu_ms", ms(busy.1), "ms");
-    metric("busy_cpu_share_pct", share(busy), "%");
-    metric("blocking_cpu_ms", ms(blocked.1), "ms");
-    metric("blocking_cpu_share_pct", share(blocked), "%");
-    metric("busy_preempted", busy_switches.involuntary as f64, "times");
-    let cpu_ratio = busy.1.as_secs_f64() / blocked.1.as_secs_f64().max(1e-9);
-    metric("busy_over_blocking_cpu", cpu_ratio, "x");
 
     // On a busy machine the spinning thread is preempted and its share drops,
     // so the check compares the CPU both waits burned, not the share; and a
     // preemption can land inside the first read, so "far sooner" means 10x.
-    let holds = first_read_us < latency_us / 10.0 && cpu_ratio > 20.0 && share(blocked) < 20.0;
+    let latency_ms = args.latency_ms as f64;
     verdict(
         "WouldBlock comes back far sooner than the data; busy polling burns CPU, a blocking read does not",
-        holds,
+        wouldblock.value < latency_ms * 100.0
+            && cpu_ratio.value > 20.0
+            && blocking_share.value < 20.0,
         &format!(
-            "WouldBlock after {first_read_us:.1} µs of a {:.0} ms wait; polling burned {cpu_ratio:.0}x the CPU of blocking",
-            latency_us / 1e3
+            "WouldBlock after {wouldblock:.1} of a {latency_ms:.0} ms wait; polling burned {cpu_ratio:.0} the CPU of blocking"
         ),
     )
 }

@@ -1,19 +1,16 @@
-//! Next to a CPU-bound thread, an I/O thread waits about one switch interval to get the lock back after every I/O: the convoy effect.
+//! The convoy effect: next to a CPU-bound thread, each I/O costs about one switch interval.
 //!
 //!     cargo run --release -p ch02 --bin convoy -- --ops 40 --intervals-ms 1,5,20
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use std::sync::mpsc;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::sync::{atomic::AtomicBool, atomic::Ordering::Relaxed, mpsc};
+use std::{process::ExitCode, thread, time::Duration, time::Instant};
 
 use ch02::interpreter_lock::InterpreterLock;
 use ch02::work::run_bytecodes;
 use support::latency::{Config, LatencyServer};
-use support::report::{Table, metric, verdict};
+use support::report::{Table, figure, verdict};
 use support::timing::summarize;
 
 /// Time an I/O thread's round trips, alone and next to a CPU-bound thread.
@@ -28,60 +25,6 @@ pub struct Args {
     /// Switch intervals to try, in milliseconds, comma-separated.
     #[arg(long, default_values_t = [1, 5, 20], value_delimiter = ',', value_parser = clap::value_parser!(u64).range(1..=200))]
     intervals_ms: Vec<u64>,
-}
-
-pub fn run(args: Args) -> ExitCode {
-    let server = LatencyServer::start(Config::latency(args.latency_ms)).expect("start the server");
-    // The first row has the lock to itself; then one row per interval with
-    // a CPU-bound thread competing for the lock.
-    let mut rows = vec![(5, false)];
-    rows.extend(args.intervals_ms.iter().map(|&ms| (ms, true)));
-    let mut table = Table::new(["next to", "interval", "requests/s", "median wait", "slowest"]);
-    let (mut alone, mut busy_waits) = ((0.0, 0.0), Vec::new());
-    for (interval_ms, busy) in rows {
-        let interval = Duration::from_millis(interval_ms);
-        let (wall, waits) = io_next_to(server.addr(), args.ops, interval, busy);
-        let (rate, waited) = (args.ops as f64 / wall.as_secs_f64(), summarize(&waits));
-        let (next_to, name) = match busy {
-            true => ("a CPU-bound thread", format!("{interval_ms}ms")),
-            false => ("nothing", "alone".to_string()),
-        };
-        table.row([
-            next_to.to_string(),
-            format!("{interval_ms} ms"),
-            format!("{rate:.0}"),
-            format!("{:.2} ms", waited.median),
-            format!("{:.2} ms", waited.max),
-        ]);
-        metric(&format!("wait_ms_{name}"), waited.median, "ms");
-        metric(&format!("requests_per_s_{name}"), rate, "requests/s");
-        if busy {
-            metric(&format!("slowdown_{name}"), alone.0 / rate, "x");
-            busy_waits.push((interval_ms as f64, waited.median));
-        } else {
-            alone = (rate, waited.median);
-            metric("wait_us_alone", 1e3 * waited.median, "µs");
-        }
-    }
-    drop(server);
-    table.print();
-
-    // Alone, the lock is free when the I/O returns. Next to a busy thread,
-    // the I/O thread must wait a whole interval before it may even ask, so
-    // no wait is shorter than the interval; how much longer depends on how
-    // soon the OS runs the waiting thread, which a busy machine delays.
-    busy_waits.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let (briefest, longest) = (busy_waits[0], busy_waits[busy_waits.len() - 1]);
-    let free_when_alone = alone.1 < 0.25 * briefest.0;
-    let at_least_an_interval = busy_waits.iter().all(|&(interval, wait)| wait >= 0.8 * interval);
-    let grows = longest.0 < 2.0 * briefest.0 || longest.1 > 2.0 * briefest.1;
-    let evidence: Vec<String> =
-        busy_waits.iter().map(|(i, w)| format!("{w:.2} ms at {i:.0} ms")).collect();
-    verdict(
-        "next to a CPU-bound thread, every I/O costs the I/O thread at least one switch interval of waiting for the lock",
-        free_when_alone && at_least_an_interval && grows,
-        &format!("median wait alone {:.2} ms; next to it {}", alone.1, evidence.join(", ")),
-    )
 }
 
 // ANCHOR: convoy
@@ -149,6 +92,55 @@ fn fetch_page(server: SocketAddr, page: u64) -> io::Result<Vec<u8>> {
         true => Ok(response),
         false => Err(io::Error::other("the server did not answer 200 OK")),
     }
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let server = LatencyServer::start(Config::latency(args.latency_ms)).expect("start the server");
+    // The first row has the lock to itself; then one row per interval with
+    // a CPU-bound thread competing for the lock.
+    let rows = std::iter::once((5, false)).chain(args.intervals_ms.iter().map(|&ms| (ms, true)));
+    let mut table = Table::new(["next to", "interval", "requests/s", "median wait", "slowest"]);
+    let (mut alone, mut busy_waits) = ((0.0, 0.0), Vec::new());
+    for (interval_ms, busy) in rows {
+        let interval = Duration::from_millis(interval_ms);
+        let (wall, waits) = io_next_to(server.addr(), args.ops, interval, busy);
+        let waited = summarize(&waits);
+        let (next_to, name) = match busy {
+            true => ("a CPU-bound thread", format!("{interval_ms}ms")),
+            false => ("nothing", "alone".to_string()),
+        };
+        let wait = figure(&format!("wait_ms_{name}"), waited.median, "ms");
+        let rate = args.ops as f64 / wall.as_secs_f64();
+        figure(&format!("requests_per_s_{name}"), rate, "requests/s");
+        let (every, slowest) = (format!("{interval_ms} ms"), format!("{:.2} ms", waited.max));
+        table.row([next_to.into(), every, format!("{rate:.0}"), wait.to_string(), slowest]);
+        if busy {
+            figure(&format!("slowdown_{name}"), alone.0 / rate, "x");
+            busy_waits.push((interval_ms as f64, wait.value));
+        } else {
+            alone = (rate, wait.value);
+            figure("wait_us_alone", 1e3 * wait.value, "µs");
+        }
+    }
+    drop(server);
+    table.print();
+
+    // Alone, the lock is free when the I/O returns. Next to a busy thread,
+    // the I/O thread must wait a whole interval before it may even ask, so
+    // no wait is shorter than the interval; how much longer depends on how
+    // soon the OS runs the waiting thread, which a busy machine delays.
+    busy_waits.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (briefest, longest) = (busy_waits[0], busy_waits[busy_waits.len() - 1]);
+    let free_when_alone = alone.1 < 0.25 * briefest.0;
+    let at_least_an_interval = busy_waits.iter().all(|&(interval, wait)| wait >= 0.8 * interval);
+    let grows = longest.0 < 2.0 * briefest.0 || longest.1 > 2.0 * briefest.1;
+    let evidence: Vec<String> =
+        busy_waits.iter().map(|(i, w)| format!("{w:.2} ms at {i:.0} ms")).collect();
+    verdict(
+        "next to a CPU-bound thread, every I/O costs the I/O thread at least one switch interval of waiting for the lock",
+        free_when_alone && at_least_an_interval && grows,
+        &format!("median wait alone {:.2} ms; next to it {}", alone.1, evidence.join(", ")),
+    )
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`

@@ -1,4 +1,4 @@
-//! Under an interpreter lock, CPU-bound threads take turns on one core; without it, they use every free core.
+//! With an interpreter lock, CPU-bound threads take turns on one core; without it, on free cores.
 //!
 //!     cargo run --release -p ch02 --bin cpu_threads -- --work-ms 200
 
@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use ch02::interpreter_lock::{InterpreterLock, Stats};
 use ch02::work::{run_bytecodes, units_for};
-use support::report::{Table, metric, series, verdict};
-use support::timing::{Sample, measure, summarize};
+use support::report::{Table, figure, series, verdict};
+use support::timing::{Sample, measure, ms, summarize};
 
 /// Split one CPU-bound job over 1, 2 and 4 threads, with and without the lock.
 #[derive(clap::Parser)]
@@ -24,100 +24,6 @@ pub struct Args {
     /// Times to run every configuration, interleaved; the table shows medians.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=50))]
     repeats: u64,
-}
-
-pub fn run(args: Args) -> ExitCode {
-    let units = units_for(Duration::from_millis(args.work_ms));
-    let interval = Duration::from_millis(args.switch_ms);
-    let cores = thread::available_parallelism().map_or(1, usize::from);
-    // Rows: with the lock on 1, 2, 4 threads, then without it. Every row runs
-    // once per round, so a burst of load from other programs on this shared
-    // machine lands on all of them rather than on one row of the table.
-    let rows = [(true, 1), (true, 2), (true, 4), (false, 1), (false, 2), (false, 4)];
-    let mut runs = vec![Vec::new(); rows.len()];
-    for _ in 0..args.repeats {
-        for (r, &(locked, threads)) in rows.iter().enumerate() {
-            runs[r].push(run_job(units, threads, locked.then_some(interval)));
-        }
-    }
-    let median =
-        |r: usize, f: fn(&Run) -> f64| summarize(&runs[r].iter().map(f).collect::<Vec<_>>()).median;
-    let wall = |r: usize| median(r, |run| ms(run.sample.wall));
-    let cores_used = |r: usize| median(r, Run::cores_used);
-    let speedup = |r: usize| wall(r / 3 * 3) / wall(r); // over one thread, same lock
-    let most = |r: usize| median(r, |run| run.most_running as f64);
-
-    let header = "threads lock wall CPU CPU/wall speed-up together hand-overs lost";
-    let mut table = Table::new(header.split(' '));
-    for (r, &(locked, threads)) in rows.iter().enumerate() {
-        let label = if locked { "held" } else { "none" };
-        let handovers = median(r, |run| run.stats.handovers as f64);
-        let lost = median(r, |run| ms(run.stats.in_transit));
-        let row = [
-            threads.to_string(),
-            label.to_string(),
-            format!("{:.0} ms", wall(r)),
-            format!("{:.0} ms", median(r, |run| ms(run.sample.cpu))),
-            format!("{:.2}", cores_used(r)),
-            format!("{:.2}", speedup(r)),
-            format!("{:.0}", most(r)),
-            format!("{handovers:.0}"),
-            format!("{lost:.1} ms"),
-        ];
-        table.row(row);
-        let report =
-            |name: &str, value, unit| metric(&format!("{name}_{label}_{threads}"), value, unit);
-        report("wall_ms", wall(r), "ms");
-        report("cores_used", cores_used(r), "cores");
-        report("speedup", speedup(r), "x");
-        report("together", most(r), "");
-        report("handovers", handovers, "");
-        report("lost_ms", lost, "ms");
-    }
-    table.print();
-    for (r, label) in [(0, "speedup_held"), (3, "speedup_none")] {
-        let points: Vec<_> = (r..r + 3).map(|r| (rows[r].1 as f64, speedup(r))).collect();
-        series(label, "threads", "x", &points);
-    }
-    println!("\n{cores} cores; \"together\": the most threads inside a unit of work at once");
-    metric("cores", cores as f64, "cores");
-
-    // With the lock no two threads are ever inside their work at once, so
-    // the job cannot finish sooner than on one thread. Without it they are,
-    // and the OS runs them on as many cores as are free: on a machine shared
-    // with other programs, that changes from one second to the next, so the
-    // check is on the cause (threads at work together), not on a speed-up.
-    let one_at_a_time = (0..3).all(|r| most(r) == 1.0 && cores_used(r) < 1.2);
-    let together = cores < 2 || most(4) >= 2.0;
-    let capped = cores_used(5) < cores as f64 + 0.2;
-    let at = |r: usize| format!("{:.2}x on {:.2} cores", speedup(r), cores_used(r));
-    verdict(
-        "with the lock, one thread works at a time, on one core, so more threads bring no speed-up; without it, they work together, on no more cores than the machine has",
-        one_at_a_time && together && capped,
-        &format!(
-            "2 and 4 threads with the lock: {}, {}; without: {}, {}",
-            at(1),
-            at(2),
-            at(4),
-            at(5)
-        ),
-    )
-}
-
-/// One run of the job: its clocks, the lock's hand-overs, and the most
-/// threads that were inside a unit of work at the same moment.
-#[derive(Clone)]
-struct Run {
-    sample: Sample,
-    stats: Stats,
-    most_running: usize,
-}
-
-impl Run {
-    /// CPU time over wall time: how many cores the job kept busy on average.
-    fn cores_used(&self) -> f64 {
-        self.sample.cpu.as_secs_f64() / self.sample.wall.as_secs_f64()
-    }
 }
 
 // ANCHOR: job
@@ -153,8 +59,79 @@ fn run_job(units: u64, threads: usize, switch_interval: Option<Duration>) -> Run
 }
 // ANCHOR_END: job
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
+/// One run of the job: its clocks, the lock's hand-overs, and the most
+/// threads that were inside a unit of work at the same moment.
+#[derive(Clone)]
+struct Run {
+    sample: Sample,
+    stats: Stats,
+    most_running: usize,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let units = units_for(Duration::from_millis(args.work_ms));
+    let interval = Duration::from_millis(args.switch_ms);
+    let cores = thread::available_parallelism().map_or(1, usize::from) as f64;
+    // Rows: with the lock on 1, 2, 4 threads, then without it. Every row runs
+    // once per round, so a burst of load from other programs on this shared
+    // machine lands on all of them rather than on one row of the table.
+    let rows = [(true, 1), (true, 2), (true, 4), (false, 1), (false, 2), (false, 4)];
+    let mut runs = vec![Vec::new(); rows.len()];
+    for _ in 0..args.repeats {
+        for (r, &(locked, threads)) in rows.iter().enumerate() {
+            runs[r].push(run_job(units, threads, locked.then_some(interval)));
+        }
+    }
+    let median = |r: usize, f: &dyn Fn(&Run) -> f64| {
+        summarize(&runs[r].iter().map(f).collect::<Vec<_>>()).median
+    };
+    let walls: Vec<f64> = (0..rows.len()).map(|r| median(r, &|run| ms(run.sample.wall))).collect();
+    let mut table =
+        Table::new("threads lock wall CPU CPU/wall speed-up together hand-overs lost".split(' '));
+    let mut figures = Vec::new(); // [cores used, speed-up, together] of each row
+    for (r, &(locked, threads)) in rows.iter().enumerate() {
+        let lock = if locked { "held" } else { "none" };
+        let fig =
+            |name: &str, value, unit| figure(&format!("{name}_{lock}_{threads}"), value, unit);
+        let wall = fig("wall_ms", walls[r], "ms");
+        // CPU time over wall time: how many cores the job kept busy on average.
+        let used = median(r, &|run| run.sample.cpu.as_secs_f64() / run.sample.wall.as_secs_f64());
+        let used = fig("cores_used", used, "cores");
+        let speedup = fig("speedup", walls[r / 3 * 3] / walls[r], "x"); // over one thread, same lock
+        let together = fig("together", median(r, &|run| run.most_running as f64), "");
+        let handovers = fig("handovers", median(r, &|run| run.stats.handovers as f64), "");
+        let lost = fig("lost_ms", median(r, &|run| ms(run.stats.in_transit)), "ms");
+        let (cpu, used_cores) = (median(r, &|run| ms(run.sample.cpu)), used.value);
+        let cells = format!(
+            "{threads}|{lock}|{wall:.0}|{cpu:.0} ms|{used_cores:.2}|{speedup:.2}|{together}|\
+             {handovers:.0}|{lost:.1}"
+        );
+        table.cells(&cells);
+        figures.push([used, speedup, together]);
+    }
+    table.print();
+    for (r, name) in [(0, "speedup_held"), (3, "speedup_none")] {
+        let points: Vec<_> = (r..r + 3).map(|r| (rows[r].1 as f64, figures[r][1].value)).collect();
+        series(name, "threads", "x", &points);
+    }
+    let cores = figure("cores", cores, "cores");
+    println!("\n{cores}; \"together\": the most threads inside a unit of work at once");
+
+    // With the lock no two threads are ever inside their work at once, so the job cannot finish
+    // sooner than on one thread. Without it they are, and the OS runs them on as many cores as are
+    // free: on a machine shared with other programs, that changes from one second to the next, so
+    // the check is on the cause (threads at work together), not on a speed-up.
+    let one_at_a_time =
+        figures[..3].iter().all(|[used, _, most]| most.value == 1.0 && used.value < 1.2);
+    let together = cores.value < 2.0 || figures[4][2].value >= 2.0;
+    let capped = figures[5][0].value < cores.value + 0.2;
+    let one = |r: usize| format!("{:.2} on {:.2} cores", figures[r][1], figures[r][0].value);
+    let at = |r, s| format!("{}, {}", one(r), one(s));
+    verdict(
+        "with the lock, one thread works at a time, on one core, so more threads bring no speed-up; without it, they work together, on no more cores than the machine has",
+        one_at_a_time && together && capped,
+        &format!("2 and 4 threads with the lock: {}; without: {}", at(1, 2), at(4, 5)),
+    )
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use ch02::interpreter_lock::InterpreterLock;
 use ch02::work::{run_bytecodes, units_for};
-use support::report::{Table, metric, series, verdict};
-use support::timing::{summarize, thread_cpu_time};
+use support::report::{Table, figure, series, verdict};
+use support::timing::{ms, summarize, thread_cpu_time};
 
 /// Let CPU-bound threads share the interpreter lock and watch them take turns.
 #[derive(clap::Parser)]
@@ -78,28 +78,18 @@ pub fn run(args: Args) -> ExitCode {
     }
     table.print();
     let (turns, waits): (Vec<f64>, Vec<f64>) = threads.iter().flat_map(|t| t.0.clone()).unzip();
-    let median = |v: &[f64]| {
-        if v.is_empty() { 0.0 } else { summarize(v).median }
-    };
-    let (turn, wait, most) = (median(&turns), median(&waits), most_running.load(Relaxed));
-    let cpu: Duration = threads.iter().map(|t| t.2).sum();
+    let median = |v: &[f64]| if v.is_empty() { 0.0 } else { summarize(v).median };
+    let most = figure("most_running", most_running.load(Relaxed) as f64, "");
+    let turn = figure("median_turn_ms", median(&turns), "ms");
+    let wait = figure("median_wait_ms", median(&waits), "ms");
     let stats = lock.stats();
-    let transit_us = 1e3 * ms(stats.in_transit) / stats.handovers.max(1) as f64;
-    println!(
-        "\n{:.0} ms wall, {:.0} ms CPU; at most {most} thread running at once",
-        ms(wall),
-        ms(cpu)
-    );
-    println!("median turn {turn:.1} ms, median wait for the next turn {wait:.1} ms");
-    println!(
-        "{} hand-overs, {transit_us:.0} µs each from release to the next thread running",
-        stats.handovers
-    );
-    metric("most_running", most as f64, "");
-    metric("median_turn_ms", turn, "ms");
-    metric("median_wait_ms", wait, "ms");
-    metric("handovers", stats.handovers as f64, "");
-    metric("handover_us", transit_us, "µs");
+    let handovers = figure("handovers", stats.handovers as f64, "");
+    let transit = 1e3 * ms(stats.in_transit) / stats.handovers.max(1) as f64;
+    let transit = figure("handover_us", transit, "µs");
+    let (wall, cpu) = (ms(wall), ms(threads.iter().map(|t| t.2).sum()));
+    println!("\n{wall:.0} ms wall, {cpu:.0} ms CPU; at most {most} thread running at once");
+    println!("median turn {turn:.1}, median wait for the next turn {wait:.1}");
+    println!("{handovers} hand-overs, {transit:.0} each from release to the next thread running");
 
     // The book's timeline of the first twenty switch intervals: which thread
     // held the lock, from when to when. Consecutive turns are joined by a
@@ -121,20 +111,17 @@ pub fn run(args: Args) -> ExitCode {
     // fairness compares waits with turns, which stretch together.
     let (interval, others) = (args.switch_ms as f64, (args.threads - 1) as f64);
     let fewest_turns = threads.iter().map(|t| t.0.len()).min().unwrap_or(0);
+    let (turn, wait) = (turn.value, wait.value);
     let takes_turns = fewest_turns >= 3
         && turn >= 0.8 * interval
         && (0.5 * others * turn..=2.0 * others * turn).contains(&wait);
     verdict(
         "one thread runs at a time; turns last at least a switch interval, and each thread waits about one turn per other thread",
-        most == 1 && (args.threads == 1 || takes_turns),
+        most.value == 1.0 && (args.threads == 1 || takes_turns),
         &format!(
             "at most {most} running; median turn {turn:.1} ms (interval {interval:.0} ms), median wait {wait:.1} ms, fewest turns {fewest_turns}"
         ),
     )
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`

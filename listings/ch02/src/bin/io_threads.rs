@@ -1,4 +1,4 @@
-//! Under the interpreter lock, threads that wait on I/O still overlap: the lock is released while they wait.
+//! Under the interpreter lock, threads waiting on I/O still overlap: it is freed while they wait.
 //!
 //!     cargo run --release -p ch02 --bin io_threads -- --threads 10 --latency-ms 50
 
@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use ch02::interpreter_lock::InterpreterLock;
 use ch02::work::{run_bytecodes, units_for};
 use support::latency::{Config, LatencyServer};
-use support::report::{Table, metric, verdict};
-use support::timing::summarize;
+use support::report::{Table, figure, verdict};
+use support::timing::{ms, summarize};
 
 /// Fetch pages on many threads that share the interpreter lock.
 #[derive(clap::Parser)]
@@ -29,58 +29,6 @@ pub struct Args {
     /// Times to run both ways, interleaved; the table shows medians.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=50))]
     repeats: u64,
-}
-
-pub fn run(args: Args) -> ExitCode {
-    let server = LatencyServer::start(Config::latency(args.latency_ms)).expect("start the server");
-    let parse_units = units_for(Duration::from_millis(args.parse_ms));
-    let (mut released, mut held, mut handovers) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..args.repeats {
-        let (wall, stats) = fetch_all(server.addr(), args.threads, parse_units, true);
-        released.push(wall);
-        handovers.push(stats as f64);
-        held.push(fetch_all(server.addr(), args.threads, parse_units, false).0);
-    }
-    drop(server);
-
-    let (released, held) = (summarize(&released).median, summarize(&held).median);
-    let (n, latency, parse) = (args.threads as f64, args.latency_ms as f64, args.parse_ms as f64);
-    // Waits that overlap cost one latency; the parsing still takes turns.
-    let overlapped = latency + n * parse;
-    let one_by_one = n * (latency + parse);
-    let mut table = Table::new(["during I/O the lock is", "wall", "expected", "because"]);
-    let rows = [
-        ("released (blocking_io)", released, overlapped, "one latency, then the parses take turns"),
-        ("held", held, one_by_one, "every fetch and parse, one after another"),
-    ];
-    for (how, wall, expected, because) in rows {
-        table.row([
-            how.into(),
-            format!("{wall:.0} ms"),
-            format!("{expected:.0} ms"),
-            because.into(),
-        ]);
-    }
-    table.print();
-    let speedup = held / released;
-    println!(
-        "\nreleasing the lock around I/O made the {n} threads {speedup:.1}x faster than holding it"
-    );
-    metric("released_ms", released, "ms");
-    metric("held_ms", held, "ms");
-    metric("speedup", speedup, "x");
-    metric("overlapped_ms", overlapped, "ms");
-    metric("one_by_one_ms", one_by_one, "ms");
-    metric("handovers", summarize(&handovers).median, "");
-
-    let holds = args.threads < 2 || (released < 0.5 * held && held >= 0.9 * n * latency);
-    verdict(
-        "with the lock released around I/O, the waits overlap; held, they add up",
-        holds,
-        &format!(
-            "{n} threads, {latency:.0} ms latency: {released:.0} ms released, {held:.0} ms held"
-        ),
-    )
 }
 
 // ANCHOR: fetch_all
@@ -113,8 +61,7 @@ fn fetch_all(
             });
         }
     });
-    let wall = started.elapsed().as_secs_f64() * 1e3;
-    (wall, lock.stats().handovers)
+    (ms(started.elapsed()), lock.stats().handovers)
 }
 // ANCHOR_END: fetch_all
 
@@ -131,6 +78,49 @@ fn fetch_page(server: SocketAddr, page: u64) -> io::Result<Vec<u8>> {
         true => Ok(response),
         false => Err(io::Error::other("the server did not answer 200 OK")),
     }
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let server = LatencyServer::start(Config::latency(args.latency_ms)).expect("start the server");
+    let parse_units = units_for(Duration::from_millis(args.parse_ms));
+    let (mut released, mut held, mut handovers) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..args.repeats {
+        let (wall, stats) = fetch_all(server.addr(), args.threads, parse_units, true);
+        released.push(wall);
+        handovers.push(stats as f64);
+        held.push(fetch_all(server.addr(), args.threads, parse_units, false).0);
+    }
+    drop(server);
+
+    let released = figure("released_ms", summarize(&released).median, "ms");
+    let held = figure("held_ms", summarize(&held).median, "ms");
+    figure("handovers", summarize(&handovers).median, "");
+    let (n, latency, parse) = (args.threads as f64, args.latency_ms as f64, args.parse_ms as f64);
+    // Waits that overlap cost one latency; the parsing still takes turns.
+    let overlapped = figure("overlapped_ms", latency + n * parse, "ms");
+    let one_by_one = figure("one_by_one_ms", n * (latency + parse), "ms");
+    let mut table = Table::new(["during I/O the lock is", "wall", "expected", "because"]);
+    let rows = [
+        ("released (blocking_io)", released, overlapped, "one latency, then the parses take turns"),
+        ("held", held, one_by_one, "every fetch and parse, one after another"),
+    ];
+    for (how, wall, expected, because) in rows {
+        table.row([how.into(), format!("{wall:.0}"), format!("{expected:.0}"), because.into()]);
+    }
+    table.print();
+    let speedup = figure("speedup", held.value / released.value, "x");
+    println!(
+        "\nreleasing the lock around I/O made the {n} threads {speedup:.1} faster than holding it"
+    );
+
+    let (released, held) = (released.value, held.value);
+    verdict(
+        "with the lock released around I/O, the waits overlap; held, they add up",
+        args.threads < 2 || (released < 0.5 * held && held >= 0.9 * n * latency),
+        &format!(
+            "{n} threads, {latency:.0} ms latency: {released:.0} ms released, {held:.0} ms held"
+        ),
+    )
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`

@@ -1,4 +1,4 @@
-//! Threads share data safely without a global lock: a lock per object, an atomic, or no sharing at all.
+//! Threads share data safely with no global lock: a lock per object, an atomic, or no sharing.
 //!
 //!     cargo run --release -p ch02 --bin shared_counter -- --threads 4 --views 1000000
 
@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::Instant;
 
-use support::report::{Table, metric, verdict};
+use support::report::{Table, figure, verdict};
+use support::timing::{ms, time};
 
 /// Count page views on several threads, three correct ways.
 #[derive(clap::Parser)]
@@ -86,19 +86,12 @@ pub fn run(args: Args) -> ExitCode {
         ("one count per thread", "owned", owned),
     ];
     for (way, name, (total, ms)) in ways {
-        let per_view_ns = ms * 1e6 / expected as f64;
-        table.row([
-            way.to_string(),
-            total.to_string(),
-            expected.to_string(),
-            format!("{ms:.1} ms"),
-            format!("{per_view_ns:.1} ns"),
-        ]);
-        metric(&format!("{name}_ms"), ms, "ms");
-        metric(&format!("{name}_ns_per_view"), per_view_ns, "ns");
+        let wall = figure(&format!("{name}_ms"), ms, "ms");
+        let per_view = figure(&format!("{name}_ns_per_view"), ms * 1e6 / expected as f64, "ns");
+        table.cells(&format!("{way}|{total}|{expected}|{wall:.1}|{per_view:.1}"));
     }
     table.print();
-    metric("expected", expected as f64, "views");
+    figure("expected", expected as f64, "views");
 
     let exact = ways.iter().all(|(_, _, (total, _))| *total == expected);
     verdict(
@@ -113,9 +106,8 @@ pub fn run(args: Args) -> ExitCode {
 
 /// Runs `count` and returns its result with its wall time in milliseconds.
 fn timed(count: impl FnOnce() -> u64) -> (u64, f64) {
-    let started = Instant::now();
-    let total = count();
-    (total, started.elapsed().as_secs_f64() * 1e3)
+    let (total, wall) = time(count);
+    (total, ms(wall))
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`

@@ -1,4 +1,4 @@
-//! When `main` returns, the process ends and takes every thread with it: a detached thread's work is lost unless `main` joins it.
+//! When `main` returns, every thread ends with it: a detached thread's work is lost unless joined.
 //!
 //!     cargo run --release -p ch03 --bin main_returns -- --delay-ms 500
 

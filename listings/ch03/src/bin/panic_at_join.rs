@@ -1,4 +1,4 @@
-//! A panic in a spawned thread ends that thread only; its message comes back to whoever joins it, as an `Err`.
+//! A panic in a spawned thread ends that thread only; its message reaches the joiner as an `Err`.
 //!
 //!     cargo run --release -p ch03 --bin panic_at_join -- --symbols ACME,GLOBEX,N/A,INITECH
 
@@ -6,7 +6,7 @@ use std::any::Any;
 use std::process::ExitCode;
 use std::thread;
 
-use support::report::{metric, verdict};
+use support::report::{figure, unchecked, verdict};
 
 /// Parse quotes on one thread per symbol; one of them is not a number.
 #[derive(clap::Parser)]
@@ -52,19 +52,20 @@ pub fn run(args: Args) -> ExitCode {
     }
     // ANCHOR_END: spawn_and_join
 
+    let claim = "a panic in a thread comes back to its joiner as an Err with the message; the other threads finish";
     let expected = args.symbols.iter().filter(|s| *s == "N/A").count();
-    metric("threads", args.symbols.len() as f64, "threads");
-    metric("panics", panics.len() as f64, "");
+    if expected == 0 {
+        // No symbol makes a thread panic: there is nothing to catch at join.
+        return unchecked(claim, "no symbol was N/A, so no thread panicked");
+    }
+    let threads = figure("threads", args.symbols.len() as f64, "threads");
+    let caught = figure("panics", panics.len() as f64, "");
     let holds =
         panics.len() == expected && panics.iter().all(|m| m.starts_with("the API sent a price"));
     verdict(
-        "a panic in a thread comes back to its joiner as an Err with the message; the other threads finish",
+        claim,
         holds,
-        &format!(
-            "{} of {} threads panicked, their messages caught at join",
-            panics.len(),
-            args.symbols.len()
-        ),
+        &format!("{caught} of {threads:#} threads panicked, their messages caught at join"),
     )
 }
 

@@ -1,4 +1,4 @@
-//! OS threads are preempted: threads that spin without ever waiting or making a system call do not stop another thread on the same core from running.
+//! OS threads are preempted: threads that spin and never wait do not stop another on the same core.
 //!
 //!     cargo run --release -p ch03 --bin preemption -- --spin-ms 1000 --tick-ms 10
 
@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use support::report::{Table, metric, verdict};
-use support::timing::{summarize, thread_context_switches, thread_cpu_time};
+use support::report::{Table, figure, verdict};
+use support::timing::{ms, summarize, thread_context_switches, thread_cpu_time};
 
 /// Two spinning threads and a ticking one, all pinned to the same core.
 #[derive(clap::Parser)]
@@ -70,44 +70,35 @@ pub fn run(args: Args) -> ExitCode {
     let mut table = Table::new(["thread on core", "CPU time", "share", "waited", "preempted"]);
     let mut holds = true;
     for (i, (cpu, switches)) in spinners.iter().enumerate() {
-        let share = 100.0 * cpu.as_secs_f64() * 1e3 / wall;
-        table.row([
-            format!("spinner {}", i + 1),
-            format!("{:.0} ms", cpu.as_secs_f64() * 1e3),
-            format!("{share:.0}%"),
-            switches.voluntary.to_string(),
-            switches.involuntary.to_string(),
-        ]);
+        let share = figure(&format!("spinner{}_share_pct", i + 1), 100.0 * ms(*cpu) / wall, "%");
+        let (waited, preempted) = (switches.voluntary, switches.involuntary);
+        figure(&format!("spinner{}_preempted", i + 1), preempted as f64, "switches");
+        let cells = format!("spinner {}|{:.0} ms|{share:.0}|{waited}|{preempted}", i + 1, ms(*cpu));
+        table.cells(&cells);
         // A spinner never waits, yet is taken off the core again and again.
-        holds &= share > 5.0 && switches.voluntary <= 2 && switches.involuntary >= 10;
-        metric(&format!("spinner{}_share_pct", i + 1), share, "%");
-        metric(&format!("spinner{}_preempted", i + 1), switches.involuntary as f64, "switches");
+        holds &= share.value > 5.0 && waited <= 2 && preempted >= 10;
     }
     table.print();
-    let expected = wall / args.tick_ms as f64;
+    let ticks = figure("ticks", gaps.len() as f64, "ticks");
+    let expected = figure("expected_ticks", wall / args.tick_ms as f64, "ticks");
     let gap = summarize(&gaps);
+    figure("median_gap_ms", gap.median, "ms");
+    let max_gap = figure("max_gap_ms", gap.max, "ms");
+    let tick_ms = args.tick_ms;
     println!(
-        "ticker on the same core: {} ticks of {} ms in {wall:.0} ms (about {expected:.0} expected); gap between ticks {gap:.1} ms",
-        gaps.len(),
-        args.tick_ms
+        "ticker on the same core: {ticks} of {tick_ms} ms in {wall:.0} ms (about {expected:.0} expected); gap between ticks {gap:.1} ms"
     );
-    metric("ticks", gaps.len() as f64, "ticks");
-    metric("expected_ticks", expected, "ticks");
-    metric("median_gap_ms", gap.median, "ms");
-    metric("max_gap_ms", gap.max, "ms");
 
     // The ticker keeps ticking: at least half its ticks, and never shut out for
     // long (a third of the run, or 100 ms). Other programs share the core too.
     let longest_allowed = (wall / 3.0).max(100.0);
-    holds &= gaps.len() as f64 >= expected / 2.0 && gap.max < longest_allowed;
+    holds &= ticks.value >= expected.value / 2.0 && max_gap.value < longest_allowed;
+    let preempted: u64 = spinners.iter().map(|(_, s)| s.involuntary).sum();
     verdict(
         "spinning threads that never wait are preempted: a thread on their core still runs on time",
         holds,
         &format!(
-            "{} of about {expected:.0} ticks, longest gap {:.1} ms, spinners preempted {} times",
-            gaps.len(),
-            gap.max,
-            spinners.iter().map(|(_, s)| s.involuntary).sum::<u64>()
+            "{ticks:.0} of about {expected:.0}, longest gap {max_gap:.1}, spinners preempted {preempted} times"
         ),
     )
 }

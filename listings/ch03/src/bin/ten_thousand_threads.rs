@@ -1,4 +1,4 @@
-//! 10,000 OS threads that each sleep 2-4 s finish in about the longest sleep, in some hundred MiB of memory.
+//! 10,000 OS threads sleeping 2-4 s each finish in about the longest sleep, in a few hundred MiB.
 //!
 //!     cargo run --release -p ch03 --bin ten_thousand_threads -- --threads 10000 --min-sleep-ms 2000 --max-sleep-ms 4000
 
@@ -8,8 +8,8 @@ use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use support::report::{Table, metric, series, verdict};
-use support::timing::current_rss_bytes;
+use support::report::{Table, figure, series, verdict};
+use support::timing::{current_rss_bytes, ms};
 
 /// Spawn one OS thread per task; each sleeps a random 2-4 s (fixed seed).
 #[derive(clap::Parser)]
@@ -32,11 +32,9 @@ pub fn run(args: Args) -> ExitCode {
         return ExitCode::from(2);
     }
     // The same sleeps on every run, and in the Python twin: a fixed seed.
-    let (seed, range) = (0x2545_F491_4F6C_DD1D, (args.min_sleep_ms, args.max_sleep_ms));
-    let sleeps: Vec<Duration> = support::random::sleeps_ms(seed, args.threads, range.0, range.1)
-        .into_iter()
-        .map(Duration::from_millis)
-        .collect();
+    let (seed, min, max) = (0x2545_F491_4F6C_DD1D, args.min_sleep_ms, args.max_sleep_ms);
+    let sleeps = support::random::sleeps_ms(seed, args.threads, min, max);
+    let sleeps: Vec<Duration> = sleeps.into_iter().map(Duration::from_millis).collect();
     let (shortest, longest) = (*sleeps.iter().min().unwrap(), *sleeps.iter().max().unwrap());
     let rss_before = current_rss_bytes();
 
@@ -81,55 +79,50 @@ pub fn run(args: Args) -> ExitCode {
     // ANCHOR_END: spawn_all
 
     let most_alive = most_alive.load(Ordering::SeqCst);
-    let secs = |d: Duration| d.as_secs_f64();
-    let mib = resident as f64 / (1 << 20) as f64;
+    let (mib, secs) = (|bytes: f64| bytes / (1 << 20) as f64, |d: Duration| d.as_secs_f64());
+    let longest = figure("longest_sleep_s", secs(longest), "s");
+    let wall = figure("wall_s", secs(wall), "s");
+    let kib_each = resident as f64 / 1024.0 / most_alive as f64;
+    let rows = [
+        ("longest sleep", longest),
+        ("wall, first spawn to last wake", wall),
+        ("wall - longest sleep", figure("overhead_ms", (wall.value - longest.value) * 1e3, "ms")),
+        ("to spawn them all", figure("spawn_all_ms", ms(spawned_in), "ms")),
+        ("at most alive at once", figure("most_alive", most_alive as f64, "")),
+        ("one after another", figure("sequential_s", secs(sleeps.iter().sum()), "s")),
+        ("resident, all alive", figure("resident_mib", mib(resident as f64), "MiB")),
+        ("resident each", figure("rss_each_kib", kib_each, "KiB")),
+        ("address space reserved", figure("reserved_gib", mib(reserved as f64) / 1024.0, "GiB")),
+    ];
     let mut table = Table::new([format!("{} sleeping threads", args.threads), "".into()]);
-    let mut row = |label: &str, name: &str, value: f64, unit: &str| {
-        let digits = if value >= 100.0 { 0 } else { 2 };
-        table.row([label.to_string(), format!("{value:.digits$} {unit}")]);
-        metric(name, value, unit);
-    };
-    let over_ms = secs(wall - longest) * 1e3;
-    let (spawn_ms, sequential_s) = (secs(spawned_in) * 1e3, secs(sleeps.iter().sum()));
-    let kib_each = mib * 1024.0 / most_alive as f64;
-    let gib = reserved as f64 / (1u64 << 30) as f64;
-    row("longest sleep", "longest_sleep_s", secs(longest), "s");
-    row("wall, first spawn to last wake", "wall_s", secs(wall), "s");
-    row("wall - longest sleep", "overhead_ms", over_ms, "ms");
-    row("to spawn them all", "spawn_all_ms", spawn_ms, "ms");
-    row("at most alive at once", "most_alive", most_alive as f64, "");
-    row("one after another", "sequential_s", sequential_s, "s");
-    row("resident, all alive", "resident_mib", mib, "MiB");
-    row("resident each", "rss_each_kib", kib_each, "KiB");
-    row("address space reserved", "reserved_gib", gib, "GiB");
+    for (label, value) in rows {
+        table.row([label.to_string(), value.to_string()]);
+    }
     table.print();
     // How memory and start-up time grow with the number of threads alive
     // (none wakes while they are being started): chapter 6 draws the same for tasks.
-    let rss_curve: Vec<(f64, f64)> = curve
-        .iter()
-        .map(|&(n, _, rss)| (n as f64, (rss as f64 - rss_before as f64) / (1 << 20) as f64))
-        .collect();
-    let spawn_curve: Vec<(f64, f64)> =
-        curve.iter().map(|&(n, at, _)| (n as f64, secs(at) * 1e3)).collect();
-    series("rss_mib_by_threads", "threads alive", "MiB", &rss_curve);
-    series("spawn_ms_by_threads", "threads alive", "ms", &spawn_curve);
+    let (mut by_rss, mut by_time) = (Vec::new(), Vec::new());
+    for &(n, at, rss) in &curve {
+        by_rss.push((n as f64, mib(rss as f64 - rss_before as f64)));
+        by_time.push((n as f64, ms(at)));
+    }
+    series("rss_mib_by_threads", "threads alive", "MiB", &by_rss);
+    series("spawn_ms_by_threads", "threads alive", "ms", &by_time);
 
     // They all sleep at once: the wall time is the longest sleep plus the
     // time it took to start them all, with half a second for a busy machine.
     let holds = finished as u64 == args.threads
         && most_alive as u64 == args.threads
-        && wall >= longest
-        && wall <= longest + spawned_in + Duration::from_millis(500);
-    let (threads, min, max) = (args.threads, args.min_sleep_ms, args.max_sleep_ms);
+        && wall.value >= longest.value
+        && wall.value <= longest.value + secs(spawned_in) + 0.5;
+    let threads = args.threads;
     verdict(
         &format!(
             "{threads} threads sleeping {min}-{max} ms finish in about the longest sleep, all alive at once"
         ),
         holds,
         &format!(
-            "{finished} done in {:.2} s, longest sleep {:.2} s, {most_alive} alive at once",
-            secs(wall),
-            secs(longest)
+            "{finished} done in {wall:.2}, longest sleep {longest:.2}, {most_alive} alive at once"
         ),
     )
 }
@@ -137,14 +130,8 @@ pub fn run(args: Args) -> ExitCode {
 /// Whether the figure samples memory and time after `started` threads: at
 /// 10, 20, 50, 100, 200, 500, ... (three points a decade) and at the last.
 fn on_the_curve(started: usize, total: usize) -> bool {
-    let mut decade = 10;
-    while decade <= started {
-        if [decade, 2 * decade, 5 * decade].contains(&started) {
-            return true;
-        }
-        decade *= 10;
-    }
-    started == total
+    let decade = 10usize.pow(started.max(1).ilog10());
+    started == total || (started >= 10 && [decade, 2 * decade, 5 * decade].contains(&started))
 }
 
 /// The process's address space, reserved or not (`/proc/self/statm`, in pages).

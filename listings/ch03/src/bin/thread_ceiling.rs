@@ -1,4 +1,4 @@
-//! Spawning threads until the kernel refuses stops where the binding limit predicts, in a child process so that nothing else runs short.
+//! Spawning threads until the kernel refuses stops where the binding limit predicts (in a child).
 //!
 //!     cargo run --release -p ch03 --bin thread_ceiling
 
@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use support::report::{metric, verdict};
+use support::report::{figure, verdict};
 
 /// Start threads in a child process until spawning fails, then compare.
 #[derive(clap::Parser)]
@@ -82,32 +82,30 @@ pub fn run(args: Args) -> ExitCode {
     // The maps each thread adds, measured past the first thousand threads
     // (which also create glibc's malloc arenas), predict where the maps run out.
     let (started, at_2000) = (value("started"), value("maps at 2000"));
-    let maps_each = (at_2000 - value("maps at 1000")) / 1000.0;
+    let maps_each = figure("maps_each", (at_2000 - value("maps at 1000")) / 1000.0, "maps").value;
     let predicted = 2000.0 + ((map_max - at_2000) / maps_each).floor();
+    let started = figure("started", started, "threads");
+    let predicted = figure("predicted", predicted, "threads");
 
     println!("cap: {cap} threads (at most two thirds of the {free_tasks:.0} tasks free)");
-    println!("the child started {started} threads, then:");
+    println!("the child started {started}, then:");
     match report.lines().find(|l| l.starts_with("error")) {
         Some(error) => println!("  thread::Builder::spawn returned Err: {}", &error[6..]),
-        None if started as u64 >= cap => println!("  it reached the cap without an error"),
+        None if started.value as u64 >= cap => println!("  it reached the cap without an error"),
         None => {
             let why = last_words.lines().find(|l| l.contains("failed"));
             println!("  it was ended by {}:\n    {}", output.status, why.unwrap_or("-"));
         }
     }
     println!("memory maps: {at_2000} with 2000 threads, {maps_each:.2} more per thread");
-    println!("predicted: 2000 + ({map_max} - {at_2000}) / {maps_each:.2} = {predicted} threads");
-
-    metric("started", started, "threads");
-    metric("predicted", predicted, "threads");
-    metric("maps_each", maps_each, "maps");
+    println!("predicted: 2000 + ({map_max} - {at_2000}) / {maps_each:.2} = {predicted}");
     // Either the maps ran out where predicted, or the cap came first: then
     // the limit is shared with other programs, and is not to be reached.
+    let (started, predicted) = (started.value, predicted.value);
     let capped = started as u64 == cap && predicted > started;
-    let holds = started > 10_000.0 && ((started - predicted).abs() <= 0.01 * predicted || capped);
     verdict(
         "threads run out where vm.max_map_count predicts (or past a safe cap), far above 10,000",
-        holds,
+        started > 10_000.0 && ((started - predicted).abs() <= 0.01 * predicted || capped),
         &format!("{started} threads started, {predicted} predicted"),
     )
 }

@@ -1,4 +1,4 @@
-//! A thread costs microseconds to start and some KiB of memory; it reserves a 2 MiB stack it never touches.
+//! A thread costs microseconds to start and some KiB; it reserves a 2 MiB stack it never touches.
 //!
 //!     cargo run --release -p ch03 --bin thread_cost -- --batches 15 --live 2000
 
@@ -8,7 +8,7 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Instant;
 
-use support::report::{Table, metric, verdict};
+use support::report::{Table, figure, verdict};
 use support::timing::{current_rss_bytes, summarize};
 
 /// Measure what one OS thread costs: to start, and to keep alive.
@@ -49,26 +49,25 @@ pub fn run(args: Args) -> ExitCode {
 
     // The main thread's stack is not spawned: its size is `ulimit -s`.
     let main_stack_kib = proc_number("/proc/self/limits", "Max stack size", 3) as f64 / 1024.0;
+    let reserved = figure("reserved_kib", reserved_kib, "KiB");
+    let rows = [
+        ("spawn + join", figure("spawn_join_us", spawn.median, "µs")),
+        ("resident memory", figure("rss_per_thread_kib", rss_kib, "KiB")),
+        ("kernel stack", figure("kernel_stack_kib", kernel_kib, "KiB")),
+        ("address space", reserved),
+        ("main's stack", figure("main_stack_kib", main_stack_kib, "KiB")),
+    ];
     let mut table = Table::new(["one thread", "costs"]);
-    let mut row = |label: &str, name: &str, value: f64, unit: &str| {
-        table.row([label.to_string(), format!("{value:.1} {unit}")]);
-        metric(name, value, unit);
-    };
-    row("spawn + join", "spawn_join_us", spawn.median, "µs");
-    row("resident memory", "rss_per_thread_kib", rss_kib, "KiB");
-    row("kernel stack", "kernel_stack_kib", kernel_kib, "KiB");
-    row("address space", "reserved_kib", reserved_kib, "KiB");
-    row("main's stack", "main_stack_kib", main_stack_kib, "KiB");
+    for (label, cost) in rows {
+        table.row([label.to_string(), format!("{cost:.1}")]);
+    }
     table.print();
-    metric("reserved_over_rss", reserved_kib / rss_kib, "x");
+    figure("reserved_over_rss", reserved_kib / rss_kib, "x");
 
-    let holds = spawn.median < 1000.0 && rss_kib < reserved_kib / 8.0 && reserved_kib > 1800.0;
     verdict(
         "a thread starts in microseconds and keeps a few KiB resident of the 2 MiB it reserves",
-        holds,
-        &format!(
-            "spawn+join {spawn:.1} µs, {rss_kib:.0} KiB resident of {reserved_kib:.0} KiB reserved"
-        ),
+        spawn.median < 1000.0 && rss_kib < reserved_kib / 8.0 && reserved_kib > 1800.0,
+        &format!("spawn+join {spawn:.1} µs, {rss_kib:.0} KiB resident of {reserved:.0} reserved"),
     )
 }
 

@@ -1,4 +1,4 @@
-//! The ceiling on threads is a kernel limit, not a rule of thumb; on this machine the one that binds first allows more than 10,000.
+//! The thread ceiling is a kernel limit, not a rule of thumb; the first to bind here allows >10000.
 //!
 //!     cargo run --release -p ch03 --bin thread_limits -- --sample 1000
 
@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Barrier};
 use std::thread;
 
-use support::report::{Table, metric, verdict};
+use support::report::{Table, figure, verdict};
 use support::timing::current_rss_bytes;
 
 /// Read every limit on the number of threads and compute which binds first.
@@ -76,30 +76,24 @@ pub fn run(args: Args) -> ExitCode {
     // ANCHOR_END: limits
     limits.sort_by(|a, b| a.3.unwrap_or(f64::MAX).total_cmp(&b.3.unwrap_or(f64::MAX)));
 
+    let (rss_kib, reserved_kib) = (rss_each * 1024.0, reserved_each * 1024.0);
     println!(
-        "one more thread takes 1 task, {maps_each:.1} memory maps, {:.1} KiB resident, {:.0} KiB of address space (stack, guard pages, malloc arenas)",
-        rss_each * 1024.0,
-        reserved_each * 1024.0
+        "one more thread takes 1 task, {maps_each:.1} memory maps, {rss_kib:.1} KiB resident, {reserved_kib:.0} KiB of address space (stack, guard pages, malloc arenas)"
     );
-    let figure = |v: f64| match v.is_finite() {
-        true => format!("{v:.0}"),
-        false => "-".into(),
-    };
+    let cell = |v: f64| if v.is_finite() { format!("{v:.0}") } else { "-".into() };
     let mut table = Table::new(["limit", "value", "in use", "threads it allows", "shared by"]);
     for (name, value, used, allows, scope) in &limits {
-        let (value, used) = (figure(*value), figure(*used));
-        let allows = allows.map_or("not enforced".into(), figure);
-        table.row([name.to_string(), value, used, allows, scope.to_string()]);
+        let allows = allows.map_or("not enforced".into(), cell);
+        table.row([name.to_string(), cell(*value), cell(*used), allows, scope.to_string()]);
     }
     table.print();
 
+    figure("maps_per_thread", maps_each, "maps");
+    figure("max_map_count", map_max, "maps");
+    figure("pid_max", pid_max, "pids");
+    figure("tasks_in_use", tasks, "tasks");
     let (binding, .., allows, scope) = limits[0];
-    let ceiling = allows.unwrap_or(f64::INFINITY);
-    metric("maps_per_thread", maps_each, "maps");
-    metric("max_map_count", map_max, "maps");
-    metric("pid_max", pid_max, "pids");
-    metric("tasks_in_use", tasks, "tasks");
-    metric("ceiling", ceiling, "threads");
+    let ceiling = figure("ceiling", allows.unwrap_or(f64::INFINITY), "threads").value;
     verdict(
         "the limit that binds first allows more than 10,000 threads",
         ceiling > 10_000.0,

@@ -1,4 +1,4 @@
-//! Threads adding trades into one table four ways (a Mutex, atomics, a channel, scoped threads that merge) get the exact totals every time, at different costs.
+//! Threads adding trades into one table four ways get the exact totals every time, at unlike costs.
 //!
 //!     cargo run --release -p ch03 --bin volume_by_symbol -- --threads 4 --trades 1000000
 
@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 
-use support::report::{Table, metric, verdict};
+use support::report::{Table, figure, verdict};
 use support::timing::{measure, summarize};
 
 /// Shares traded per symbol, for eight symbols.
@@ -120,32 +120,26 @@ pub fn run(args: Args) -> ExitCode {
     for (label, name, add_up) in ways {
         // CPU time of all threads together: what the trades cost, whatever
         // else the machine is doing meanwhile. Five runs, the median shown.
-        let (mut exact, mut samples) = (0, Vec::new());
-        for _ in 0..5 {
-            let (volumes, time) = measure(add_up);
-            exact += usize::from(volumes == expected);
-            samples.push(time.cpu.as_nanos() as f64 / trades);
-        }
-        let ns = summarize(&samples);
+        let runs: Vec<_> = (0..5).map(|_| measure(add_up)).collect();
+        let exact = runs.iter().filter(|(volumes, _)| *volumes == expected).count();
+        let ns: Vec<f64> = runs.iter().map(|(_, t)| t.cpu.as_nanos() as f64 / trades).collect();
+        let ns = summarize(&ns);
         all_exact &= exact == 5;
-        cost.push(ns.median);
+        cost.push(figure(&format!("{name}_ns"), ns.median, "ns"));
         table.row([label.to_string(), exact.to_string(), format!("{ns:.2} ns")]);
-        metric(&format!("{name}_ns"), ns.median, "ns");
     }
     table.print();
 
-    // Sharing nothing until the end costs the least, by a margin (a fifth)
-    // that noise does not cross: on one core, with no contention, about
-    // 1.7x less than uncontended atomics; on several, many times less. The
-    // order of the other three depends on contention: how often the threads
+    // Sharing nothing until the end costs the least, by a margin (a fifth) that noise does not
+    // cross: on one core, with no contention, about 1.7x less than uncontended atomics; on several,
+    // many times less. The order of the other three depends on contention: how often the threads
     // run at the same instant, which a busy or an idle machine changes.
-    let unshared_cheapest = cost[3] < 0.8 * cost[0].min(cost[1]).min(cost[2]);
+    let [mutex, atomics, channel, scoped] = [cost[0], cost[1], cost[2], cost[3]];
     verdict(
         "every way gets the exact totals every time; sharing nothing until the end costs the least",
-        all_exact && unshared_cheapest,
+        all_exact && scoped.value < 0.8 * mutex.value.min(atomics.value).min(channel.value),
         &format!(
-            "{trades} trades, 20 of 20 runs exact: {all_exact}; per trade {:.1} ns (mutex), {:.1} (atomics), {:.1} (channel), {:.1} (scoped)",
-            cost[0], cost[1], cost[2], cost[3]
+            "{trades} trades, 20 of 20 runs exact: {all_exact}; per trade {mutex:.1} (mutex), {atomics:.1} (atomics), {channel:.1} (channel), {scoped:.1} (scoped)"
         ),
     )
 }

@@ -1,17 +1,15 @@
-//! Four worker threads fetch 100 records about four times as fast as one thread, if the work is handed out in small enough pieces.
+//! Four workers fetch 100 records about 4x as fast as one thread, if handed out in small pieces.
 //!
 //!     cargo run --release -p ch03 --bin worker_pool -- --records 100 --batch 10 --workers 4 --latency-ms 20
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
-use std::thread;
-use std::time::Instant;
+use std::sync::{atomic::AtomicUsize, atomic::Ordering, mpsc};
+use std::{process::ExitCode, thread};
 
 use support::latency::{Config, LatencyServer, ticker_body};
-use support::report::{Table, metric, verdict};
+use support::report::{Table, figure, verdict};
+use support::timing::{ms, time};
 
 /// Fetch records from the loopback ticker API: one thread, then a pool.
 #[derive(clap::Parser)]
@@ -28,58 +26,6 @@ pub struct Args {
     /// The simulated API's latency per request, in milliseconds.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=1000))]
     latency_ms: u64,
-}
-
-pub fn run(args: Args) -> ExitCode {
-    let config = Config::latency(args.latency_ms);
-    let server = LatencyServer::start(config.clone()).expect("start the server");
-    let pages: Vec<u64> = (1..=args.records).collect();
-    let batches: Vec<Vec<u64>> = pages.chunks(args.batch as usize).map(<[u64]>::to_vec).collect();
-    let records: Vec<Vec<u64>> = pages.iter().map(|&page| vec![page]).collect();
-    let workers = args.workers as usize;
-
-    // Every record must arrive, in input order, with the bytes the server sent.
-    let expected_bodies: Vec<Vec<u8>> =
-        pages.iter().map(|&page| ticker_body("ACME", page, config.payload_bytes)).collect();
-    let mut table = Table::new(["how", "jobs", "rounds", "wall", "speed-up", "at best"]);
-    let (mut sequential, mut holds, mut evidence) = (0.0, true, Vec::new());
-    for (how, name, jobs, workers) in [
-        ("one thread, one after another", "sequential", &batches, 1),
-        ("pool, a batch per job", "batches", &batches, workers),
-        ("pool, a record per job", "records", &records, workers),
-    ] {
-        let start = Instant::now();
-        let fetched = pool(server.addr(), workers, jobs);
-        let wall = start.elapsed().as_secs_f64();
-        holds &= fetched.concat() == expected_bodies;
-        // Jobs run in rounds of `workers` at once, each as long as a job's fetches.
-        let rounds = jobs.len().div_ceil(workers) * jobs[0].len();
-        let at_best = pages.len() as f64 / rounds as f64;
-        if workers == 1 {
-            sequential = wall;
-        }
-        let speedup = sequential / wall;
-        // Within 25% of what the rounds allow, and not better by more than 10%.
-        holds &= (0.75..1.1).contains(&(speedup / at_best));
-        evidence.push(format!("{name}: {speedup:.2}x of {at_best:.2}x"));
-        table.row([
-            how.to_string(),
-            jobs.len().to_string(),
-            rounds.to_string(),
-            format!("{:.0} ms", wall * 1e3),
-            format!("{speedup:.2}x"),
-            format!("{at_best:.2}x"),
-        ]);
-        metric(&format!("{name}_ms"), wall * 1e3, "ms");
-        metric(&format!("speedup_{name}"), speedup, "x");
-        metric(&format!("at_best_{name}"), at_best, "x");
-    }
-    table.print();
-    verdict(
-        "a pool of N threads fetches about N times as fast, as far as the jobs divide evenly",
-        holds,
-        &evidence.join(", "),
-    )
 }
 
 // ANCHOR: pool
@@ -122,6 +68,48 @@ fn fetch_record(server: SocketAddr, page: u64) -> Vec<u8> {
     stream.read_to_end(&mut response).expect("read the response"); // Until the server closes.
     let body = response.windows(4).position(|w| w == b"\r\n\r\n").expect("a header") + 4;
     response.split_off(body)
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let config = Config::latency(args.latency_ms);
+    let server = LatencyServer::start(config.clone()).expect("start the server");
+    let pages: Vec<u64> = (1..=args.records).collect();
+    let batches: Vec<Vec<u64>> = pages.chunks(args.batch as usize).map(<[u64]>::to_vec).collect();
+    let records: Vec<Vec<u64>> = pages.iter().map(|&page| vec![page]).collect();
+    let workers = args.workers as usize;
+
+    // Every record must arrive, in input order, with the bytes the server sent.
+    let expected_bodies: Vec<Vec<u8>> =
+        pages.iter().map(|&page| ticker_body("ACME", page, config.payload_bytes)).collect();
+    let mut table = Table::new(["how", "jobs", "rounds", "wall", "speed-up", "at best"]);
+    let (mut sequential, mut holds, mut evidence) = (0.0, true, Vec::new());
+    for (how, name, jobs, workers) in [
+        ("one thread, one after another", "sequential", &batches, 1),
+        ("pool, a batch per job", "batches", &batches, workers),
+        ("pool, a record per job", "records", &records, workers),
+    ] {
+        let (fetched, wall) = time(|| pool(server.addr(), workers, jobs));
+        holds &= fetched.concat() == expected_bodies;
+        // Jobs run in rounds of `workers` at once, each as long as a job's fetches.
+        let rounds = jobs.len().div_ceil(workers) * jobs[0].len();
+        let wall = figure(&format!("{name}_ms"), ms(wall), "ms");
+        if workers == 1 {
+            sequential = wall.value;
+        }
+        let speedup = figure(&format!("speedup_{name}"), sequential / wall.value, "x");
+        let at_best = figure(&format!("at_best_{name}"), pages.len() as f64 / rounds as f64, "x");
+        // Within 25% of what the rounds allow, and not better by more than 10%.
+        holds &= (0.75..1.1).contains(&(speedup.value / at_best.value));
+        evidence.push(format!("{name}: {speedup:.2} of {at_best:.2}"));
+        let cells = format!("{how}|{}|{rounds}|{wall:.0}|{speedup:.2}|{at_best:.2}", jobs.len());
+        table.cells(&cells);
+    }
+    table.print();
+    verdict(
+        "a pool of N threads fetches about N times as fast, as far as the jobs divide evenly",
+        holds,
+        &evidence.join(", "),
+    )
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`

@@ -1,14 +1,14 @@
-//! A worker process that crashes does not take its parent down, and the parent sees how it died.
+//! A worker process that crashes does not take its parent down; the parent sees how it died.
 //!
 //!     cargo run --release -p ch04 --bin crash_isolation
 
 use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Child, ExitCode, ExitStatus, Stdio};
+use std::process::{Child, ExitCode, Stdio};
 use std::time::Duration;
 
 use support::child::Reaped;
-use support::report::{Table, metric, verdict};
+use support::report::{Table, figure, verdict};
 
 /// Start workers that die in every common way, and report what the parent saw.
 #[derive(clap::Parser)]
@@ -46,6 +46,28 @@ enum Expected {
     Signal(i32),
 }
 
+// ANCHOR: observe
+/// Starts a worker that dies as `death` says; returns how the kernel reports
+/// its end, and what it wrote on stderr.
+fn observe(death: Death) -> (Expected, String) {
+    let mut worker = Reaped(start(death));
+    if death == Death::KilledByParent {
+        worker.0.kill().expect("send SIGKILL");
+    }
+    let mut stderr = String::new();
+    let _ = worker.0.stderr.take().expect("piped").read_to_string(&mut stderr);
+    let status = worker.0.wait().expect("wait for the worker");
+    // On Unix a process ends one of two ways: it exits with a code, or a
+    // signal ends it. `code()` is the first, `signal()` the second.
+    let seen = match (status.code(), status.signal()) {
+        (Some(code), _) => Expected::Code(code),
+        (None, Some(signal)) => Expected::Signal(signal),
+        (None, None) => unreachable!("a process that ended has a code or a signal"),
+    };
+    (seen, stderr)
+}
+// ANCHOR_END: observe
+
 pub fn run(args: Args) -> ExitCode {
     if let Some(death) = args.worker {
         return die(death);
@@ -53,57 +75,33 @@ pub fn run(args: Args) -> ExitCode {
     let mut table = Table::new(["the worker", "code()", "signal()", "its last words on stderr"]);
     let mut as_expected = 0;
     for (death, what, expected) in DEATHS {
-        // ANCHOR: observe
-        let mut worker = Reaped(start(death));
-        if death == Death::KilledByParent {
-            worker.0.kill().expect("send SIGKILL");
-        }
-        let mut stderr = String::new();
-        let _ = worker.0.stderr.take().expect("piped").read_to_string(&mut stderr);
-        let status: ExitStatus = worker.0.wait().expect("wait for the worker");
-        // On Unix a process ends one of two ways: it exits with a code, or a
-        // signal ends it. `code()` is the first, `signal()` the second.
-        let seen = match (status.code(), status.signal()) {
-            (Some(code), _) => Expected::Code(code),
-            (None, Some(signal)) => Expected::Signal(signal),
-            (None, None) => unreachable!("a process that ended has a code or a signal"),
-        };
-        // ANCHOR_END: observe
+        let (seen, stderr) = observe(death);
         as_expected += usize::from(seen == expected);
-        let show = |v: Option<i32>| v.map_or("-".to_string(), |v| v.to_string());
-        let signal = status.signal().map(|s| format!("{s} ({})", signal_name(s)));
-        table.row([
-            what.to_string(),
-            show(status.code()),
-            signal.unwrap_or("-".into()),
-            last_words(&stderr),
-        ]);
+        let (code, signal) = match seen {
+            Expected::Code(code) => (code.to_string(), "-".into()),
+            Expected::Signal(signal) => ("-".into(), format!("{signal} ({})", signal_name(signal))),
+        };
+        table.row([what.into(), code, signal, last_words(&stderr)]);
     }
     table.print();
-    println!(
-        "the parent is still running: {as_expected} of {} deaths seen as expected",
-        DEATHS.len()
-    );
-    metric("deaths_seen", as_expected as f64, "deaths");
-
+    figure("deaths_seen", as_expected as f64, "deaths");
+    let seen = format!("{as_expected} of {} deaths seen as expected", DEATHS.len());
+    println!("the parent is still running: {seen}");
     verdict(
         "the parent outlives every crash of a worker and tells them apart",
         as_expected == DEATHS.len(),
-        &format!("{as_expected} of {} deaths seen as expected", DEATHS.len()),
+        &seen,
     )
 }
 
 fn start(death: Death) -> Child {
     let flag = clap::ValueEnum::to_possible_value(&death).expect("every death has a name");
     // This program again, as a worker: support::child has the convention.
-    support::child::command("crash_isolation")
-        .args(["--worker", flag.get_name()])
-        .env("RUST_BACKTRACE", "0") // Keep the panic message to its two lines.
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start a worker process")
+    let mut command = support::child::command("crash_isolation");
+    // RUST_BACKTRACE=0 keeps the panic message to its two lines.
+    command.args(["--worker", flag.get_name()]).env("RUST_BACKTRACE", "0");
+    command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+    command.spawn().expect("start a worker process")
 }
 
 // ANCHOR: die

@@ -1,4 +1,4 @@
-//! An open file cannot cross to another process as data: what crosses is a number that means nothing there.
+//! An open file cannot cross to a process as data: the number that crosses means nothing there.
 //!
 //!     cargo run --release -p ch04 --bin fd_across_processes
 
@@ -34,6 +34,31 @@ struct FileByNumber {
     fd: RawFd,
 }
 
+// ANCHOR: number
+/// Sends the worker the descriptor number of `file` as a JSON message;
+/// returns the message and what the worker made of it.
+fn send_number(file: &File) -> (String, String, bool) {
+    // `File` is not `Serialize`: serde has no way to encode an open file. The
+    // most a message can carry is the number, and the worker's table is its own.
+    let message = serde_json::to_string(&FileByNumber { fd: file.as_raw_fd() }).expect("encode");
+    let mut worker = Reaped(start(Role::Number, Stdio::piped()));
+    let mut stdin = worker.0.stdin.take().expect("piped");
+    writeln!(stdin, "{message}").expect("send the number");
+    drop(stdin);
+    let (by_number, exited_well) = output_of(worker);
+    (message, by_number, exited_well)
+}
+// ANCHOR_END: number
+
+// ANCHOR: inherited
+/// Passing the file itself takes the kernel: here, at spawn, as the worker's
+/// stdin (the child gets a duplicate of the descriptor as its fd 0). A running
+/// process can receive one over a Unix socket with SCM_RIGHTS.
+fn hand_over(file: File) -> (String, bool) {
+    output_of(Reaped(start(Role::Inherited, Stdio::from(file))))
+}
+// ANCHOR_END: inherited
+
 pub fn run(args: Args) -> ExitCode {
     match args.worker {
         Some(Role::Number) => return number_worker(),
@@ -43,43 +68,23 @@ pub fn run(args: Args) -> ExitCode {
     let dir = tempfile::tempdir().expect("a scratch directory");
     let path = dir.path().join("ticks.csv");
     std::fs::write(&path, "ACME,101.50\nACME,101.75\n").expect("write the ticks");
-
-    // ANCHOR: number
     // The parent opens the file: the kernel gives it descriptor number N, an
     // index into this process's own table of open files.
     let file = File::open(&path).expect("open the ticks");
     let fd = file.as_raw_fd();
     let target = std::fs::read_link(format!("/proc/self/fd/{fd}")).expect("our fd table");
     println!("parent: fd {fd} is {}", target.file_name().unwrap_or_default().display());
-    // `File` is not `Serialize`: serde has no way to encode an open file. The
-    // most a message can carry is the number, and the worker's table is its own.
-    let message = serde_json::to_string(&FileByNumber { fd }).expect("encode");
-    let mut worker = Reaped(start(Role::Number, Stdio::piped()));
-    let mut stdin = worker.0.stdin.take().expect("piped");
-    writeln!(stdin, "{message}").expect("send the number");
-    drop(stdin);
-    let (by_number, number_status) = output_of(worker);
+    let (message, by_number, number_status) = send_number(&file);
     println!("worker, sent {message}: {by_number}");
-    // ANCHOR_END: number
-
-    // ANCHOR: inherited
-    // Passing the file itself takes the kernel: here, at spawn, as the worker's
-    // stdin (the child gets a duplicate of the descriptor as its fd 0). A running
-    // process can receive one over a Unix socket with SCM_RIGHTS.
-    let handed = File::open(&path).expect("open the ticks");
-    let (inherited, inherited_status) =
-        output_of(Reaped(start(Role::Inherited, Stdio::from(handed))));
+    let (inherited, inherited_status) = hand_over(File::open(&path).expect("open the ticks"));
     println!("worker, given the file as stdin: {inherited}");
-    // ANCHOR_END: inherited
     drop(file);
-
-    let holds = number_status
-        && inherited_status
-        && by_number.contains("os error 9")
-        && inherited == "read \"ACME,101.50\"";
     verdict(
         "a descriptor number means nothing in another process; the file must be handed over by the kernel",
-        holds,
+        number_status
+            && inherited_status
+            && by_number.contains("os error 9")
+            && inherited == "read \"ACME,101.50\"",
         "the number gave EBADF, the inherited file gave its first line",
     )
 }
@@ -90,12 +95,9 @@ fn start(role: Role, stdin: Stdio) -> Child {
         Role::Inherited => "inherited",
     };
     // This program again, as a worker: support::child has the convention.
-    support::child::command("fd_across_processes")
-        .args(["--worker", role])
-        .stdin(stdin)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start a worker process")
+    let mut command = support::child::command("fd_across_processes");
+    command.args(["--worker", role]).stdin(stdin).stdout(Stdio::piped());
+    command.spawn().expect("start a worker process")
 }
 
 /// The worker's side: a number from the parent, used as a descriptor here.

@@ -4,15 +4,15 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::ops::RangeInclusive;
 use std::process::{ExitCode, Stdio};
 use std::thread;
-use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use support::child::Reaped;
 use support::latency::{Config, LatencyServer};
-use support::report::{Table, metric, verdict};
-use support::timing::summarize;
+use support::report::{Figure, Table, figure, verdict};
+use support::timing::{ms, summarize, time};
 
 /// Fetch pages from a slow loopback API one after another, in threads, and in processes.
 #[derive(clap::Parser)]
@@ -38,6 +38,24 @@ struct Fetch {
     page: u64,
 }
 
+// ANCHOR: three_ways
+fn one_after_another(server: SocketAddr, pages: RangeInclusive<u64>) -> usize {
+    pages.map(|page| fetch_page(server, page)).sum()
+}
+
+fn in_threads(server: SocketAddr, pages: RangeInclusive<u64>) -> usize {
+    thread::scope(|s| {
+        let handles: Vec<_> = pages.map(|page| s.spawn(move || fetch_page(server, page))).collect();
+        handles.into_iter().map(|h| h.join().expect("a fetch")).sum()
+    })
+}
+
+fn in_processes(server: SocketAddr, pages: RangeInclusive<u64>) -> usize {
+    let workers: Vec<Reaped> = pages.map(|page| start_worker(server, page)).collect();
+    workers.into_iter().map(answer).sum()
+}
+// ANCHOR_END: three_ways
+
 pub fn run(args: Args) -> ExitCode {
     if args.worker {
         let fetch: Fetch = serde_json::from_reader(std::io::stdin()).expect("a well-formed job");
@@ -47,63 +65,41 @@ pub fn run(args: Args) -> ExitCode {
     }
     let server = LatencyServer::start(Config::latency(args.latency_ms)).expect("start the server");
     let (addr, pages) = (server.addr(), 1..=args.fetches);
-
-    // ANCHOR: three_ways
-    let sequential = || pages.clone().map(|page| fetch_page(addr, page)).sum::<usize>();
-    let threads = || {
-        thread::scope(|s| {
-            let handles: Vec<_> =
-                pages.clone().map(|p| s.spawn(move || fetch_page(addr, p))).collect();
-            handles.into_iter().map(|h| h.join().expect("a fetch")).sum::<usize>()
-        })
-    };
-    let processes = || {
-        let workers: Vec<Reaped> = pages.clone().map(|page| start_worker(addr, page)).collect();
-        workers.into_iter().map(answer).sum::<usize>()
-    };
-    // ANCHOR_END: three_ways
-
-    let ms = |started: Instant| started.elapsed().as_secs_f64() * 1e3;
-    let started = Instant::now();
-    let bytes = sequential();
-    let sequential_ms = ms(started);
+    let (bytes, sequential) = time(|| one_after_another(addr, pages.clone()));
     let (mut thread_ms, mut process_ms) = (Vec::new(), Vec::new());
     for _ in 0..args.repeats {
-        let started = Instant::now();
-        assert_eq!(threads(), bytes, "the threads fetched every page");
-        thread_ms.push(ms(started));
-        let started = Instant::now();
-        assert_eq!(processes(), bytes, "the processes fetched every page");
-        process_ms.push(ms(started));
+        let (got, wall) = time(|| in_threads(addr, pages.clone()));
+        assert_eq!(got, bytes, "the threads fetched every page");
+        thread_ms.push(ms(wall));
+        let (got, wall) = time(|| in_processes(addr, pages.clone()));
+        assert_eq!(got, bytes, "the processes fetched every page");
+        process_ms.push(ms(wall));
     }
     drop(server);
-    let (threads_ms, processes_ms) = (summarize(&thread_ms).min, summarize(&process_ms).min);
-
-    let latency = args.latency_ms as f64;
+    let sequential = figure("sequential_ms", ms(sequential), "ms");
+    let threads = figure("threads_ms", summarize(&thread_ms).min, "ms");
+    let processes = figure("processes_ms", summarize(&process_ms).min, "ms");
+    figure("process_extra_ms", processes.value - threads.value, "ms");
+    let (latency, n) = (args.latency_ms as f64, args.fetches);
     let mut table = Table::new(["way", "wall (best)", "in latencies"]);
-    for (way, wall) in [
-        ("one after another".to_string(), sequential_ms),
-        (format!("{} threads", args.fetches), threads_ms),
-        (format!("{} processes", args.fetches), processes_ms),
-    ] {
-        table.row([way, format!("{wall:.0} ms"), format!("{:.2}", wall / latency)]);
+    let ways = [
+        ("one after another".into(), sequential),
+        (format!("{n} threads"), threads),
+        (format!("{n} processes"), processes),
+    ];
+    for (way, wall) in ways {
+        table.row([way, format!("{wall:.0}"), format!("{:.2}", wall.value / latency)]);
     }
     table.print();
-    println!("{} pages of {} bytes in all, {latency:.0} ms of latency each", args.fetches, bytes);
-    metric("sequential_ms", sequential_ms, "ms");
-    metric("threads_ms", threads_ms, "ms");
-    metric("processes_ms", processes_ms, "ms");
-    metric("process_extra_ms", processes_ms - threads_ms, "ms");
-
+    println!("{n} pages of {bytes} bytes in all, {latency:.0} ms of latency each");
     // Both overlap the waits: far below the sum of the latencies. Processes
     // pay their start-up on top, so even their best run is the slower.
-    let overlapped = |wall: f64| wall < 0.5 * sequential_ms;
-    let holds = overlapped(threads_ms) && overlapped(processes_ms) && processes_ms > threads_ms;
+    let overlapped = |wall: Figure| wall.value < 0.5 * sequential.value;
     verdict(
         "I/O-bound work overlaps in threads and in processes; processes are slightly slower",
-        holds,
+        overlapped(threads) && overlapped(processes) && processes.value > threads.value,
         &format!(
-            "{sequential_ms:.0} ms one after another, {threads_ms:.0} ms in threads, {processes_ms:.0} ms in processes"
+            "{sequential:.0} one after another, {threads:.0} in threads, {processes:.0} in processes"
         ),
     )
 }
@@ -123,12 +119,9 @@ fn fetch_page(server: SocketAddr, page: u64) -> usize {
 /// Starts this program again as a worker and sends it one fetch as JSON.
 fn start_worker(server: SocketAddr, page: u64) -> Reaped {
     // This program again, as a worker: support::child has the convention.
-    let mut child = support::child::command("io_in_processes")
-        .arg("--worker")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start a worker process");
+    let mut command = support::child::command("io_in_processes");
+    let spawned = command.arg("--worker").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn();
+    let mut child = spawned.expect("start a worker process");
     let stdin = child.stdin.take().expect("piped");
     serde_json::to_writer(stdin, &Fetch { server, page }).expect("send the fetch");
     Reaped(child) // The pipe closed with `stdin`: the worker reads to its end.

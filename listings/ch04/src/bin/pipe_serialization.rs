@@ -1,16 +1,17 @@
-//! Data crosses to a process as bytes: its cost grows with the payload; a thread is handed a pointer.
+//! Data crosses to a process as bytes: its cost grows with the payload; a thread gets a pointer.
 //!
 //!     cargo run --release -p ch04 --bin pipe_serialization -- --max-mib 16
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
-use std::process::{Child, ChildStdin, ChildStdout, ExitCode, Stdio};
-use std::sync::mpsc;
+use std::process::{ChildStdin, ChildStdout, ExitCode, Stdio};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use support::report::{Table, metric, series, verdict};
-use support::timing::summarize;
+use support::child::Reaped;
+use support::report::{Table, figure, metric, series, verdict};
+use support::timing::us;
 
 /// Hand batches of prices of growing size to a worker process and to a worker thread.
 #[derive(clap::Parser)]
@@ -32,155 +33,6 @@ struct Batch {
     prices: Vec<f64>,
 }
 
-pub fn run(args: Args) -> ExitCode {
-    if args.worker {
-        return worker();
-    }
-    // One long-lived worker process and one worker thread: start-up is not counted here.
-    let mut process = Worker::start();
-    let (to_thread, thread_inbox) = mpsc::channel::<Vec<f64>>();
-    let (thread_ack, acks) = mpsc::channel::<Vec<f64>>();
-    let thread = thread::spawn(move || {
-        for prices in thread_inbox {
-            thread_ack.send(prices).expect("ack");
-        }
-    });
-
-    let mut table = Table::new([
-        "batch",
-        "as JSON",
-        "process: encode",
-        "process: round trip",
-        "thread: round trip",
-        "ratio",
-    ]);
-    let (mut smallest, mut largest) = ((0.0, 0.0), (0.0, 0.0, 0.0, 0));
-    let (mut process_curve, mut thread_curve) = (Vec::new(), Vec::new());
-    let mut kib = 1;
-    while kib <= args.max_mib * 1024 {
-        let mut batch =
-            Batch { prices: (0..kib * 128).map(|i| (10_000 + i % 5_000) as f64 / 100.0).collect() };
-        let (mut encode, mut process_rt, mut thread_rt, mut json_bytes) =
-            (vec![], vec![], vec![], 0);
-        for _ in 0..args.samples {
-            // ANCHOR: process
-            // To a process: encode to bytes, write them down the pipe, and the
-            // worker reads, parses and rebuilds its own copy before it answers.
-            let started = Instant::now();
-            let line = serde_json::to_string(&batch).expect("encode");
-            encode.push(started.elapsed().as_secs_f64() * 1e6);
-            let received = process.round_trip(&line);
-            process_rt.push(started.elapsed().as_secs_f64() * 1e6);
-            // ANCHOR_END: process
-            assert_eq!(received, batch.prices.len());
-            json_bytes = line.len();
-        }
-        // A thread's round trip costs microseconds, and one busy moment of the
-        // machine outweighs it: take four times the samples.
-        for _ in 0..args.samples * 4 {
-            // ANCHOR: thread
-            // To a thread: move the Vec through a channel, and get it back. Only
-            // its pointer, length and capacity travel, whatever its size.
-            let started = Instant::now();
-            to_thread.send(batch.prices).expect("send");
-            batch.prices = acks.recv().expect("handed back");
-            thread_rt.push(started.elapsed().as_secs_f64() * 1e6);
-            // ANCHOR_END: thread
-        }
-        let (encode, process_rt, thread_rt) =
-            (summarize(&encode).min, summarize(&process_rt).min, summarize(&thread_rt).min);
-        table.row([
-            size(kib * 1024),
-            size(json_bytes as u64),
-            us(encode),
-            us(process_rt),
-            us(thread_rt),
-            format!("{:.0}x", process_rt / thread_rt),
-        ]);
-        if kib == 1 {
-            smallest = (process_rt, thread_rt);
-        }
-        largest = (process_rt, thread_rt, encode, json_bytes);
-        process_curve.push((kib as f64, process_rt));
-        thread_curve.push((kib as f64, thread_rt));
-        kib *= 4;
-    }
-    table.print();
-    println!("best of {} round trips per size, each way", args.samples);
-    drop(to_thread);
-    thread.join().expect("the worker thread ends");
-    let status = process.finish();
-
-    let process_growth = largest.0 / smallest.0;
-    let thread_growth = largest.1 / smallest.1;
-    series("process_round_trip", "KiB", "µs", &process_curve);
-    series("thread_round_trip", "KiB", "µs", &thread_curve);
-    metric("process_growth", process_growth, "x");
-    metric("thread_growth", thread_growth, "x");
-    metric("process_smallest_us", smallest.0, "µs");
-    metric("thread_smallest_us", smallest.1, "µs");
-    metric("process_largest_ms", largest.0 / 1e3, "ms");
-    metric("encode_largest_ms", largest.2 / 1e3, "ms");
-    metric("thread_largest_us", largest.1, "µs");
-    metric("largest_json_mib", largest.3 as f64 / (1 << 20) as f64, "MiB");
-    metric("largest_ratio", largest.0 / largest.1, "x");
-    let holds = status.success()
-        && process_growth > 50.0
-        && thread_growth < 10.0
-        && largest.0 > 100.0 * largest.1;
-    verdict(
-        "a process's cost grows with the payload, a thread's does not",
-        holds,
-        &format!(
-            "from the smallest to the largest batch: process x{process_growth:.0}, thread x{thread_growth:.1}"
-        ),
-    )
-}
-
-/// The worker process, its pipes, and a guard that kills and reaps it.
-struct Worker {
-    child: Child,
-    stdin: Option<BufWriter<ChildStdin>>,
-    stdout: BufReader<ChildStdout>,
-}
-
-impl Worker {
-    fn start() -> Worker {
-        // This program again, as a worker: support::child has the convention.
-        let mut child = support::child::command("pipe_serialization")
-            .arg("--worker")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the worker process");
-        let stdin = Some(BufWriter::new(child.stdin.take().expect("piped")));
-        let stdout = BufReader::new(child.stdout.take().expect("piped"));
-        Worker { child, stdin, stdout }
-    }
-
-    /// Sends one JSON line and reads the worker's acknowledgement: how many prices it got.
-    fn round_trip(&mut self, line: &str) -> usize {
-        let stdin = self.stdin.as_mut().expect("open until finish");
-        writeln!(stdin, "{line}").and_then(|()| stdin.flush()).expect("send the batch");
-        let mut ack = String::new();
-        self.stdout.read_line(&mut ack).expect("read the ack");
-        ack.trim().parse().expect("a count")
-    }
-
-    /// Closes the worker's stdin, which ends it, and waits for it.
-    fn finish(mut self) -> std::process::ExitStatus {
-        drop(self.stdin.take());
-        self.child.wait().expect("wait for the worker")
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 // ANCHOR: worker
 /// The worker's side: every line is a batch; it parses it into its own memory.
 fn worker() -> ExitCode {
@@ -192,6 +44,101 @@ fn worker() -> ExitCode {
 }
 // ANCHOR_END: worker
 
+// ANCHOR: process
+/// To a process: encode to bytes, write them down the pipe, and the worker
+/// reads, parses and rebuilds its own copy before it answers with a count.
+/// Returns the time to encode, the whole round trip, and the bytes sent.
+fn to_process(pipe: &mut Pipe, batch: &Batch) -> (Duration, Duration, usize) {
+    let started = Instant::now();
+    let line = serde_json::to_string(batch).expect("encode");
+    let encoded = started.elapsed();
+    writeln!(pipe.0, "{line}").and_then(|()| pipe.0.flush()).expect("send the batch");
+    let mut ack = String::new();
+    pipe.1.read_line(&mut ack).expect("read the ack");
+    let round_trip = started.elapsed();
+    assert_eq!(ack.trim().parse(), Ok(batch.prices.len()));
+    (encoded, round_trip, line.len())
+}
+// ANCHOR_END: process
+
+// ANCHOR: thread
+/// To a thread: move the Vec through a channel, and get it back. Only its
+/// pointer, length and capacity travel, whatever its size.
+fn to_thread(batch: &mut Batch, inbox: &Sender<Vec<f64>>, acks: &Receiver<Vec<f64>>) -> Duration {
+    let started = Instant::now();
+    inbox.send(std::mem::take(&mut batch.prices)).expect("send"); // (An empty Vec stays.)
+    batch.prices = acks.recv().expect("handed back");
+    started.elapsed()
+}
+// ANCHOR_END: thread
+
+/// The worker process's stdin, buffered, and its stdout.
+type Pipe = (BufWriter<ChildStdin>, BufReader<ChildStdout>);
+
+pub fn run(args: Args) -> ExitCode {
+    if args.worker {
+        return worker();
+    }
+    // One long-lived worker process and one worker thread: start-up is not counted here.
+    let mut command = support::child::command("pipe_serialization");
+    let spawned = command.arg("--worker").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn();
+    let mut process = Reaped(spawned.expect("start the worker process"));
+    let stdin = BufWriter::new(process.0.stdin.take().expect("piped"));
+    let mut pipe = (stdin, BufReader::new(process.0.stdout.take().expect("piped")));
+    let (inbox, handed) = mpsc::channel();
+    let (hand_back, acks) = mpsc::channel();
+    let thread = thread::spawn(move || handed.iter().for_each(|p| hand_back.send(p).expect("ack")));
+    let columns = "batch,as JSON,process: encode,process: round trip,thread: round trip,ratio";
+    let mut table = Table::new(columns.split(','));
+    let (mut process_curve, mut thread_curve, mut largest) = (Vec::new(), Vec::new(), (0.0, 0));
+    let sizes = std::iter::successors(Some(1), |kib| Some(kib * 4));
+    for kib in sizes.take_while(|&kib| kib <= args.max_mib * 1024) {
+        let prices = (0..kib * 128).map(|i| (10_000 + i % 5_000) as f64 / 100.0).collect();
+        let mut batch = Batch { prices };
+        let tries: Vec<_> = (0..args.samples).map(|_| to_process(&mut pipe, &batch)).collect();
+        let encode = tries.iter().map(|t| us(t.0)).fold(f64::MAX, f64::min);
+        let (process_rt, json_bytes) =
+            (tries.iter().map(|t| us(t.1)).fold(f64::MAX, f64::min), tries[0].2);
+        // A thread's round trip costs microseconds, and one busy moment of the
+        // machine outweighs it: take four times the samples.
+        let thread_rt = (0..args.samples * 4).map(|_| us(to_thread(&mut batch, &inbox, &acks)));
+        let thread_rt = thread_rt.fold(f64::MAX, f64::min);
+        let (bytes, json) = (size(kib * 1024), size(json_bytes as u64));
+        let ratio = format!("{:.0}x", process_rt / thread_rt);
+        table.row([bytes, json, cell(encode), cell(process_rt), cell(thread_rt), ratio]);
+        process_curve.push((kib as f64, process_rt));
+        thread_curve.push((kib as f64, thread_rt));
+        largest = (encode, json_bytes);
+    }
+    table.print();
+    println!("best of {} round trips per size, each way", args.samples);
+    drop(inbox);
+    thread.join().expect("the worker thread ends");
+    drop(pipe); // Closing its stdin ends the worker.
+    let status = process.0.wait().expect("wait for the worker");
+    series("process_round_trip", "KiB", "µs", &process_curve);
+    series("thread_round_trip", "KiB", "µs", &thread_curve);
+    let (smallest, last) = ((process_curve[0].1, thread_curve[0].1), process_curve.len() - 1);
+    let (process_largest, thread_largest) = (process_curve[last].1, thread_curve[last].1);
+    let process_growth = figure("process_growth", process_largest / smallest.0, "x");
+    let thread_growth = figure("thread_growth", thread_largest / smallest.1, "x");
+    metric("process_smallest_us", smallest.0, "µs");
+    metric("thread_smallest_us", smallest.1, "µs");
+    metric("process_largest_ms", process_largest / 1e3, "ms");
+    metric("encode_largest_ms", largest.0 / 1e3, "ms");
+    metric("thread_largest_us", thread_largest, "µs");
+    metric("largest_json_mib", largest.1 as f64 / (1 << 20) as f64, "MiB");
+    metric("largest_ratio", process_largest / thread_largest, "x");
+    let grows = process_growth.value > 50.0 && thread_growth.value < 10.0;
+    verdict(
+        "a process's cost grows with the payload, a thread's does not",
+        status.success() && grows && process_largest > 100.0 * thread_largest,
+        &format!(
+            "from the smallest to the largest batch: process {process_growth:.0}, thread {thread_growth:.1}"
+        ),
+    )
+}
+
 fn size(bytes: u64) -> String {
     match bytes {
         b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1 << 20) as f64),
@@ -199,7 +146,7 @@ fn size(bytes: u64) -> String {
     }
 }
 
-fn us(micros: f64) -> String {
+fn cell(micros: f64) -> String {
     match micros {
         m if m >= 10_000.0 => format!("{:.0} ms", m / 1e3),
         m if m >= 1_000.0 => format!("{:.1} ms", m / 1e3),

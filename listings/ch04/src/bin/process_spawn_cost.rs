@@ -5,13 +5,12 @@
 use std::hint::black_box;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, ExitCode, Stdio};
-use std::sync::{Arc, Barrier};
+use std::sync::Barrier;
 use std::thread;
-use std::time::Instant;
 
 use support::child::Reaped;
-use support::report::{Table, metric, verdict};
-use support::timing::{Summary, current_rss_bytes, summarize};
+use support::report::{Table, figure, verdict};
+use support::timing::{Summary, current_rss_bytes, summarize, time, us};
 
 /// Start trivial children and trivial threads, and compare what each costs.
 #[derive(clap::Parser)]
@@ -36,94 +35,91 @@ enum Role {
     Idle,
 }
 
+// ANCHOR: spawn
+/// A worker process is this same program started again with `--worker`:
+/// fork, exec, the dynamic loader, Rust's start-up, then exit and a wait.
+fn start_process() {
+    let status = worker("exit").status().expect("start a worker process");
+    assert!(status.success(), "the worker failed: {status}");
+}
+
+/// A thread shares the process: the kernel makes a task and a stack.
+fn start_thread() {
+    thread::spawn(|| black_box(1)).join().expect("the thread ran");
+}
+// ANCHOR_END: spawn
+
+// ANCHOR: memory
+/// An idle worker's resident memory, read from /proc: all of it, and the part
+/// that is its own (the rest is shared pages of the binary and libc), in KiB.
+fn idle_process_kib() -> (f64, f64) {
+    let spawned = worker("idle").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn();
+    let mut idle = Reaped(spawned.expect("start"));
+    let mut ready = String::new();
+    let stdout = idle.0.stdout.as_mut().expect("piped");
+    BufReader::new(stdout).read_line(&mut ready).expect("read ready");
+    let smaps = |field| proc_kib(idle.0.id(), "smaps_rollup", field);
+    let own = smaps("Private_Clean:") + smaps("Private_Dirty:");
+    (proc_kib(idle.0.id(), "status", "VmRSS:"), own)
+}
+
+/// `threads` idle threads at once: what the process's resident memory grew
+/// by, in KiB per thread.
+fn idle_thread_kib(threads: usize) -> f64 {
+    let (gate, before) = (Barrier::new(threads + 1), current_rss_bytes());
+    thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                gate.wait();
+                gate.wait();
+            });
+        }
+        gate.wait(); // Every thread has started and touched its stack.
+        let grown = current_rss_bytes().saturating_sub(before);
+        gate.wait();
+        grown as f64 / 1024.0 / threads as f64
+    })
+}
+// ANCHOR_END: memory
+
 pub fn run(args: Args) -> ExitCode {
     match args.worker {
         Some(Role::Exit) => return ExitCode::SUCCESS,
         Some(Role::Idle) => return idle_worker(),
         None => {}
     }
-    let samples = args.samples as usize;
-
-    // ANCHOR: spawn
-    // A worker process is this same program started again with `--worker`:
-    // fork, exec, the dynamic loader, Rust's start-up, then exit and a wait.
-    let process_us = time_us(samples, || {
-        let status = worker("exit").status().expect("start a worker process");
-        assert!(status.success(), "the worker failed: {status}");
-    });
-    // A thread shares the process: the kernel makes a task and a stack.
-    let thread_us = time_us(samples, || {
-        thread::spawn(|| black_box(1)).join().expect("the thread ran");
-    });
-    // ANCHOR_END: spawn
-
-    // ANCHOR: memory
-    // An idle worker's resident memory, read from /proc: all of it, and the
-    // part that is its own (the rest is shared pages of the binary and libc).
-    let mut idle =
-        Reaped(worker("idle").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("start"));
-    let mut ready = String::new();
-    let stdout = idle.0.stdout.as_mut().expect("piped");
-    BufReader::new(stdout).read_line(&mut ready).expect("read ready");
-    let child_rss_kib = proc_kib(idle.0.id(), "status", "VmRSS:");
-    let child_private_kib = proc_kib(idle.0.id(), "smaps_rollup", "Private_Clean:")
-        + proc_kib(idle.0.id(), "smaps_rollup", "Private_Dirty:");
-    drop(idle);
-    // N idle threads at once: what the process's resident memory grew by, per thread.
-    let (threads, gate) =
-        (args.threads as usize, Arc::new(Barrier::new(args.threads as usize + 1)));
-    let before = current_rss_bytes();
-    let handles: Vec<_> = (0..threads)
-        .map(|_| {
-            thread::spawn({
-                let gate = gate.clone();
-                move || {
-                    gate.wait();
-                    gate.wait();
-                }
-            })
-        })
-        .collect();
-    gate.wait(); // Every thread has started and touched its stack.
-    let thread_kib = (current_rss_bytes().saturating_sub(before)) as f64 / 1024.0 / threads as f64;
-    gate.wait();
-    handles.into_iter().for_each(|h| h.join().expect("the thread ran"));
-    // ANCHOR_END: memory
-
+    let (process, thread) =
+        (time_us(args.samples, start_process), time_us(args.samples, start_thread));
+    let ((process_rss, process_own), thread_kib) =
+        (idle_process_kib(), idle_thread_kib(args.threads as usize));
     // Other programs on the machine can only make a start slower: the best
     // of the samples is the cost itself, the median what a start usually took.
-    let (process, thread) = (process_us, thread_us);
+    let both = |[p, t]: [&str; 2], [of_p, of_t]: [f64; 2], unit| {
+        (figure(p, of_p, unit), figure(t, of_t, unit))
+    };
+    let best = both(["process_spawn_us", "thread_spawn_us"], [process.min, thread.min], "µs");
+    let median = [process.median, thread.median];
+    let median = both(["process_spawn_median_us", "thread_spawn_median_us"], median, "µs");
+    let rss = both(["process_rss_kib", "thread_rss_kib"], [process_rss, thread_kib], "KiB");
+    let own = (figure("process_private_kib", process_own, "KiB"), rss.1);
+    let spawn_ratio = figure("spawn_ratio", best.0.value / best.1.value, "x");
+    let memory_ratio = figure("memory_ratio", rss.0.value / rss.1.value.max(0.01), "x");
     let rows = [
-        ("start and wait for, best", process.min, thread.min, "µs"),
-        ("start and wait for, median", process.median, thread.median, "µs"),
-        ("resident memory (RSS)", child_rss_kib, thread_kib, "KiB"),
-        ("  of which its own", child_private_kib, thread_kib, "KiB"),
+        ("start and wait for, best", best),
+        ("start and wait for, median", median),
+        ("resident memory (RSS)", rss),
+        ("  of which its own", own),
     ];
     let mut table = Table::new(["cost", "a process", "a thread", "ratio"]);
-    for (cost, p, t, unit) in rows {
-        let ratio = format!("{:.0}x", p / t.max(0.01));
-        table.row([cost.to_string(), format!("{p:.0} {unit}"), format!("{t:.0} {unit}"), ratio]);
+    for (cost, (p, t)) in rows {
+        let ratio = format!("{:.0}x", p.value / t.value.max(0.01));
+        table.row([cost.to_string(), format!("{p:.0}"), format!("{t:.0}"), ratio]);
     }
     table.print();
-
-    metric("process_spawn_us", process.min, "µs");
-    metric("thread_spawn_us", thread.min, "µs");
-    metric("process_spawn_median_us", process.median, "µs");
-    metric("thread_spawn_median_us", thread.median, "µs");
-    metric("spawn_ratio", process.min / thread.min, "x");
-    metric("process_rss_kib", child_rss_kib, "KiB");
-    metric("process_private_kib", child_private_kib, "KiB");
-    metric("thread_rss_kib", thread_kib, "KiB");
-    metric("memory_ratio", child_rss_kib / thread_kib.max(0.01), "x");
-
-    let holds = process.min > 10.0 * thread.min && child_rss_kib > 10.0 * thread_kib;
     verdict(
         "a process costs more than ten times a thread, to start and in memory",
-        holds,
-        &format!(
-            "best {:.0} µs vs {:.0} µs; {child_rss_kib:.0} KiB vs {thread_kib:.0} KiB",
-            process.min, thread.min
-        ),
+        spawn_ratio.value > 10.0 && memory_ratio.value > 10.0,
+        &format!("best {:.0} vs {:.0}; {:.0} vs {:.0}", best.0, best.1, rss.0, rss.1),
     )
 }
 
@@ -141,15 +137,9 @@ fn idle_worker() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn time_us(samples: usize, mut once: impl FnMut()) -> Summary {
-    let times: Vec<f64> = (0..samples)
-        .map(|_| {
-            let started = Instant::now();
-            once();
-            started.elapsed().as_secs_f64() * 1e6
-        })
-        .collect();
-    summarize(&times)
+/// Runs `once` `samples` times: the microseconds each took.
+fn time_us(samples: u64, mut once: impl FnMut()) -> Summary {
+    summarize(&(0..samples).map(|_| us(time(&mut once).1)).collect::<Vec<_>>())
 }
 
 /// A `Name:   123 kB` line of /proc/<pid>/<file>, in KiB.

@@ -1,4 +1,4 @@
-//! Cooperative means cooperative: a task that never reaches `.await` starves every other task on its thread.
+//! Cooperative means cooperative: a task that never reaches `.await` starves every task beside it.
 //!
 //!     cargo run --release -p ch05 --bin cooperative_hog -- --hog-ms 300 --tick-ms 10
 
@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use support::report::{Table, metric, verdict};
+use support::report::{Table, figure, verdict};
+use support::timing::ms;
 use tokio::time::{MissedTickBehavior, interval, sleep};
 
 /// Run a heartbeat next to a CPU hog on one thread, three ways.
@@ -90,7 +91,8 @@ fn heartbeat_next_to(hog: Hog, args: &Args) -> (usize, Duration) {
 // ANCHOR_END: hogs
 
 pub fn run(args: Args) -> ExitCode {
-    let expected = args.hog_ms / args.tick_ms;
+    let expected = figure("expected_ticks", (args.hog_ms / args.tick_ms) as f64, "ticks");
+    let hog_ms = figure("hog_ms", args.hog_ms as f64, "ms");
     let mut table = Table::new(["the hog", "ticks during it", "expected", "longest gap"]);
     let mut gaps = Vec::new();
     for (hog, label, name) in [
@@ -99,34 +101,27 @@ pub fn run(args: Args) -> ExitCode {
         (Hog::SpawnBlocking, "spawn_blocking", "spawn_blocking"),
     ] {
         let (during, gap) = heartbeat_next_to(hog, &args);
-        let gap_ms = gap.as_secs_f64() * 1e3;
+        let during = figure(&format!("ticks_{name}"), during as f64, "ticks").value;
+        let gap = figure(&format!("gap_{name}_ms"), ms(gap), "ms");
         table.row([
-            label.to_string(),
+            label.into(),
             during.to_string(),
-            expected.to_string(),
-            format!("{gap_ms:.1} ms"),
+            expected.value.to_string(),
+            format!("{gap:.1}"),
         ]);
-        metric(&format!("ticks_{name}"), during as f64, "ticks");
-        metric(&format!("gap_{name}_ms"), gap_ms, "ms");
-        gaps.push((during, gap_ms));
+        gaps.push((during, gap));
     }
     table.print();
-    metric("expected_ticks", expected as f64, "ticks");
-    metric("hog_ms", args.hog_ms as f64, "ms");
-
-    let hog_ms = args.hog_ms as f64;
-    let [(busy_ticks, busy_gap), (_, yield_gap), (_, blocking_gap)] = gaps[..] else {
+    let [(busy_ticks, busy), (_, yielding), (_, blocking)] = gaps[..] else {
         unreachable!("three hogs")
     };
-    let holds = busy_ticks == 0
-        && busy_gap >= 0.9 * hog_ms
-        && yield_gap < 0.5 * hog_ms
-        && blocking_gap < 0.5 * hog_ms;
+    let stalled = busy_ticks == 0.0 && busy.value >= 0.9 * hog_ms.value;
+    let freed = yielding.value < 0.5 * hog_ms.value && blocking.value < 0.5 * hog_ms.value;
     verdict(
         "a busy loop with no .await stops the heartbeat for its whole run; yield_now or spawn_blocking bring it back",
-        holds,
+        stalled && freed,
         &format!(
-            "longest gap: {busy_gap:.0} ms with the busy loop ({hog_ms:.0} ms of work), {yield_gap:.0} ms yielding, {blocking_gap:.0} ms with spawn_blocking"
+            "longest gap: {busy:.0} with the busy loop ({hog_ms:.0} of work), {yielding:.0} yielding, {blocking:.0} with spawn_blocking"
         ),
     )
 }

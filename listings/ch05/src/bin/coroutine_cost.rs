@@ -1,4 +1,4 @@
-//! A future costs bytes and nanoseconds; a task hundreds of bytes; an OS thread kilobytes and microseconds.
+//! A future costs bytes and nanoseconds; a task, hundreds of bytes; a thread, KiB and microseconds.
 //!
 //!     cargo run --release -p ch05 --bin coroutine_cost -- --tasks 100000 --threads 1000
 
@@ -7,13 +7,13 @@ use std::hint::black_box;
 use std::pin::pin;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier, mpsc};
+use std::sync::{Arc, Barrier};
 use std::task::{Context, Poll, Waker};
 use std::thread;
-use std::time::Instant;
 
-use support::report::{Table, metric, verdict};
-use support::timing::{current_rss_bytes, summarize};
+use support::report::{Table, figure, verdict};
+use support::timing::{current_rss_bytes, summarize, time};
+use tokio::runtime::Runtime;
 
 const MIB: f64 = 1024.0 * 1024.0;
 
@@ -37,28 +37,51 @@ async fn double(price: u64) -> u64 {
     price * 2
 }
 
+// ANCHOR: creation
+/// Creates, runs and finishes `count` futures, each polled once by hand.
+fn run_futures(count: u64) {
+    let mut cx = Context::from_waker(Waker::noop());
+    for price in 0..count {
+        let mut future = pin!(double(black_box(price)));
+        assert_eq!(future.as_mut().poll(&mut cx), Poll::Ready(price * 2));
+    }
+}
+
+/// The same work as `count` tokio tasks, spawned and joined.
+fn run_tasks(runtime: &Runtime, count: u64) {
+    runtime.block_on(async {
+        let handles: Vec<_> = (0..count).map(|price| tokio::spawn(double(price))).collect();
+        for handle in handles {
+            black_box(handle.await.expect("the task finishes"));
+        }
+    })
+}
+
+/// The same work on `count` OS threads, spawned and joined.
+fn run_threads(count: u64) {
+    let handles: Vec<_> = (0..count).map(|price| thread::spawn(move || price * 2)).collect();
+    for handle in handles {
+        black_box(handle.join().expect("the thread finishes"));
+    }
+}
+// ANCHOR_END: creation
+
 // ANCHOR: parked_threads
 /// Resident bytes per OS thread, with `threads` of them parked on a barrier.
 fn parked_threads(threads: usize) -> f64 {
-    let rss = current_rss_bytes();
-    let barrier = Arc::new(Barrier::new(threads + 1));
-    let (ready, all_ready) = mpsc::channel();
-    let handles: Vec<_> = (0..threads)
-        .map(|_| {
-            let (barrier, ready) = (barrier.clone(), ready.clone());
-            thread::spawn(move || {
-                ready.send(()).expect("main is waiting");
-                barrier.wait(); // Parked in the kernel until every thread is counted.
-            })
-        })
-        .collect();
-    all_ready.iter().take(threads).for_each(drop);
-    let per_thread = current_rss_bytes().saturating_sub(rss) as f64 / threads as f64;
-    barrier.wait();
-    for handle in handles {
-        handle.join().expect("a parked thread ends");
-    }
-    per_thread
+    let (rss, gate) = (current_rss_bytes(), Barrier::new(threads + 1));
+    thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                gate.wait(); // Started: every thread has touched its stack.
+                gate.wait(); // Parked in the kernel until every thread is counted.
+            });
+        }
+        gate.wait();
+        let per_thread = current_rss_bytes().saturating_sub(rss) as f64 / threads as f64;
+        gate.wait();
+        per_thread
+    })
 }
 // ANCHOR_END: parked_threads
 
@@ -89,89 +112,45 @@ fn parked_tasks(tasks: usize) -> f64 {
 // ANCHOR_END: parked_tasks
 
 /// Median nanoseconds per item of `sample`, which creates and finishes `items` items.
-fn per_item_ns(samples: u64, items: usize, mut sample: impl FnMut()) -> f64 {
+fn per_item_ns(samples: u64, items: u64, mut sample: impl FnMut()) -> f64 {
     sample(); // Warm up: grow the heap, start the pools.
-    let times: Vec<f64> = (0..samples)
-        .map(|_| {
-            let start = Instant::now();
-            sample();
-            start.elapsed().as_nanos() as f64 / items as f64
-        })
-        .collect();
+    let times: Vec<f64> =
+        (0..samples).map(|_| time(&mut sample).1.as_nanos() as f64 / items as f64).collect();
     summarize(&times).median
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let (tasks, threads) = (args.tasks as usize, args.threads as usize);
+    let (tasks, threads) = (args.tasks, args.threads);
     // Memory first, in a fresh process: later runs would reuse freed memory.
-    let thread_rss = parked_threads(threads);
-    let task_rss = parked_tasks(tasks);
-
-    // ANCHOR: creation
-    let mut cx = Context::from_waker(Waker::noop());
-    let future_ns = per_item_ns(args.samples, tasks, || {
-        for price in 0..tasks as u64 {
-            let mut future = pin!(double(black_box(price)));
-            assert_eq!(future.as_mut().poll(&mut cx), Poll::Ready(price * 2));
-        }
-    });
+    let thread_rss = figure("thread_rss_kib", parked_threads(threads as usize) / 1024.0, "KiB");
+    let task_rss = figure("task_rss_bytes", parked_tasks(tasks as usize), "bytes");
     let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
-    let task_ns = per_item_ns(args.samples, tasks, || {
-        runtime.block_on(async {
-            let handles: Vec<_> = (0..tasks as u64).map(|p| tokio::spawn(double(p))).collect();
-            for handle in handles {
-                black_box(handle.await.expect("the task finishes"));
-            }
-        })
-    });
-    let thread_ns = per_item_ns(args.samples, threads, || {
-        let handles: Vec<_> =
-            (0..threads as u64).map(|price| thread::spawn(move || price * 2)).collect();
-        for handle in handles {
-            black_box(handle.join().expect("the thread finishes"));
-        }
-    });
-    // ANCHOR_END: creation
-
-    let future_bytes = size_of_val(&double(0));
+    let n = args.samples;
+    let future_ns = figure("future_ns", per_item_ns(n, tasks, || run_futures(tasks)), "ns");
+    let task_ns = figure("task_ns", per_item_ns(n, tasks, || run_tasks(&runtime, tasks)), "ns");
+    let thread_us = per_item_ns(n, threads, || run_threads(threads)) / 1e3;
+    let thread_us = figure("thread_us", thread_us, "µs");
+    let future_bytes = figure("future_bytes", size_of_val(&double(0)) as f64, "bytes");
+    let tasks_mib = figure("tasks_rss_mib", task_rss.value * tasks as f64 / MIB, "MiB");
+    let threads_mib = figure("threads_rss_mib", thread_rss.value * threads as f64 / 1024.0, "MiB");
+    let time_x = figure("thread_over_task_time", thread_us.value * 1e3 / task_ns.value, "x");
+    let memory_x = thread_rss.value * 1024.0 / task_rss.value;
+    let memory_x = figure("thread_over_task_memory", memory_x, "x");
     let mut table = Table::new(["one", "create, run, finish", "resident while parked"]);
-    let (task_b, thread_kib) =
-        (format!("{task_rss:.0} B"), format!("{:.1} KiB", thread_rss / 1024.0));
-    table.row([
-        "future (polled by hand)",
-        &format!("{future_ns:.1} ns"),
-        &format!("{future_bytes} B (its size)"),
-    ]);
-    table.row(["tokio task", &format!("{task_ns:.0} ns"), &task_b]);
-    table.row(["OS thread", &format!("{:.1} µs", thread_ns / 1e3), &thread_kib]);
+    let (future_time, future_size) =
+        (format!("{future_ns:.1}"), format!("{future_bytes} (its size)"));
+    table.row(["future (polled by hand)".into(), future_time, future_size]);
+    table.row(["tokio task".into(), format!("{task_ns:.0}"), format!("{task_rss:.0}")]);
+    table.row(["OS thread".into(), format!("{thread_us:.1}"), format!("{thread_rss:.1}")]);
     table.print();
-    let (tasks_mib, threads_mib) =
-        (task_rss * tasks as f64 / MIB, thread_rss * threads as f64 / MIB);
     println!(
-        "{tasks} parked tasks: {tasks_mib:.1} MiB resident; {threads} parked threads: {threads_mib:.1} MiB"
+        "{tasks} parked tasks: {tasks_mib:.1} resident; {threads} parked threads: {threads_mib:.1}"
     );
     println!("each thread also reserves a 2048 KiB stack (std's default): reserved, not resident");
-
-    metric("future_ns", future_ns, "ns");
-    metric("task_ns", task_ns, "ns");
-    metric("thread_us", thread_ns / 1e3, "µs");
-    metric("future_bytes", future_bytes as f64, "bytes");
-    metric("task_rss_bytes", task_rss, "bytes");
-    metric("thread_rss_kib", thread_rss / 1024.0, "KiB");
-    metric("tasks_rss_mib", tasks_mib, "MiB");
-    metric("threads_rss_mib", threads_mib, "MiB");
-    metric("thread_over_task_time", thread_ns / task_ns, "x");
-    metric("thread_over_task_memory", thread_rss / task_rss, "x");
-
-    let holds = future_ns < task_ns && thread_ns > 10.0 * task_ns && thread_rss > 10.0 * task_rss;
     verdict(
         "a future costs less than a task, and a thread costs over 10x a task in time and in memory",
-        holds,
-        &format!(
-            "thread/task: {:.0}x the time, {:.0}x the resident memory",
-            thread_ns / task_ns,
-            thread_rss / task_rss
-        ),
+        future_ns.value < task_ns.value && time_x.value > 10.0 && memory_x.value > 10.0,
+        &format!("thread/task: {time_x:.0} the time, {memory_x:.0} the resident memory"),
     )
 }
 

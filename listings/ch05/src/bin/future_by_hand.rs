@@ -1,4 +1,4 @@
-//! A `Future` is a state machine polled from outside; an `async fn` is the same machine, written by the compiler.
+//! A `Future` is a state machine polled from outside; an `async fn` is one the compiler writes.
 //!
 //!     cargo run --release -p ch05 --bin future_by_hand -- --bid-polls 2 --ask-polls 1
 
@@ -8,7 +8,7 @@ use std::pin::{Pin, pin};
 use std::process::ExitCode;
 use std::task::{Context, Poll, Waker};
 
-use support::report::{Table, metric, verdict};
+use support::report::{Table, figure, verdict};
 
 /// Poll a quote fetch by hand: first a Future written out, then the same as an `async fn`.
 #[derive(clap::Parser)]
@@ -160,18 +160,15 @@ pub fn run(args: Args) -> ExitCode {
     table.print();
 
     let polls = by_hand.iter().filter(|line| line.starts_with("poll")).count();
-    let expected_polls = (args.bid_polls + args.ask_polls + 1) as usize;
-    metric("polls", polls as f64, "polls");
-    metric("spread", spread_by_hand as f64, "cents");
-    let holds =
-        by_hand == by_compiler && polls == expected_polls && spread_by_hand == spread_by_compiler;
+    let polls = figure("polls", polls as f64, "polls");
+    let spread = figure("spread", spread_by_hand as f64, "cents");
+    let expected_polls = (args.bid_polls + args.ask_polls + 1) as f64;
     verdict(
         "the async fn goes through the same states and Poll results as the hand-written Future",
-        holds,
-        &format!(
-            "{polls} polls each, {} identical trace lines, spread {spread_by_hand} cents",
-            by_hand.len()
-        ),
+        by_hand == by_compiler
+            && polls.value == expected_polls
+            && spread_by_hand == spread_by_compiler,
+        &format!("{polls} each, {} identical trace lines, spread {spread}", by_hand.len()),
     )
 }
 

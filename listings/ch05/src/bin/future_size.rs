@@ -1,4 +1,4 @@
-//! An `async fn` compiles to a state machine as big as what it holds across `.await`: bytes, not a stack.
+//! An `async fn` is a state machine as big as what it holds across `.await`: bytes, not a stack.
 //!
 //!     cargo run --release -p ch05 --bin future_size
 
@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use support::report::{Table, metric, verdict};
+use support::report::{Table, figure, verdict};
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::yield_now;
@@ -82,22 +82,6 @@ async fn fetch_page(server: SocketAddr) -> usize {
 }
 // ANCHOR_END: async_fns
 
-/// What each future keeps across its `.await`, in words.
-fn holds(name: &str) -> &'static str {
-    match name {
-        "heartbeat" => "nothing",
-        "quote_after" => "a tokio Sleep",
-        "tokio_read" => "tokio's read: two references",
-        "tokio_connect" => "tokio's connect state",
-        "read_page" => "4 KiB buffer, tokio's read",
-        "checksum_in_scope" => "4 KiB, unused but in scope",
-        "checksum_in_block" => "nothing: the 4 KiB block ended",
-        "header_then_page" => "1 KiB, then 4 KiB",
-        "header_and_page" => "1 KiB and 4 KiB",
-        _ => "connect, then read_page",
-    }
-}
-
 // ANCHOR: bytes
 /// The size of a future's state machine. Calling an async fn only builds the
 /// machine in its first state; this measures it and drops it, never run.
@@ -106,52 +90,52 @@ fn bytes(future: impl Future) -> usize {
 }
 // ANCHOR_END: bytes
 
+// ANCHOR: sizes
+/// Each future, what it keeps across its `.await`, and its size: built,
+/// measured and dropped, never run.
+fn sizes(server: SocketAddr, stream: &mut TcpStream) -> [(&'static str, &'static str, usize); 10] {
+    let mut buffer = [0u8; 4096];
+    [
+        ("heartbeat", "nothing", bytes(heartbeat())),
+        ("quote_after", "a tokio Sleep", bytes(quote_after(50))),
+        ("tokio_read", "tokio's read: two references", bytes(stream.read(&mut buffer))),
+        ("tokio_connect", "tokio's connect state", bytes(TcpStream::connect(server))),
+        ("read_page", "4 KiB buffer, tokio's read", bytes(read_page(stream))),
+        ("checksum_in_scope", "4 KiB, unused but in scope", bytes(checksum_in_scope())),
+        ("checksum_in_block", "nothing: the 4 KiB block ended", bytes(checksum_in_block())),
+        ("header_then_page", "1 KiB, then 4 KiB", bytes(header_then_page(stream))),
+        ("header_and_page", "1 KiB and 4 KiB", bytes(header_and_page(stream))),
+        ("fetch_page", "connect, then read_page", bytes(fetch_page(server))),
+    ]
+}
+// ANCHOR_END: sizes
+
 pub fn run(_args: Args) -> ExitCode {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
-    let sizes = runtime.expect("runtime").block_on(async {
+    let (_listener, server, mut stream) = runtime.expect("runtime").block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let server = listener.local_addr().expect("address");
-        let mut stream = TcpStream::connect(server).await.expect("connect");
-        let mut buffer = [0u8; 4096];
-        // ANCHOR: sizes
-        [
-            ("heartbeat", bytes(heartbeat())),
-            ("quote_after", bytes(quote_after(50))),
-            ("tokio_read", bytes(stream.read(&mut buffer))),
-            ("tokio_connect", bytes(TcpStream::connect(server))),
-            ("read_page", bytes(read_page(&mut stream))),
-            ("checksum_in_scope", bytes(checksum_in_scope())),
-            ("checksum_in_block", bytes(checksum_in_block())),
-            ("header_then_page", bytes(header_then_page(&mut stream))),
-            ("header_and_page", bytes(header_and_page(&mut stream))),
-            ("fetch_page", bytes(fetch_page(server))),
-        ]
-        // ANCHOR_END: sizes
+        let stream = TcpStream::connect(server).await.expect("connect");
+        (listener, server, stream)
     });
-
+    let sizes = sizes(server, &mut stream);
     let mut table = Table::new(["future", "holds across .await", "size", "of a thread stack"]);
-    for (name, bytes) in sizes {
+    for (name, holds, bytes) in sizes {
+        let size = figure(&format!("{name}_bytes"), bytes as f64, "bytes");
         let share = format!("{:.3}%", 100.0 * bytes as f64 / THREAD_STACK as f64);
-        table.row([name, holds(name), &format!("{bytes} B"), &share]);
-        metric(&format!("{name}_bytes"), bytes as f64, "bytes");
+        table.row([name.into(), holds.into(), size.to_string(), share]);
     }
-    let stack = format!("{THREAD_STACK} B");
-    table.row(["a thread (std default)", "its whole stack", &stack, "100.000%"]);
+    let stack = figure("thread_stack_bytes", THREAD_STACK as f64, "bytes").to_string();
+    table.row(["a thread (std default)", "its whole stack", stack.as_str(), "100.000%"]);
     table.print();
-    metric("thread_stack_bytes", THREAD_STACK as f64, "bytes");
-
-    let size = |wanted: &str| sizes.iter().find(|(name, ..)| *name == wanted).map_or(0, |s| s.1);
+    let size = |wanted: &str| sizes.iter().find(|(name, ..)| *name == wanted).map_or(0, |s| s.2);
     let (page, in_scope, in_block) =
         (size("read_page"), size("checksum_in_scope"), size("checksum_in_block"));
-    let largest = sizes.iter().map(|s| s.1).max().unwrap_or(0);
-    let holds = (4096..4096 + 512).contains(&page)
-        && in_scope >= 4096
-        && in_block < 256
-        && size("header_and_page") >= 4096 + 1024
-        && largest * 100 < THREAD_STACK;
+    let largest = sizes.iter().map(|s| s.2).max().unwrap_or(0);
+    let held = (4096..4096 + 512).contains(&page) && in_scope >= 4096 && in_block < 256;
     verdict(
         "a future is as big as what it holds across .await, each well under 1% of a thread's stack",
-        holds,
+        held && size("header_and_page") >= 4096 + 1024 && largest * 100 < THREAD_STACK,
         &format!(
             "4 KiB held: {page} B, in scope: {in_scope} B, in a block: {in_block} B; largest: {largest} B"
         ),

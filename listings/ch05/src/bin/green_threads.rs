@@ -1,4 +1,4 @@
-//! Stackful coroutines (green threads) exist in Rust as a crate: each owns a stack, and a blocking call in one stops them all.
+//! Stackful coroutines exist in Rust as a crate: each owns a stack; a blocking call stops them all.
 //!
 //!     cargo run --release -p ch05 --bin green_threads -- --coroutines 10000 --switches 5 --samples 5
 
@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, CoroutineResult, Yielder};
-use support::report::{Table, metric, verdict};
-use support::timing::{current_rss_bytes, summarize};
+use support::report::{Figure, Table, figure, verdict};
+use support::timing::{current_rss_bytes, ms, summarize, time};
 
 /// Run the same workload as stackful coroutines and as tokio tasks; then block inside one coroutine.
 #[derive(clap::Parser)]
@@ -76,27 +76,31 @@ fn run_all(mut ready: VecDeque<(Session, Instant)>) -> Duration {
 }
 // ANCHOR_END: stackful
 
+// ANCHOR: blocking
+/// 100 sessions take turns; with `blocking`, one of them makes a blocking
+/// call at each of its turns instead of suspending.
+fn longest_wait(blocking: Option<Duration>) -> Duration {
+    let first = session(64, 3, blocking);
+    let others = (1..100).map(|_| session(64, 3, None));
+    run_all(std::iter::once(first).chain(others).map(|s| (s, Instant::now())).collect())
+}
+// ANCHOR_END: blocking
+
 /// The workload as stackful coroutines: [create ns, resident bytes, switch ns] per coroutine.
 fn coroutines(args: &Args) -> [f64; 3] {
     let (n, rss) = (args.coroutines as usize, current_rss_bytes());
-    let created = Instant::now();
-    let mut sessions: Vec<_> =
-        (0..n).map(|_| session(args.stack_kib, args.switches, None)).collect();
-    let create_ns = created.elapsed().as_nanos() as f64 / n as f64;
-    for coroutine in sessions.iter_mut() {
-        coroutine.resume(()); // First turn: each runs to its first suspend, touching its stack.
-    }
+    let new = |_| session(args.stack_kib, args.switches, None);
+    let (mut sessions, created) = time(|| (0..n).map(new).collect::<Vec<_>>());
+    // First turn: each runs to its first suspend, touching its stack.
+    sessions.iter_mut().for_each(|coroutine| _ = coroutine.resume(()));
     let rss_each = current_rss_bytes().saturating_sub(rss) as f64 / n as f64;
     // The simplest fair scheduler: every coroutine in turn, round after round.
     // The last round returns from each; the stacks are unmapped at the end.
-    let started = Instant::now();
-    for _ in 0..args.switches {
-        for coroutine in sessions.iter_mut() {
-            coroutine.resume(());
-        }
-    }
-    let switch_ns = started.elapsed().as_nanos() as f64 / (n as f64 * args.switches as f64);
-    [create_ns, rss_each, switch_ns]
+    let ((), switched) = time(|| {
+        (0..args.switches).for_each(|_| sessions.iter_mut().for_each(|c| _ = c.resume(())))
+    });
+    let turns = n as f64 * args.switches as f64;
+    [created.as_nanos() as f64 / n as f64, rss_each, switched.as_nanos() as f64 / turns]
 }
 
 /// The same workload as tokio tasks: [create ns, resident bytes, switch ns] per task.
@@ -104,20 +108,15 @@ fn tasks(args: &Args) -> [f64; 3] {
     let (n, switches) = (args.coroutines as usize, args.switches);
     let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
     runtime.block_on(async move {
-        let (rss, created, first_turn) =
-            (current_rss_bytes(), Instant::now(), Arc::new(AtomicUsize::new(0)));
-        let handles: Vec<_> = (0..n)
-            .map(|_| {
-                let first_turn = first_turn.clone();
-                tokio::spawn(async move {
-                    first_turn.fetch_add(1, Ordering::Relaxed);
-                    for _ in 0..switches {
-                        tokio::task::yield_now().await;
-                    }
-                })
-            })
-            .collect();
-        let create_ns = created.elapsed().as_nanos() as f64 / n as f64;
+        let (rss, first_turn) = (current_rss_bytes(), Arc::new(AtomicUsize::new(0)));
+        let task = |first_turn: Arc<AtomicUsize>| async move {
+            first_turn.fetch_add(1, Ordering::Relaxed);
+            for _ in 0..switches {
+                tokio::task::yield_now().await;
+            }
+        };
+        let spawn = |_| tokio::spawn(task(first_turn.clone()));
+        let (handles, created) = time(|| (0..n).map(spawn).collect::<Vec<_>>());
         while first_turn.load(Ordering::Relaxed) < n {
             tokio::task::yield_now().await; // Until each task has had its first turn.
         }
@@ -126,89 +125,48 @@ fn tasks(args: &Args) -> [f64; 3] {
         for handle in handles {
             handle.await.expect("the task finishes");
         }
-        let switch_ns = started.elapsed().as_nanos() as f64 / (n as f64 * switches as f64);
-        [create_ns, rss_each, switch_ns]
+        let (turns, switched) = (n as f64 * switches as f64, started.elapsed());
+        [created.as_nanos() as f64 / n as f64, rss_each, switched.as_nanos() as f64 / turns]
     })
 }
 
 pub fn run(args: Args) -> ExitCode {
     // Times are medians over the samples. Memory comes from the first sample
     // only: later ones reuse the memory the first one freed.
-    let (mut co, mut task) = (Vec::new(), Vec::new());
-    for _ in 0..args.samples {
-        co.push(coroutines(&args));
-        task.push(tasks(&args));
-    }
-    let median = |samples: &[[f64; 3]], i: usize| {
-        summarize(&samples.iter().map(|s| s[i]).collect::<Vec<_>>()).median
-    };
-    let (co_create, co_rss, co_switch) = (median(&co, 0), co[0][1], median(&co, 2));
-    let (task_create, task_rss, task_switch) = (median(&task, 0), task[0][1], median(&task, 2));
+    let (co, task): (Vec<_>, Vec<_>) =
+        (0..args.samples).map(|_| (coroutines(&args), tasks(&args))).unzip();
+    let median =
+        |of: &[[f64; 3]], i| summarize(&of.iter().map(|s| s[i]).collect::<Vec<_>>()).median;
+    let co_create = figure("coroutine_create_us", median(&co, 0) / 1e3, "µs");
+    let co_rss = figure("coroutine_rss_bytes", co[0][1], "bytes");
+    let co_switch = figure("coroutine_switch_ns", median(&co, 2), "ns");
+    let stack = figure("coroutine_stack_kib", args.stack_kib as f64, "KiB");
+    let task_create = figure("task_create_ns", median(&task, 0), "ns");
+    let task_rss = figure("task_rss_bytes", task[0][1], "bytes");
+    let task_switch = figure("task_switch_ns", median(&task, 2), "ns");
+    figure("rss_ratio", co_rss.value / task_rss.value, "x");
     let mut table = Table::new(["each one", "create", "resident", "reserved", "switch"]);
-    let reserved = format!("{} KiB stack", args.stack_kib);
-    table.row([
-        "corosensei coroutine",
-        &format!("{:.1} µs", co_create / 1e3),
-        &format!("{co_rss:.0} B"),
-        &reserved,
-        &format!("{co_switch:.0} ns"),
-    ]);
-    table.row([
-        "tokio task",
-        &format!("{task_create:.0} ns"),
-        &format!("{task_rss:.0} B"),
-        "-",
-        &format!("{task_switch:.0} ns"),
-    ]);
+    let (whole, reserved) = (|cell: Figure| format!("{cell:.0}"), format!("{stack} stack"));
+    let (create, rss, switch) = (format!("{co_create:.1}"), whole(co_rss), whole(co_switch));
+    table.row(["corosensei coroutine".into(), create, rss, reserved, switch]);
+    let (create, rss, switch) = (whole(task_create), whole(task_rss), whole(task_switch));
+    table.row(["tokio task".into(), create, rss, "-".into(), switch]);
     table.print();
-
-    // ANCHOR: blocking
-    // 100 sessions take turns; in the second run, one of them makes a
-    // blocking call at each of its turns instead of suspending.
     let sleep = Duration::from_millis(args.sleep_ms);
-    let take_turns = |blocking: Option<Duration>| {
-        let first = session(64, 3, blocking);
-        let others: Vec<_> = (1..100).map(|_| session(64, 3, None)).collect();
-        let ready = std::iter::once(first).chain(others).map(|s| (s, Instant::now()));
-        run_all(ready.collect())
-    };
-    let waited = take_turns(None);
-    let waited_blocked = take_turns(Some(sleep));
-    // ANCHOR_END: blocking
+    let waited = figure("wait_ms", ms(longest_wait(None)), "ms");
+    let blocked = figure("wait_blocked_ms", ms(longest_wait(Some(sleep))), "ms");
+    let sleep_ms = figure("sleep_ms", args.sleep_ms as f64, "ms");
     println!(
-        "longest wait between two turns: {:.3} ms; with one blocking call of {} ms per turn: {:.1} ms",
-        waited.as_secs_f64() * 1e3,
-        args.sleep_ms,
-        waited_blocked.as_secs_f64() * 1e3
+        "longest wait between two turns: {waited:.3}; with one blocking call of {sleep_ms} per turn: {blocked:.1}"
     );
-
-    for (name, value, unit) in [
-        ("coroutine_create_us", co_create / 1e3, "µs"),
-        ("coroutine_rss_bytes", co_rss, "bytes"),
-        ("coroutine_switch_ns", co_switch, "ns"),
-        ("coroutine_stack_kib", args.stack_kib as f64, "KiB"),
-        ("task_create_ns", task_create, "ns"),
-        ("task_rss_bytes", task_rss, "bytes"),
-        ("task_switch_ns", task_switch, "ns"),
-        ("rss_ratio", co_rss / task_rss, "x"),
-        ("wait_ms", waited.as_secs_f64() * 1e3, "ms"),
-        ("wait_blocked_ms", waited_blocked.as_secs_f64() * 1e3, "ms"),
-        ("sleep_ms", args.sleep_ms as f64, "ms"),
-    ] {
-        metric(name, value, unit);
-    }
-    let holds = co_rss >= 4096.0
-        && co_rss > 2.0 * task_rss
-        && co_switch < 1_000.0
-        && task_switch < 1_000.0
-        && waited_blocked >= sleep.mul_f64(0.9)
-        && waited < sleep / 2;
+    let paged = co_rss.value >= 4096.0 && co_rss.value > 2.0 * task_rss.value;
+    let quick = co_switch.value < 1_000.0 && task_switch.value < 1_000.0;
+    let stalled = blocked.value >= 0.9 * sleep_ms.value && waited.value < sleep_ms.value / 2.0;
     verdict(
         "a stackful coroutine keeps at least a page of stack resident, switches in under a microsecond, and a blocking call in one stalls all",
-        holds,
+        paged && quick && stalled,
         &format!(
-            "{co_rss:.0} B vs {task_rss:.0} B per task; switch {co_switch:.0} ns vs {task_switch:.0} ns; others waited {:.1} ms",
-            waited_blocked.as_secs_f64() * 1e3
+            "{co_rss:.0} vs {task_rss:.0} per task; switch {co_switch:.0} vs {task_switch:.0}; others waited {blocked:.1}"
         ),
     )
 }

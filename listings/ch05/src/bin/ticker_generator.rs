@@ -1,10 +1,10 @@
-//! A coroutine is a computation that suspends and resumes: in stable Rust, a state machine written by hand.
+//! A coroutine suspends and resumes: in stable Rust, it is a state machine written by hand.
 //!
 //!     cargo run --release -p ch05 --bin ticker_generator -- --pages 3 --take 4
 
 use std::process::ExitCode;
 
-use support::report::{metric, verdict};
+use support::report::{figure, verdict};
 
 /// Read a paged ticker API one price at a time, then feed the prices to a running average.
 #[derive(clap::Parser)]
@@ -109,15 +109,12 @@ fn dollars(cents: u32) -> String {
     format!("{}.{:02}", cents / 100, cents % 100)
 }
 
-pub fn run(args: Args) -> ExitCode {
-    let everything = all_prices(&args);
-    println!("subroutine: returned {} prices at once", everything.len());
-
-    // ANCHOR: drive
-    // The caller takes a few prices, does other work while the reader sits
-    // suspended in its state, then resumes it until it is exhausted.
-    let start = ReaderState::NeedPage(0);
-    let mut reader = TickerReader { args: &args, state: start, fetched: 0 };
+// ANCHOR: drive
+/// The caller takes a few prices, does other work while the reader sits
+/// suspended in its state, then resumes it until it is exhausted. Returns
+/// the prices, their average, and how many pages were fetched at the pause.
+fn drive(args: &Args) -> (Vec<u32>, u32, usize) {
+    let mut reader = TickerReader { args, state: ReaderState::NeedPage(0), fetched: 0 };
     let (mut average, mut seen, mut mean) = (Average::Empty, Vec::new(), 0);
     let mut fetched_at_pause = 0;
     for batch in [args.take as usize, usize::MAX] {
@@ -131,28 +128,27 @@ pub fn run(args: Args) -> ExitCode {
             println!("caller: paused; the reader waits in {:?}", reader.state);
         }
     }
-    // ANCHOR_END: drive
+    (seen, mean, fetched_at_pause)
+}
+// ANCHOR_END: drive
 
+pub fn run(args: Args) -> ExitCode {
+    let everything = all_prices(&args);
+    println!("subroutine: returned {} prices at once", everything.len());
+    let (seen, held_mean, fetched_at_pause) = drive(&args);
     let total: u64 = everything.iter().map(|&p| p as u64).sum();
     let expected_mean = (total as f64 / everything.len() as f64).round() as u32;
     let lazy = seen.len().min(args.take as usize).div_ceil(PAGE_SIZE);
-    let (reader_bytes, average_bytes) = (size_of::<TickerReader>(), size_of::<Average>());
-    println!("suspended, the reader is {reader_bytes} bytes and the average {average_bytes}");
-    metric("prices", seen.len() as f64, "prices");
-    metric("pages_fetched_at_pause", fetched_at_pause as f64, "pages");
-    metric("reader_bytes", reader_bytes as f64, "bytes");
-    metric("average_bytes", average_bytes as f64, "bytes");
-
-    let holds = seen == everything && fetched_at_pause == lazy && mean == expected_mean;
+    let prices = figure("prices", seen.len() as f64, "prices");
+    figure("pages_fetched_at_pause", fetched_at_pause as f64, "pages");
+    let reader_bytes = figure("reader_bytes", size_of::<TickerReader>() as f64, "bytes");
+    let average_bytes = figure("average_bytes", size_of::<Average>() as f64, "bytes");
+    println!("suspended, the reader is {reader_bytes} and the average {average_bytes}");
+    let (pages, mean) = (args.pages, dollars(held_mean));
     verdict(
         "the generator yields what the subroutine returns, fetching pages only as needed",
-        holds,
-        &format!(
-            "{} prices; {fetched_at_pause} of {} pages fetched at the pause; mean {}",
-            seen.len(),
-            args.pages,
-            dollars(mean)
-        ),
+        seen == everything && fetched_at_pause == lazy && held_mean == expected_mean,
+        &format!("{prices}; {fetched_at_pause} of {pages} pages fetched at the pause; mean {mean}"),
     )
 }
 

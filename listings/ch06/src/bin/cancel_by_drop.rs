@@ -1,6 +1,4 @@
-//! A Rust future is cancelled by dropping it: the code after its pending await never runs,
-//! only destructors do. Dropping a tokio JoinHandle detaches the task; dropping a smol Task
-//! cancels it.
+//! Dropping a future cancels it at its await; dropping a JoinHandle detaches, a smol Task cancels.
 //!
 //!     cargo run --release -p ch06 --bin cancel_by_drop -- --unit-ms 50
 

@@ -1,5 +1,4 @@
-//! asyncio's gather, as_completed and wait_for have Rust analogues: join_all keeps argument
-//! order, FuturesUnordered and JoinSet yield in completion order, select! keeps the first.
+//! gather, as_completed, wait_for: join_all keeps order, JoinSet yields as done, select! the first.
 //!
 //!     cargo run --release -p ch06 --bin gather_and_race -- --unit-ms 50
 

@@ -1,5 +1,4 @@
-//! An event loop fits in one file: a ready queue, wakers, a timer heap and an epoll reactor.
-//! On it, 10,000 tasks sleeping 2 to 4 s finish in about the longest sleep.
+//! On a one-file event loop (ready queue, wakers, timers, epoll), 10,000 sleeps take the longest.
 //!
 //!     cargo run --release -p ch06 --bin mini_loop -- --tasks 10000 --min-ms 2000 --max-ms 4000
 

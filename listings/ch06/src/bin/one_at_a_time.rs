@@ -1,5 +1,4 @@
-//! On one loop only one task runs at a time, until it awaits: a CPU-bound step in one task
-//! delays every other task by the length of that step.
+//! On one loop one task runs at a time, until it awaits: a CPU-bound step delays every other task.
 //!
 //!     cargo run --release -p ch06 --bin one_at_a_time -- --tasks 100 --cpu-step-ms 200
 

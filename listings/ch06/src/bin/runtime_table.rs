@@ -1,5 +1,4 @@
-//! The same sleeping tasks on every runtime finish in about the longest sleep; the runtimes
-//! differ in overhead, memory per task and threads, and 1,000,000 tasks fit in memory.
+//! On every runtime N sleeping tasks take about the longest sleep; 1,000,000 of them fit in memory.
 //!
 //!     cargo run --release -p ch06 --bin runtime_table -- --tasks 10000 --min-ms 2000 --max-ms 4000
 
@@ -10,7 +9,8 @@ use std::time::{Duration, Instant};
 use ch06::mini_loop;
 use futures::stream::{FuturesUnordered, StreamExt};
 use futures::task::LocalSpawnExt;
-use support::report::{Table, metric, series, verdict};
+use support::random::{SEED, sleeps_ms};
+use support::report::{Table, figure, series, verdict};
 use support::timing::{current_rss_bytes, peak_rss_bytes};
 
 /// Sleep N tasks on each runtime, one child process per runtime, and compare.
@@ -44,9 +44,9 @@ const RUNTIMES: [&str; 6] =
 fn sleep_on(runtime: &str, sleeps: &[u64]) -> Report {
     let ms = |ms: u64| Duration::from_millis(ms);
     match runtime {
-        "mini_loop" => mini_loop::block_on(collect(sleeps, |t| {
-            mini_loop::spawn(async move { mini_loop::sleep(ms(t)).await })
-        })),
+        "mini_loop" => {
+            mini_loop::block_on(collect(sleeps, |t| mini_loop::spawn(mini_loop::sleep(ms(t)))))
+        }
         "tokio_current" | "tokio_multi" => {
             let mut builder = match runtime {
                 "tokio_current" => tokio::runtime::Builder::new_current_thread(),
@@ -69,14 +69,8 @@ fn sleep_on(runtime: &str, sleeps: &[u64]) -> Report {
         _ => {
             let mut pool = futures::executor::LocalPool::new();
             let spawner = pool.spawner();
-            pool.run_until(collect(sleeps, |t| {
-                let sleeper = async_io::Timer::after(ms(t));
-                spawner
-                    .spawn_local_with_handle(async move {
-                        sleeper.await;
-                    })
-                    .expect("spawn")
-            }))
+            let sleeper = |t| spawner.spawn_local_with_handle(async_io::Timer::after(ms(t)));
+            pool.run_until(collect(sleeps, |t| sleeper(t).expect("spawn")))
         }
     }
 }
@@ -98,7 +92,7 @@ async fn collect<F: Future>(sleeps: &[u64], spawn: impl Fn(u64) -> F) -> Report 
 // ANCHOR_END: runtimes
 
 /// What one child process measured.
-#[derive(Debug, Default)]
+#[derive(Clone, Copy, Debug, Default)]
 struct Report {
     finished: usize,
     spawn_ns: f64,
@@ -107,38 +101,27 @@ struct Report {
     bytes_per_task: f64,
 }
 
-/// The same sleeps every run (and in the Python twin): a fixed seed.
-fn sleeps(tasks: u64, min_ms: u64, max_ms: u64) -> Vec<u64> {
-    support::random::sleeps_ms(support::random::SEED, tasks, min_ms, max_ms)
-}
-
 // ANCHOR: child
 /// Peak memory is per process, so each runtime runs in a fresh child process.
 fn in_child(runtime: &str, tasks: u64, min_ms: u64, max_ms: u64) -> Report {
-    let flags = [("--tasks", tasks), ("--min-ms", min_ms), ("--max-ms", max_ms)];
+    let flags = format!(
+        "--runtime {runtime} --scale 0 --tasks {tasks} --min-ms {min_ms} --max-ms {max_ms}"
+    );
     let mut child = support::child::command("runtime_table"); // This program again.
-    child.args(["--runtime", runtime, "--scale", "0"]);
-    for (flag, value) in flags {
-        child.args([flag, &value.to_string()]);
-    }
-    let output = child.output().expect("run the child");
+    let output = child.args(flags.split(' ')).output().expect("run the child");
     let text = String::from_utf8_lossy(&output.stdout);
     let numbers: Vec<f64> = text.split_whitespace().filter_map(|w| w.parse().ok()).collect();
-    match numbers[..] {
-        [finished, spawn_ns, threads, total_ms, bytes_per_task] => Report {
-            finished: finished as usize,
-            spawn_ns,
-            threads: threads as usize,
-            total_ms,
-            bytes_per_task,
-        },
-        _ => panic!("child {runtime} failed: {text} {}", String::from_utf8_lossy(&output.stderr)),
-    }
+    let [finished, spawn_ns, threads, total_ms, bytes_per_task] = numbers[..] else {
+        panic!("child {runtime} failed: {text} {}", String::from_utf8_lossy(&output.stderr));
+    };
+    let (finished, threads) = (finished as usize, threads as usize);
+    Report { finished, spawn_ns, threads, total_ms, bytes_per_task }
 }
 
 fn child(runtime: &str, args: &Args) {
     let baseline = current_rss_bytes();
-    let sleeps = sleeps(args.tasks, args.min_ms, args.max_ms);
+    // The same sleeps every run, and in the Python twin: a fixed seed.
+    let sleeps = sleeps_ms(SEED, args.tasks, args.min_ms, args.max_ms);
     let started = Instant::now();
     let mut report = sleep_on(runtime, &sleeps); // The runtime is built and dropped inside.
     report.total_ms = started.elapsed().as_secs_f64() * 1e3;
@@ -157,115 +140,74 @@ pub fn run(args: Args) -> ExitCode {
         child(runtime, &args);
         return ExitCode::SUCCESS;
     }
-    let longest = *sleeps(args.tasks, args.min_ms, args.max_ms).iter().max().unwrap() as f64;
-    let header = ["runtime", "tasks", "total", "overhead", "spawn/task", "memory/task", "threads"];
-    let mut table = Table::new(header);
-    let (mut failed, mut tokio_overhead) = (Vec::new(), 0.0);
-    // Memory and spawn time per task, by task count, for the figures: the
-    // three runtimes the scaling table also runs.
-    let mut curves = Curves::default();
-    for runtime in RUNTIMES {
-        let report = in_child(runtime, args.tasks, args.min_ms, args.max_ms);
-        curves.add(runtime, args.tasks, &report);
-        let overhead = report.total_ms - longest;
-        // About the longest sleep (far from the sum), and one thread where promised.
-        let one_thread = !matches!(runtime, "mini_loop" | "tokio_current") || report.threads == 1;
-        if report.finished != args.tasks as usize || report.total_ms > 1.5 * longest || !one_thread
-        {
-            failed.push(runtime);
-        }
-        if runtime == "tokio_current" {
-            tokio_overhead = overhead;
-        }
-        row(&mut table, runtime, args.tasks, &report, overhead);
-        metric(&format!("{runtime}_total_ms"), report.total_ms, "ms");
-        metric(&format!("{runtime}_overhead_ms"), overhead, "ms");
-        metric(&format!("{runtime}_spawn_ns"), report.spawn_ns, "ns");
-        metric(&format!("{runtime}_bytes_per_task"), report.bytes_per_task, "B");
-        metric(&format!("{runtime}_threads"), report.threads as f64, "threads");
-    }
-    println!(
-        "{} tasks, sleeps of {}-{} ms, longest {longest:.0} ms",
-        args.tasks, args.min_ms, args.max_ms
-    );
-    table.print();
+    let (min_ms, max_ms) = (args.min_ms, args.max_ms);
+    let (mut rows, longest) = table(RUNTIMES.map(|r| (r, args.tasks)).to_vec(), min_ms, max_ms, "");
+    let tokio = rows[1].2.total_ms - longest; // RUNTIMES[1]: tokio's current-thread runtime
+    // Three runtimes scale up, the chapter's loop to the smallest size only: a
+    // million timers in its binary heap take seconds.
     let scale: Vec<u64> = args.scale.iter().copied().filter(|&n| n > 0).collect();
-    if !scale.is_empty() {
-        let mut table = Table::new(header);
-        let longest =
-            *sleeps(scale[0], args.scale_min_ms, args.scale_max_ms).iter().max().unwrap() as f64;
-        // The chapter's loop at the smallest size only: a million timers in its
-        // binary heap take seconds, and the chapter's measurement stays short.
-        let sizes = |runtime| {
-            if runtime == "mini_loop" { &scale[..1] } else { &scale[..] }
-        };
-        for runtime in ["tokio_current", "smol", "mini_loop"] {
-            for &tasks in sizes(runtime) {
-                let report = in_child(runtime, tasks, args.scale_min_ms, args.scale_max_ms);
-                curves.add(runtime, tasks, &report);
-                let overhead = report.total_ms - longest;
-                if report.finished != tasks as usize {
-                    failed.push(runtime);
-                }
-                row(&mut table, runtime, tasks, &report, overhead);
-                let name = format!("{runtime}_{}k", tasks / 1000);
-                metric(&format!("{name}_total_ms"), report.total_ms, "ms");
-                metric(&format!("{name}_bytes_per_task"), report.bytes_per_task, "B");
-            }
-        }
-        println!("\nscaling up, sleeps of {}-{} ms", args.scale_min_ms, args.scale_max_ms);
-        table.print();
+    let sizes =
+        |r| scale.iter().take(if r == "mini_loop" { 1 } else { usize::MAX }).map(move |&n| (r, n));
+    let runs: Vec<_> = ["tokio_current", "smol", "mini_loop"].into_iter().flat_map(sizes).collect();
+    if !runs.is_empty() {
+        rows.extend(table(runs, args.scale_min_ms, args.scale_max_ms, "\nscaling up").0);
     }
-    curves.report();
+    // Memory and spawn time per task, by task count, for the figures.
+    rows.sort_by_key(|row| row.1);
+    let curve = |runtime, y: fn(&Report) -> f64| -> Vec<_> {
+        rows.iter().filter(|row| row.0 == runtime).map(|row| (row.1 as f64, y(&row.2))).collect()
+    };
+    for (runtime, name) in
+        [("tokio_current", "tokio"), ("smol", "smol"), ("mini_loop", "mini_loop")]
+    {
+        let (bytes, spawn) = (curve(runtime, |r| r.bytes_per_task), curve(runtime, |r| r.spawn_ns));
+        series(&format!("bytes_per_task_{name}"), "tasks", "bytes per task", &bytes);
+        series(&format!("spawn_ns_{name}"), "tasks", "ns per task", &spawn);
+    }
+    let failed: Vec<&str> = rows.iter().filter(|row| !row.3).map(|row| row.0).collect();
+    let not_on = (!failed.is_empty()).then(|| format!("; not on {}", failed.join(", ")));
     verdict(
         "on every runtime, N sleeping tasks finish in about the longest sleep, not the sum",
         failed.is_empty(),
         &format!(
-            "tokio current-thread: {tokio_overhead:.1} ms beyond the longest sleep of {longest:.0} ms{}",
-            if failed.is_empty() {
-                String::new()
-            } else {
-                format!("; not on {}", failed.join(", "))
-            }
+            "tokio current-thread: {tokio:.1} ms beyond the longest sleep of {longest:.0} ms{}",
+            not_on.unwrap_or_default()
         ),
     )
 }
 
-/// Points for the figures: (runtime, tasks, bytes per task, spawn ns per task).
-#[derive(Default)]
-struct Curves(Vec<(&'static str, f64, f64, f64)>);
-
-impl Curves {
-    const RUNTIMES: [(&'static str, &'static str); 3] =
-        [("tokio_current", "tokio"), ("smol", "smol"), ("mini_loop", "mini_loop")];
-    fn add(&mut self, runtime: &str, tasks: u64, report: &Report) {
-        if let Some(&(_, name)) = Self::RUNTIMES.iter().find(|(r, _)| *r == runtime) {
-            let (bytes, spawn_ns) = (report.bytes_per_task, report.spawn_ns);
-            self.0.push((name, tasks as f64, bytes, spawn_ns));
-        }
+/// Runs each (runtime, tasks) in a child and prints their table, the main one
+/// or (with a `title`) a scaling one, whose figures are named `{runtime}_{N}k_*`.
+/// Returns the rows, each with whether it held, and the longest sleep.
+type Row = (&'static str, u64, Report, bool);
+fn table(runs: Vec<(&'static str, u64)>, min_ms: u64, max_ms: u64, title: &str) -> (Vec<Row>, f64) {
+    let longest = *sleeps_ms(SEED, runs[0].1, min_ms, max_ms).iter().max().unwrap() as f64;
+    let header = ["runtime", "tasks", "total", "overhead", "spawn/task", "memory/task", "threads"];
+    let (mut table, mut rows) = (Table::new(header), Vec::new());
+    for (runtime, tasks) in runs {
+        let r = in_child(runtime, tasks, min_ms, max_ms);
+        let name =
+            if title.is_empty() { runtime.into() } else { format!("{runtime}_{}k", tasks / 1000) };
+        let total = figure(&format!("{name}_total_ms"), r.total_ms, "ms");
+        let overhead = figure(&format!("{name}_overhead_ms"), r.total_ms - longest, "ms");
+        let spawn = figure(&format!("{name}_spawn_ns"), r.spawn_ns, "ns");
+        let memory = figure(&format!("{name}_bytes_per_task"), r.bytes_per_task, "B");
+        let threads = figure(&format!("{name}_threads"), r.threads as f64, "threads").value;
+        let [total, spawn, memory] = [total, spawn, memory].map(|f| format!("{f:.0}"));
+        let (overhead, threads) = (format!("{overhead:.1}"), threads.to_string());
+        table.row([runtime.into(), tasks.to_string(), total, overhead, spawn, memory, threads]);
+        // About the longest sleep (far from the sum), and one thread where promised.
+        let one_thread = !matches!(runtime, "mini_loop" | "tokio_current") || r.threads == 1;
+        let in_time = !title.is_empty() || r.total_ms <= 1.5 * longest && one_thread;
+        rows.push((runtime, tasks, r, r.finished == tasks as usize && in_time));
     }
-    fn report(mut self) {
-        self.0.sort_by(|a, b| a.1.total_cmp(&b.1));
-        for (_, name) in Self::RUNTIMES {
-            let points = self.0.iter().filter(|point| point.0 == name);
-            let bytes: Vec<_> = points.clone().map(|p| (p.1, p.2)).collect();
-            let spawn: Vec<_> = points.map(|p| (p.1, p.3)).collect();
-            series(&format!("bytes_per_task_{name}"), "tasks", "bytes per task", &bytes);
-            series(&format!("spawn_ns_{name}"), "tasks", "ns per task", &spawn);
-        }
+    let range = format!("sleeps of {min_ms}-{max_ms} ms");
+    match title {
+        "" => println!("{} tasks, {range}, longest {longest:.0} ms", rows[0].1),
+        _ => println!("{title}, {range}"),
     }
-}
-
-fn row(table: &mut Table, runtime: &str, tasks: u64, report: &Report, overhead: f64) {
-    table.row([
-        runtime.to_string(),
-        tasks.to_string(),
-        format!("{:.0} ms", report.total_ms),
-        format!("{overhead:.1} ms"),
-        format!("{:.0} ns", report.spawn_ns),
-        format!("{:.0} B", report.bytes_per_task),
-        report.threads.to_string(),
-    ]);
+    table.print();
+    (rows, longest)
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`

@@ -1,5 +1,4 @@
-//! From one thread, 10,000 concurrent HTTP requests to an API that answers after 1 s
-//! complete in about one latency, not 10,000 latencies.
+//! From one thread, 10,000 concurrent requests to a 1 s API take about one latency, not 10,000.
 //!
 //!     cargo run --release -p ch06 --bin ten_thousand_requests -- --requests 10000 --latency-ms 1000
 
@@ -9,8 +8,8 @@ use std::process::{ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use support::latency::{Config, LatencyServer, raise_fd_limit};
-use support::report::{metric, verdict};
-use support::timing::{summarize, thread_cpu_time};
+use support::report::{figure, verdict};
+use support::timing::{ms, summarize, thread_cpu_time};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -76,23 +75,17 @@ pub fn run(args: Args) -> ExitCode {
     }
     // Each connection needs a file descriptor; the usual soft limit is 1024.
     let limit = raise_fd_limit();
-    let requests = args.requests.min(limit.saturating_sub(100));
-    if requests < args.requests {
-        println!(
-            "note: this process may open {limit} files: {requests} requests, not {}",
-            args.requests
-        );
+    let (asked, requests) = (args.requests, args.requests.min(limit.saturating_sub(100)));
+    if requests < asked {
+        println!("note: this process may open {limit} files: {requests} requests, not {asked}");
     }
-    let mut server = support::child::command("ten_thousand_requests") // This program again.
-        .args(["--serve", "--latency-ms", &args.latency_ms.to_string()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the server process");
+    let mut server = support::child::command("ten_thousand_requests"); // This program again.
+    let server = server.args(["--serve", "--latency-ms", &args.latency_ms.to_string()]);
+    let server = server.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn();
+    let mut server = server.expect("start the server process");
     let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .expect("the server's address");
+    let address = BufReader::new(server.stdout.take().unwrap()).read_line(&mut line);
+    address.expect("the server's address");
     let addr: SocketAddr = line.trim().parse().expect("an address");
 
     // ANCHOR: ten_thousand
@@ -107,51 +100,45 @@ pub fn run(args: Args) -> ExitCode {
     });
     let wall_ms = started.elapsed().as_secs_f64() * 1e3;
     // ANCHOR_END: ten_thousand
-    let cpu_ms = (thread_cpu_time() - cpu).as_secs_f64() * 1e3;
+    let cpu_ms = figure("cpu_ms", ms(thread_cpu_time() - cpu), "ms");
     let (overflows, syn_retries) = dropped_and_retried();
-    let (overflows, syn_retries) = (overflows - kernel.0, syn_retries - kernel.1);
+    let overflows = (overflows - kernel.0) as f64;
+    let overflows = figure("accept_queue_overflows", overflows, "connections").value;
+    let syn_retries = syn_retries - kernel.1;
     drop(server.stdin.take()); // The server's cue to stop.
     let _ = server.wait();
 
     let latency = args.latency_ms as f64;
-    let ms = |pick: fn(&(Duration, Duration)) -> Duration| {
-        let each: Vec<f64> = results.iter().map(|r| pick(r).as_secs_f64() * 1e3).collect();
-        summarize(&each)
+    let summary = |pick: fn(&(Duration, Duration)) -> Duration| {
+        summarize(&results.iter().map(|r| ms(pick(r))).collect::<Vec<_>>())
     };
-    let (connected, answered) = (ms(|r| r.0), ms(|r| r.1));
+    let (connected, answered) = (summary(|r| r.0), summary(|r| r.1));
+    let wall = figure("wall_ms", wall_ms, "ms");
+    figure("overhead_ms", wall_ms - latency, "ms");
+    let last_connected = figure("last_connected_ms", connected.max, "ms");
+    let first = figure("first_answer_ms", answered.min, "ms");
+    let median = figure("median_answer_ms", answered.median, "ms");
+    let last = figure("last_answer_ms", answered.max, "ms");
+    figure("fd_limit", limit as f64, "files");
     let sequential_s = requests as f64 * latency / 1e3;
-    println!("{requests} requests, latency {latency:.0} ms: {wall_ms:.0} ms in all");
+    println!("{requests} requests, latency {latency:.0} ms: {wall:.0} in all");
+    println!("(one after another: {sequential_s:.0} s); CPU of the client's thread: {cpu_ms:.0}");
     println!(
-        "(one after another: {sequential_s:.0} s); CPU of the client's thread: {cpu_ms:.0} ms"
+        "after the start, connected: median {:.0} ms, last {last_connected:.0}",
+        connected.median
     );
-    let (first, median, last) = (answered.min, answered.median, answered.max);
-    println!(
-        "after the start, connected: median {:.0} ms, last {:.0} ms",
-        connected.median, connected.max
-    );
-    println!(
-        "                 answered: first {first:.0} ms, median {median:.0} ms, last {last:.0} ms"
-    );
+    println!("                 answered: first {first:.0}, median {median:.0}, last {last:.0}");
     println!(
         "accept queue overflows: {overflows}, SYNs sent again: {syn_retries} (kernel counters)"
     );
     println!("open files allowed per process: {limit}");
-    metric("wall_ms", wall_ms, "ms");
-    metric("overhead_ms", wall_ms - latency, "ms");
-    metric("cpu_ms", cpu_ms, "ms");
-    metric("last_connected_ms", connected.max, "ms");
-    metric("first_answer_ms", first, "ms");
-    metric("median_answer_ms", median, "ms");
-    metric("last_answer_ms", last, "ms");
-    metric("accept_queue_overflows", overflows as f64, "connections");
-    metric("fd_limit", limit as f64, "files");
     // The overhead grows with N: every connection is a handshake, a task, two
     // sockets and a timer, on both sides. It stays far below N latencies.
     let all_ok = results.len() as u64 == requests;
     verdict(
         "N concurrent requests from one thread take about one latency plus overhead, not N latencies",
         all_ok && wall_ms >= latency && wall_ms < 10.0 * latency,
-        &format!("{requests} x {latency:.0} ms in {wall_ms:.0} ms"),
+        &format!("{requests} x {latency:.0} ms in {wall:.0}"),
     )
 }
 

@@ -1,5 +1,4 @@
-//! One loop uses one core; CPU-heavy tasks finish about twice as fast on two loops on two
-//! cores, whether as tokio's multi-threaded runtime or as two single-threaded ones.
+//! CPU-heavy tasks run about twice as fast on two loops on two cores, in one runtime or two.
 //!
 //!     cargo run --release -p ch06 --bin two_loops -- --tasks 16 --work-ms 20
 

@@ -1,4 +1,4 @@
-//! An async mutex's guard is `Send`, so the compiler accepts it across an `.await`, and a task can still deadlock on it; scoping the guard fixes it.
+//! An async mutex guard is `Send`, so it compiles across an `.await`, yet can deadlock; scope it.
 //!
 //!     cargo run --release -p ch07 --bin async_lock_deadlock -- --patience-ms 500
 

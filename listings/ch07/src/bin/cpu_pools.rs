@@ -1,4 +1,4 @@
-//! CPU work belongs on a pool sized to the cores, blocking waits on a pool sized for waiting; either one frees the loop.
+//! CPU work belongs on a pool sized to the cores, blocking waits on a big pool; both free the loop.
 //!
 //!     cargo run --release -p ch07 --bin cpu_pools -- --jobs 16 --waits 64
 
@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
-use support::report::{Table, metric, verdict};
+use support::report::{Table, figure, verdict};
+use support::timing::{ms, percentile, time};
 
 /// Run CPU jobs, then blocking waits, on the loop and on three pools, next to a heartbeat.
 #[derive(clap::Parser)]
@@ -80,15 +81,9 @@ async fn run_on(pool: Pool, jobs: Vec<fn(u64) -> (u64, ThreadId)>, arg: u64) -> 
 }
 // ANCHOR_END: pools
 
-struct Row {
-    wall_ms: f64,
-    threads: usize,
-    max_gap_ms: f64,
-    p99_gap_ms: f64,
-}
-
-/// Runs the jobs next to a 5 ms heartbeat on a current-thread runtime.
-fn measure(pool: Pool, jobs: Vec<fn(u64) -> (u64, ThreadId)>, arg: u64) -> Row {
+/// Runs the jobs next to a 5 ms heartbeat on a current-thread runtime; returns
+/// their wall time, how many threads ran them, and the gaps between the beats.
+fn measure(pool: Pool, jobs: Vec<fn(u64) -> (u64, ThreadId)>, arg: u64) -> (f64, usize, Vec<f64>) {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
     runtime.expect("a runtime").block_on(async {
         let done = Arc::new(AtomicBool::new(false));
@@ -97,32 +92,28 @@ fn measure(pool: Pool, jobs: Vec<fn(u64) -> (u64, ThreadId)>, arg: u64) -> Row {
             let (mut gaps, mut last) = (Vec::new(), Instant::now());
             while !stop.load(Ordering::Relaxed) {
                 tokio::time::sleep(Duration::from_millis(5)).await;
-                gaps.push(last.elapsed().as_secs_f64() * 1e3);
+                gaps.push(ms(last.elapsed()));
                 last = Instant::now();
             }
             gaps
         });
         tokio::time::sleep(Duration::from_millis(15)).await;
         let started = Instant::now();
-        let threads = run_on(pool, jobs, arg).await;
-        let wall_ms = started.elapsed().as_secs_f64() * 1e3;
+        let threads: HashSet<_> = run_on(pool, jobs, arg).await.into_iter().collect();
+        let wall_ms = ms(started.elapsed());
         done.store(true, Ordering::Relaxed);
-        let mut gaps = beats.await.expect("the heartbeat ends");
-        gaps.sort_by(f64::total_cmp);
-        let p99_gap_ms = gaps[((gaps.len() as f64 * 0.99).ceil() as usize).saturating_sub(1)];
-        let threads = threads.into_iter().collect::<HashSet<_>>().len();
-        Row { wall_ms, threads, max_gap_ms: gaps[gaps.len() - 1], p99_gap_ms }
+        (wall_ms, threads.len(), beats.await.expect("the heartbeat ends"))
     })
 }
 
 pub fn run(args: Args) -> ExitCode {
     let steps = args.mega_steps * 1_000_000;
-    let job_ms = support::timing::time(|| indicators(steps)).1.as_secs_f64() * 1e3;
+    let job_ms = ms(time(|| indicators(steps)).1);
     let cpu_jobs = vec![indicators as fn(u64) -> (u64, ThreadId); args.jobs as usize];
     let waits = vec![(|_| blocking_wait()) as fn(u64) -> (u64, ThreadId); args.waits as usize];
     let mut table =
         Table::new(["work", "where", "wall", "jobs/s", "threads", "max gap", "p99 gap"]);
-    let mut rows = Vec::new();
+    let mut rows = Vec::new(); // (wall, threads, longest gap) per row
     for (work, jobs, pools) in [
         ("CPU", &cpu_jobs, &[Pool::OnTheLoop, Pool::SpawnBlocking, Pool::Unblock, Pool::Rayon][..]),
         ("wait", &waits, &[Pool::SpawnBlocking, Pool::Unblock, Pool::Rayon][..]),
@@ -134,58 +125,44 @@ pub fn run(args: Args) -> ExitCode {
                 Pool::Unblock => ("smol::unblock", "unblock"),
                 Pool::Rayon => ("rayon + oneshot", "rayon"),
             };
-            let row = measure(pool, jobs.clone(), steps);
-            let per_s = jobs.len() as f64 / row.wall_ms * 1e3;
-            table.row([
-                work.to_string(),
-                label.to_string(),
-                format!("{:.0} ms", row.wall_ms),
-                format!("{per_s:.0}"),
-                row.threads.to_string(),
-                format!("{:.1} ms", row.max_gap_ms),
-                format!("{:.1} ms", row.p99_gap_ms),
-            ]);
+            let (wall_ms, threads, gaps) = measure(pool, jobs.clone(), steps);
             let key = format!("{}_{name}", work.to_lowercase());
-            metric(&format!("{key}_wall_ms"), row.wall_ms, "ms");
-            metric(&format!("{key}_jobs_per_s"), per_s, "jobs/s");
-            metric(&format!("{key}_threads"), row.threads as f64, "threads");
-            metric(&format!("{key}_max_gap_ms"), row.max_gap_ms, "ms");
-            metric(&format!("{key}_p99_gap_ms"), row.p99_gap_ms, "ms");
-            rows.push((pool, row));
+            let wall = figure(&format!("{key}_wall_ms"), wall_ms, "ms");
+            let per_s = jobs.len() as f64 / wall_ms * 1e3;
+            let per_s = figure(&format!("{key}_jobs_per_s"), per_s, "jobs/s").value;
+            let threads = figure(&format!("{key}_threads"), threads as f64, "threads").value;
+            let max_gap = figure(&format!("{key}_max_gap_ms"), percentile(&gaps, 100.0), "ms");
+            let p99_gap = figure(&format!("{key}_p99_gap_ms"), percentile(&gaps, 99.0), "ms");
+            let gaps = [max_gap, p99_gap].map(|gap| format!("{gap:.1}"));
+            let cells = [format!("{wall:.0}"), format!("{per_s:.0}"), threads.to_string()];
+            table.row([work.into(), label.into()].into_iter().chain(cells).chain(gaps));
+            rows.push((wall_ms, threads as usize, max_gap.value));
         }
     }
     table.print();
-    println!("(one CPU job alone: {job_ms:.1} ms; heartbeat every 5 ms)");
-    metric("job_ms", job_ms, "ms");
+    let job_ms = figure("job_ms", job_ms, "ms");
+    println!("(one CPU job alone: {job_ms:.1}; heartbeat every 5 ms)");
 
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let [loop_cpu, blocking_cpu, _, rayon_cpu, blocking_wait, _, rayon_wait] = &rows[..] else {
+    let [loop_cpu, blocking_cpu, _, rayon_cpu, blocking_wait, _, rayon_wait] = rows[..] else {
         unreachable!("seven rows")
     };
     let rounds = args.waits.div_ceil(cores as u64) as f64;
     // On the loop, one gap spans (almost) all the jobs. On a pool, the
     // heartbeat waits only for the OS to give it a core: with 16 threads on
     // a busy two-core machine that can take a while, hence the margin.
-    let frees = |pool: &Row| pool.max_gap_ms < 0.75 * loop_cpu.1.max_gap_ms;
-    let holds = loop_cpu.1.max_gap_ms >= 0.8 * loop_cpu.1.wall_ms
-        && frees(&blocking_cpu.1)
-        && frees(&rayon_cpu.1)
-        && blocking_cpu.1.threads as u64 >= args.jobs.min(512) / 2
-        && rayon_cpu.1.threads <= cores
-        && rayon_wait.1.wall_ms >= 0.8 * rounds * 20.0
-        && blocking_wait.1.wall_ms < 0.5 * rayon_wait.1.wall_ms;
+    let frees = |pool: (f64, usize, f64)| pool.2 < 0.75 * loop_cpu.2;
+    let cpu_holds = loop_cpu.2 >= 0.8 * loop_cpu.0 && frees(blocking_cpu) && frees(rayon_cpu);
+    let threads = blocking_cpu.1 as u64 >= args.jobs.min(512) / 2 && rayon_cpu.1 <= cores;
+    let waits_hold = rayon_wait.0 >= 0.8 * rounds * 20.0 && blocking_wait.0 < 0.5 * rayon_wait.0;
+    let (loop_gap, blocking_gap, rayon_gap) = (loop_cpu.2, blocking_cpu.2, rayon_cpu.2);
+    let (waits, on_rayon, rayon_threads) = (args.waits, rayon_wait.0, rayon_wait.1);
+    let on_blocking = blocking_wait.0;
     verdict(
         "CPU work on the loop stalls it; spawn_blocking and rayon free it; waits need spawn_blocking's many threads, not rayon's few",
-        holds,
+        cpu_holds && threads && waits_hold,
         &format!(
-            "longest gap {:.0} ms on the loop, {:.0} ms spawn_blocking, {:.0} ms rayon; {} waits: {:.0} ms on rayon's {} threads, {:.0} ms on spawn_blocking",
-            loop_cpu.1.max_gap_ms,
-            blocking_cpu.1.max_gap_ms,
-            rayon_cpu.1.max_gap_ms,
-            args.waits,
-            rayon_wait.1.wall_ms,
-            rayon_wait.1.threads,
-            blocking_wait.1.wall_ms
+            "longest gap {loop_gap:.0} ms on the loop, {blocking_gap:.0} ms spawn_blocking, {rayon_gap:.0} ms rayon; {waits} waits: {on_rayon:.0} ms on rayon's {rayon_threads} threads, {on_blocking:.0} ms on spawn_blocking"
         ),
     )
 }

@@ -1,4 +1,4 @@
-//! Wrapping a blocking call in `spawn_blocking` frees the loop, at the price of one thread per call in flight, up to the pool's 512.
+//! spawn_blocking frees the loop from a blocking call, at a thread per call, up to the pool's 512.
 //!
 //!     cargo run --release -p ch07 --bin make_async -- --fetches 20 --many 1000
 
@@ -11,7 +11,8 @@ use std::thread::ThreadId;
 use std::time::Instant;
 
 use support::latency::{Config, LatencyServer};
-use support::report::{Table, metric, verdict};
+use support::report::{Table, figure, verdict};
+use support::timing::ms;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Fetch quotes with a blocking client: directly, wrapped, and compared with an async client.
@@ -97,7 +98,7 @@ fn fetch_all(way: Way, fetches: u64, server: SocketAddr) -> (f64, usize) {
             assert!(bytes > 0, "a response arrived");
             threads.insert(thread);
         }
-        (started.elapsed().as_secs_f64() * 1e3, threads.len())
+        (ms(started.elapsed()), threads.len())
     })
 }
 
@@ -114,22 +115,15 @@ pub fn run(args: Args) -> ExitCode {
         (Way::Async, args.many, "async client", "async_many"),
     ] {
         let (wall, threads) = fetch_all(way, fetches, server.addr());
-        table.row([
-            fetches.to_string(),
-            label.to_string(),
-            format!("{wall:.0} ms"),
-            format!("{:.1}", wall / latency),
-            threads.to_string(),
-        ]);
-        metric(&format!("{name}_ms"), wall, "ms");
-        metric(&format!("{name}_threads"), threads as f64, "");
-        rows.push((wall, threads));
+        let wall = figure(&format!("{name}_ms"), wall, "ms");
+        let threads = figure(&format!("{name}_threads"), threads as f64, "").value as usize;
+        let cells =
+            [format!("{wall:.0}"), format!("{:.1}", wall.value / latency), threads.to_string()];
+        table.row([fetches.to_string(), label.to_string()].into_iter().chain(cells));
+        rows.push((wall.value, threads));
     }
     table.print();
-    println!(
-        "(latency {} ms; tokio's blocking pool holds at most 512 threads by default)",
-        args.latency_ms
-    );
+    println!("(latency {latency} ms; tokio's blocking pool holds at most 512 threads by default)");
     drop(server);
 
     let [(direct, _), (wrapped, _), (many, many_threads), (async_many, async_threads)] = rows[..]
@@ -137,14 +131,12 @@ pub fn run(args: Args) -> ExitCode {
         unreachable!("four rows")
     };
     let rounds = args.many.div_ceil(512) as f64;
-    let holds = direct >= 0.9 * args.fetches as f64 * latency
-        && wrapped < 0.5 * direct.max(latency * 2.0)
-        && many_threads as u64 <= 512.min(args.many)
-        && many >= 0.9 * rounds * latency
-        && async_threads == 1;
+    let frees =
+        direct >= 0.9 * args.fetches as f64 * latency && wrapped < 0.5 * direct.max(latency * 2.0);
+    let queues = many_threads as u64 <= 512.min(args.many) && many >= 0.9 * rounds * latency;
     verdict(
         "make_async frees the loop; past 512 calls in flight they queue for a thread; an async client needs none",
-        holds,
+        frees && queues && async_threads == 1,
         &format!(
             "{} direct: {direct:.0} ms, wrapped: {wrapped:.0} ms; {} wrapped: {many:.0} ms on {many_threads} threads, async: {async_many:.0} ms on {async_threads}",
             args.fetches, args.many

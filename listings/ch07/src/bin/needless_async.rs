@@ -1,4 +1,4 @@
-//! An `async fn` that awaits nothing costs nothing when awaited from async code; called from sync code it needs an executor, and that costs.
+//! An `async fn` that awaits nothing is free from async code; from sync code it needs an executor.
 //!
 //!     cargo run --release -p ch07 --bin needless_async -- --calls 1000000
 

@@ -1,4 +1,4 @@
-//! A `spawn_blocking` task outlives `shutdown_timeout` and `shutdown_background`, and plain `drop` waits for it; a stop flag ends it cleanly, and no thread outlives the process.
+//! spawn_blocking outlives shutdown_timeout/_background; drop waits, a flag stops it; exit ends it.
 //!
 //!     cargo run --release -p ch07 --bin outliving_threads -- --task-ms 300
 
@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use support::report::{Table, metric, verdict};
+use support::child::Reaped;
+use support::report::{Table, figure, verdict};
+use support::timing::ms;
 use tokio::runtime::{Builder, Runtime};
 
 /// Shut a runtime down four ways while a blocking task runs, then exit a process with one running.
@@ -100,24 +102,17 @@ fn worker() -> ExitCode {
 /// Runs the child and returns how long it took to exit after it said it started.
 fn child_exit_time() -> Duration {
     // This program again, as a worker: support::child has the convention.
-    let mut child = support::child::command("outliving_threads")
-        .arg("--worker")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the child");
-    let mut line = String::new();
-    let stdout = child.stdout.take().expect("piped");
-    BufReader::new(stdout).read_line(&mut line).expect("read the child's line");
+    let mut command = support::child::command("outliving_threads");
+    let child = command.arg("--worker").stdout(Stdio::piped()).stderr(Stdio::null()).spawn();
+    let mut child = Reaped(child.expect("start the child")); // Killed if alive after 5 s.
+    let stdout = child.0.stdout.take().expect("piped");
+    BufReader::new(stdout).read_line(&mut String::new()).expect("read the child's line");
     let started = Instant::now();
-    let deadline = started + Duration::from_secs(5);
-    while child.try_wait().expect("poll the child").is_none() && Instant::now() < deadline {
+    while child.0.try_wait().expect("poll").is_none() && started.elapsed() < Duration::from_secs(5)
+    {
         std::thread::sleep(Duration::from_millis(1));
     }
-    let took = started.elapsed();
-    let _ = child.kill(); // On every path: a child still alive after 5 s is killed.
-    child.wait().expect("reap the child");
-    took
+    started.elapsed()
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -134,45 +129,28 @@ pub fn run(args: Args) -> ExitCode {
         (Shutdown::StopFlag, "stop flag, then drop(runtime)", "stop_flag"),
     ] {
         let (took, running) = shut_down(how, length);
-        let ms = took.as_secs_f64() * 1e3;
-        table.row([
-            label.to_string(),
-            format!("{ms:.0} ms"),
-            if running { "yes" } else { "no" }.to_string(),
-        ]);
-        metric(&format!("{name}_ms"), ms, "ms");
-        rows.push((ms, running));
+        let took = figure(&format!("{name}_ms"), ms(took), "ms");
+        table.row([label.into(), format!("{took:.0}"), if running { "yes" } else { "no" }.into()]);
+        rows.push((took.value, running));
     }
     table.print();
-    let child_ms = child_exit_time().as_secs_f64() * 1e3;
+    let child_ms = figure("child_exit_ms", ms(child_exit_time()), "ms");
     println!(
-        "a process that returned from main with two endless threads exited {child_ms:.1} ms later"
+        "a process that returned from main with two endless threads exited {child_ms:.1} later"
     );
-    metric("child_exit_ms", child_ms, "ms");
 
     let remaining = args.task_ms as f64 - 50.0;
-    let [
-        (dropped, drop_running),
-        (_, timeout_running),
-        (background, background_running),
-        (flagged, flag_running),
-    ] = rows[..]
-    else {
-        unreachable!("four rows")
-    };
-    let holds = dropped >= 0.7 * remaining
-        && !drop_running
-        && timeout_running
-        && background_running
-        && background < 0.2 * remaining
-        && flagged < 0.5 * remaining
-        && !flag_running
-        && child_ms < 1000.0;
+    // Each row: (ms the shutdown took, whether the export ran on after it).
+    let [dropped, timed_out, background, flagged] = rows[..] else { unreachable!("four rows") };
+    let waited = dropped.0 >= 0.7 * remaining && !dropped.1;
+    let left_running = timed_out.1 && background.1 && background.0 < 0.2 * remaining;
+    let stopped = flagged.0 < 0.5 * remaining && !flagged.1;
     verdict(
         "drop waits for a blocking task, shutdown_timeout and shutdown_background leave it running, a stop flag ends it; process exit ends every thread",
-        holds,
+        waited && left_running && stopped && child_ms.value < 1000.0,
         &format!(
-            "drop waited {dropped:.0} ms, the stop flag {flagged:.0} ms; the child exited {child_ms:.1} ms after its main returned"
+            "drop waited {:.0} ms, the stop flag {:.0} ms; the child exited {child_ms:.1} after its main returned",
+            dropped.0, flagged.0
         ),
     )
 }

@@ -1,4 +1,4 @@
-//! A plain function that spawns a tokio task works only inside a runtime and panics outside one; smol's global executor has no such context.
+//! A function that spawns a tokio task panics outside a runtime; smol's global executor does not.
 //!
 //!     cargo run --release -p ch07 --bin runtime_context
 

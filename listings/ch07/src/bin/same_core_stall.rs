@@ -1,4 +1,4 @@
-//! Moving a blocking read off the loop's thread helps only if the loop's thread can run meanwhile: on this machine's kernel, a long read on the same core still stalls it.
+//! A blocking call on another thread frees the loop only if the loop's thread gets a CPU meanwhile.
 //!
 //!     cargo run --release -p ch07 --bin same_core_stall -- --file-mib 32
 
@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use support::report::{Table, metric, verdict};
+use support::report::{Table, figure, skipped, verdict};
+use support::timing::{ms, percentile, time};
 
 /// Pin the loop's thread and a blocking thread to cores, and watch the loop's heartbeat.
 #[derive(clap::Parser)]
@@ -99,16 +100,15 @@ fn preemption_model() -> String {
     }
     let config = std::process::Command::new("gzip").args(["-dc", "/proc/config.gz"]).output();
     let config =
-        config.map(|out| String::from_utf8_lossy(&out.stdout).into_owned()).unwrap_or_default();
-    let chosen = ["NONE", "VOLUNTARY", "PREEMPT", "LAZY"].into_iter().find(|m| {
-        let line = if *m == "PREEMPT" {
-            "CONFIG_PREEMPT=y".to_string()
-        } else {
-            format!("CONFIG_PREEMPT_{m}=y")
-        };
-        config.lines().any(|l| l == line)
-    });
-    match chosen {
+        String::from_utf8_lossy(&config.map(|out| out.stdout).unwrap_or_default()).into_owned();
+    let set = |m: &str| match m {
+        "PREEMPT" => "CONFIG_PREEMPT=y".to_string(),
+        _ => format!("CONFIG_PREEMPT_{m}=y"),
+    };
+    match ["NONE", "VOLUNTARY", "PREEMPT", "LAZY"]
+        .into_iter()
+        .find(|m| config.lines().any(|l| l == set(m)))
+    {
         Some("PREEMPT") => "full (kernel configuration)".into(),
         Some(model) => format!("{} (kernel configuration)", model.to_lowercase()),
         None => "unknown (no /proc/config.gz)".into(),
@@ -116,17 +116,17 @@ fn preemption_model() -> String {
 }
 
 pub fn run(args: Args) -> ExitCode {
+    let claim = "with the read on another core, the loop does not stall";
     if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
-        println!("this listing needs two CPUs; skipped");
-        return ExitCode::SUCCESS;
+        return skipped(claim, "this listing needs two CPUs");
     }
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("prices.bin");
     std::fs::write(&path, vec![7u8; (args.file_mib as usize) << 20]).expect("write the file");
-    let (_, read) = support::timing::time(|| std::fs::read(&path).expect("read"));
-    let read_ms = read.as_secs_f64() * 1e3;
+    let (_, read) = time(|| std::fs::read(&path).expect("read"));
+    let read_ms = figure("read_ms", ms(read), "ms");
     // A gap counts as a stall if it is longer than a tick plus half a read.
-    let stall_ms = 5.0 + read_ms / 2.0;
+    let stall_ms = 5.0 + read_ms.value / 2.0;
     let mut table = Table::new(["blocking thread", "on", "stalls", "longest gap"]);
     let mut stalls = Vec::new();
     for (label, cpu, is_read, name) in [
@@ -135,38 +135,29 @@ pub fn run(args: Args) -> ExitCode {
         ("spin in user space", 0, false, "spin_same_core"),
     ] {
         let gaps = heartbeat_with(cpu, is_read, &path, read, args.calls);
-        let longest = gaps.iter().copied().fold(0.0, f64::max);
-        let stalled = gaps.iter().filter(|&&gap| gap > stall_ms).count();
+        let longest = figure(&format!("{name}_longest_ms"), percentile(&gaps, 100.0), "ms");
+        let stalled = gaps.iter().filter(|&&gap| gap > stall_ms).count() as f64;
+        let stalled = figure(&format!("{name}_stalls"), stalled, "");
         let core = if cpu == 0 { "the loop's core" } else { "another core" };
-        table.row([
-            label.to_string(),
-            core.to_string(),
-            format!("{stalled} of {}", args.calls),
-            format!("{longest:.1} ms"),
-        ]);
-        metric(&format!("{name}_stalls"), stalled as f64, "");
-        metric(&format!("{name}_longest_ms"), longest, "ms");
-        stalls.push(stalled as u64);
+        let cells = [format!("{stalled} of {}", args.calls), format!("{longest:.1}")];
+        table.row([label.to_string(), core.to_string()].into_iter().chain(cells));
+        stalls.push(stalled.value as u64);
     }
     table.print();
     println!(
-        "(heartbeat every 5 ms; a read of the {} MiB file took {read_ms:.0} ms alone; a stall: a gap over {stall_ms:.0} ms)",
+        "(heartbeat every 5 ms; a read of the {} MiB file took {read_ms:.0} alone; a stall: a gap over {stall_ms:.0} ms)",
         args.file_mib
     );
-    metric("read_ms", read_ms, "ms");
     println!("this kernel's preemption model: {}", preemption_model());
 
     // Only the other-core case is checked: what the same core does depends on
     // the kernel's preemption model, and the page says which one this was.
     // Half the calls is the margin for other programs' noise on a shared machine.
-    let holds = stalls[0] <= args.calls / 2;
+    let [other, same, spin] = stalls[..] else { unreachable!("three rows") };
     verdict(
-        "with the read on another core, the loop does not stall",
-        holds,
-        &format!(
-            "{} stalls on another core; {} on the same core; {} next to a spin",
-            stalls[0], stalls[1], stalls[2]
-        ),
+        claim,
+        other <= args.calls / 2,
+        &format!("{other} stalls on another core; {same} on the same core; {spin} next to a spin"),
     )
 }
 

@@ -1,4 +1,4 @@
-//! A connection that must stay on one thread serves many tasks through a channel of closures (an actor); a pool on spawn_blocking reads in parallel, and SQLite still writes one at a time.
+//! An actor lends one thread's connection to many tasks; a pool reads in parallel, writes in turn.
 //!
 //!     cargo run --release -p ch07 --bin sqlite_actor -- --reads 20000 --writes 2000 --tasks 8
 
@@ -6,11 +6,10 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, mpsc};
-use std::thread::ThreadId;
 use std::time::Instant;
 
 use rusqlite::{Connection, params};
-use support::report::{Table, metric, verdict};
+use support::report::{Table, figure, verdict};
 
 /// Query a SQLite file from many tasks, through an actor and through a pool.
 #[derive(clap::Parser)]
@@ -100,34 +99,27 @@ fn open(path: &Path) -> Connection {
     connection
 }
 
-fn read_quote(connection: &Connection, i: u64) -> (f64, ThreadId) {
-    let mut statement = connection
-        .prepare_cached("SELECT price FROM quotes WHERE symbol = ?1 AND day = ?2")
-        .expect("prepare");
-    let price = statement
+fn read_quote(connection: &Connection, i: u64) -> rusqlite::Result<f64> {
+    let mut statement =
+        connection.prepare_cached("SELECT price FROM quotes WHERE symbol = ?1 AND day = ?2")?;
+    statement
         .query_row(params![format!("SYM{}", i % 100), ((i * 7) % 250) as i64], |row| row.get(0))
-        .expect("the quote exists");
-    (price, std::thread::current().id())
 }
 
-fn scan_prices(connection: &Connection, i: u64) -> (f64, ThreadId) {
-    let mut statement = connection
-        .prepare_cached("SELECT SUM(price) FROM quotes WHERE day % ?1 = 0")
-        .expect("prepare");
-    let total = statement.query_row(params![(i % 5 + 1) as i64], |row| row.get(0)).expect("a sum");
-    (total, std::thread::current().id())
+fn scan_prices(connection: &Connection, i: u64) -> rusqlite::Result<f64> {
+    let mut statement =
+        connection.prepare_cached("SELECT SUM(price) FROM quotes WHERE day % ?1 = 0")?;
+    statement.query_row(params![(i % 5 + 1) as i64], |row| row.get(0))
 }
 
-fn record_trade(connection: &Connection, i: u64) -> (f64, ThreadId) {
-    let mut statement = connection
-        .prepare_cached("INSERT INTO trades (symbol, shares, price) VALUES (?1, ?2, 101.5)")
-        .expect("prepare");
-    statement.execute(params![format!("SYM{}", i % 100), (i % 50 + 1) as i64]).expect("insert");
-    (1.0, std::thread::current().id())
+fn record_trade(connection: &Connection, i: u64) -> rusqlite::Result<f64> {
+    let sql = "INSERT INTO trades (symbol, shares, price) VALUES (?1, ?2, 101.5)";
+    let trade = params![format!("SYM{}", i % 100), (i % 50 + 1) as i64];
+    Ok(connection.prepare_cached(sql)?.execute(trade)? as f64) // 1 row inserted
 }
 
-/// A query run with the number of the request; returns its answer and the thread it ran on.
-type Query = fn(&Connection, u64) -> (f64, ThreadId);
+/// A query run with the number of the request; returns its answer.
+type Query = fn(&Connection, u64) -> rusqlite::Result<f64>;
 
 #[derive(Clone)]
 enum Via {
@@ -139,54 +131,46 @@ enum Via {
 /// answers, the queries per second, and how many threads ran them.
 async fn load(via: Via, query: Query, total: u64, tasks: u64) -> (f64, f64, usize) {
     let started = Instant::now();
-    let workers: Vec<_> = (0..tasks)
-        .map(|task| {
-            let via = via.clone();
-            tokio::spawn(async move {
-                let mut answers = Vec::new();
-                for i in (task..total).step_by(tasks as usize) {
-                    answers.push(match &via {
-                        Via::Actor(actor) => actor.call(move |c| query(c, i)).await,
-                        Via::Pool(pool) => pool.call(move |c| query(c, i)).await,
-                    });
-                }
-                answers
-            })
-        })
-        .collect();
-    let (mut sum, mut threads) = (0.0, HashSet::new());
-    for worker in workers {
-        for (answer, thread) in worker.await.expect("the task ends") {
-            sum += answer;
-            threads.insert(thread);
-        }
+    let mut workers = tokio::task::JoinSet::new();
+    for task in 0..tasks {
+        let via = via.clone();
+        workers.spawn(async move {
+            let mut answers = Vec::new();
+            for i in (task..total).step_by(tasks as usize) {
+                // Each answer with the thread that ran its query.
+                let asked = move |c: &_| (query(c, i).expect("query"), std::thread::current().id());
+                answers.push(match &via {
+                    Via::Actor(actor) => actor.call(asked).await,
+                    Via::Pool(pool) => pool.call(asked).await,
+                });
+            }
+            answers
+        });
     }
+    let answers: Vec<_> = workers.join_all().await.into_iter().flatten().collect();
+    let threads: HashSet<_> = answers.iter().map(|answer| answer.1).collect();
+    let sum = answers.iter().map(|answer| answer.0).sum();
     (sum, total as f64 / started.elapsed().as_secs_f64(), threads.len())
 }
 
 pub fn run(args: Args) -> ExitCode {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("quotes.db");
-    let mut setup = open(&path);
-    let schema = "CREATE TABLE quotes (symbol TEXT, day INTEGER, price REAL, PRIMARY KEY (symbol, day));
-                  CREATE TABLE trades (id INTEGER PRIMARY KEY, symbol TEXT, shares INTEGER, price REAL);";
+    let setup = open(&path);
+    // 25,000 quotes (100 symbols x 250 days), and an empty table of trades.
+    let schema =
+        "CREATE TABLE quotes (symbol TEXT, day INTEGER, price REAL, PRIMARY KEY (symbol, day));
+        CREATE TABLE trades (id INTEGER PRIMARY KEY, symbol TEXT, shares INTEGER, price REAL);
+        WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 24999)
+        INSERT INTO quotes SELECT 'SYM' || (i / 250), i % 250,
+            100.0 + ((i / 250) * 31 + (i % 250) * 17) % 100 / 4.0 FROM n;";
     setup.execute_batch(schema).expect("create the tables");
-    let fill = setup.transaction().expect("a transaction");
-    for (symbol, day) in (0..100).flat_map(|s| (0..250).map(move |d| (s, d))) {
-        let price = 100.0 + ((symbol * 31 + day * 17) % 100) as f64 / 4.0;
-        fill.execute(
-            "INSERT INTO quotes VALUES (?1, ?2, ?3)",
-            params![format!("SYM{symbol}"), day, price],
-        )
-        .expect("insert a quote");
-    }
-    fill.commit().expect("commit");
 
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
     let (actor, owner) = Actor::open(path.clone());
     let pool = Arc::new(Pool { path: path.clone(), idle: Mutex::new(Vec::new()) });
     let mut table = Table::new(["queries", "through", "queries/s", "threads", "sum of answers"]);
-    let mut results = Vec::new();
+    let mut rows = Vec::new(); // (sum, queries/s, threads) for reads, scans, writes: actor, pool
     let workloads: [(&str, Query, u64); 3] = [
         ("reads", read_quote, args.reads),
         ("scans", scan_prices, args.scans),
@@ -197,16 +181,11 @@ pub fn run(args: Args) -> ExitCode {
             [("actor", Via::Actor(actor.clone())), ("pool", Via::Pool(pool.clone()))]
         {
             let (sum, per_s, threads) = runtime.block_on(load(via, query, total, args.tasks));
-            table.row([
-                kind.to_string(),
-                label.to_string(),
-                format!("{per_s:.0}"),
-                threads.to_string(),
-                format!("{sum:.1}"),
-            ]);
-            metric(&format!("{kind}_{label}_per_s"), per_s, "queries/s");
-            metric(&format!("{kind}_{label}_threads"), threads as f64, "");
-            results.push((sum, per_s, threads));
+            let per_s = figure(&format!("{kind}_{label}_per_s"), per_s, "queries/s").value;
+            let threads = figure(&format!("{kind}_{label}_threads"), threads as f64, "").value;
+            let cells = [format!("{per_s:.0}"), threads.to_string(), format!("{sum:.1}")];
+            table.row([kind.to_string(), label.to_string()].into_iter().chain(cells));
+            rows.push((sum, per_s, threads));
         }
     }
     table.print();
@@ -215,28 +194,17 @@ pub fn run(args: Args) -> ExitCode {
     let trades: i64 = setup.query_row("SELECT COUNT(*) FROM trades", [], |row| row.get(0)).unwrap();
     drop(runtime);
 
-    let [
-        (reads_actor, ra, actor_threads),
-        (reads_pool, rp, pool_threads),
-        (scans_actor, sa, _),
-        (scans_pool, sp, _),
-        (_, wa, _),
-        (_, wp, _),
-    ] = results[..]
-    else {
-        unreachable!("six rows")
-    };
+    let over = |kind: usize, name| figure(name, rows[2 * kind + 1].1 / rows[2 * kind].1, "x");
+    let (reads, scans) = (over(0, "reads_pool_over_actor"), over(1, "scans_pool_over_actor"));
+    let writes = over(2, "writes_pool_over_actor");
     println!(
-        "pool / actor: {:.1}x for point reads, {:.1}x for scans, {:.1}x for writes; {trades} trades recorded",
-        rp / ra,
-        sp / sa,
-        wp / wa
+        "pool / actor: {reads:.1} for point reads, {scans:.1} for scans, {writes:.1} for writes; {trades} trades recorded"
     );
-    metric("reads_pool_over_actor", rp / ra, "x");
-    metric("scans_pool_over_actor", sp / sa, "x");
-    metric("writes_pool_over_actor", wp / wa, "x");
-    let same = reads_actor == reads_pool && (scans_actor - scans_pool).abs() < 1e-6 * scans_actor;
-    let holds = same && trades as u64 == 2 * args.writes && actor_threads == 1 && pool_threads >= 1;
+    let ((actor_threads, pool_threads), (scans_actor, scans_pool)) =
+        ((rows[0].2, rows[1].2), (rows[2].0, rows[3].0));
+    let same = rows[0].0 == rows[1].0 && (scans_actor - scans_pool).abs() < 1e-6 * scans_actor;
+    let holds =
+        same && trades as u64 == 2 * args.writes && actor_threads == 1.0 && pool_threads >= 1.0;
     verdict(
         "the actor runs every query on its one thread and gives the same answers as the pool",
         holds,

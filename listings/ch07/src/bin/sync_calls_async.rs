@@ -1,4 +1,4 @@
-//! Sync code calls async code through a runtime's `block_on`, from any thread but never from inside a runtime: tokio panics, and a foreign `block_on` hangs.
+//! Sync code calls async via `block_on`, never inside a runtime: tokio panics, a foreign one hangs.
 //!
 //!     cargo run --release -p ch07 --bin sync_calls_async -- --patience-ms 500
 

@@ -1,4 +1,4 @@
-//! A tokio-only client panics under smol ("no reactor running"); async-compat's `Compat`, or a tokio runtime on a side thread, bridges it.
+//! A tokio-only client panics under smol; async-compat's `Compat` or a tokio side thread bridge it.
 //!
 //!     cargo run --release -p ch07 --bin tokio_under_smol -- --latency-ms 50
 

@@ -1,4 +1,4 @@
-//! A watchdog that times every `poll` finds the tasks that block between two `.await`s, and names them.
+//! A watchdog timing every `poll` finds and names the tasks that block between two `.await`s.
 //!
 //!     cargo run --release -p ch07 --bin watchdog -- --threshold-us 100
 
@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use support::report::{Table, metric, verdict};
+use support::report::{Table, figure, verdict};
+use support::timing::ms;
 
 /// Run three request handlers under a watchdog and list their slow polls.
 #[derive(clap::Parser)]
@@ -111,10 +112,7 @@ pub fn run(args: Args) -> ExitCode {
     let slow = slow.lock().unwrap();
     println!("polls longer than {} µs:", args.threshold_us);
     for (name, poll, took) in slow.iter().take(12) {
-        println!(
-            "  {name:<20} poll {poll:>3} held the thread {:>7.2} ms",
-            took.as_secs_f64() * 1e3
-        );
+        println!("  {name:<20} poll {poll:>3} held the thread {:>7.2} ms", ms(*took));
     }
     if slow.len() > 12 {
         println!("  ... and {} more", slow.len() - 12);
@@ -122,12 +120,12 @@ pub fn run(args: Args) -> ExitCode {
     let mut table = Table::new(["handler", "slow polls", "longest poll"]);
     let mut counts = Vec::new();
     for name in ["quote_from_cache", "rate_limited_quote", "history_report"] {
-        let mine: Vec<Duration> = slow.iter().filter(|s| s.0 == name).map(|s| s.2).collect();
-        let longest = mine.iter().max().copied().unwrap_or_default().as_secs_f64() * 1e3;
-        table.row([name.to_string(), mine.len().to_string(), format!("{longest:.2} ms")]);
-        metric(&format!("{name}_slow_polls"), mine.len() as f64, "polls");
-        metric(&format!("{name}_longest_ms"), longest, "ms");
-        counts.push(mine.len() as u64);
+        let mine: Vec<f64> = slow.iter().filter(|s| s.0 == name).map(|s| ms(s.2)).collect();
+        let count = figure(&format!("{name}_slow_polls"), mine.len() as f64, "polls").value;
+        let longest = mine.iter().copied().fold(0.0, f64::max);
+        let longest = figure(&format!("{name}_longest_ms"), longest, "ms");
+        table.row([name.to_string(), count.to_string(), format!("{longest:.2}")]);
+        counts.push(count as u64);
     }
     table.print();
 

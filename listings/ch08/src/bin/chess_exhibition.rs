@@ -1,4 +1,4 @@
-//! A master who plays 24 boards one game after another takes about 12 story hours; moving from board to board, about 1.
+//! 24 boards played one game after another take about 12 story hours; board to board, about 1.
 //!
 //!     cargo run --release -p ch08 --bin chess_exhibition -- --opponents 24 --moves 30 --story-second-us 100
 

@@ -1,4 +1,4 @@
-//! The same CPU-bound job on every model: threads and spawn_blocking use the cores as processes do; one after another uses one.
+//! A CPU-bound job: threads and spawn_blocking use the cores as processes do; in sequence, one.
 //!
 //!     cargo run --release -p ch08 --bin cpu_every_model -- --jobs 10 --exponent 200000
 
@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use num_bigint::BigUint;
 use support::child::Reaped;
-use support::report::{Table, metric, verdict};
+use support::report::{Table, figure, verdict};
 use support::timing::summarize;
 
 /// Raise 7777 to a large power, `jobs` times, on each model in turn.
@@ -117,20 +117,18 @@ pub fn run(args: Args) -> ExitCode {
     let used: Vec<f64> = used.iter().map(best).collect();
     let mut table = Table::new(["model", "how", "wall (s)", "speed-up", "cores used (best)"]);
     for (i, (name, how, _)) in models.iter().enumerate() {
-        let speedup = format!("{:.2}x", walls[0] / walls[i]);
-        table.row([*name, *how, &format!("{:.2}", walls[i]), &speedup, &format!("{:.2}", used[i])]);
-        metric(&format!("{name}_s"), walls[i], "s");
-        metric(&format!("{name}_cores_used"), used[i], "cores");
+        let wall = figure(&format!("{name}_s"), walls[i], "s").value;
+        let cores_used = figure(&format!("{name}_cores_used"), used[i], "cores").value;
+        let cells =
+            [format!("{wall:.2}"), format!("{:.2}x", walls[0] / wall), format!("{cores_used:.2}")];
+        table.row([name.to_string(), how.to_string()].into_iter().chain(cells));
     }
     table.print();
-    println!("{jobs} jobs of 7777^{exponent}; median of {} rounds; {cores} cores", args.rounds);
-    metric("cores", cores as f64, "cores");
-    metric("job_ms", walls[0] / jobs as f64 * 1e3, "ms");
-
+    let cores = figure("cores", cores as f64, "cores");
+    println!("{jobs} jobs of 7777^{exponent}; median of {} rounds; {cores}", args.rounds);
+    figure("job_ms", walls[0] / jobs as f64 * 1e3, "ms");
     if !spare_core {
-        println!(
-            "processes found no second core free: {cores} core(s), or other programs had them"
-        );
+        println!("processes found no second core free: {cores}, or other programs had them");
     }
     let holds = right && used[0] < 1.1 && (!spare_core || used[1] >= 1.1 && used[3] >= 1.1);
     verdict(
@@ -172,8 +170,7 @@ fn start_worker(exponent: u32) -> Reaped {
 /// A worker's answer: the one line it prints before it exits.
 fn answer(mut worker: Reaped) -> u64 {
     let mut text = String::new();
-    let stdout = worker.0.stdout.as_mut().expect("piped");
-    stdout.read_to_string(&mut text).expect("read the answer");
+    worker.0.stdout.as_mut().expect("piped").read_to_string(&mut text).expect("read the answer");
     text.trim().parse().expect("a worker's number of bits")
 }
 

@@ -1,4 +1,4 @@
-//! Green threads (stackful coroutines and a hub, what gevent is): the I/O job overlaps, the CPU job stays on one core.
+//! Green threads (coroutines and a hub, like gevent) overlap I/O jobs; CPU jobs stay on one core.
 //!
 //!     cargo run --release -p ch08 --bin green_both_jobs -- --jobs 10 --exponent 200000 --latency-ms 100
 
@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 use num_bigint::BigUint;
 use support::latency::{Config, LatencyServer};
-use support::report::{Table, metric, verdict};
+use support::report::{Table, figure, verdict};
 use support::timing::measure;
 
 /// Run the CPU-bound and the I/O-bound job `jobs` times each, as green threads on one OS thread.
@@ -108,52 +108,36 @@ pub fn run(args: Args) -> ExitCode {
     });
     // ANCHOR_END: run
 
-    let one_fetch_job = requests as f64 * args.latency_ms as f64 / 1e3;
-    let one_power_job = alone.wall.as_secs_f64();
-    let cores_used = cpu.cpu.as_secs_f64() / cpu.wall.as_secs_f64();
-    let (cpu_s, io_s) = (cpu.wall.as_secs_f64(), io.wall.as_secs_f64());
-    let mut table = Table::new([
-        "job",
-        "one job alone (s)",
-        "all jobs, green (s)",
-        "in jobs alone",
-        "cores used",
-    ]);
-    table.row([
-        "CPU-bound",
-        &format!("{one_power_job:.2}"),
-        &format!("{cpu_s:.2}"),
-        &format!("{:.1}", cpu_s / one_power_job),
-        &format!("{cores_used:.2}"),
-    ]);
-    let io_cores = io.cpu.as_secs_f64() / io_s;
-    table.row([
-        "I/O-bound",
-        &format!("{one_fetch_job:.2}"),
-        &format!("{io_s:.2}"),
-        &format!("{:.1}", io_s / one_fetch_job),
-        &format!("{io_cores:.2}"),
-    ]);
+    let secs = |took: std::time::Duration| took.as_secs_f64();
+    let (one_power_job, one_fetch_job) =
+        (secs(alone.wall), requests as f64 * args.latency_ms as f64 / 1e3);
+    let cpu_s = figure("green_cpu_s", secs(cpu.wall), "s").value;
+    let io_s = figure("green_io_s", secs(io.wall), "s").value;
+    let cores_used = figure("green_cpu_cores_used", secs(cpu.cpu) / cpu_s, "cores");
+    let header = ["job", "one job alone (s)", "all jobs, green (s)", "in jobs alone", "cores used"];
+    let mut table = Table::new(header);
+    for (job, one, all, cores) in [
+        ("CPU-bound", one_power_job, cpu_s, cores_used.value),
+        ("I/O-bound", one_fetch_job, io_s, secs(io.cpu) / io_s),
+    ] {
+        let in_jobs = format!("{:.1}", all / one);
+        let [one, all, cores] = [one, all, cores].map(|x| format!("{x:.2}"));
+        table.row([job.into(), one, all, in_jobs, cores]);
+    }
     table.print();
-    println!(
-        "{jobs} jobs of each kind on one OS thread; {} responses served",
-        server.requests_served()
-    );
-    metric("green_cpu_s", cpu_s, "s");
-    metric("green_io_s", io_s, "s");
-    metric("green_cpu_cores_used", cores_used, "cores");
+    let served = server.requests_served();
+    println!("{jobs} jobs of each kind on one OS thread; {served} responses served");
 
     // The CPU jobs never reach a point where they would suspend: one thread,
     // one core at most, about the sum of the jobs. The fetches suspend at
     // every wait, so they overlap: about one job's wait for all of them.
     let right = powers == jobs as usize * one_power && received > 0;
-    let holds =
-        right && cores_used < 1.1 && io_s < 3.0 * one_fetch_job && io_s >= 0.9 * one_fetch_job;
+    let overlapped = io_s < 3.0 * one_fetch_job && io_s >= 0.9 * one_fetch_job;
     verdict(
         "green threads overlap the I/O-bound jobs but run the CPU-bound ones one after another",
-        holds,
+        right && cores_used.value < 1.1 && overlapped,
         &format!(
-            "CPU: {:.1} jobs' time on {cores_used:.2} cores; I/O: {:.1} jobs' waits",
+            "CPU: {:.1} jobs' time on {cores_used:.2}; I/O: {:.1} jobs' waits",
             cpu_s / one_power_job,
             io_s / one_fetch_job
         ),

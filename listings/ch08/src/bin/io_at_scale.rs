@@ -1,4 +1,4 @@
-//! At 40 slow requests every model takes about one latency; at 10,000 a bounded pool queues, and a thread per request costs more memory than a task.
+//! 40 slow requests take one latency on every model; at 10,000 a pool queues, threads cost memory.
 //!
 //!     cargo run --release -p ch08 --bin io_at_scale -- --sizes 40,1000,10000 --latency-ms 200
 
@@ -12,7 +12,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use support::child::Reaped;
 use support::latency::{Config, LatencyServer, raise_fd_limit};
-use support::report::{Table, metric, series, verdict};
+use support::report::{Table, figure, series, verdict};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Send N requests at once to a slow loopback API, on each model, each model in a process of its own.
@@ -124,10 +124,9 @@ pub fn run(args: Args) -> ExitCode {
         raise_fd_limit(); // Every connection is a file descriptor.
         let started = Instant::now();
         let (received, helpers_mib) = run_model(&spec.model, spec.size, spec.addr, spec.pool);
-        let wall_s = started.elapsed().as_secs_f64();
-        let peak_mib = peak_mib() + helpers_mib;
-        let report = Report { wall_s, peak_mib, received };
-        println!("{}", serde_json::to_string(&report).expect("a report"));
+        let (wall_s, peak_mib) = (started.elapsed().as_secs_f64(), peak_mib() + helpers_mib);
+        let report = serde_json::to_string(&Report { wall_s, peak_mib, received });
+        println!("{}", report.expect("a report"));
         return ExitCode::SUCCESS;
     }
     let server = LatencyServer::start(Config::latency(args.latency_ms)).expect("start the API");
@@ -141,21 +140,15 @@ pub fn run(args: Args) -> ExitCode {
         for size in sizes.filter(|&s| model != "processes" || s <= 100) {
             // A fresh process per model and size, so the peak memory is its own.
             let r = report(start_child(Spec { model: model.into(), size, pool, addr }));
-            let [wall, latencies] = [r.wall_s, r.wall_s / latency].map(|x| format!("{x:.2}"));
-            table.row([
-                model,
-                &size.to_string(),
-                &wall,
-                &latencies,
-                &format!("{:.1} MiB", r.peak_mib),
-            ]);
-            metric(&format!("{model}_{size}_s"), r.wall_s, "s");
-            metric(&format!("{model}_{size}_mib"), r.peak_mib, "MiB");
+            let wall = figure(&format!("{model}_{size}_s"), r.wall_s, "s").value;
+            let peak = figure(&format!("{model}_{size}_mib"), r.peak_mib, "MiB");
+            let [wall, latencies] = [wall, wall / latency].map(|x| format!("{x:.2}"));
+            table.row([model.into(), size.to_string(), wall, latencies, format!("{peak:.1}")]);
             results.push((model, size, r));
         }
-        let of_model = || results.iter().filter(|r| r.0 == model);
-        let walls: Vec<_> = of_model().map(|(_, n, r)| (*n as f64, r.wall_s)).collect();
-        let memory: Vec<_> = of_model().map(|(_, n, r)| (*n as f64, r.peak_mib)).collect();
+        let of_model = results.iter().filter(|r| r.0 == model).map(|(_, n, r)| (*n as f64, r));
+        let (walls, memory): (Vec<_>, Vec<_>) =
+            of_model.map(|(n, r)| ((n, r.wall_s), (n, r.peak_mib))).unzip();
         series(&format!("{model}_wall"), "concurrent requests", "s", &walls);
         series(&format!("{model}_memory"), "concurrent requests", "MiB", &memory);
     }
@@ -172,17 +165,14 @@ pub fn run(args: Args) -> ExitCode {
     let at = |model| &results.iter().find(|r| r.0 == model && r.1 == large).unwrap().2;
     let (pooled, tasks, threads) = (at("pool"), at("async"), at("threads"));
     let rounds = large.div_ceil(pool) as f64;
-    let holds = results.iter().all(|r| r.2.received > 0)
-        && results
-            .iter()
-            .filter(|r| r.1 == small)
-            .all(|r| r.2.wall_s < (1.0 + small as f64 / 4.0) * latency)
-        && pooled.wall_s >= 0.9 * rounds * latency
-        && (rounds < 5.0 || tasks.wall_s < 0.8 * pooled.wall_s)
-        && (large < 5_000 || 2.0 * tasks.peak_mib < threads.peak_mib);
+    let mut at_small = results.iter().filter(|r| r.1 == small);
+    let overlapped = at_small.all(|r| r.2.wall_s < (1.0 + small as f64 / 4.0) * latency);
+    let queued = pooled.wall_s >= 0.9 * rounds * latency;
+    let tasks_first = rounds < 5.0 || tasks.wall_s < 0.8 * pooled.wall_s;
+    let memory = large < 5_000 || 2.0 * tasks.peak_mib < threads.peak_mib;
     verdict(
         "every model overlaps the requests; at the largest size the pool queues, and threads cost memory",
-        holds,
+        results.iter().all(|r| r.2.received > 0) && overlapped && queued && tasks_first && memory,
         &format!(
             "at {large}: pool {:.2} s ({rounds} rounds), async {:.2} s; threads {:.0} MiB, async {:.0} MiB",
             pooled.wall_s, tasks.wall_s, threads.peak_mib, tasks.peak_mib
@@ -190,24 +180,17 @@ pub fn run(args: Args) -> ExitCode {
     )
 }
 
-/// Starts this program again as a child that runs one model.
+/// Starts this program again as a child that runs one model (support::child
+/// has the convention).
 fn start_child(spec: Spec) -> Reaped {
-    // This program again, as a worker: support::child has the convention.
-    let child = support::child::command("io_at_scale")
-        .arg("--child")
-        .arg(serde_json::to_string(&spec).expect("a spec"))
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start a child process");
-    Reaped(child)
+    let (mut child, spec) = (support::child::command("io_at_scale"), serde_json::to_string(&spec));
+    let child = child.args(["--child", &spec.expect("a spec")]).stdout(Stdio::piped());
+    Reaped(child.spawn().expect("start a child process"))
 }
 
 /// A child's report: the one line of JSON it prints before it exits.
 fn report(mut child: Reaped) -> Report {
-    let mut text = String::new();
-    let stdout = child.0.stdout.as_mut().expect("piped");
-    stdout.read_to_string(&mut text).expect("read the report");
-    serde_json::from_str(&text).expect("a child's report")
+    serde_json::from_reader(child.0.stdout.take().expect("piped")).expect("a child's report")
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`

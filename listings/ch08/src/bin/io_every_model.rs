@@ -1,15 +1,15 @@
-//! The same I/O-bound job on every model: each concurrent one waits about one job's time, not the sum of all.
+//! An I/O-bound job on every model: each concurrent one waits about one job's time, not the sum.
 //!
 //!     cargo run --release -p ch08 --bin io_every_model -- --jobs 10 --requests 4 --latency-ms 100
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{ExitCode, Stdio};
-use std::time::Instant;
 
 use support::child::Reaped;
 use support::latency::{Config, LatencyServer};
-use support::report::{Table, metric, verdict};
+use support::report::{Table, figure, verdict};
+use support::timing::time;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Fetch a few pages from the loopback API, `jobs` times, on each model in turn.
@@ -102,29 +102,25 @@ pub fn run(args: Args) -> ExitCode {
         ("processes", "one process per job", &processes),
         ("async", "tokio tasks, one thread", &tasks),
     ];
-    let one_job = requests as f64 * args.latency_ms as f64 / 1e3;
+    let one_job = figure("one_job_s", requests as f64 * args.latency_ms as f64 / 1e3, "s");
     let (mut walls, mut received) = (Vec::new(), Vec::new());
     let mut table = Table::new(["model", "how", "wall (s)", "in one job's waits"]);
     for (name, how, model) in models {
-        let started = Instant::now();
-        received.push(model());
-        let wall = started.elapsed().as_secs_f64();
-        table.row([name, how, &format!("{wall:.2}"), &format!("{:.1}", wall / one_job)]);
-        metric(&format!("{name}_s"), wall, "s");
+        let (bytes, took) = time(model);
+        let wall = figure(&format!("{name}_s"), took.as_secs_f64(), "s").value;
+        table.row([name, how, &format!("{wall:.2}"), &format!("{:.1}", wall / one_job.value)]);
         walls.push(wall);
+        received.push(bytes);
     }
     table.print();
-    println!(
-        "{jobs} jobs of {requests} requests at {} ms: one job waits {one_job:.1} s",
-        args.latency_ms
-    );
-    metric("one_job_s", one_job, "s");
+    let latency_ms = args.latency_ms;
+    println!("{jobs} jobs of {requests} requests at {latency_ms} ms: one job waits {one_job:.1}");
 
     // Sequential waits every job's time in turn; each concurrent model
     // overlaps the jobs, so it must be several times faster (ideally `jobs`).
     let speedups: Vec<f64> = walls.iter().map(|w| walls[0] / w).collect();
     let holds = received.iter().all(|r| *r == received[0])
-        && walls[0] >= 0.9 * jobs as f64 * one_job
+        && walls[0] >= 0.9 * jobs as f64 * one_job.value
         && speedups[1..].iter().all(|s| *s >= 0.4 * jobs as f64);
     verdict(
         "every concurrent model takes about one job's wait, the sequential one the sum",
@@ -136,19 +132,15 @@ pub fn run(args: Args) -> ExitCode {
 /// Starts this program again as a worker for one job.
 fn start_worker(addr: SocketAddr, requests: u32) -> Reaped {
     // This program again, as a worker: support::child has the convention.
-    let child = support::child::command("io_every_model")
-        .args(["--worker", &addr.to_string(), "--requests", &requests.to_string()])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start a worker process");
-    Reaped(child)
+    let mut command = support::child::command("io_every_model");
+    command.args(["--worker", &addr.to_string(), "--requests", &requests.to_string()]);
+    Reaped(command.stdout(Stdio::piped()).spawn().expect("start a worker process"))
 }
 
 /// A worker's answer: the one line it prints before it exits.
 fn answer(mut worker: Reaped) -> usize {
     let mut text = String::new();
-    let stdout = worker.0.stdout.as_mut().expect("piped");
-    stdout.read_to_string(&mut text).expect("read the answer");
+    worker.0.stdout.as_mut().expect("piped").read_to_string(&mut text).expect("read the answer");
     text.trim().parse().expect("a worker's byte count")
 }
 
