@@ -1,0 +1,113 @@
+//! The job queue on Redis, in plain commands: a producer pushes jobs onto a
+//! list, workers take them, each result is stored once. Two ways to take a
+//! job: `BRPOP` (gone from Redis the moment it is taken) and the reliable
+//! pattern (`BLMOVE` into the worker's own processing list, removed from it
+//! by `LREM` once the result is stored, and moved back by a reaper if the
+//! worker dies first).
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use redis::{Commands, Connection, Direction};
+use serde::{Deserialize, Serialize};
+
+/// The list the producer pushes onto and the workers take from.
+pub const JOBS: &str = "jobs";
+
+// ANCHOR: job
+/// One job: a page to fetch, and when it was queued. It crosses Redis as
+/// JSON, so a worker on another machine, in another language, can read it.
+#[derive(Serialize, Deserialize)]
+pub struct Job {
+    pub id: u64,
+    pub server: SocketAddr,
+    pub page: u64,
+    pub queued_us: u64,
+}
+
+/// The article's job: fetch the page and count its words (runs of letters,
+/// digits and dots: the page is a JSON list of prices).
+pub fn count_words(job: &Job) -> u64 {
+    let mut stream = TcpStream::connect(job.server).expect("connect to the API");
+    let request = format!(
+        "GET /ticker/ACME?page={} HTTP/1.1\r\nHost: ticker\r\nConnection: close\r\n\r\n",
+        job.page
+    );
+    stream.write_all(request.as_bytes()).expect("send the request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read the response");
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, body)| body);
+    let words = body.split(|c: char| !(c.is_alphanumeric() || c == '.'));
+    words.filter(|word| !word.is_empty()).count() as u64
+}
+// ANCHOR_END: job
+
+// ANCHOR: produce
+/// The producer: each job at the back of the line, in one round trip.
+pub fn push_jobs(redis: &mut Connection, jobs: &[Job]) {
+    let encoded: Vec<String> = jobs.iter().map(|j| serde_json::to_string(j).unwrap()).collect();
+    let _: usize = redis.lpush(JOBS, &encoded).expect("LPUSH the jobs");
+}
+// ANCHOR_END: produce
+
+// ANCHOR: take
+/// A worker takes the job at the front of the line, waiting if there is
+/// none. From now on Redis no longer has it: if this worker dies before it
+/// stores the result, the job is lost.
+pub fn take(redis: &mut Connection) -> String {
+    let (_list, job): (String, String) = redis.brpop(JOBS, 0.0).expect("BRPOP a job");
+    job
+}
+
+/// The result, stored only if none is there yet (`SET ... NX`): a job done
+/// twice stores once. Returns whether this was the first.
+pub fn store(redis: &mut Connection, id: u64, words: u64) -> bool {
+    let stored: Option<String> = redis::cmd("SET")
+        .arg(format!("result:{id}"))
+        .arg(words)
+        .arg("NX")
+        .query(redis)
+        .expect("SET the result");
+    stored.is_some()
+}
+// ANCHOR_END: take
+
+// ANCHOR: reliable
+/// The reliable take: the job moves, in one atomic step, from the queue to
+/// this worker's own processing list, where it stays until acknowledged.
+pub fn take_reliably(redis: &mut Connection, worker: &str) -> String {
+    let processing = format!("processing:{worker}");
+    let job: Option<String> = redis
+        .blmove(JOBS, &processing, Direction::Right, Direction::Left, 0.0)
+        .expect("BLMOVE a job");
+    job.expect("no timeout")
+}
+
+/// The acknowledgement, once the result is stored: the job leaves the
+/// processing list. A worker killed before this line leaves it there.
+pub fn acknowledge(redis: &mut Connection, worker: &str, job: &str) {
+    let _: usize = redis.lrem(format!("processing:{worker}"), 1, job).expect("LREM the job");
+}
+
+/// The reaper, for a worker known to be dead: every job it held goes back
+/// to the front of the line. Returns how many.
+pub fn requeue(redis: &mut Connection, dead_worker: &str) -> u64 {
+    let processing = format!("processing:{dead_worker}");
+    let mut moved = 0;
+    while redis
+        .lmove::<_, _, Option<String>>(&processing, JOBS, Direction::Right, Direction::Right)
+        .expect("LMOVE a job back")
+        .is_some()
+    {
+        moved += 1;
+    }
+    moved
+}
+// ANCHOR_END: reliable
+
+/// Microseconds since the Unix epoch: one clock for every process of this
+/// machine. (Across machines, clocks differ by more than a job takes.)
+pub fn now_us() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_micros() as u64
+}

@@ -1,0 +1,122 @@
+//! A real Redis for one listing: Debian's `redis-server`, started as a child
+//! on a Unix socket in a temporary folder, with no persistence, and stopped
+//! on every exit path.
+
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::child::Reaped;
+
+/// A `redis-server` child process, the socket it listens on, and its folder.
+/// The fields drop in order: the server is killed and reaped, then the
+/// folder with its socket is removed.
+pub struct RedisServer {
+    server: Reaped,
+    _folder: tempfile::TempDir,
+    socket: PathBuf,
+    version: String,
+}
+
+// ANCHOR: start
+impl RedisServer {
+    /// Starts `redis-server` and waits until it answers PING. Without the
+    /// program, says how to install it and exits 2.
+    pub fn start() -> RedisServer {
+        let version = Command::new("redis-server").arg("--version").output();
+        let Ok(version) = version else {
+            support::cli::refuse("redis-server is missing: apt-get install redis-server")
+        };
+        let version = String::from_utf8_lossy(&version.stdout);
+        // "Redis server v=7.0.15 sha=..." -> "7.0.15"
+        let version = version.split_whitespace().find_map(|w| w.strip_prefix("v="));
+        let version = version.unwrap_or("unknown").to_string();
+        let folder = tempfile::tempdir().expect("a temporary folder");
+        let socket = folder.path().join("redis.sock");
+        let mut command = Command::new("redis-server");
+        // No TCP port at all: only this folder's socket, only for this user.
+        // No snapshot and no append-only file: nothing is written to disk.
+        command.args(["--port", "0", "--unixsocketperm", "700", "--unixsocket"]);
+        command.arg(&socket).args(["--save", "", "--appendonly", "no"]);
+        command.args(["--dir"]).arg(folder.path()).args(["--loglevel", "warning"]);
+        // The server stays in this process group, so a Ctrl-C in the terminal
+        // reaches it too. If this process dies without dropping the guard (a
+        // SIGKILL), the kernel kills the server as well.
+        // SAFETY: between fork and exec the closure makes one system call,
+        // prctl(2), which is async-signal-safe, and touches no memory.
+        unsafe {
+            command.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        command.stdin(Stdio::null()).stdout(Stdio::null());
+        let server = Reaped(command.spawn().expect("start redis-server"));
+        let redis = RedisServer { server, _folder: folder, socket, version };
+        redis.wait_for_ping(Duration::from_secs(5));
+        redis
+    }
+
+    /// Asks PING until the server answers PONG, or panics after `limit`.
+    fn wait_for_ping(&self, limit: Duration) {
+        let started = Instant::now();
+        loop {
+            let pong = redis::Client::open(self.url())
+                .and_then(|client| client.get_connection())
+                .and_then(|mut connection| redis::cmd("PING").query::<String>(&mut connection));
+            match pong {
+                Ok(pong) if pong == "PONG" => return,
+                _ if started.elapsed() > limit => panic!("redis-server did not answer: {pong:?}"),
+                _ => std::thread::sleep(Duration::from_millis(5)),
+            }
+        }
+    }
+}
+// ANCHOR_END: start
+
+impl RedisServer {
+    /// The address clients connect to: `redis+unix:///tmp/.../redis.sock`.
+    pub fn url(&self) -> String {
+        format!("redis+unix://{}", self.socket.display())
+    }
+
+    /// A new connection to the server.
+    pub fn connect(&self) -> redis::Connection {
+        let client = redis::Client::open(self.url()).expect("a valid address");
+        client.get_connection().expect("connect to redis-server")
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.server.0.id()
+    }
+
+    /// Its version, as `redis-server --version` prints it: `7.0.15`.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// The CPU time the server's main thread, where Redis runs every
+    /// command, has used so far, in milliseconds. `/proc/PID/schedstat`
+    /// counts it in nanoseconds; `/proc/PID/stat` (the whole process, in
+    /// ticks of 10 ms) is the fallback where schedstat is not compiled in.
+    pub fn cpu_ms(&self) -> f64 {
+        let pid = self.pid();
+        if let Ok(schedstat) = std::fs::read_to_string(format!("/proc/{pid}/schedstat")) {
+            let nanoseconds = schedstat.split_whitespace().next().and_then(|n| n.parse().ok());
+            return nanoseconds.unwrap_or(0.0) / 1e6;
+        }
+        let stat =
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("its /proc/PID/stat");
+        // The fields after the command's name, which ends at the last ')':
+        // utime and stime are the 12th and 13th of them.
+        let fields: Vec<&str> = stat.rsplit_once(')').expect("a stat line").1.split(' ').collect();
+        let ticks: f64 = fields[12..=13].iter().map(|t| t.parse::<f64>().unwrap_or(0.0)).sum();
+        // SAFETY: sysconf(3) has no preconditions.
+        let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+        ticks / per_second * 1e3
+    }
+}
