@@ -117,21 +117,28 @@ pub fn run(args: Args) -> ExitCode {
     let cores = figure("cores", cores, "cores");
     println!("\n{cores}; \"together\": the most threads inside a unit of work at once");
 
-    // With the lock no two threads are ever inside their work at once, so the job cannot finish
-    // sooner than on one thread. Without it they are, and the OS runs them on as many cores as are
-    // free: on a machine shared with other programs, that changes from one second to the next, so
-    // the check is on the cause (threads at work together), not on a speed-up.
-    let one_at_a_time =
-        figures[..3].iter().all(|[used, _, most]| most.value == 1.0 && used.value < 1.2);
-    let together = cores.value < 2.0 || figures[4][2].value >= 2.0;
-    let capped = figures[5][0].value < cores.value + 0.2;
+    let used: Vec<f64> = figures.iter().map(|[used, _, _]| used.value).collect();
+    let most: Vec<f64> = figures.iter().map(|[_, _, together]| together.value).collect();
     let one = |r: usize| format!("{:.2} on {:.2} cores", figures[r][1], figures[r][0].value);
     let at = |r, s| format!("{}, {}", one(r), one(s));
     verdict(
         "with the lock, one thread works at a time, on one core, so more threads bring no speed-up; without it, they work together, on no more cores than the machine has",
-        one_at_a_time && together && capped,
+        claim_holds(&used, &most, cores.value),
         &format!("2 and 4 threads with the lock: {}; without: {}", at(1, 2), at(4, 5)),
     )
+}
+
+/// The claim, from each row's cores used and most threads at work at once
+/// (with the lock on 1, 2, 4 threads, then without), on `cores`. With the
+/// lock no two threads are ever inside their work at once, so the job cannot
+/// finish sooner than on one thread. Without it they are, on as many cores as
+/// are free: on a machine shared with other programs that changes from one
+/// second to the next, so the check is on the cause (threads at work
+/// together), not on a speed-up. Unit tests: `ch02/tests/claims.rs`.
+pub fn claim_holds(used: &[f64], most: &[f64], cores: f64) -> bool {
+    let one_at_a_time = (0..3).all(|r| most[r] == 1.0 && used[r] < 1.2);
+    let together = cores < 2.0 || most[5] >= 2.0;
+    one_at_a_time && together && used[5] < cores + 0.2
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`

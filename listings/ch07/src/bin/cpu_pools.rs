@@ -110,7 +110,11 @@ pub fn run(args: Args) -> ExitCode {
     let steps = args.mega_steps * 1_000_000;
     let job_ms = ms(time(|| indicators(steps)).1);
     let cpu_jobs = vec![indicators as fn(u64) -> (u64, ThreadId); args.jobs as usize];
-    let waits = vec![(|_| blocking_wait()) as fn(u64) -> (u64, ThreadId); args.waits as usize];
+    // Enough waits for four rounds on rayon's pool, one thread per core,
+    // whatever the cores: with fewer, a small pool would not show.
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let count = figure("waits", args.waits.max(4 * cores as u64) as f64, "waits");
+    let waits = vec![(|_| blocking_wait()) as fn(u64) -> (u64, ThreadId); count.value as usize];
     let mut table =
         Table::new(["work", "where", "wall", "jobs/s", "threads", "max gap", "p99 gap"]);
     let mut rows = Vec::new(); // (wall, threads, longest gap) per row
@@ -143,11 +147,10 @@ pub fn run(args: Args) -> ExitCode {
     let job_ms = figure("job_ms", job_ms, "ms");
     println!("(one CPU job alone: {job_ms:.1}; heartbeat every 5 ms)");
 
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let [loop_cpu, blocking_cpu, _, rayon_cpu, blocking_wait, _, rayon_wait] = rows[..] else {
         unreachable!("seven rows")
     };
-    let rounds = args.waits.div_ceil(cores as u64) as f64;
+    let rounds = (count.value / cores as f64).ceil();
     // On the loop, one gap spans (almost) all the jobs. On a pool, the
     // heartbeat waits only for the OS to give it a core: with 16 threads on
     // a busy two-core machine that can take a while, hence the margin.
@@ -156,7 +159,7 @@ pub fn run(args: Args) -> ExitCode {
     let threads = blocking_cpu.1 as u64 >= args.jobs.min(512) / 2 && rayon_cpu.1 <= cores;
     let waits_hold = rayon_wait.0 >= 0.8 * rounds * 20.0 && blocking_wait.0 < 0.5 * rayon_wait.0;
     let (loop_gap, blocking_gap, rayon_gap) = (loop_cpu.2, blocking_cpu.2, rayon_cpu.2);
-    let (waits, on_rayon, rayon_threads) = (args.waits, rayon_wait.0, rayon_wait.1);
+    let (waits, on_rayon, rayon_threads) = (count.value, rayon_wait.0, rayon_wait.1);
     let on_blocking = blocking_wait.0;
     verdict(
         "CPU work on the loop stalls it; spawn_blocking and rayon free it; waits need spawn_blocking's many threads, not rayon's few",
