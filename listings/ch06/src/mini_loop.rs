@@ -30,7 +30,7 @@ struct Loop {
     poll: RefCell<mio::Poll>,                    // the reactor: epoll on Linux
     io_waiters: RefCell<Vec<Vec<Waker>>>,        // mio token -> tasks waiting on it
     stats: Cell<Stats>,
-    observer: RefCell<Option<Observer>>, // sees each turn; None unless `observe` set one
+    observer: RefCell<Option<Observer>>, // measuring: sees each turn, for the figure
 }
 
 /// The ids of the tasks to poll next, and how to interrupt the loop's wait.
@@ -204,7 +204,7 @@ pub fn block_on<F: Future>(main: F) -> F::Output {
         let next_deadline = timers.peek().map(|Reverse(timer)| timer.deadline - now);
         let sleeping = timers.len();
         drop(timers);
-        lp.end_turn(now, sleeping); // An optional observer: the chapter's figure.
+        lp.end_turn(now, sleeping); // measuring: tells an observer, if any
         // 3. Nothing to run: wait in epoll for I/O, a wake from another thread,
         //    or the next deadline, whichever comes first.
         lp.ready.parked.store(true, SeqCst);

@@ -496,8 +496,31 @@ pub fn excerpt(source: &str, anchor: Option<&str>) -> Result<String, String> {
         .map(|line| line.len() - line.trim_start().len())
         .min()
         .unwrap_or(0);
-    let dedented: Vec<&str> = kept.iter().map(|line| line.get(indent..).unwrap_or("")).collect();
+    let dedented: Vec<String> = kept
+        .iter()
+        .map(|line| line.get(indent..).unwrap_or(""))
+        .map(|line| match is_measuring(line) {
+            // mdBook hides a Rust line written `# code`, with a button that
+            // shows it: the page reads the lesson, and one click shows what
+            // measures it.
+            true => {
+                let code = line.trim_start();
+                format!("{}# {code}", &line[..line.len() - code.len()])
+            }
+            false => line.to_string(),
+        })
+        .collect();
     Ok(dedented.join("\n").trim_matches('\n').to_string())
+}
+
+/// Whether a Rust line is marked as measuring, not lesson: it ends in a
+/// `// measuring` comment (`steps.mark("connect"); // measuring`), perhaps
+/// with a reason after a colon. A page shows it hidden, and the tidy check
+/// lets it stand inside an anchor.
+pub fn is_measuring(line: &str) -> bool {
+    line.rsplit_once("// measuring").is_some_and(|(code, rest)| {
+        !code.trim().is_empty() && (rest.is_empty() || rest.starts_with(':'))
+    })
 }
 
 /// `code` in a fenced block longer than any run of backticks inside it.
@@ -833,6 +856,15 @@ mod tests {
             Err("the book has 1 problem(s):\nch99/waiting is measured but no page shows its output (add {{#output ch99/waiting}} to src/ch99.md)".into())
         );
         assert_eq!(run(Workbook::strict(project), "{{#output ch99/waiting}}"), Ok(()));
+    }
+
+    #[test]
+    fn a_measuring_line_is_hidden_on_the_page() {
+        let source = "// ANCHOR: fetch\n    let stream = connect();\n    steps.mark(\"connect\"); // measuring\n    observer: Option<Observer>, // measuring: for the figure\n    // measuring is the next step\n// ANCHOR_END: fetch\n";
+        assert_eq!(
+            excerpt(source, Some("fetch")).unwrap(),
+            "let stream = connect();\n# steps.mark(\"connect\"); // measuring\n# observer: Option<Observer>, // measuring: for the figure\n// measuring is the next step"
+        );
     }
 
     #[test]

@@ -33,14 +33,14 @@ pub fn run(args: Args) -> ExitCode {
 
     // ANCHOR: fetch_and_save
     let mut stream = TcpStream::connect(server.addr()).expect("connect");
-    steps.mark("connect");
+    steps.mark("connect"); // measuring
     stream.write_all(REQUEST.as_bytes()).expect("send");
-    steps.mark("send the request");
+    steps.mark("send the request"); // measuring
     let mut response = Vec::new();
     stream.read_to_end(&mut response).expect("receive"); // Until the server closes.
-    steps.mark("receive the response");
+    steps.mark("receive the response"); // measuring
     fs::write(&path, body_of(&response)).expect("save the page");
-    steps.mark("open + write the file");
+    steps.mark("open + write the file"); // measuring
     // ANCHOR_END: fetch_and_save
     let wall = figure("wall_ms", ms(steps.start.elapsed()), "ms");
 
