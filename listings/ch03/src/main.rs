@@ -41,7 +41,7 @@ const STOPS: &[Stop] = &[
     Stop {
         name: "context_switch",
         title: "a context switch",
-        flags: &[],
+        flags: &["--round-trips", "4000"],
         quick: &["--round-trips", "2000"],
         run: |args| context_switch::run(parse_from(args)),
     },
