@@ -12,8 +12,10 @@ use crate::measure;
 use crate::preprocess::Workbook;
 use crate::project::Project;
 
-/// Measures what is stale, then renders the book into `book/`.
-pub fn book(project: &Project) -> Result<()> {
+/// Measures what is stale, then renders the book into `book/`; with
+/// `compare`, a last page sets every re-measured figure beside the one
+/// committed at that revision (`compare.rs`).
+pub fn book(project: &Project, compare: Option<&str>) -> Result<()> {
     let started = Instant::now();
     let listings = project.listings()?;
     let stale = measure::stale(project, &listings)?;
@@ -22,7 +24,11 @@ pub fn book(project: &Project) -> Result<()> {
         eprintln!("book: measuring {} stale output(s): {}", stale.len(), names.join(", "));
     }
     measure::measure(project, &stale)?;
-    render(project, None, Workbook::new(project.clone()))?;
+    let preprocessor = match compare {
+        Some(rev) => Workbook::with_appendix(project.clone(), crate::compare::page(project, rev)?),
+        None => Workbook::new(project.clone()),
+    };
+    render(project, None, preprocessor)?;
     eprintln!(
         "book: built into {} in {:.1} s",
         project.relative(&project.root.join("book")),

@@ -11,12 +11,19 @@ use anyhow::{Context, Result, bail};
 use crate::output::{Output, format_figure};
 use crate::project::Project;
 
-/// The comparison as text: a block per re-measured listing.
-pub fn compare(project: &Project, rev: &str) -> Result<String> {
-    let listings = project.listings()?;
-    let mut text = String::new();
-    let mut compared = 0;
-    for listing in &listings {
+/// One re-measured listing beside its committed output.
+struct Compared {
+    listing: String,
+    then: String,
+    now: String,
+    /// Each metric: its name, the committed figure, the reader's, the ratio.
+    rows: Vec<[String; 4]>,
+}
+
+/// Every re-measured output beside the one committed at `rev`.
+fn compared(project: &Project, rev: &str) -> Result<Vec<Compared>> {
+    let mut found = Vec::new();
+    for listing in &project.listings()? {
         let path = project.output_path(listing);
         let Ok(now) = Output::load(&path) else {
             continue;
@@ -27,42 +34,78 @@ pub fn compare(project: &Project, rev: &str) -> Result<String> {
         if then.measured_at == now.measured_at && then.machine == now.machine {
             continue;
         }
-        compared += 1;
-        let _ = writeln!(
-            text,
-            "\n{listing}: {} ({} cores, {}) then, {} ({} cores, {}) now",
-            then.machine.cpu,
-            then.machine.cores,
-            then.measured_at.get(..10).unwrap_or(&then.measured_at),
-            now.machine.cpu,
-            now.machine.cores,
-            now.measured_at.get(..10).unwrap_or(&now.measured_at),
-        );
-        let width = now.metrics.keys().map(String::len).max().unwrap_or(6).max(6);
-        let _ =
-            writeln!(text, "  {:width$}  {:>12}  {:>12}  {:>8}", "metric", rev, "yours", "ratio");
-        for (name, metric) in &now.metrics {
-            let (before, ratio) = match then.metrics.get(name) {
-                Some(old) if old.median != 0.0 => (
-                    format_figure(old.median, &old.unit),
-                    format!("{:.2}x", metric.median / old.median),
-                ),
-                Some(old) => (format_figure(old.median, &old.unit), "-".into()),
-                None => ("(new)".into(), "-".into()),
-            };
-            let _ = writeln!(
-                text,
-                "  {name:width$}  {before:>12}  {:>12}  {ratio:>8}",
-                format_figure(metric.median, &metric.unit)
-            );
-        }
+        let machine = |o: &Output| {
+            let date = o.measured_at.get(..10).unwrap_or(&o.measured_at);
+            format!("{} ({} cores, {date})", o.machine.cpu, o.machine.cores)
+        };
+        let rows = now
+            .metrics
+            .iter()
+            .map(|(name, metric)| {
+                let (before, ratio) = match then.metrics.get(name) {
+                    Some(old) if old.median != 0.0 => (
+                        format_figure(old.median, &old.unit),
+                        format!("{:.2}x", metric.median / old.median),
+                    ),
+                    Some(old) => (format_figure(old.median, &old.unit), "-".into()),
+                    None => ("(new)".into(), "-".into()),
+                };
+                [name.clone(), before, format_figure(metric.median, &metric.unit), ratio]
+            })
+            .collect();
+        found.push(Compared {
+            listing: listing.id(),
+            then: machine(&then),
+            now: machine(&now),
+            rows,
+        });
     }
-    if compared == 0 {
+    if found.is_empty() {
         bail!(
             "no output differs from {rev}: re-measure first (`cargo xtask measure --all`, or a chapter), then compare"
         );
     }
-    Ok(format!("{compared} re-measured output(s), against {rev}; ratio = yours / {rev}{text}"))
+    Ok(found)
+}
+
+/// The comparison as text: a block per re-measured listing.
+pub fn compare(project: &Project, rev: &str) -> Result<String> {
+    let found = compared(project, rev)?;
+    let mut text =
+        format!("{} re-measured output(s), against {rev}; ratio = yours / {rev}", found.len());
+    for one in &found {
+        let _ = writeln!(text, "\n{}: {} then, {} now", one.listing, one.then, one.now);
+        let width = one.rows.iter().map(|r| r[0].len()).max().unwrap_or(6).max(6);
+        let _ =
+            writeln!(text, "  {:width$}  {:>12}  {:>12}  {:>8}", "metric", rev, "yours", "ratio");
+        for [name, before, now, ratio] in &one.rows {
+            let _ = writeln!(text, "  {name:width$}  {before:>12}  {now:>12}  {ratio:>8}");
+        }
+    }
+    Ok(text)
+}
+
+/// The comparison as a page of the book, for `cargo xtask book --compare`.
+pub fn page(project: &Project, rev: &str) -> Result<String> {
+    let found = compared(project, rev)?;
+    let mut page = format!(
+        "# Your machine beside the book's\n\n\
+         Every figure you re-measured, beside the one committed at `{rev}`, and their \
+         ratio (yours / `{rev}`). The chapters show your figures; their sentences follow \
+         them (`{{{{#if}}}}`), and a sentence your figures would contradict stops the build \
+         (`{{{{#assert}}}}`).\n"
+    );
+    for one in &found {
+        let _ = write!(
+            page,
+            "\n## {}\n\n{} then, {} now.\n\n| metric | `{rev}` | yours | ratio |\n|---|--:|--:|--:|\n",
+            one.listing, one.then, one.now
+        );
+        for [name, before, now, ratio] in &one.rows {
+            let _ = writeln!(page, "| `{name}` | {before} | {now} | {ratio} |");
+        }
+    }
+    Ok(page)
 }
 
 /// The output committed at `rev`, if the file existed there.
@@ -122,5 +165,8 @@ mod tests {
              metric          HEAD         yours     ratio\n  \
              wait         5.12 ms       10.2 ms     2.00x\n"
         );
+        let page = page(&project, "HEAD").unwrap();
+        assert!(page.starts_with("# Your machine beside the book's\n"), "{page}");
+        assert!(page.ends_with("| `wait` | 5.12 ms | 10.2 ms | 2.00x |\n"), "{page}");
     }
 }

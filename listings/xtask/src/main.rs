@@ -36,7 +36,8 @@ use crate::project::Project;
 const HELP: &str = "\
 usage: cargo xtask <command>, from any folder of the repository
 
-  book                       measure what is stale, then build the book into book/
+  book [--compare [REV]]     measure what is stale, then build the book into book/; with --compare,
+                             a last page sets every re-measured figure beside REV's (default HEAD)
   test                       every test and check: preflight, format, clippy, outputs, book, listings
   measure [--all] [ID...]    measure stale listings, all of them, or those named (ch01, ch01/blocking_fetch)
   check                      outputs fresh, measure.toml consistent, every directive resolves
@@ -54,13 +55,18 @@ usage: cargo xtask <command>, from any folder of the repository
 Every command but book, check, tours, exercises and preprocess runs listings, and needs Linux.";
 
 /// The one-line usage a bad command line gets.
-const USAGE: &str = "usage: cargo xtask <book | test | measure [--all] [ID...] | check | quick [--repeat N] [--one-core] [ID...] | compare [REV] | python ID [-- FLAG...] | preflight | tours | exercises [--vendor] DIR | preprocess | help>";
+const USAGE: &str = "usage: cargo xtask <book [--compare [REV]] | test | measure [--all] [ID...] | check | quick [--repeat N] [--one-core] [ID...] | compare [REV] | python ID [-- FLAG...] | preflight | tours | exercises [--vendor] DIR | preprocess | help>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let project = Project::here();
     let result = match args.first().map(String::as_str) {
-        Some("book") if args.len() == 1 => book::book(&project),
+        Some("book") => match &args[1..] {
+            [] => book::book(&project, None),
+            [flag] if flag == "--compare" => book::book(&project, Some("HEAD")),
+            [flag, rev] if flag == "--compare" => book::book(&project, Some(rev)),
+            _ => return usage_error("book takes nothing, or --compare [REV]"),
+        },
         Some("test") if args.len() == 1 => test::test(&project),
         Some("check") if args.len() == 1 => book::check(&project).map(drop),
         Some("measure") => match select(&project, &args[1..]) {

@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use anyhow::{Result, bail};
-use mdbook_preprocessor::book::Book;
+use mdbook_preprocessor::book::{Book, Chapter};
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 
 use crate::condition::{self, Figures};
@@ -89,19 +89,28 @@ const WRONG: &str = "wrong arguments";
 pub struct Workbook {
     project: Project,
     every_output_shown: bool,
+    /// A last page, not in `SUMMARY.md`: the reader's figures beside the
+    /// book's (`cargo xtask book --compare`).
+    appendix: Option<String>,
 }
 
 impl Workbook {
     /// The preprocessor for `project`.
     pub fn new(project: Project) -> Workbook {
-        Workbook { project, every_output_shown: false }
+        Workbook { project, every_output_shown: false, appendix: None }
+    }
+
+    /// The preprocessor for `project`, adding `page` (Markdown) as the book's
+    /// last chapter.
+    pub fn with_appendix(project: Project, page: String) -> Workbook {
+        Workbook { project, every_output_shown: false, appendix: Some(page) }
     }
 
     /// The preprocessor for `cargo xtask check`, which also requires every
     /// measured listing's output to appear on some page: a measurement no
     /// reader sees is a claim nobody checks.
     pub fn strict(project: Project) -> Workbook {
-        Workbook { project, every_output_shown: true }
+        Workbook { project, every_output_shown: true, appendix: None }
     }
 }
 
@@ -136,6 +145,10 @@ impl Preprocessor for Workbook {
         }
         if !problems.is_empty() {
             bail!("the book has {} problem(s):\n{}", problems.len(), problems.join("\n"));
+        }
+        if let Some(page) = &self.appendix {
+            let title = "Your machine beside the book's";
+            book.push_item(Chapter::new(title, page.clone(), "your-machine.md", Vec::new()));
         }
         Ok(book)
     }
