@@ -11,7 +11,8 @@
 //! ```
 //!
 //! An operand is a number, a metric's median (`chNN/listing:metric`) or a
-//! fact of the machine that measured a listing (`chNN/listing@cores`),
+//! fact of the machine that measured a listing (`chNN/listing@cores`, or
+//! `chNN/listing@skipped`: 1 when the listing skipped its claim there),
 //! optionally multiplied or divided by more of them.
 
 use crate::output::Output;
@@ -67,9 +68,12 @@ fn operand(word: &str, figures: &mut dyn Figures) -> Result<f64, String> {
     }
     if let Some((id, fact)) = word.split_once('@') {
         let output = figures.output(id)?;
+        let skipped = output.verdict.as_ref().is_some_and(|v| v.state == "skipped");
         return match fact {
             "cores" => Ok(output.machine.cores as f64),
-            _ => Err(format!("`{fact}` is no machine fact (known: cores)")),
+            // 1 when the listing could not check its claim on that machine.
+            "skipped" => Ok(f64::from(u8::from(skipped))),
+            _ => Err(format!("`{fact}` is no machine fact (known: cores, skipped)")),
         };
     }
     let (id, name) = word.split_once(':').ok_or_else(|| {

@@ -176,6 +176,7 @@ impl<'a> Pages<'a> {
         let mut problems = Vec::new();
         let mut shown: Vec<(String, usize)> = Vec::new();
         let mut outputs_shown: Vec<(String, usize)> = Vec::new();
+        let mut in_when = false;
         let mut rest = text;
         while let Some(start) = rest.find("{{#") {
             let line = 1 + text[..text.len() - rest.len() + start].matches('\n').count();
@@ -195,6 +196,47 @@ impl<'a> Pages<'a> {
                 continue;
             }
             let words: Vec<&str> = directive[3..directive.len() - 2].split_whitespace().collect();
+            // `{{#when COND}} A {{#else}} B {{#end}}`: a block of the page,
+            // directives included, kept only where COND holds (B where not).
+            match words.as_slice() {
+                ["when", condition @ ..] => {
+                    let close = block_end(rest);
+                    match (close, condition::holds(condition, self)) {
+                        (None, _) => problems.push(format!(
+                            "{page}:{line}: {directive}: a `when` block needs an {{{{#end}}}}"
+                        )),
+                        (_, Err(problem)) => {
+                            problems.push(format!("{page}:{line}: {directive}: {problem}"))
+                        }
+                        (Some((_, _)), Ok(true)) => in_when = true,
+                        (Some((else_at, end)), Ok(false)) => {
+                            // Skip to the `else` branch, or past the block.
+                            rest = match else_at {
+                                Some(at) => &rest[at + "{{#else}}".len()..],
+                                None => &rest[end + "{{#end}}".len()..],
+                            };
+                            in_when = else_at.is_some();
+                        }
+                    }
+                    continue;
+                }
+                ["else"] if in_when => {
+                    // The `when` branch was kept: skip the `else` branch.
+                    let end = rest.find("{{#end}}").unwrap_or(rest.len());
+                    rest = &rest[(end + "{{#end}}".len()).min(rest.len())..];
+                    in_when = false;
+                    continue;
+                }
+                ["end"] if in_when => {
+                    in_when = false;
+                    continue;
+                }
+                ["else" | "end"] => {
+                    problems.push(format!("{page}:{line}: {directive}: outside a `when` block"));
+                    continue;
+                }
+                _ => {}
+            }
             match self.directive(&words) {
                 Ok(replacement) => {
                     match words.as_slice() {
@@ -462,6 +504,14 @@ impl Figures for Pages<'_> {
     fn output(&mut self, id: &str) -> Result<Output, String> {
         Pages::output(self, id)
     }
+}
+
+/// Where the `when` block that `rest` is inside ends: its `{{#else}}`, if it
+/// has one, and its `{{#end}}`, as offsets into `rest`. Blocks do not nest.
+fn block_end(rest: &str) -> Option<(Option<usize>, usize)> {
+    let end = rest.find("{{#end}}")?;
+    let else_at = rest[..end].find("{{#else}}");
+    Some((else_at, end))
 }
 
 /// The text between `// ANCHOR: name` and `// ANCHOR_END: name`, or the whole
@@ -869,6 +919,28 @@ mod tests {
             Err("the book has 1 problem(s):\nch99/waiting is measured but no page shows its output (add {{#output ch99/waiting}} to src/ch99.md)".into())
         );
         assert_eq!(run(Workbook::strict(project), "{{#output ch99/waiting}}"), Ok(()));
+    }
+
+    #[test]
+    fn a_when_block_keeps_its_directives_only_where_its_condition_holds() {
+        // The fixture's `wait` is 5.123 ms, and the listing held its claim.
+        let page = "A {{#when ch99/waiting@skipped == 0}}took {{#metric ch99/waiting wait}}\
+                    {{#else}}skipped: {{#metric ch99/waiting none}}{{#end}}. B\n";
+        check(page, Ok("A took 5.12 ms. B\n"));
+        let page = "A {{#when ch99/waiting:wait > 9}}{{#metric ch99/waiting none}}{{#end}}B \
+                    {{#when 1 < 2}}C{{#else}}D{{#end}}";
+        check(page, Ok("A B C"));
+        check(
+            "{{#when 1 < 2}}open {{#end}} {{#end}} {{#else}}",
+            Err(&[
+                "src/ch99.md:1: {{#end}}: outside a `when` block",
+                "src/ch99.md:1: {{#else}}: outside a `when` block",
+            ]),
+        );
+        check(
+            "{{#when 1 < 2}} never closed",
+            Err(&["src/ch99.md:1: {{#when 1 < 2}}: a `when` block needs an {{#end}}"]),
+        );
     }
 
     #[test]
