@@ -33,7 +33,7 @@ pub struct Flag {
 /// Returns how many bad command lines it refused.
 pub fn check(listing: &Listing, program: &Program) -> Result<usize> {
     let quick = &listing.spec.quick;
-    let described = finish(program.command(&["--describe-flags"]), listing, "--describe-flags")?;
+    let described = finish(program.command(&[DESCRIBE]), listing, DESCRIBE)?;
     if described.status.code() != Some(0) {
         bail!("{listing} --describe-flags failed: {}", String::from_utf8_lossy(&described.stderr));
     }
@@ -80,8 +80,11 @@ pub fn check(listing: &Listing, program: &Program) -> Result<usize> {
     Ok(checked.len())
 }
 
+/// Given first, the flag that prints a listing's flags as JSON; the same
+/// name as `support::cli::DESCRIBE` and in `workbook.py` (a test checks).
+pub const DESCRIBE: &str = "--describe-flags";
 /// Given first, the flag that checks the rest without running.
-const CHECK: &str = "--check-flags";
+pub const CHECK: &str = "--check-flags";
 
 /// The values `flag` must refuse.
 fn bad_values(flag: &Flag) -> Result<Vec<String>> {

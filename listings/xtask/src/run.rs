@@ -466,5 +466,14 @@ mod tests {
         ] {
             assert!(python.contains(&declared), "workbook.py and xtask disagree: {declared}");
         }
+        let cli = include_str!("../../support/src/cli.rs");
+        for (name, flag) in
+            [("DESCRIBE", crate::bad_input::DESCRIBE), ("CHECK", crate::bad_input::CHECK)]
+        {
+            let declared = format!("pub const {name}: &str = \"{flag}\";");
+            assert!(cli.contains(&declared), "support::cli and xtask disagree: {declared}");
+            let parsed = format!("argv[:1] == [\"{flag}\"]");
+            assert!(python.contains(&parsed), "workbook.py and xtask disagree on {flag}");
+        }
     }
 }
