@@ -8,6 +8,10 @@
 use support::cli::parse_from;
 use support::tour::Stop;
 
+#[path = "bin/broker_hop.rs"]
+mod broker_hop;
+#[path = "bin/redis_killed.rs"]
+mod redis_killed;
 #[path = "bin/work_queue.rs"]
 mod work_queue;
 #[path = "bin/worker_killed.rs"]
@@ -27,6 +31,20 @@ const STOPS: &[Stop] = &[
         flags: &[],
         quick: &["--jobs", "6"],
         run: |args| worker_killed::run(parse_from(args)),
+    },
+    Stop {
+        name: "redis_killed",
+        title: "Redis killed mid-run, in memory and with an append-only file",
+        flags: &[],
+        quick: &["--jobs", "16", "--writes", "50"],
+        run: |args| redis_killed::run(parse_from(args)),
+    },
+    Stop {
+        name: "broker_hop",
+        title: "one job there and back: a call, a pipe, Redis",
+        flags: &[],
+        quick: &["--round-trips", "200"],
+        run: |args| broker_hop::run(parse_from(args)),
     },
 ];
 

@@ -7,9 +7,9 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use redis::{Commands, Connection, Direction};
+use redis::{Commands, Connection, Direction, ErrorKind, RedisResult, ServerErrorKind};
 use serde::{Deserialize, Serialize};
 
 /// The list the producer pushes onto and the workers take from.
@@ -77,11 +77,18 @@ pub fn store(redis: &mut Connection, id: u64, words: u64) -> bool {
 /// The reliable take: the job moves, in one atomic step, from the queue to
 /// this worker's own processing list, where it stays until acknowledged.
 pub fn take_reliably(redis: &mut Connection, worker: &str) -> String {
-    let processing = format!("processing:{worker}");
-    let job: Option<String> = redis
-        .blmove(JOBS, &processing, Direction::Right, Direction::Left, 0.0)
-        .expect("BLMOVE a job");
+    let job = take_within(redis, &format!("processing:{worker}"), 0.0).expect("BLMOVE a job");
     job.expect("no timeout")
+}
+
+/// The same move into the list `processing`, waiting at most `seconds`
+/// (0: for ever) for a job; a failure is the caller's to handle.
+pub fn take_within(
+    redis: &mut Connection,
+    processing: &str,
+    seconds: f64,
+) -> RedisResult<Option<String>> {
+    redis.blmove(JOBS, processing, Direction::Right, Direction::Left, seconds)
 }
 
 /// The acknowledgement, once the result is stored: the job leaves the
@@ -106,8 +113,80 @@ pub fn requeue(redis: &mut Connection, dead_worker: &str) -> u64 {
 }
 // ANCHOR_END: reliable
 
+/// Whether every job is done: none waits in the queue, none is held in a
+/// worker's processing list (Redis deletes a list when it empties).
+pub fn drained(redis: &mut Connection) -> bool {
+    let held: Vec<String> = redis.keys("processing:*").expect("KEYS");
+    held.is_empty() && !redis.exists::<_, bool>(JOBS).expect("EXISTS")
+}
+
+/// Polls until `done`, or for 30 s at most: a listing never hangs.
+pub fn wait_for(mut done: impl FnMut() -> bool) {
+    let started = std::time::Instant::now();
+    while !done() && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
 /// Microseconds since the Unix epoch: one clock for every process of this
 /// machine. (Across machines, clocks differ by more than a job takes.)
 pub fn now_us() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_micros() as u64
 }
+
+// ANCHOR: resilient
+/// A connection that rides out a Redis restart: a command that fails
+/// because the server is gone (or still reading its file back) is sent
+/// again on a new connection after a pause that doubles from 10 ms up to
+/// 640 ms. One line on stderr says when the server went and came back.
+pub struct Resilient {
+    url: String,
+    name: String,
+    connection: Option<Connection>,
+    /// How many times the connection was made again.
+    pub reconnects: u64,
+}
+
+impl Resilient {
+    pub fn new(url: &str, name: &str) -> Resilient {
+        let (url, name) = (url.to_string(), name.to_string());
+        Resilient { url, name, connection: None, reconnects: 0 }
+    }
+
+    pub fn run<T>(&mut self, mut command: impl FnMut(&mut Connection) -> RedisResult<T>) -> T {
+        let (mut pause, mut tries) = (Duration::from_millis(10), 0);
+        loop {
+            let connection = match self.connection.take() {
+                Some(connection) => Ok(connection),
+                None => redis::Client::open(self.url.as_str()).and_then(|c| c.get_connection()),
+            };
+            let error = match connection {
+                Ok(mut connection) => match command(&mut connection) {
+                    Ok(answer) => {
+                        if tries > 0 {
+                            eprintln!("{}: Redis is back after {tries} retries", self.name);
+                        }
+                        self.connection = Some(connection);
+                        return answer;
+                    }
+                    Err(error) => error,
+                },
+                Err(error) => error,
+            };
+            let loading = error.kind() == ErrorKind::Server(ServerErrorKind::BusyLoading);
+            if !(error.is_io_error() || error.is_connection_dropped() || loading) {
+                panic!("{}: Redis refused a command: {error}", self.name);
+            }
+            if tries == 0 {
+                eprintln!("{}: Redis is unreachable ({error}); retrying with backoff", self.name);
+                self.reconnects += 1;
+            }
+            if tries == 40 {
+                support::cli::refuse(format!("{}: Redis stayed unreachable: {error}", self.name));
+            }
+            std::thread::sleep(pause);
+            (pause, tries) = ((pause * 2).min(Duration::from_millis(640)), tries + 1);
+        }
+    }
+}
+// ANCHOR_END: resilient

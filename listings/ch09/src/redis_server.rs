@@ -1,9 +1,9 @@
 //! A real Redis for one listing: Debian's `redis-server`, started as a child
-//! on a Unix socket in a temporary folder, with no persistence, and stopped
-//! on every exit path.
+//! on a Unix socket in a temporary folder, with no persistence unless asked
+//! for one, and stopped on every exit path.
 
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -14,16 +14,35 @@ use support::child::Reaped;
 /// folder with its socket is removed.
 pub struct RedisServer {
     server: Reaped,
-    _folder: tempfile::TempDir,
+    folder: tempfile::TempDir,
     socket: PathBuf,
     version: String,
+    durability: Durability,
+}
+
+/// What Redis writes to disk, in its temporary folder.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum Durability {
+    /// Nothing: what is in memory is all there is.
+    InMemory,
+    /// An append-only file, written before each reply and flushed to the
+    /// disk (fsync) once a second: `appendfsync everysec`.
+    AofEverySec,
+    /// An append-only file flushed to the disk before each reply:
+    /// `appendfsync always`.
+    AofAlways,
 }
 
 // ANCHOR: start
 impl RedisServer {
+    /// Starts `redis-server` with nothing on disk (see `start_with`).
+    pub fn start() -> RedisServer {
+        RedisServer::start_with(Durability::InMemory)
+    }
+
     /// Starts `redis-server` and waits until it answers PING. Without the
     /// program, says how to install it and exits 2.
-    pub fn start() -> RedisServer {
+    pub fn start_with(durability: Durability) -> RedisServer {
         let version = Command::new("redis-server").arg("--version").output();
         let Ok(version) = version else {
             support::cli::refuse("redis-server is missing: apt-get install redis-server")
@@ -34,33 +53,66 @@ impl RedisServer {
         let version = version.unwrap_or("unknown").to_string();
         let folder = tempfile::tempdir().expect("a temporary folder");
         let socket = folder.path().join("redis.sock");
-        let mut command = Command::new("redis-server");
-        // No TCP port at all: only this folder's socket, only for this user.
-        // No snapshot and no append-only file: nothing is written to disk.
-        command.args(["--port", "0", "--unixsocketperm", "700", "--unixsocket"]);
-        command.arg(&socket).args(["--save", "", "--appendonly", "no"]);
-        command.args(["--dir"]).arg(folder.path()).args(["--loglevel", "warning"]);
-        // The server stays in this process group, so a Ctrl-C in the terminal
-        // reaches it too. If this process dies without dropping the guard (a
-        // SIGKILL), the kernel kills the server as well.
-        // SAFETY: between fork and exec the closure makes one system call,
-        // prctl(2), which is async-signal-safe, and touches no memory.
-        unsafe {
-            command.pre_exec(|| {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        command.stdin(Stdio::null()).stdout(Stdio::null());
-        let server = Reaped(command.spawn().expect("start redis-server"));
-        let redis = RedisServer { server, _folder: folder, socket, version };
+        let server = spawn(folder.path(), &socket, durability);
+        let redis = RedisServer { server, folder, socket, version, durability };
         redis.wait_for_ping(Duration::from_secs(5));
         redis
     }
+}
 
-    /// Asks PING until the server answers PONG, or panics after `limit`.
+fn spawn(folder: &Path, socket: &Path, durability: Durability) -> Reaped {
+    let mut command = Command::new("redis-server");
+    // No TCP port at all: only this folder's socket, only for this user.
+    command.args(["--port", "0", "--unixsocketperm", "700", "--unixsocket"]);
+    // No snapshots; an append-only file only when asked for one.
+    let appendfsync = match durability {
+        Durability::InMemory => None,
+        Durability::AofEverySec => Some("everysec"),
+        Durability::AofAlways => Some("always"),
+    };
+    command.arg(socket).args(["--save", "", "--appendonly"]);
+    command.arg(if appendfsync.is_some() { "yes" } else { "no" });
+    command.args(["--appendfsync", appendfsync.unwrap_or("everysec")]);
+    command.args(["--dir"]).arg(folder).args(["--loglevel", "warning"]);
+    // The server stays in this process group, so a Ctrl-C in the terminal
+    // reaches it too. If this process dies without dropping the guard (a
+    // SIGKILL), the kernel kills the server as well.
+    // SAFETY: between fork and exec the closure makes one system call,
+    // prctl(2), which is async-signal-safe, and touches no memory.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    command.stdin(Stdio::null()).stdout(Stdio::null());
+    Reaped(command.spawn().expect("start redis-server"))
+}
+// ANCHOR_END: start
+
+// ANCHOR: restart
+impl RedisServer {
+    /// Kills the server with SIGKILL, as a crash would: nothing it holds
+    /// only in memory survives.
+    pub fn kill(&mut self) {
+        self.server.0.kill().expect("SIGKILL redis-server"); // On Unix, kill is SIGKILL.
+        self.server.0.wait().expect("reap redis-server");
+    }
+
+    /// Starts it again in the same folder, on the same socket: what it had
+    /// written to its append-only file, it reads back before it answers.
+    pub fn restart(&mut self) {
+        self.server = spawn(self.folder.path(), &self.socket, self.durability);
+        self.wait_for_ping(Duration::from_secs(5));
+    }
+}
+// ANCHOR_END: restart
+
+impl RedisServer {
+    /// Asks PING until the server answers PONG (not LOADING: it answers
+    /// that while it reads its append-only file back), or panics after `limit`.
     fn wait_for_ping(&self, limit: Duration) {
         let started = Instant::now();
         loop {
@@ -74,10 +126,7 @@ impl RedisServer {
             }
         }
     }
-}
-// ANCHOR_END: start
 
-impl RedisServer {
     /// The address clients connect to: `redis+unix:///tmp/.../redis.sock`.
     pub fn url(&self) -> String {
         format!("redis+unix://{}", self.socket.display())

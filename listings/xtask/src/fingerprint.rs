@@ -40,6 +40,10 @@ pub fn fingerprint(project: &Project, listing: &Listing) -> Result<String> {
     }
     let flags = serde_json::to_vec(&(&listing.spec.args, listing.spec.runs))?;
     feed("measure.toml entry", &flags);
+    // A declared server's version is part of the output's provenance.
+    if !listing.spec.servers.is_empty() {
+        feed("measure.toml servers", listing.spec.servers.join(" ").as_bytes());
+    }
     // A twin compiles nothing of its chapter; it runs the support crate's
     // latency server, and may import the Rust extension module.
     let mut packages = vec![match listing.spec.python {

@@ -93,6 +93,7 @@ pub fn workbook() -> (TempDir, Project) {
             os: "Test OS".into(),
             rustc: "rustc 1.0.0".into(),
             python: None,
+            servers: Vec::new(),
         },
         measured_at: "2026-01-02T03:04:05Z".into(),
         stdout: vec!["waited 5.1 ms".into(), "claim holds: waiting takes time".into()],

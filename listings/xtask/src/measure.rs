@@ -185,6 +185,7 @@ pub fn measure(project: &Project, chosen: &[Listing]) -> Result<()> {
                 true => Some(crate::python::interpreter(&programs[&listing.id()].path)?),
                 false => None,
             },
+            servers: listing.spec.servers.iter().map(|s| server_version(s)).collect::<Result<_>>()?,
             ..machine.clone()
         };
         if !listing.spec.args.is_empty() {
@@ -261,13 +262,38 @@ pub fn machine() -> Result<Machine> {
         .unwrap_or("rustc")
         .trim()
         .to_string();
-    Ok(Machine { cpu, cores, os, rustc, python: None })
+    Ok(Machine { cpu, cores, os, rustc, python: None, servers: Vec::new() })
+}
+
+/// A server program's name and version, from `PROGRAM --version`:
+/// `redis-server 7.0.15` (Redis prints `Redis server v=7.0.15 sha=...`).
+fn server_version(program: &str) -> Result<String> {
+    let output = Command::new(program)
+        .arg("--version")
+        .output()
+        .with_context(|| format!("cannot run {program} --version: is it installed?"))?;
+    Ok(version_line(program, &String::from_utf8_lossy(&output.stdout)))
+}
+
+fn version_line(program: &str, printed: &str) -> String {
+    let first = printed.lines().next().unwrap_or("").trim();
+    let version = first.split_whitespace().find_map(|word| word.strip_prefix("v="));
+    let version = version.or_else(|| first.split_whitespace().find(|w| w.starts_with(|c: char| c.is_ascii_digit())));
+    format!("{program} {}", version.unwrap_or(first))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::fixture::{listing, workbook, write};
+
+    #[test]
+    fn a_servers_version_is_read_from_what_it_prints() {
+        let redis = "Redis server v=7.0.15 sha=00000000:0 malloc=jemalloc-5.3.0 bits=64 build=1\n";
+        assert_eq!(version_line("redis-server", redis), "redis-server 7.0.15");
+        assert_eq!(version_line("nginx", "nginx version 1.22.1\n"), "nginx 1.22.1");
+        assert_eq!(version_line("odd", "no digits here\n"), "odd no digits here");
+    }
     use crate::run::ClaimFailed;
 
     const REPORTING: &str = r##"use std::io::Write;

@@ -53,6 +53,10 @@ pub struct Machine {
     /// whether its GIL was enabled; absent for a Rust listing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub python: Option<String>,
+    /// The servers the listing started, with their versions
+    /// (`redis-server 7.0.15`); absent for a listing that starts none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub servers: Vec<String>,
 }
 
 /// A listing's verdict on its claim, as it reported it (the protocol's
@@ -123,8 +127,12 @@ impl Output {
             String::new()
         };
         let date = self.measured_at.get(..10).unwrap_or(&self.measured_at);
+        let servers = match self.machine.servers.as_slice() {
+            [] => String::new(),
+            servers => format!(", with {}", servers.join(", ")),
+        };
         format!(
-            "Measured output of `{}`{runs}, on the machine that built this page: {} ({} cores), {}, {}, on {date}.",
+            "Measured output of `{}`{runs}, on the machine that built this page: {} ({} cores), {}, {}{servers}, on {date}.",
             self.command, self.machine.cpu, self.machine.cores, self.machine.os, self.machine.rustc
         )
     }

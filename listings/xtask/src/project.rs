@@ -41,6 +41,10 @@ pub struct ListingSpec {
     /// twins' environment (`cargo xtask python chNN/<name>`), never compiled.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub python: bool,
+    /// Programs the listing starts and talks to (`redis-server`): each
+    /// one's version goes into the output's provenance and its caption.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub servers: Vec<String>,
     /// What it shows, in a few words: its heading in the chapter's tour.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,

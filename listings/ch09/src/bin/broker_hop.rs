@@ -1,0 +1,132 @@
+//! A job through Redis costs two trips to the broker: more than a pipe, far more than a call.
+//!
+//!     cargo run --release -p ch09 --bin broker_hop -- --round-trips 2000
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{ChildStdin, ChildStdout, ExitCode, Stdio};
+
+use ch09::queue::JOBS;
+use ch09::redis_server::RedisServer;
+use redis::{Commands, Connection};
+use support::child::Reaped;
+use support::report::{Table, figure, verdict};
+
+/// Send a tiny job and wait for its answer: by a call, through a pipe, through Redis.
+#[derive(clap::Parser)]
+pub struct Args {
+    /// Round trips timed for each way.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(10..=1_000_000))]
+    round_trips: u64,
+    /// Run as the Redis worker, on the server at this address.
+    #[arg(long, hide = true)]
+    redis_worker: Option<String>,
+    /// Run as the pipe worker, on stdin and stdout.
+    #[arg(long, hide = true)]
+    pipe_worker: bool,
+}
+
+// ANCHOR: hops
+/// The job, tiny on purpose, so that what is measured is the trip.
+fn count_words(line: &str) -> u64 {
+    line.split_whitespace().count() as u64
+}
+
+/// A child process and a pipe each way: one line out, one line back.
+fn through_a_pipe(to: &mut ChildStdin, from: &mut BufReader<ChildStdout>, line: &str) -> u64 {
+    writeln!(to, "{line}").expect("write to the worker");
+    let mut answer = String::new();
+    from.read_line(&mut answer).expect("read the worker's answer");
+    answer.trim().parse().expect("a count")
+}
+
+/// Redis between them: the job onto the queue, the answer onto a reply list.
+/// Each is a trip to the broker, and the worker makes two more.
+fn through_redis(redis: &mut Connection, line: &str) -> u64 {
+    let _: usize = redis.lpush(JOBS, line).expect("LPUSH the job");
+    let (_list, answer): (String, u64) = redis.brpop("answers", 0.0).expect("BRPOP the answer");
+    answer
+}
+
+/// The worker at the other end of Redis.
+fn redis_worker(redis: &mut Connection) {
+    loop {
+        let (_list, line): (String, String) = redis.brpop(JOBS, 0.0).expect("BRPOP a job");
+        if line == "stop" {
+            return;
+        }
+        let _: usize = redis.lpush("answers", count_words(&line)).expect("LPUSH the answer");
+    }
+}
+// ANCHOR_END: hops
+
+/// The worker at the other end of the pipes.
+fn pipe_worker() {
+    for line in std::io::stdin().lines() {
+        println!("{}", count_words(&line.expect("a line from the listing")));
+    }
+}
+
+/// The median of `round_trips` timed trips, in µs, each answer checked.
+fn per_trip_us(round_trips: u64, mut trip: impl FnMut(&str) -> u64) -> f64 {
+    let line = "ACME 101.25 101.50 100.75 101.00";
+    let samples: Vec<f64> = (0..round_trips)
+        .map(|_| {
+            let started = std::time::Instant::now();
+            assert_eq!(trip(std::hint::black_box(line)), count_words(line), "a wrong answer");
+            support::timing::us(started.elapsed())
+        })
+        .collect();
+    support::timing::percentile(&samples, 50.0)
+}
+
+pub fn run(args: Args) -> ExitCode {
+    if let Some(url) = &args.redis_worker {
+        let client = redis::Client::open(url.as_str()).expect("a valid address");
+        redis_worker(&mut client.get_connection().expect("connect to redis-server"));
+        return ExitCode::SUCCESS;
+    }
+    if args.pipe_worker {
+        pipe_worker();
+        return ExitCode::SUCCESS;
+    }
+    let n = args.round_trips;
+    let line = "ACME 101.25 101.50 100.75 101.00";
+    let (_, spent) = support::timing::time(|| {
+        (0..n * 100).map(|_| count_words(std::hint::black_box(line))).sum::<u64>()
+    });
+    let call = figure("call_us", support::timing::us(spent) / (n * 100) as f64, "µs");
+    let mut command = support::child::command("broker_hop");
+    command.arg("--pipe-worker").stdin(Stdio::piped()).stdout(Stdio::piped());
+    let mut child = Reaped(command.spawn().expect("start the pipe worker"));
+    let mut to = child.0.stdin.take().expect("its stdin");
+    let mut from = BufReader::new(child.0.stdout.take().expect("its stdout"));
+    let pipe = figure("pipe_us", per_trip_us(n, |l| through_a_pipe(&mut to, &mut from, l)), "µs");
+    drop(to); // the worker reads the end of its input and exits
+    let redis = RedisServer::start();
+    let mut worker = support::child::command("broker_hop");
+    let worker = Reaped(worker.args(["--redis-worker", &redis.url()]).spawn().expect("a worker"));
+    let mut connection = redis.connect();
+    let broker = per_trip_us(n, |line| through_redis(&mut connection, line));
+    let broker = figure("redis_us", broker, "µs");
+    let _: usize = connection.lpush(JOBS, "stop").expect("LPUSH the stop");
+    drop((worker, child));
+    let mut table = Table::new(["a job and its answer", "median round trip", "against a pipe"]);
+    table.cells(&format!("a function call|{call:.3}|{:.3}x", call.value / pipe.value));
+    table.cells(&format!("a pipe to a child process|{pipe:.1}|1x"));
+    table.cells(&format!(
+        "a Redis list, a worker process|{broker:.1}|{:.1}x",
+        broker.value / pipe.value
+    ));
+    table.print();
+    println!("(medians of {n} round trips each; redis-server {})", redis.version());
+    verdict(
+        "a call is far cheaper than a pipe, and a pipe cheaper than a trip through Redis",
+        call.value * 20.0 < pipe.value && pipe.value < broker.value,
+        &format!("{call:.3}, {pipe:.1}, {broker:.1} per round trip"),
+    )
+}
+
+#[allow(dead_code)] // the tour calls `run` and never `main`
+fn main() -> ExitCode {
+    run(support::cli::parse())
+}
