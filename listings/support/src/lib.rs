@@ -7,6 +7,8 @@
 //!   exit code 2).
 //! - [`timing`]: wall and CPU clocks, context-switch counts, medians.
 //! - [`latency`]: a loopback server that simulates a slow remote API.
+//! - [`redis_server`]: a real `redis-server` of the listing's own, on a Unix
+//!   socket, stopped on every exit path.
 #![warn(missing_docs)]
 
 pub mod child;
@@ -14,6 +16,7 @@ pub mod cli;
 pub mod latency;
 pub mod panic;
 pub mod random;
+pub mod redis_server;
 pub mod report;
 pub mod timing;
 pub mod tour;

@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{ChildStdin, ChildStdout, ExitCode, Stdio};
 
 use ch09::queue::JOBS;
-use ch09::redis_server::RedisServer;
+use support::redis_server::RedisServer;
 use redis::{Commands, Connection};
 use support::child::Reaped;
 use support::report::{Table, figure, verdict};

@@ -8,7 +8,7 @@ use std::sync::{atomic::AtomicBool, atomic::Ordering, mpsc};
 use std::time::Duration;
 
 use ch09::queue::{self, Job, Resilient};
-use ch09::redis_server::{Durability, RedisServer};
+use support::redis_server::{Durability, RedisServer};
 use redis::Commands;
 use support::latency::{Config, LatencyServer};
 use support::report::{Table, figure, verdict};

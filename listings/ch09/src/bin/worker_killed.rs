@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use ch09::queue::{self, Job};
-use ch09::redis_server::RedisServer;
+use support::redis_server::RedisServer;
 use redis::{Commands, Connection};
 use support::child::Reaped;
 use support::latency::{Config, LatencyServer};

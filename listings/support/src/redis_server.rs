@@ -1,13 +1,23 @@
-//! A real Redis for one listing: Debian's `redis-server`, started as a child
-//! on a Unix socket in a temporary folder, with no persistence unless asked
-//! for one, and stopped on every exit path.
+//! A real Redis for one listing (or one test): Debian's `redis-server`,
+//! started as a child on a Unix socket in a temporary folder, with no
+//! persistence unless asked for one, and stopped on every exit path.
+//!
+//! ```no_run
+//! use support::redis_server::RedisServer;
+//!
+//! let redis = RedisServer::start(); // waits until it answers PING
+//! let mut connection = redis.connect();
+//! let _: () = redis::cmd("SET").arg("greeting").arg("hello").query(&mut connection).unwrap();
+//! println!("redis-server {} at {}", redis.version(), redis.url());
+//! // Dropping `redis` kills the server and removes its folder.
+//! ```
 
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::child::Reaped;
+use crate::child::Reaped;
 
 /// A `redis-server` child process, the socket it listens on, and its folder.
 /// The fields drop in order: the server is killed and reaped, then the
@@ -45,7 +55,7 @@ impl RedisServer {
     pub fn start_with(durability: Durability) -> RedisServer {
         let version = Command::new("redis-server").arg("--version").output();
         let Ok(version) = version else {
-            support::cli::refuse("redis-server is missing: apt-get install redis-server")
+            crate::cli::refuse("redis-server is missing: apt-get install redis-server")
         };
         let version = String::from_utf8_lossy(&version.stdout);
         // "Redis server v=7.0.15 sha=..." -> "7.0.15"
