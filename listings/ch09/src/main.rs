@@ -8,6 +8,8 @@
 use support::cli::parse_from;
 use support::tour::Stop;
 
+#[path = "bin/async_worker.rs"]
+mod async_worker;
 #[path = "bin/broker_hop.rs"]
 mod broker_hop;
 #[path = "bin/redis_killed.rs"]
@@ -45,6 +47,13 @@ const STOPS: &[Stop] = &[
         flags: &[],
         quick: &["--round-trips", "200"],
         run: |args| broker_hop::run(parse_from(args)),
+    },
+    Stop {
+        name: "async_worker",
+        title: "one tokio worker against many worker processes",
+        flags: &[],
+        quick: &["--jobs", "32", "--at-once", "4,16"],
+        run: |args| async_worker::run(parse_from(args)),
     },
 ];
 

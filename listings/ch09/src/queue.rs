@@ -26,17 +26,24 @@ pub struct Job {
     pub queued_us: u64,
 }
 
-/// The article's job: fetch the page and count its words (runs of letters,
-/// digits and dots: the page is a JSON list of prices).
+/// The article's job: fetch the page and count its words.
 pub fn count_words(job: &Job) -> u64 {
     let mut stream = TcpStream::connect(job.server).expect("connect to the API");
-    let request = format!(
-        "GET /ticker/ACME?page={} HTTP/1.1\r\nHost: ticker\r\nConnection: close\r\n\r\n",
-        job.page
-    );
-    stream.write_all(request.as_bytes()).expect("send the request");
+    stream.write_all(request(job).as_bytes()).expect("send the request");
     let mut response = String::new();
     stream.read_to_string(&mut response).expect("read the response");
+    words(&response)
+}
+
+/// The HTTP request for the job's page; the API closes the connection after it.
+pub fn request(job: &Job) -> String {
+    let page = job.page;
+    format!("GET /ticker/ACME?page={page} HTTP/1.1\r\nHost: ticker\r\nConnection: close\r\n\r\n")
+}
+
+/// The words of a response's body: runs of letters, digits and dots (the
+/// page is a JSON list of prices).
+pub fn words(response: &str) -> u64 {
     let body = response.split_once("\r\n\r\n").map_or("", |(_, body)| body);
     let words = body.split(|c: char| !(c.is_alphanumeric() || c == '.'));
     words.filter(|word| !word.is_empty()).count() as u64
@@ -112,6 +119,27 @@ pub fn requeue(redis: &mut Connection, dead_worker: &str) -> u64 {
     moved
 }
 // ANCHOR_END: reliable
+
+/// The chapter's one-job-at-a-time worker: take a job, do it, store its
+/// result, push its id onto `done`; again, until it takes "stop".
+pub fn work_one_at_a_time(redis: &mut Connection) {
+    loop {
+        let job = take(redis);
+        if job == "stop" {
+            return;
+        }
+        let job: Job = serde_json::from_str(&job).expect("a well-formed job");
+        store(redis, job.id, count_words(&job));
+        let _: usize = redis.lpush("done", job.id).expect("LPUSH the receipt");
+    }
+}
+
+/// How many clients wait in a blocking command (BRPOP, BLMOVE) now: the
+/// workers that are ready for a job.
+pub fn blocked_clients(redis: &mut Connection) -> u64 {
+    let info: redis::InfoDict = redis::cmd("INFO").arg("clients").query(redis).expect("INFO");
+    info.get("blocked_clients").unwrap_or(0)
+}
 
 /// Whether every job is done: none waits in the queue, none is held in a
 /// worker's processing list (Redis deletes a list when it empties).

@@ -91,6 +91,20 @@ pub fn cpu_time() -> Duration {
     from_timeval(usage.ru_utime) + from_timeval(usage.ru_stime)
 }
 
+/// The CPU time of this process's children that have ended and been waited
+/// for, all of them together: user plus system (`getrusage(RUSAGE_CHILDREN)`).
+/// A child still running is not in it yet; wait for it first.
+///
+/// ```
+/// let before = support::timing::children_cpu_time();
+/// std::process::Command::new("true").status().unwrap(); // spawned and waited for
+/// assert!(support::timing::children_cpu_time() >= before);
+/// ```
+pub fn children_cpu_time() -> Duration {
+    let usage = rusage(libc::RUSAGE_CHILDREN);
+    from_timeval(usage.ru_utime) + from_timeval(usage.ru_stime)
+}
+
 /// The calling thread's CPU time so far
 /// (`clock_gettime(CLOCK_THREAD_CPUTIME_ID)`).
 ///
@@ -194,14 +208,31 @@ pub fn process_context_switches() -> ContextSwitches {
 /// # Panics
 /// If `/proc/self/status` cannot be read or has no `VmHWM`, that is, not on Linux.
 pub fn peak_rss_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_else(|error| panic!("cannot read /proc/self/status: {error}"));
+    peak_rss_bytes_of("self")
+}
+
+/// The most memory another running process (`pid`, as `child.id()` gives
+/// it) has had resident at once, in bytes: [`peak_rss_bytes`] for it.
+///
+/// ```
+/// let mut child = std::process::Command::new("sleep").arg("1").spawn().unwrap();
+/// assert!(support::timing::peak_rss_bytes_of(&child.id().to_string()) > 0);
+/// child.kill().unwrap();
+/// child.wait().unwrap();
+/// ```
+///
+/// # Panics
+/// If its `/proc/PID/status` cannot be read (it has ended) or has no `VmHWM`.
+pub fn peak_rss_bytes_of(pid: &str) -> u64 {
+    let path = format!("/proc/{pid}/status");
+    let status = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("cannot read {path}: {error}"));
     let kib: u64 = status
         .lines()
         .find_map(|line| line.strip_prefix("VmHWM:"))
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|number| number.parse().ok())
-        .unwrap_or_else(|| panic!("/proc/self/status has no VmHWM line"));
+        .unwrap_or_else(|| panic!("{path} has no VmHWM line"));
     kib * 1024
 }
 

@@ -6,9 +6,9 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{ChildStdin, ChildStdout, ExitCode, Stdio};
 
 use ch09::queue::JOBS;
-use support::redis_server::RedisServer;
 use redis::{Commands, Connection};
 use support::child::Reaped;
+use support::redis_server::RedisServer;
 use support::report::{Table, figure, verdict};
 
 /// Send a tiny job and wait for its answer: by a call, through a pipe, through Redis.

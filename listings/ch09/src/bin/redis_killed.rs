@@ -8,9 +8,9 @@ use std::sync::{atomic::AtomicBool, atomic::Ordering, mpsc};
 use std::time::Duration;
 
 use ch09::queue::{self, Job, Resilient};
-use support::redis_server::{Durability, RedisServer};
 use redis::Commands;
 use support::latency::{Config, LatencyServer};
+use support::redis_server::{Durability, RedisServer};
 use support::report::{Table, figure, verdict};
 
 /// Kill Redis while workers run, restart it, and count the jobs that survived.

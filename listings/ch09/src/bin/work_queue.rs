@@ -7,10 +7,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use ch09::queue::{self, Job};
-use support::redis_server::RedisServer;
 use redis::{Commands, Connection};
 use support::child::Reaped;
 use support::latency::{Config, LatencyServer};
+use support::redis_server::RedisServer;
 use support::report::{Table, figure, series, verdict};
 use support::timing::{ms, percentile};
 

@@ -6,10 +6,10 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use ch09::queue::{self, Job};
-use support::redis_server::RedisServer;
 use redis::{Commands, Connection};
 use support::child::Reaped;
 use support::latency::{Config, LatencyServer};
+use support::redis_server::RedisServer;
 use support::report::{Table, figure, verdict};
 
 /// Kill workers at two fixed points of a job, on a plain queue and on a reliable one.
