@@ -11,6 +11,8 @@ use support::tour::Stop;
 
 #[path = "bin/context_switch.rs"]
 mod context_switch;
+#[path = "bin/false_sharing.rs"]
+mod false_sharing;
 #[path = "bin/main_returns.rs"]
 mod main_returns;
 #[path = "bin/panic_at_join.rs"]
@@ -86,6 +88,13 @@ const STOPS: &[Stop] = &[
         flags: &[],
         quick: &["--trades", "300000"],
         run: |args| volume_by_symbol::run(parse_from(args)),
+    },
+    Stop {
+        name: "false_sharing",
+        title: "counters packed in a cache line, padded, or apart",
+        flags: &[],
+        quick: &["--adds", "500000"],
+        run: |args| false_sharing::run(parse_from(args)),
     },
     Stop {
         name: "panic_at_join",

@@ -1,0 +1,139 @@
+//! Threads counting apart beat shared atomics; padding shows what a shared cache line adds.
+//!
+//!     cargo run --release -p ch03 --bin false_sharing -- --threads 2 --adds 4000000
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread;
+
+use crossbeam_utils::CachePadded;
+use support::report::{Table, figure, verdict};
+
+/// Count per symbol from several threads: eight counters packed, padded, or per thread.
+#[derive(clap::Parser)]
+pub struct Args {
+    /// Threads counting at once (at most 8: one symbol each in the first pattern).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(2..=8))]
+    threads: u64,
+    /// Additions each thread makes.
+    #[arg(long, default_value_t = 4_000_000, value_parser = clap::value_parser!(u64).range(1000..=1_000_000_000))]
+    adds: u64,
+}
+
+// ANCHOR: layouts
+/// Eight counters side by side: 64 bytes, one cache line. A core that
+/// writes one of them takes the whole line from every other core.
+type Packed = [AtomicU64; 8];
+
+/// Eight counters, each alone on its line: `CachePadded` aligns each to
+/// 128 bytes on x86-64 (the CPU fetches lines in pairs), so a write to one
+/// takes no other counter's line.
+type Padded = [CachePadded<AtomicU64>; 8];
+
+/// Each thread adds into `counters(symbol)`. `Relaxed` is enough: each add
+/// is indivisible whatever the ordering, and nothing else is published
+/// through these counters; the join makes every add visible to the reader.
+fn count<'a>(
+    threads: u64,
+    adds: u64,
+    spread: bool,
+    counters: impl Fn(usize) -> &'a AtomicU64 + Sync,
+) {
+    thread::scope(|scope| {
+        for t in 0..threads {
+            let counters = &counters;
+            scope.spawn(move || {
+                for n in 0..adds {
+                    // Its own symbol, or every symbol in turn (then threads share counters too).
+                    let symbol = if spread { (t + n) % 8 } else { t } as usize;
+                    counters(symbol).fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+    });
+}
+
+/// The same counting with nothing shared: a table per thread, merged at the end.
+fn count_apart(threads: u64, adds: u64, spread: bool) -> [u64; 8] {
+    let tables: Vec<[u64; 8]> = thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    let mut table = [0u64; 8];
+                    for n in 0..adds {
+                        let symbol = if spread { (t + n) % 8 } else { t } as usize;
+                        table[std::hint::black_box(symbol)] += 1;
+                    }
+                    table
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().expect("a counting thread")).collect()
+    });
+    std::array::from_fn(|s| tables.iter().map(|table| table[s]).sum())
+}
+// ANCHOR_END: layouts
+
+pub fn run(args: Args) -> ExitCode {
+    let (threads, adds) = (args.threads, args.adds);
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut table =
+        Table::new(["counters", "each thread its own symbol", "every thread every symbol"]);
+    let mut cost = Vec::new();
+    let mut exact = true;
+    for (label, name) in [
+        ("a table per thread, merged", "apart"),
+        ("padded atomics", "padded"),
+        ("packed atomics", "packed"),
+    ] {
+        let mut cells = vec![label.to_string()];
+        for (pattern, spread) in [("own", false), ("every", true)] {
+            let packed: Packed = Default::default();
+            let padded: Padded = Default::default();
+            let cpu_before = support::timing::cpu_time();
+            let totals: [u64; 8] = match name {
+                "apart" => count_apart(threads, adds, spread),
+                "padded" => {
+                    count(threads, adds, spread, |s| &*padded[s]);
+                    std::array::from_fn(|s| padded[s].load(Ordering::Relaxed))
+                }
+                _ => {
+                    count(threads, adds, spread, |s| &packed[s]);
+                    std::array::from_fn(|s| packed[s].load(Ordering::Relaxed))
+                }
+            };
+            let cpu = support::timing::cpu_time() - cpu_before;
+            exact &= totals.iter().sum::<u64>() == threads * adds;
+            let ns = cpu.as_nanos() as f64 / (threads * adds) as f64;
+            let ns = figure(&format!("{name}_{pattern}_ns"), ns, "ns");
+            cells.push(format!("{ns:.2} per add"));
+            cost.push(ns.value);
+        }
+        table.row(cells);
+    }
+    table.print();
+    println!(
+        "(CPU time of all threads per addition; {threads} threads, {adds} additions each, {cores} cores)"
+    );
+    // cost: apart own, apart every, padded own, padded every, packed own, packed every.
+    // Whether a shared line costs anything depends on the machine's caches (see the page), so
+    // that ratio is reported, not claimed; what holds everywhere is that an atomic add costs
+    // more than a plain one, with or without another core.
+    let false_sharing = figure("false_sharing_x", cost[4] / cost[2], "x");
+    let true_sharing = figure("true_sharing_x", cost[3] / cost[2], "x");
+    println!("packed over padded, own symbols (false sharing): {false_sharing:.2}");
+    println!("padded, every symbol over own (true sharing): {true_sharing:.2}");
+    verdict(
+        "every layout counts exactly; a table per thread costs least, under 0.8x a padded atomic",
+        exact && cost[0] < 0.8 * cost[2] && cost[1] < 0.8 * cost[3],
+        &format!(
+            "per add: {:.2} ns apart, {:.2} ns padded, {:.2} ns packed",
+            cost[0], cost[2], cost[4]
+        ),
+    )
+}
+
+#[allow(dead_code)] // the tour calls `run` and never `main`
+fn main() -> ExitCode {
+    run(support::cli::parse())
+}
