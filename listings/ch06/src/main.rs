@@ -10,8 +10,14 @@ use support::tour::Stop;
 
 #[path = "bin/cancel_by_drop.rs"]
 mod cancel_by_drop;
+#[path = "bin/cancel_safe_select.rs"]
+mod cancel_safe_select;
 #[path = "bin/gather_and_race.rs"]
 mod gather_and_race;
+#[path = "bin/graceful_shutdown.rs"]
+mod graceful_shutdown;
+#[path = "bin/join_set_failure.rs"]
+mod join_set_failure;
 #[path = "bin/mini_loop.rs"]
 mod mini_loop;
 #[path = "bin/one_at_a_time.rs"]
@@ -76,6 +82,27 @@ const STOPS: &[Stop] = &[
         flags: &[],
         quick: &["--unit-ms", "20"],
         run: |args| cancel_by_drop::run(parse_from(args)),
+    },
+    Stop {
+        name: "cancel_safe_select",
+        title: "select! and cancel-safety",
+        flags: &[],
+        quick: &["--quotes", "40"],
+        run: |args| cancel_safe_select::run(parse_from(args)),
+    },
+    Stop {
+        name: "graceful_shutdown",
+        title: "graceful shutdown: a token and a tracker",
+        flags: &[],
+        quick: &["--workers", "4"],
+        run: |args| graceful_shutdown::run(parse_from(args)),
+    },
+    Stop {
+        name: "join_set_failure",
+        title: "structured concurrency: when one task fails",
+        flags: &[],
+        quick: &[],
+        run: |args| join_set_failure::run(parse_from(args)),
     },
     Stop {
         name: "ten_thousand_requests",

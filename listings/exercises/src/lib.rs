@@ -42,6 +42,13 @@ pub mod ch05 {
     #[cfg(test)]
     #[path = "candle_builder/tests.rs"]
     mod candle_builder_tests;
+
+    #[cfg_attr(feature = "starters", path = "pin_and_poll/starter.rs")]
+    #[cfg_attr(not(feature = "starters"), path = "pin_and_poll/solution.rs")]
+    pub mod pin_and_poll;
+    #[cfg(test)]
+    #[path = "pin_and_poll/tests.rs"]
+    mod pin_and_poll_tests;
 }
 
 /// Chapter 2: the GIL, and its analogue in Rust.
@@ -76,6 +83,13 @@ pub mod ch06 {
     #[cfg(test)]
     #[path = "park_and_wake/tests.rs"]
     mod park_and_wake_tests;
+
+    #[cfg_attr(feature = "starters", path = "cancel_safe_lines/starter.rs")]
+    #[cfg_attr(not(feature = "starters"), path = "cancel_safe_lines/solution.rs")]
+    pub mod cancel_safe_lines;
+    #[cfg(test)]
+    #[path = "cancel_safe_lines/tests.rs"]
+    mod cancel_safe_lines_tests;
 }
 
 /// Chapter 4: processes.
@@ -144,4 +158,21 @@ pub mod ch07 {
     #[cfg(test)]
     #[path = "resource_actor/tests.rs"]
     mod resource_actor_tests;
+}
+
+/// Chapter 9: beyond one machine, a job queue on Redis.
+pub mod ch09 {
+    #[cfg_attr(feature = "starters", path = "reap_silent_workers/starter.rs")]
+    #[cfg_attr(not(feature = "starters"), path = "reap_silent_workers/solution.rs")]
+    pub mod reap_silent_workers;
+    #[cfg(test)]
+    #[path = "reap_silent_workers/tests.rs"]
+    mod reap_silent_workers_tests;
+
+    #[cfg_attr(feature = "starters", path = "dead_letter/starter.rs")]
+    #[cfg_attr(not(feature = "starters"), path = "dead_letter/solution.rs")]
+    pub mod dead_letter;
+    #[cfg(test)]
+    #[path = "dead_letter/tests.rs"]
+    mod dead_letter_tests;
 }
