@@ -8,6 +8,8 @@
 use support::cli::parse_from;
 use support::tour::Stop;
 
+#[path = "bin/backpressure.rs"]
+mod backpressure;
 #[path = "bin/cancel_by_drop.rs"]
 mod cancel_by_drop;
 #[path = "bin/cancel_safe_select.rs"]
@@ -110,6 +112,13 @@ const STOPS: &[Stop] = &[
         flags: &[],
         quick: &["--requests", "1000", "--latency-ms", "200"],
         run: |args| ten_thousand_requests::run(parse_from(args)),
+    },
+    Stop {
+        name: "backpressure",
+        title: "a limit on requests in flight, against a server of bounded capacity",
+        flags: &[],
+        quick: &["--requests", "32", "--capacity", "4", "--latency-ms", "10"],
+        run: |args| backpressure::run(parse_from(args)),
     },
 ];
 

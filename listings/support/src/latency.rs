@@ -81,6 +81,9 @@ pub struct Config {
     pub chunk_bytes: Option<usize>,
     /// The pause between two pieces of a body sent in pieces.
     pub chunk_gap: Duration,
+    /// Serve at most this many requests at once; the others wait in line
+    /// (like a backend with a fixed pool of workers). `None`: no limit.
+    pub capacity: Option<usize>,
 }
 
 impl Default for Config {
@@ -97,6 +100,7 @@ impl Default for Config {
             payload_bytes: 1024,
             chunk_bytes: None,
             chunk_gap: Duration::ZERO,
+            capacity: None,
         }
     }
 }
@@ -134,6 +138,18 @@ impl Config {
     pub fn with_chunks(self, bytes: usize, gap: Duration) -> Config {
         Config { chunk_bytes: Some(bytes), chunk_gap: gap, ..self }
     }
+
+    /// This configuration serving at most `requests` requests at once; the
+    /// rest wait in line, and [`LatencyServer::peak_waiting`] says how
+    /// long the line grew.
+    ///
+    /// ```
+    /// let config = support::latency::Config::latency(20).with_capacity(8);
+    /// assert_eq!(config.capacity, Some(8));
+    /// ```
+    pub fn with_capacity(self, requests: usize) -> Config {
+        Config { capacity: Some(requests), ..self }
+    }
 }
 
 /// A running latency server. Dropping it (or calling [`stop`](Self::stop))
@@ -157,6 +173,11 @@ struct Shared {
     config: Config,
     idle_timeout: Duration,
     served: AtomicU64,
+    /// Permits for `config.capacity` requests at once, if limited.
+    capacity: Option<tokio::sync::Semaphore>,
+    /// Requests waiting for a permit now, and the most there ever were.
+    waiting: AtomicU64,
+    peak_waiting: AtomicU64,
 }
 
 impl LatencyServer {
@@ -175,7 +196,11 @@ impl LatencyServer {
 
     fn start_with_idle_timeout(config: Config, idle_timeout: Duration) -> io::Result<Self> {
         raise_fd_limit();
-        let shared = Arc::new(Shared { config, idle_timeout, served: AtomicU64::new(0) });
+        let capacity = config.capacity.map(tokio::sync::Semaphore::new);
+        let (served, waiting, peak_waiting) =
+            (AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0));
+        let shared =
+            Arc::new(Shared { config, idle_timeout, served, capacity, waiting, peak_waiting });
         let (shutdown, shutdown_rx) = oneshot::channel();
         let (ready, ready_rx) = std::sync::mpsc::channel();
         let thread_shared = Arc::clone(&shared);
@@ -247,6 +272,19 @@ impl LatencyServer {
     /// ```
     pub fn requests_served(&self) -> u64 {
         self.shared.served.load(Ordering::SeqCst)
+    }
+
+    /// The most requests that ever waited at once for the server's
+    /// [`capacity`](Config::capacity): its queue's peak depth (0 without a
+    /// capacity, or when no request had to wait).
+    ///
+    /// ```
+    /// let server = support::latency::LatencyServer::start(support::latency::Config::latency(10).with_capacity(2))?;
+    /// assert_eq!(server.peak_waiting(), 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn peak_waiting(&self) -> u64 {
+        self.shared.peak_waiting.load(Ordering::SeqCst)
     }
 
     /// Stops the server, as dropping it does: it stops accepting, closes
@@ -562,6 +600,20 @@ async fn discard<R: AsyncBufRead + Unpin>(reader: &mut R, bytes: u64, idle: Dura
 }
 
 /// Waits the latency, then writes the reply, in pieces if so configured.
+/// With a capacity, a permit to serve, after waiting in line if there is
+/// none free; the line's depth is counted while it waits.
+async fn wait_for_capacity(shared: &Shared) -> Option<tokio::sync::SemaphorePermit<'_>> {
+    let capacity = shared.capacity.as_ref()?;
+    if let Ok(permit) = capacity.try_acquire() {
+        return Some(permit);
+    }
+    let waiting = shared.waiting.fetch_add(1, Ordering::SeqCst) + 1;
+    shared.peak_waiting.fetch_max(waiting, Ordering::SeqCst);
+    let permit = capacity.acquire().await.ok();
+    shared.waiting.fetch_sub(1, Ordering::SeqCst);
+    permit
+}
+
 async fn respond<W: AsyncWrite + Unpin>(
     writer: &mut W,
     reply: Reply,
@@ -571,6 +623,7 @@ async fn respond<W: AsyncWrite + Unpin>(
     let config = &shared.config;
     let (status, content_type, body) = match reply {
         Reply::Ticker { symbol, page, latency } => {
+            let _permit = wait_for_capacity(shared).await;
             tokio::time::sleep(latency.unwrap_or(config.latency)).await;
             let body = ticker_body(&symbol, page, config.payload_bytes);
             ("200 OK", "application/json", body)

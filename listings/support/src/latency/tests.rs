@@ -275,3 +275,22 @@ fn raising_the_fd_limit_twice_changes_nothing() {
     assert_eq!(raise_fd_limit(), limit, "raising it again changes nothing");
     assert!(limit > 0);
 }
+
+#[test]
+fn with_a_capacity_the_rest_wait_in_line_and_the_line_is_counted() {
+    let server = LatencyServer::start(Config::latency(200).with_capacity(2)).unwrap();
+    let started = Instant::now();
+    let clients: Vec<_> = (0..6)
+        .map(|page| {
+            let mut connection = connect(&server);
+            send(&mut connection, &get_request(&format!("/ticker/ACME?page={page}")));
+            std::thread::spawn(move || read_response(&mut connection).status)
+        })
+        .collect();
+    for client in clients {
+        assert!(client.join().unwrap().contains("200"));
+    }
+    // Two at a time: three rounds of 200 ms, and four requests waited at once.
+    assert!(started.elapsed() >= Duration::from_millis(550), "{:?}", started.elapsed());
+    assert_eq!(server.peak_waiting(), 4);
+}
