@@ -224,16 +224,28 @@ pub fn peak_rss_bytes() -> u64 {
 /// # Panics
 /// If its `/proc/PID/status` cannot be read (it has ended) or has no `VmHWM`.
 pub fn peak_rss_bytes_of(pid: &str) -> u64 {
-    let path = format!("/proc/{pid}/status");
-    let status = std::fs::read_to_string(&path)
+    proc_kib(pid, "status", "VmHWM:") * 1024
+}
+
+/// A `Name:   123 kB` line of `/proc/PID/FILE` (`status`, `smaps_rollup`),
+/// in KiB; `pid` may be `self`.
+///
+/// ```
+/// let resident = support::timing::proc_kib("self", "status", "VmRSS:");
+/// assert!(resident > 0);
+/// ```
+///
+/// # Panics
+/// If the file cannot be read (the process has ended) or lacks the line.
+pub fn proc_kib(pid: &str, file: &str, name: &str) -> u64 {
+    let path = format!("/proc/{pid}/{file}");
+    let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|error| panic!("cannot read {path}: {error}"));
-    let kib: u64 = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
+    text.lines()
+        .find_map(|line| line.strip_prefix(name))
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|number| number.parse().ok())
-        .unwrap_or_else(|| panic!("{path} has no VmHWM line"));
-    kib * 1024
+        .unwrap_or_else(|| panic!("{path} has no {name} line"))
 }
 
 /// The memory this process has resident now, in bytes (the second field of

@@ -10,7 +10,7 @@ use std::thread;
 
 use support::child::Reaped;
 use support::report::{Table, figure, verdict};
-use support::timing::{Summary, current_rss_bytes, summarize, time, us};
+use support::timing::{Summary, current_rss_bytes, proc_kib, summarize, time, us};
 
 /// Start trivial children and trivial threads, and compare what each costs.
 #[derive(clap::Parser)]
@@ -58,9 +58,9 @@ fn idle_process_kib() -> (f64, f64) {
     let mut ready = String::new();
     let stdout = idle.0.stdout.as_mut().expect("piped");
     BufReader::new(stdout).read_line(&mut ready).expect("read ready");
-    let smaps = |field| proc_kib(idle.0.id(), "smaps_rollup", field);
-    let own = smaps("Private_Clean:") + smaps("Private_Dirty:");
-    (proc_kib(idle.0.id(), "status", "VmRSS:"), own)
+    let kib = |file, field| proc_kib(&idle.0.id().to_string(), file, field) as f64;
+    let own = kib("smaps_rollup", "Private_Clean:") + kib("smaps_rollup", "Private_Dirty:");
+    (kib("status", "VmRSS:"), own)
 }
 
 /// `threads` idle threads at once: what the process's resident memory grew
@@ -140,13 +140,6 @@ fn idle_worker() -> ExitCode {
 /// Runs `once` `samples` times: the microseconds each took.
 fn time_us(samples: u64, mut once: impl FnMut()) -> Summary {
     summarize(&(0..samples).map(|_| us(time(&mut once).1)).collect::<Vec<_>>())
-}
-
-/// A `Name:   123 kB` line of /proc/<pid>/<file>, in KiB.
-fn proc_kib(pid: u32, file: &str, name: &str) -> f64 {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/{file}")).expect("read /proc");
-    let line = text.lines().find(|l| l.starts_with(name)).expect("the field is there");
-    line.split_whitespace().nth(1).and_then(|v| v.parse().ok()).expect("a number of kB")
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`

@@ -143,15 +143,7 @@ pub fn run(args: Args) -> ExitCode {
 
 /// CPU seconds used so far by this process and by the children it has reaped.
 fn cpu_seconds() -> f64 {
-    let seconds = |who| {
-        // SAFETY: rusage is plain data (integers), valid when all zeros.
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        // SAFETY: getrusage only writes into the struct it is given.
-        unsafe { libc::getrusage(who, &mut usage) };
-        let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
-        t(usage.ru_utime) + t(usage.ru_stime)
-    };
-    seconds(libc::RUSAGE_SELF) + seconds(libc::RUSAGE_CHILDREN)
+    (support::timing::cpu_time() + support::timing::children_cpu_time()).as_secs_f64()
 }
 
 // ANCHOR: worker

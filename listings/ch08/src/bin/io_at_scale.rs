@@ -108,14 +108,9 @@ fn run_model(model: &str, size: usize, addr: SocketAddr, pool: usize) -> (usize,
 }
 // ANCHOR_END: models
 
-/// The most this process has had resident since it started, in MiB
-/// (`VmHWM`). Not `getrusage`'s `ru_maxrss`: Linux carries that across
-/// `exec`, so a child would start with its parent's peak.
+/// The most this process has had resident since it started, in MiB (`VmHWM`).
 fn peak_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).expect("a VmHWM line");
-    let kib: f64 = line[6..].trim().trim_end_matches(" kB").parse().expect("KiB");
-    kib / 1024.0
+    support::timing::peak_rss_bytes() as f64 / (1 << 20) as f64
 }
 
 pub fn run(args: Args) -> ExitCode {
