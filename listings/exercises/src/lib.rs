@@ -158,6 +158,13 @@ pub mod ch07 {
     #[cfg(test)]
     #[path = "resource_actor/tests.rs"]
     mod resource_actor_tests;
+
+    #[cfg_attr(feature = "starters", path = "task_outcomes/starter.rs")]
+    #[cfg_attr(not(feature = "starters"), path = "task_outcomes/solution.rs")]
+    pub mod task_outcomes;
+    #[cfg(test)]
+    #[path = "task_outcomes/tests.rs"]
+    mod task_outcomes_tests;
 }
 
 /// Chapter 9: beyond one machine, a job queue on Redis.
