@@ -7,7 +7,7 @@ use std::thread;
 #[test]
 fn a_value_moves_into_the_thread_that_uses_it() {
     // ANCHOR: move
-    let prices = vec![101.25, 101.50, 100.75];
+    let prices = Vec::from([101.25, 101.50, 100.75]); // owned, on the heap
     // `move` hands `prices` to the new thread: it owns them now, and they
     // live as long as it needs them, whenever the caller returns.
     let worker = thread::spawn(move || prices.iter().sum::<f64>());

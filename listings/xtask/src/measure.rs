@@ -185,7 +185,13 @@ pub fn measure(project: &Project, chosen: &[Listing]) -> Result<()> {
                 true => Some(crate::python::interpreter(&programs[&listing.id()].path)?),
                 false => None,
             },
-            servers: listing.spec.servers.iter().map(|s| server_version(s)).collect::<Result<_>>()?,
+            servers: listing
+                .spec
+                .servers
+                .iter()
+                .map(String::as_str)
+                .map(server_version)
+                .collect::<Result<_>>()?,
             ..machine.clone()
         };
         if !listing.spec.args.is_empty() {
@@ -278,7 +284,8 @@ fn server_version(program: &str) -> Result<String> {
 fn version_line(program: &str, printed: &str) -> String {
     let first = printed.lines().next().unwrap_or("").trim();
     let version = first.split_whitespace().find_map(|word| word.strip_prefix("v="));
-    let version = version.or_else(|| first.split_whitespace().find(|w| w.starts_with(|c: char| c.is_ascii_digit())));
+    let numeric = |word: &&str| word.starts_with(|c: char| c.is_ascii_digit());
+    let version = version.or_else(|| first.split_whitespace().find(numeric));
     format!("{program} {}", version.unwrap_or(first))
 }
 
