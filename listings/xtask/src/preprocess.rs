@@ -85,6 +85,12 @@ const DIRECTIVES: &[Directive] = &[
 /// What a directive's function returns for words that do not fit its form.
 const WRONG: &str = "wrong arguments";
 
+/// The licence line at the foot of every page (the files are `LICENSE-*` at
+/// the repository's root; README.md says the same).
+pub const LICENCE_FOOTER: &str = "\n\n---\n\n<small class=\"licence\">*How Programs Wait*: \
+the prose and figures are under [CC BY 4.0](https://creativecommons.org/licenses/by/4.0/), \
+the code under MIT or Apache-2.0, at your option.</small>\n";
+
 /// The preprocessor, named `workbook` in `book.toml`.
 pub struct Workbook {
     project: Project,
@@ -129,7 +135,7 @@ impl Preprocessor for Workbook {
             };
             let page = format!("src/{}", source.display());
             match pages.expand(&page, &chapter.content) {
-                Ok(text) => chapter.content = text,
+                Ok(text) => chapter.content = text + LICENCE_FOOTER,
                 Err(found) => problems.extend(found),
             }
         });
@@ -910,7 +916,10 @@ mod tests {
                 Config::default(),
                 "html".into(),
             );
-            preprocessor.run(&context, book).map(|_| ()).map_err(|e| e.to_string())
+            let book = preprocessor.run(&context, book).map_err(|e| e.to_string())?;
+            let Some(BookItem::Chapter(page)) = book.iter().next() else { panic!("a chapter") };
+            assert!(page.content.ends_with(LICENCE_FOOTER), "every page ends with the licence");
+            Ok::<(), String>(())
         };
         let silent = "It waits {{#metric ch99/waiting wait}}.";
         assert_eq!(run(Workbook::new(project.clone()), silent), Ok(()));

@@ -25,11 +25,6 @@ async fn check(parts: &[(&str, u64)], quotes: &[&str], min_ticks: u64) {
 }
 
 #[tokio::test(start_paused = true)]
-async fn whole_lines_arrive_whole() {
-    check(&[("1 ACME 101.25\n2 INIT 7.50\n", 0)], &["1 ACME 101.25", "2 INIT 7.50"], 0).await;
-}
-
-#[tokio::test(start_paused = true)]
 async fn a_tick_in_the_middle_of_a_line_loses_nothing() {
     let parts = [("1 ACME 10", 250), ("1.25\n2 INIT", 250), (" 7.50\n", 0)];
     check(&parts, &["1 ACME 101.25", "2 INIT 7.50"], 4).await;
