@@ -32,6 +32,8 @@ mod same_core_stall;
 mod sqlite_actor;
 #[path = "bin/sync_calls_async.rs"]
 mod sync_calls_async;
+#[path = "bin/task_metrics.rs"]
+mod task_metrics;
 #[path = "bin/task_panics.rs"]
 mod task_panics;
 #[path = "bin/tokio_under_smol.rs"]
@@ -60,6 +62,13 @@ const STOPS: &[Stop] = &[
         flags: &[],
         quick: &["--requests", "10"],
         run: |args| watchdog::run(parse_from(args)),
+    },
+    Stop {
+        name: "task_metrics",
+        title: "the same handlers under tokio-metrics and tracing",
+        flags: &[],
+        quick: &["--requests", "10"],
+        run: |args| task_metrics::run(parse_from(args)),
     },
     Stop {
         name: "cpu_pools",

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use ch07::handlers::{self, history_report, quote_from_cache, rate_limited_quote};
 use support::report::{Table, figure, verdict};
 use support::timing::ms;
 
@@ -62,37 +63,8 @@ impl<F: Future> Future for Watchdog<F> {
 }
 // ANCHOR_END: watchdog
 
-// ANCHOR: handlers
-/// Answers from a cache, awaiting the (simulated) network in between: well behaved.
-async fn quote_from_cache(requests: u64) {
-    for _ in 0..requests {
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-}
-
-/// Waits for a rate limiter with `std::thread::sleep` (2 ms) instead of tokio's.
-async fn rate_limited_quote(requests: u64) {
-    for _ in 0..requests {
-        std::thread::sleep(Duration::from_millis(2));
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-}
-
-/// Reads a 4 MiB price history with `std::fs::read` every fifth request.
-async fn history_report(requests: u64, path: std::path::PathBuf) {
-    for request in 0..requests {
-        if request % 5 == 0 {
-            std::hint::black_box(std::fs::read(&path).expect("read the history"));
-        }
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-}
-// ANCHOR_END: handlers
-
 pub fn run(args: Args) -> ExitCode {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let path = dir.path().join("history.bin");
-    std::fs::write(&path, vec![1u8; 4 << 20]).expect("write the history");
+    let (_dir, path) = handlers::history_file();
     let threshold = Duration::from_micros(args.threshold_us);
     let slow = SlowPolls::default();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
@@ -119,7 +91,7 @@ pub fn run(args: Args) -> ExitCode {
     }
     let mut table = Table::new(["handler", "slow polls", "longest poll"]);
     let mut counts = Vec::new();
-    for name in ["quote_from_cache", "rate_limited_quote", "history_report"] {
+    for name in handlers::NAMES {
         let mine: Vec<f64> = slow.iter().filter(|s| s.0 == name).map(|s| ms(s.2)).collect();
         let count = figure(&format!("{name}_slow_polls"), mine.len() as f64, "polls").value;
         let longest = mine.iter().copied().fold(0.0, f64::max);
