@@ -124,6 +124,13 @@ pub mod ch03 {
     #[cfg(test)]
     #[path = "first_panic/tests.rs"]
     mod first_panic_tests;
+
+    #[cfg_attr(feature = "starters", path = "counters_apart/starter.rs")]
+    #[cfg_attr(not(feature = "starters"), path = "counters_apart/solution.rs")]
+    pub mod counters_apart;
+    #[cfg(test)]
+    #[path = "counters_apart/tests.rs"]
+    mod counters_apart_tests;
 }
 
 /// Chapter 8: choosing a model.
