@@ -1,8 +1,9 @@
-//! Chapter 6's own event loop, for its listings and unit tests. The book
-//! shows its source by file and anchor, and every listing of the chapter is
-//! measured again when it changes.
+//! Chapter 6's own event loop, and what its request listings share, for its
+//! listings and unit tests. The book shows their source by file and anchor,
+//! and every listing of the chapter is measured again when they change.
 
 pub mod mini_loop;
+pub mod requests;
 
 #[cfg(test)]
 mod mini_loop_tests;

@@ -24,6 +24,8 @@ mod join_set_failure;
 mod mini_loop;
 #[path = "bin/one_at_a_time.rs"]
 mod one_at_a_time;
+#[path = "bin/pooled_client.rs"]
+mod pooled_client;
 #[path = "bin/runtime_table.rs"]
 mod runtime_table;
 #[path = "bin/ten_thousand_requests.rs"]
@@ -112,6 +114,13 @@ const STOPS: &[Stop] = &[
         flags: &[],
         quick: &["--requests", "1000", "--latency-ms", "200"],
         run: |args| ten_thousand_requests::run(parse_from(args)),
+    },
+    Stop {
+        name: "pooled_client",
+        title: "a client that pools its connections",
+        flags: &[],
+        quick: &["--requests", "1000", "--latency-ms", "200"],
+        run: |args| pooled_client::run(parse_from(args)),
     },
     Stop {
         name: "backpressure",

@@ -275,10 +275,11 @@ pub fn spawn<T: 'static>(future: impl Future<Output = T> + 'static) -> impl Futu
     })
 }
 
-/// Completes `duration` after it is first polled.
-pub async fn sleep(duration: Duration) {
+/// Completes `duration` after it is called, as tokio's `sleep` and smol's
+/// `Timer::after` do: a task spawned late in a crowd does not sleep late too.
+pub fn sleep(duration: Duration) -> impl Future<Output = ()> {
     let (deadline, mut registered) = (Instant::now() + duration, false);
-    poll_fn(|cx| {
+    poll_fn(move |cx| {
         if Instant::now() >= deadline {
             return Poll::Ready(());
         }
@@ -292,7 +293,6 @@ pub async fn sleep(duration: Duration) {
         }
         Poll::Pending
     })
-    .await
 }
 // ANCHOR_END: spawn
 

@@ -42,6 +42,17 @@ fn timers_fire_in_deadline_order_not_spawn_order() {
 }
 
 #[test]
+fn a_sleep_counts_from_its_call_not_from_its_first_poll() {
+    block_on(async {
+        let nap = sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(30)); // The loop is busy past the deadline.
+        let parks = stats().parks;
+        nap.await; // Due already: ready on its first poll, no wait in epoll.
+        assert_eq!(stats().parks, parks);
+    });
+}
+
+#[test]
 fn a_task_woken_twice_before_it_runs_is_polled_once() {
     let polls = Rc::new(RefCell::new(0));
     let counted = Rc::clone(&polls);

@@ -2,16 +2,13 @@
 //!
 //!     cargo run --release -p ch06 --bin ten_thousand_requests -- --requests 10000 --latency-ms 1000
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::SocketAddr;
-use std::process::{ExitCode, Stdio};
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use support::latency::{Config, LatencyServer, raise_fd_limit};
+use ch06::requests::{ServerProcess, fetch, serve, tcp_counter};
+use support::latency::raise_fd_limit;
 use support::report::{figure, verdict};
 use support::timing::{ms, summarize, thread_cpu_time};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 /// Send N requests at once from one thread to the loopback ticker API.
 #[derive(clap::Parser)]
@@ -27,46 +24,11 @@ pub struct Args {
     serve: bool,
 }
 
-// ANCHOR: fetch
-/// One GET over a raw socket; returns when it was connected and when the
-/// whole response was in, both counted from `start`.
-async fn fetch(server: SocketAddr, page: u64, start: Instant) -> (Duration, Duration) {
-    let mut stream = TcpStream::connect(server).await.expect("connect");
-    let connected = start.elapsed();
-    let request = format!(
-        "GET /ticker/ACME?page={page} HTTP/1.1\r\nHost: ticker\r\nConnection: close\r\n\r\n"
-    );
-    stream.write_all(request.as_bytes()).await.expect("send");
-    let mut response = Vec::with_capacity(2048);
-    stream.read_to_end(&mut response).await.expect("receive");
-    assert!(response.starts_with(b"HTTP/1.1 200 OK"), "page {page}");
-    (connected, start.elapsed())
-}
-// ANCHOR_END: fetch
-
 /// The kernel's count of connections dropped because an accept queue was
-/// full, and of SYNs sent again (from `/proc/net/netstat`; 0 if unreadable).
+/// full, and of SYNs sent again (machine-wide).
 fn dropped_and_retried() -> (u64, u64) {
-    let text = std::fs::read_to_string("/proc/net/netstat").unwrap_or_default();
-    let lines: Vec<&str> = text.lines().filter(|line| line.starts_with("TcpExt:")).collect();
-    let [names, values] = lines[..] else {
-        return (0, 0);
-    };
-    let counter = |wanted: &str| {
-        let mut pairs = names.split_whitespace().zip(values.split_whitespace());
-        pairs.find(|(name, _)| *name == wanted).and_then(|(_, value)| value.parse().ok())
-    };
-    (counter("ListenOverflows").unwrap_or(0), counter("TCPSynRetrans").unwrap_or(0))
-}
-
-/// The server side: a child process, so that each side has its own limit on
-/// open files (each connection is one file descriptor on each side).
-fn serve(latency_ms: u64) -> ExitCode {
-    let server = LatencyServer::start(Config::latency(latency_ms)).expect("start the server");
-    println!("{}", server.addr());
-    std::io::stdout().flush().expect("tell the parent where the server is");
-    let _ = std::io::stdin().lines().count(); // Until the parent closes our stdin, or dies.
-    ExitCode::SUCCESS
+    let counter = |name| tcp_counter("/proc/net/netstat", "TcpExt:", name);
+    (counter("ListenOverflows"), counter("TCPSynRetrans"))
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -79,14 +41,8 @@ pub fn run(args: Args) -> ExitCode {
     if requests < asked {
         println!("note: this process may open {limit} files: {requests} requests, not {asked}");
     }
-    let mut server = support::child::command("ten_thousand_requests"); // This program again.
-    let server = server.args(["--serve", "--latency-ms", &args.latency_ms.to_string()]);
-    let server = server.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn();
-    let mut server = server.expect("start the server process");
-    let mut line = String::new();
-    let address = BufReader::new(server.stdout.take().unwrap()).read_line(&mut line);
-    address.expect("the server's address");
-    let addr: SocketAddr = line.trim().parse().expect("an address");
+    let server = ServerProcess::start("ten_thousand_requests", args.latency_ms);
+    let addr = server.addr;
 
     // ANCHOR: ten_thousand
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
@@ -105,8 +61,7 @@ pub fn run(args: Args) -> ExitCode {
     let overflows = (overflows - kernel.0) as f64;
     let overflows = figure("accept_queue_overflows", overflows, "connections").value;
     let syn_retries = syn_retries - kernel.1;
-    drop(server.stdin.take()); // The server's cue to stop.
-    let _ = server.wait();
+    drop(server);
 
     let latency = args.latency_ms as f64;
     let summary = |pick: fn(&(Duration, Duration)) -> Duration| {
