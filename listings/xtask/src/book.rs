@@ -41,6 +41,17 @@ pub fn book(project: &Project, compare: Option<&str>) -> Result<()> {
 /// where `book.toml` says).
 pub fn render(project: &Project, build_dir: Option<&Path>, preprocessor: Workbook) -> Result<()> {
     let mut config = Config::from_disk(project.root.join("book.toml"))?;
+    // As the stock `mdbook` does: `MDBOOK_OUTPUT__HTML__GIT_REPOSITORY_URL`
+    // and the like override `book.toml` (the publish workflow sets that one).
+    config.update_from_env()?;
+    // The one place the repository is named: each page then links to its
+    // source, as each listing does to its file (the preprocessor).
+    let url = config.get::<String>("output.html.git-repository-url")?;
+    let template = config.get::<String>("output.html.edit-url-template")?;
+    if let (Some(url), None) = (url, template) {
+        let url = url.trim_end_matches('/');
+        config.set("output.html.edit-url-template", format!("{url}/edit/main/{{path}}"))?;
+    }
     if let Some(dir) = build_dir {
         config.build.build_dir = dir.to_path_buf();
     }

@@ -230,23 +230,37 @@ pub fn figure(
     );
     for (index, (name, data)) in series.iter().enumerate() {
         let colour = COLOURS[index % COLOURS.len()];
-        let drawn: Vec<String> = data
+        let kept: Vec<(f64, f64)> = data
             .points
             .iter()
+            .copied()
             .filter(|(a, b)| {
                 a.is_finite() && b.is_finite() && (!log_x || *a > 0.0) && (!log_y || *b > 0.0)
             })
-            .map(|(a, b)| format!("{:.1},{:.1}", px(*a), py(*b)))
             .collect();
+        let drawn: Vec<String> =
+            kept.iter().map(|(a, b)| format!("{:.1},{:.1}", px(*a), py(*b))).collect();
         let _ = write!(
             svg,
             r#"<polyline fill="none" stroke="{colour}" stroke-width="2" points="{}"/>"#,
             drawn.join(" ")
         );
-        if drawn.len() <= 40 {
-            for point in &drawn {
-                let (cx, cy) = point.split_once(',').unwrap_or(("0", "0"));
-                let _ = write!(svg, r#"<circle cx="{cx}" cy="{cy}" r="3" fill="{colour}"/>"#);
+        if kept.len() <= 40 {
+            // Each point says its value on hover (an SVG <title> is a tooltip).
+            for (a, b) in &kept {
+                let value = format!(
+                    "{name}: {} {}: {}",
+                    format_figure(*a, ""),
+                    data.x_unit,
+                    format_figure(*b, &data.y_unit)
+                );
+                let _ = write!(
+                    svg,
+                    r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{colour}"><title>{}</title></circle>"#,
+                    px(*a),
+                    py(*b),
+                    escape(&value)
+                );
             }
         }
         if series.len() > 1 {

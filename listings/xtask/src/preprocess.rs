@@ -91,6 +91,10 @@ pub const LICENCE_FOOTER: &str = "\n\n---\n\n<small class=\"licence\">*How Progr
 the prose and figures are under [CC BY 4.0](https://creativecommons.org/licenses/by/4.0/), \
 the code under MIT or Apache-2.0, at your option.</small>\n";
 
+/// The mark above a listing that does not compile, on purpose.
+pub const DOES_NOT_COMPILE: &str = "<p class=\"does-not-compile\" role=\"note\">\
+<strong>Does not compile</strong>, on purpose: the compiler's message is below.</p>\n\n";
+
 /// The preprocessor, named `workbook` in `book.toml`.
 pub struct Workbook {
     project: Project,
@@ -125,9 +129,11 @@ impl Preprocessor for Workbook {
         "workbook"
     }
 
-    fn run(&self, _context: &PreprocessorContext, mut book: Book) -> Result<Book> {
+    fn run(&self, context: &PreprocessorContext, mut book: Book) -> Result<Book> {
         let listings = self.project.listings()?;
-        let mut pages = Pages::new(&self.project, &listings);
+        let repository = context.config.get::<String>("output.html.git-repository-url")?;
+        let files = repository.map(|url| format!("{url}/blob/{}", self.project.revision()));
+        let mut pages = Pages::new(&self.project, &listings).link_files_to(files);
         let mut problems = Vec::new();
         book.for_each_chapter_mut(|chapter| {
             let Some(source) = &chapter.source_path else {
@@ -164,6 +170,8 @@ impl Preprocessor for Workbook {
 pub struct Pages<'a> {
     project: &'a Project,
     listings: &'a [Listing],
+    /// Where a listing's file is on the web: `{repository}/blob/{revision}`.
+    repository: Option<String>,
     outputs: HashMap<String, Result<Output, String>>,
     /// The listings whose output some page embeds.
     pub shown: BTreeSet<String>,
@@ -172,7 +180,19 @@ pub struct Pages<'a> {
 impl<'a> Pages<'a> {
     /// A page expander over these listings.
     pub fn new(project: &'a Project, listings: &'a [Listing]) -> Pages<'a> {
-        Pages { project, listings, outputs: HashMap::new(), shown: BTreeSet::new() }
+        Pages {
+            project,
+            listings,
+            repository: None,
+            outputs: HashMap::new(),
+            shown: BTreeSet::new(),
+        }
+    }
+
+    /// Links each listing to its file under `base` (`{repository}/blob/{revision}`).
+    pub fn link_files_to(mut self, base: Option<String>) -> Pages<'a> {
+        self.repository = base;
+        self
     }
 
     /// The page's text with every directive replaced, or every problem found,
@@ -308,7 +328,7 @@ impl<'a> Pages<'a> {
                     .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
                 let code = excerpt(&source, anchor)
                     .map_err(|problem| format!("{problem} in {}", self.project.relative(&path)))?;
-                Ok(fenced("rust", &code))
+                Ok(fenced("rust", &code) + &self.source_line(&path))
             }
             [target] => {
                 let (id, anchor) = match target.split_once(':') {
@@ -321,9 +341,29 @@ impl<'a> Pages<'a> {
                     .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
                 let code = excerpt(&source, anchor)
                     .map_err(|problem| format!("{problem} in {}", self.project.relative(&path)))?;
-                Ok(fenced(if listing.spec.python { "python" } else { "rust" }, &code))
+                let language = if listing.spec.python { "python" } else { "rust" };
+                // The Rust book's mark, in words: a reader skimming the code
+                // must not take it for code that builds.
+                let mark = match listing.spec.compile_fail {
+                    Some(_) => DOES_NOT_COMPILE,
+                    None => "",
+                };
+                Ok(format!("{mark}{}{}", fenced(language, &code), self.source_line(&path)))
             }
             _ => Err(WRONG.into()),
+        }
+    }
+
+    /// The line under a listing naming its file, a link to it where the
+    /// book knows its repository (`output.html.git-repository-url`).
+    fn source_line(&self, path: &std::path::Path) -> String {
+        let file = self.project.relative(path);
+        match &self.repository {
+            Some(base) => format!(
+                "<small class=\"listing-source\">[`{file}`]({}/{file})</small>\n",
+                base.trim_end_matches('/')
+            ),
+            None => format!("<small class=\"listing-source\">`{file}`</small>\n"),
         }
     }
 
@@ -628,7 +668,8 @@ mod tests {
         check(
             "{{#listing ch99/waiting:wait}}\n{{#output ch99/waiting}}\nIt took {{#metric ch99/waiting wait}}.\n",
             Ok(
-                "```rust\nlet wait = std::time::Duration::from_millis(5);\n    std::thread::sleep(wait);\n```\n\n\
+                "```rust\nlet wait = std::time::Duration::from_millis(5);\n    std::thread::sleep(wait);\n```\n\
+                <small class=\"listing-source\">`listings/ch99/src/bin/waiting.rs`</small>\n\n\
                 ```text\nwaited 5.1 ms\nclaim holds: waiting takes time\n```\n\n\
                 *Measured output of `cargo run --release -p ch99 --bin waiting`, the most typical of 3 runs, on the machine that built this page: Test CPU (2 cores), Test OS, rustc 1.0.0, on 2026-01-02.*\n\n\
                 It took 5.12 ms.\n",
@@ -770,6 +811,33 @@ mod tests {
     }
 
     #[test]
+    fn a_listing_links_to_its_file_and_one_that_does_not_compile_says_so() {
+        let (dir, project) = workbook();
+        let measure = std::fs::read_to_string(dir.path().join("listings/ch99/measure.toml"));
+        let measure =
+            measure.unwrap() + "\n[[listing]]\nname = \"broken\"\ncompile_fail = \"E0308\"\n";
+        write(dir.path(), "listings/ch99/measure.toml", &measure);
+        write(
+            dir.path(),
+            "listings/ch99/compile_fail/broken.rs",
+            "fn main() { let x: u8 = \"\"; }\n",
+        );
+        let listings = project.listings().unwrap();
+        let base = "https://example.org/book/blob/abc";
+        let mut pages = Pages::new(&project, &listings).link_files_to(Some(base.into()));
+        let shown = pages.listing_directive(&["ch99/waiting"]).unwrap();
+        let link = "[`listings/ch99/src/bin/waiting.rs`](https://example.org/book/blob/abc/listings/ch99/src/bin/waiting.rs)";
+        assert!(
+            shown.ends_with(&format!("<small class=\"listing-source\">{link}</small>\n")),
+            "{shown}"
+        );
+        assert!(!shown.contains("does-not-compile"), "{shown}");
+        let broken = pages.listing_directive(&["ch99/broken"]).unwrap();
+        assert!(broken.starts_with(DOES_NOT_COMPILE), "{broken}");
+        assert!(broken.contains("listings/ch99/compile_fail/broken.rs"), "{broken}");
+    }
+
+    #[test]
     fn library_code_is_shown_by_file_and_anchor() {
         let (dir, project) = workbook();
         write(
@@ -779,7 +847,7 @@ mod tests {
         );
         assert_eq!(
             expand(&project, "{{#listing ch99/src/lock.rs:body}}").unwrap(),
-            "```rust\nlet x = 1;\n```\n"
+            "```rust\nlet x = 1;\n```\n<small class=\"listing-source\">`listings/ch99/src/lock.rs`</small>\n"
         );
         let problems =
             expand(&project, "{{#listing ch99/src/none.rs}} {{#listing ../x.rs}}").unwrap_err();
@@ -806,6 +874,8 @@ mod tests {
         );
         assert!(text.contains("<desc id=\"figure-ch99-waiting-wait_by_run-desc\">Line chart. wait_by_run: 1 run: 5 ms; 2 run: 5.10 ms; 3 run: 6 ms.</desc>"), "{text}");
         assert!(text.contains("<polyline"));
+        // Each point says its value on hover.
+        assert!(text.contains("<title>wait_by_run: 2 run: 5.10 ms</title></circle>"), "{text}");
         assert!(!text.trim_end().contains('\n'), "a blank line would end the HTML block");
     }
 

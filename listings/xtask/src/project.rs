@@ -142,6 +142,19 @@ impl Project {
             .join(format!("{}.json", listing.spec.name))
     }
 
+    /// The commit the book is built from (`git rev-parse HEAD`), for links
+    /// that stay true to the page; `main` where there is no git.
+    pub fn revision(&self) -> String {
+        let git = std::process::Command::new("git")
+            .args(["rev-parse", "HEAD"])
+            .current_dir(&self.root)
+            .stderr(std::process::Stdio::null())
+            .output();
+        let commit = git.ok().filter(|out| out.status.success());
+        let commit = commit.map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string());
+        commit.filter(|c| !c.is_empty()).unwrap_or_else(|| "main".into())
+    }
+
     /// A path relative to the repository root, for messages.
     pub fn relative(&self, path: &Path) -> String {
         path.strip_prefix(&self.root).unwrap_or(path).display().to_string()
