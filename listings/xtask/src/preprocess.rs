@@ -3,6 +3,7 @@
 //! cannot resolve reach the HTML.
 
 use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write;
 use std::path::Path;
 
 use anyhow::{Result, bail};
@@ -10,7 +11,7 @@ use mdbook_preprocessor::book::{Book, Chapter};
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 
 use crate::condition::{self, Figures};
-use crate::figure::figure;
+use crate::figure::{escape, figure};
 use crate::fingerprint::fingerprint;
 use crate::output::Output;
 use crate::project::{Listing, Project};
@@ -64,6 +65,11 @@ const DIRECTIVES: &[Directive] = &[
         name: "versus",
         form: "{{#versus chNN/twin metric chNN/listing metric [same-work|per-event] | what [; ...]}}",
         expand: |pages, args| pages.versus_directive(args),
+    },
+    Directive {
+        name: "predict",
+        form: "{{#predict chNN/name metric [chNN/twin metric] | question}}",
+        expand: |pages, args| pages.predict_directive(args),
     },
     Directive {
         name: "if",
@@ -414,6 +420,60 @@ impl<'a> Pages<'a> {
         figure(&lines, log_x, log_y, &caption)
     }
 
+    /// A question the reader answers with a number before the output that
+    /// holds it; `theme/predict.js` then shows the measured figure (and the
+    /// twin's), says how close the guess was, and remembers it.
+    fn predict_directive(&mut self, args: &[&str]) -> Result<String, String> {
+        let split = args.iter().position(|w| *w == "|").ok_or(WRONG)?;
+        let question = args[split + 1..].join(" ");
+        let (measured, twin) = match args[..split] {
+            [id, name] => ((id, name), None),
+            [id, name, twin, twin_name] => ((id, name), Some((twin, twin_name))),
+            _ => return Err(WRONG.into()),
+        };
+        if question.is_empty() {
+            return Err(WRONG.into());
+        }
+        let figure = |pages: &mut Self, (id, name): (&str, &str)| {
+            let output = pages.output(id)?;
+            let metric = output
+                .metrics
+                .get(name)
+                .ok_or_else(|| format!("{id} reports no metric `{name}`"))?;
+            if metric.median.is_nan() || metric.median <= 0.0 {
+                return Err(format!(
+                    "{id}:{name} is not above zero, so no guess can be close to it"
+                ));
+            }
+            let shown = crate::output::format_figure(metric.median, &metric.unit);
+            Ok((metric.median, metric.unit.clone(), shown, output.machine.python.clone()))
+        };
+        let (value, unit, shown, _) = figure(self, measured)?;
+        let element = format!("predict-{}-{}", measured.0.replace('/', "-"), measured.1);
+        let mut data = format!("data-value=\"{value}\" data-shown=\"{}\"", escape(&shown));
+        if let Some(twin) = twin {
+            let (twin_value, twin_unit, twin_shown, python) = figure(self, twin)?;
+            let Some(python) = python else {
+                return Err(format!("{} is not a Python twin", twin.0));
+            };
+            if twin_unit != unit {
+                return Err(format!("{} is in {twin_unit}, {} in {unit}", twin.0, measured.0));
+            }
+            let _ = write!(
+                data,
+                " data-twin-value=\"{twin_value}\" data-twin-shown=\"{}\" data-twin-label=\"{}\"",
+                escape(&twin_shown),
+                escape(&python)
+            );
+        }
+        // One line of HTML: a blank line would end the HTML block in Markdown.
+        Ok(format!(
+            "<form class=\"predict\" id=\"{element}\" {data}><p><strong>Predict, then reveal.</strong> <label for=\"{element}-guess\">{}</label></p><p><input id=\"{element}-guess\" type=\"number\" step=\"any\" min=\"0\" required> <span class=\"predict-unit\">{}</span> <button type=\"submit\">Reveal</button></p><p class=\"predict-result\" aria-live=\"polite\" hidden></p></form>\n",
+            crate::quiz::inline_code(&question),
+            escape(&unit)
+        ))
+    }
+
     fn versus_directive(&mut self, args: &[&str]) -> Result<String, String> {
         if !args.contains(&"|") {
             return Err(WRONG.into());
@@ -716,6 +776,34 @@ mod tests {
     fn expand(project: &Project, page: &str) -> Result<String, Vec<String>> {
         let listings = project.listings().unwrap();
         Pages::new(project, &listings).expand("src/ch99.md", page)
+    }
+
+    #[test]
+    fn a_prediction_carries_the_figure_and_the_twins_and_refuses_what_cannot_be_guessed() {
+        let (_dir, project) = with_twin(10.246, "ms");
+        let form = expand(
+            &project,
+            "{{#predict ch99/waiting wait ch99/waiting_py wait | How long is `the` wait?}}",
+        )
+        .unwrap();
+        assert!(
+            form.starts_with("<form class=\"predict\" id=\"predict-ch99-waiting-wait\""),
+            "{form}"
+        );
+        assert!(form.contains("data-shown=\"5.12 ms\" data-twin-value=\"10.246\""), "{form}");
+        assert!(form.contains("data-twin-label=\"CPython 3.11.7\""), "{form}");
+        assert!(form.contains("How long is <code>the</code> wait?</label>"), "{form}");
+        assert!(form.contains("<span class=\"predict-unit\">ms</span>"), "{form}");
+        assert_eq!(form.trim_end().lines().count(), 1, "a blank line would end the HTML block");
+        let problems = expand(
+            &project,
+            "{{#predict ch99/waiting nothing | Q}} {{#predict ch99/waiting wait ch99/waiting wait | Q}} {{#predict ch99/waiting wait}}",
+        )
+        .unwrap_err();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].ends_with("ch99/waiting reports no metric `nothing`"), "{problems:?}");
+        assert!(problems[1].ends_with("ch99/waiting is not a Python twin"), "{problems:?}");
+        assert!(problems[2].contains("wrong arguments; the form is {{#predict"), "{problems:?}");
     }
 
     #[test]

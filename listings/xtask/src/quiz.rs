@@ -79,7 +79,7 @@ pub fn quiz(file: &Path, name: &str) -> Result<String, String> {
 }
 
 /// Escaped text with `backticks` as <code>.
-fn inline_code(text: &str) -> String {
+pub fn inline_code(text: &str) -> String {
     escape(text.trim())
         .split('`')
         .enumerate()

@@ -17,6 +17,7 @@ pub(super) struct Seen {
     pub(super) outputs: usize,
     pub(super) figures: usize,
     pub(super) questions: usize,
+    pub(super) predictions: usize,
     pub(super) links: usize,
     pub(super) problems: Vec<String>,
 }
@@ -30,9 +31,16 @@ impl Tab {
             outputs: count("outputs"),
             figures: count("figures"),
             questions: 0,
+            predictions: 0,
             links: count("links"),
             problems: strings(&found["problems"]),
         };
+        if url.ends_with("/print.html") {
+            // Every chapter again on one page: its outputs, figures and links
+            // are checked; its quizzes and predictions are the chapters' own.
+            seen.problems.extend(self.errors(&strings(&found["broken"]))?);
+            return Ok(seen);
+        }
         let questions = self.eval(QUESTIONS)?;
         for (index, question) in questions.as_array().into_iter().flatten().enumerate() {
             if let Err(problem) = self.answer(index, question)? {
@@ -47,7 +55,72 @@ impl Tab {
             seen.questions += 1;
         }
         seen.problems.extend(self.errors(&strings(&found["broken"]))?);
+        let (predictions, problems) = self.predict(url)?;
+        seen.predictions = predictions;
+        seen.problems.extend(problems);
         Ok(seen)
+    }
+
+    /// Answers each "predict, then reveal" on the page from the keyboard (a
+    /// guess 10% above the figure, then Enter), expects the figure and the
+    /// word "Close", then reloads the page and expects the guess remembered.
+    fn predict(&mut self, url: &str) -> Result<(usize, Vec<String>)> {
+        let forms = self.eval(
+            "[...document.querySelectorAll('form.predict')].map(f => ({id: f.id, value: parseFloat(f.dataset.value), \
+             shown: f.dataset.shown, hidden: f.querySelector('.predict-result').hidden, \
+             stored: localStorage.getItem('workbook-predict:' + f.id) !== null}))",
+        )?;
+        let forms = forms.as_array().cloned().unwrap_or_default();
+        let mut problems = Vec::new();
+        for form in &forms {
+            let id = form["id"].as_str().unwrap_or("");
+            let name = format!("prediction #{id}");
+            // A guess made on another page with this form (index.html copies
+            // the first chapter) is shown again, rightly.
+            let remembered = form["stored"].as_bool().unwrap_or(false);
+            if !form["hidden"].as_bool().unwrap_or(false) && !remembered {
+                problems.push(format!("{name}: its result shows before any guess"));
+                continue;
+            }
+            let guess = format!("{}", form["value"].as_f64().unwrap_or(0.0) * 1.1);
+            let input = format!("document.getElementById({}).querySelector('input')", json!(id));
+            self.eval(&format!("{input}.value = ''"))?;
+            if let Err(why) = self.click(&input)? {
+                problems.push(format!("{name}: its input cannot be clicked: {why}"));
+                continue;
+            }
+            self.call("Input.insertText", json!({"text": guess}))?;
+            for kind in ["keyDown", "keyUp"] {
+                let enter = json!({"type": kind, "key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13, "text": "\r"});
+                self.call("Input.dispatchKeyEvent", enter)?;
+            }
+            let result =
+                format!("document.getElementById({}).querySelector('.predict-result')", json!(id));
+            let shown = form["shown"].as_str().unwrap_or("");
+            let text = self.eval_until(
+                &format!(
+                    "(() => {{ const r = {result}; return r.hidden ? '' : r.textContent; }})()"
+                ),
+                REACT,
+            )?;
+            let text = text.as_str().unwrap_or("");
+            if !(text.contains(shown) && text.contains("Close")) {
+                problems.push(format!(
+                    "{name}: typing {guess} and Enter shows {text:?}, not the figure {shown} and \"Close\""
+                ));
+            }
+        }
+        if !forms.is_empty() && problems.is_empty() {
+            self.navigate(url)?;
+            let remembered = self.eval(
+                "[...document.querySelectorAll('form.predict')].every(f => !f.querySelector('.predict-result').hidden \
+                 && f.querySelector('input').value !== '')",
+            )?;
+            if remembered != json!(true) {
+                problems.push("after a reload, the guesses are not remembered".into());
+            }
+        }
+        Ok((forms.len(), problems))
     }
 
     /// Answers question `index` wrong, then right, checking each verdict.

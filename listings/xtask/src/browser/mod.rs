@@ -46,6 +46,8 @@ pub struct Report {
     pub figures: usize,
     /// Quiz questions answered, wrong then right.
     pub quizzes: usize,
+    /// "Predict, then reveal" questions answered.
+    pub predictions: usize,
     /// Links inside the site followed.
     pub links: usize,
     /// Results the search showed for the term.
@@ -56,8 +58,14 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} pages in Chromium: {} measured outputs, {} figures, {} quiz questions, {} links, {} search results",
-            self.pages, self.outputs, self.figures, self.quizzes, self.links, self.search_results
+            "{} pages in Chromium: {} measured outputs, {} figures, {} quiz questions, {} predictions, {} links, {} search results",
+            self.pages,
+            self.outputs,
+            self.figures,
+            self.quizzes,
+            self.predictions,
+            self.links,
+            self.search_results
         )
     }
 }
@@ -95,6 +103,7 @@ pub fn check_site(book_dir: &Path, search_term: &str, search_page: &str) -> Resu
         report.outputs += seen.outputs;
         report.figures += seen.figures;
         report.quizzes += seen.questions;
+        report.predictions += seen.predictions;
         report.links += seen.links;
         problems.extend(seen.problems.into_iter().map(|p| format!("{page}: {p}")));
     }
@@ -117,8 +126,8 @@ pub fn check_site(book_dir: &Path, search_term: &str, search_page: &str) -> Resu
     Ok(report)
 }
 
-/// Every HTML page under `book_dir` but mdBook's 404, toc and print pages,
-/// as `/`-separated paths relative to it, sorted.
+/// Every HTML page under `book_dir` but mdBook's 404 and toc pages (print.html,
+/// the whole book on one page, included), as `/`-separated paths relative to it, sorted.
 fn chapter_pages(book_dir: &Path) -> Result<Vec<String>> {
     fn walk(dir: &Path, prefix: &str, pages: &mut Vec<String>) -> Result<()> {
         let entries =
@@ -130,7 +139,7 @@ fn chapter_pages(book_dir: &Path) -> Result<Vec<String>> {
             if entry.file_type()?.is_dir() {
                 walk(&entry.path(), &format!("{path}/"), pages)?;
             } else if name.ends_with(".html")
-                && !(prefix.is_empty() && ["404.html", "toc.html", "print.html"].contains(&&*name))
+                && !(prefix.is_empty() && ["404.html", "toc.html"].contains(&&*name))
             {
                 pages.push(path);
             }
@@ -160,6 +169,15 @@ mod tests {
 });
 "#;
 
+    /// A "predict, then reveal" form as `{{#predict}}` writes it, of a
+    /// figure of 5 ms; `revealed` shows its result before any guess.
+    fn prediction(id: &str, revealed: bool) -> String {
+        let hidden = if revealed { "" } else { " hidden" };
+        format!(
+            "<form class=\"predict\" id=\"{id}\" data-value=\"5\" data-shown=\"5 ms\"><p><label for=\"{id}-guess\">How long?</label></p><p><input id=\"{id}-guess\" type=\"number\" step=\"any\" min=\"0\" required> <span class=\"predict-unit\">ms</span> <button type=\"submit\">Reveal</button></p><p class=\"predict-result\" aria-live=\"polite\"{hidden}></p></form>\n"
+        )
+    }
+
     fn question(id: &str, answer: usize, choices: usize) -> String {
         let mut html = format!(
             "<fieldset class=\"quiz-question\" id=\"{id}\" data-answer=\"{answer}\"><legend>Q</legend>"
@@ -185,15 +203,19 @@ mod tests {
         std::fs::create_dir(root.join("src")).unwrap();
         std::fs::write(
             root.join("book.toml"),
-            "[book]\ntitle = \"Fixture\"\nsrc = \"src\"\n\n[output.html]\nadditional-js = [\"quiz.js\"]\n\n[output.html.search]\nenable = true\n",
+            "[book]\ntitle = \"Fixture\"\nsrc = \"src\"\n\n[output.html]\nadditional-js = [\"quiz.js\", \"predict.js\"]\n\n[output.html.search]\nenable = true\n",
         )
         .unwrap();
         std::fs::write(root.join("quiz.js"), QUIZ_JS).unwrap();
+        // The book's own script, as the pages load it.
+        let predict_js = include_str!("../../../../theme/predict.js");
+        std::fs::write(root.join("predict.js"), predict_js).unwrap();
         let quiz =
             format!("<div class=\"quiz\">{}{}</div>\n", question("q1", 2, 3), question("q2", 0, 2));
         let mut summary =
             String::from("# Summary\n\n- [Chapter one](ch01.md)\n- [Chapter two](ch02.md)\n");
-        std::fs::write(root.join("src/ch01.md"), format!("{CH01}{quiz}")).unwrap();
+        let guess = prediction("predict-wall", false);
+        std::fs::write(root.join("src/ch01.md"), format!("{CH01}{guess}\n{quiz}")).unwrap();
         std::fs::write(root.join("src/ch02.md"), CH02).unwrap();
         for (file, title, markdown) in extra {
             summary.push_str(&format!("- [{title}]({file})\n"));
@@ -212,10 +234,11 @@ mod tests {
         assert_eq!(
             report,
             Report {
-                pages: 3,
-                outputs: 2,
-                figures: 2,
+                pages: 4,
+                outputs: 3,
+                figures: 3,
                 quizzes: 4,
+                predictions: 2,
                 links: report.links,
                 search_results: 1
             }
@@ -247,6 +270,7 @@ mod tests {
                 "# Figures\n\n<figure class=\"workbook-figure\"><svg viewBox=\"0 0 1 1\"><rect width=\"1\" height=\"1\"/></svg></figure>\n\n<figure class=\"workbook-figure\"><img src=\"chart.png\" alt=\"\"></figure>\n".to_string(),
             ),
             ("quiz.md", "Quiz", blocked),
+            ("predict.md", "Predict", format!("# Predict\n\n{}", prediction("early", true))),
             (
                 "console.md",
                 "Console",
@@ -275,6 +299,7 @@ mod tests {
             "figures.html: browser error: Failed to load resource: the server responded with a status of 404 (Not Found) (http://127.0.0.1:",
             "quiz.html: quiz question 1 (#stuck): checking the wrong choice 0 shows \"\", not \"Not quite...\"",
             "quiz.html: quiz question 2 (#nowhere): data-answer=\"3\" names no choice",
+            "predict.html: prediction #early: its result shows before any guess",
             "console.html: console.error: boom from the page",
             "console.html: uncaught exception: Error: kaboom (http://127.0.0.1:",
             "raw.html: a raw `{{#` reached the HTML",
@@ -282,7 +307,10 @@ mod tests {
         ] {
             assert!(error.contains(expected), "missing {expected:?} in:\n{error}");
         }
-        assert_eq!(error.matches("\n  ").count(), 14, "{error}");
+        // print.html holds every page, and so every problem once more (but
+        // the quiz's and the prediction's, which are checked on their pages).
+        assert_eq!(error.matches("\n  print.html: ").count(), 11, "{error}");
+        assert_eq!(error.matches("\n  ").count(), 15 + 11, "{error}");
         for page in ["ch01.html", "ch02.html", "index.html"] {
             let named = format!("\n  {page}:");
             assert!(!error.contains(&named), "{page} has no problem:\n{error}");
@@ -299,7 +327,7 @@ mod tests {
         std::fs::write(dir.path().join("part/print.html"), "").unwrap();
         assert_eq!(
             chapter_pages(dir.path()).unwrap(),
-            ["ch01.html", "index.html", "part/print.html"]
+            ["ch01.html", "index.html", "part/print.html", "print.html"]
         );
     }
 }
