@@ -337,16 +337,7 @@ impl<'a> Pages<'a> {
                 Ok(fenced("rust", &code) + &self.source_line(&path))
             }
             [target] => {
-                let (id, anchor) = match target.split_once(':') {
-                    Some((id, anchor)) => (id, Some(anchor)),
-                    None => (*target, None),
-                };
-                let listing = self.listing(id)?;
-                let path = self.project.source(listing);
-                let source = std::fs::read_to_string(&path)
-                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-                let code = excerpt(&source, anchor)
-                    .map_err(|problem| format!("{problem} in {}", self.project.relative(&path)))?;
+                let (listing, path, code) = self.listing_code(target)?;
                 let language = if listing.spec.python { "python" } else { "rust" };
                 // The Rust book's mark, in words: a reader skimming the code
                 // must not take it for code that builds.
@@ -358,6 +349,24 @@ impl<'a> Pages<'a> {
             }
             _ => Err(WRONG.into()),
         }
+    }
+
+    /// The listing `chNN/name[:anchor]`, its file, and the code a page shows.
+    fn listing_code(
+        &self,
+        target: &str,
+    ) -> Result<(&'a Listing, std::path::PathBuf, String), String> {
+        let (id, anchor) = match target.split_once(':') {
+            Some((id, anchor)) => (id, Some(anchor)),
+            None => (target, None),
+        };
+        let listing = self.listing(id)?;
+        let path = self.project.source(listing);
+        let source = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let code = excerpt(&source, anchor)
+            .map_err(|problem| format!("{problem} in {}", self.project.relative(&path)))?;
+        Ok((listing, path, code))
     }
 
     /// The line under a listing naming its file, a link to it where the
@@ -550,7 +559,7 @@ impl<'a> Pages<'a> {
         let [chapter] = args else { return Err(WRONG.into()) };
         let file = self.project.root.join("quizzes").join(format!("{chapter}.toml"));
         let root = format!("{}/", self.project.root.display());
-        quiz(&file, chapter).map_err(|problem| problem.replace(&root, ""))
+        quiz(&file, chapter, &mut QuizSources(self)).map_err(|problem| problem.replace(&root, ""))
     }
 
     fn listing(&self, id: &str) -> Result<&'a Listing, String> {
@@ -693,6 +702,21 @@ pub fn is_measuring(line: &str) -> bool {
 }
 
 /// `code` in a fenced block longer than any run of backticks inside it.
+/// The listings and outputs a quiz's questions take their answers from.
+struct QuizSources<'p, 'a>(&'p mut Pages<'a>);
+
+impl crate::quiz::Sources for QuizSources<'_, '_> {
+    fn code(&mut self, target: &str) -> Result<String, String> {
+        self.0.listing_code(target).map(|(_, _, code)| code)
+    }
+    fn compile_fail(&mut self, id: &str) -> Result<bool, String> {
+        Ok(self.0.listing(id)?.spec.compile_fail.is_some())
+    }
+    fn printed(&mut self, id: &str) -> Result<Vec<String>, String> {
+        Ok(self.0.output(id)?.stdout)
+    }
+}
+
 fn fenced(language: &str, code: &str) -> String {
     let mut longest = 0;
     let mut run = 0;
