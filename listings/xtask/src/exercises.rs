@@ -44,7 +44,12 @@ pub fn pack(project: &Project, out: &Path, vendor: bool) -> Result<()> {
     write(&out.join("Cargo.toml"), &pack_manifest)?;
     // The same versions of every dependency as the book was tested with.
     std::fs::copy(workspace.join("Cargo.lock"), out.join("Cargo.lock"))?;
-    write(&out.join("README.md"), README)?;
+    let edition = project.version();
+    write(
+        &out.join("README.md"),
+        &format!("{README}\nThis pack is edition `{edition}` of the book.\n"),
+    )?;
+    write(&out.join("VERSION"), &format!("{edition}\n"))?;
 
     if vendor {
         let vendored = cargo()

@@ -7,6 +7,7 @@ mod browser;
 mod compare;
 mod compile_fail;
 mod condition;
+mod copies;
 mod exercises;
 mod figure;
 mod fingerprint;
@@ -49,13 +50,15 @@ usage: cargo xtask <command>, from any folder of the repository
   preflight                  check the tools the tests need, and install what can be installed
   tours                      write each chapter's tour (src/main.rs) from its measure.toml
   exercises [--vendor] DIR   the student pack: starters and tests, no solutions
+  copies DIR                 the book as a PDF, the site and the student pack as zips, named with
+                             the book's edition (needs Chromium)
   preprocess                 the mdBook preprocessor protocol, for `mdbook build`
   help                       this list
 
 Every command but book, check, tours, exercises and preprocess runs listings, and needs Linux.";
 
 /// The one-line usage a bad command line gets.
-const USAGE: &str = "usage: cargo xtask <book [--compare [REV]] | test | measure [--all] [ID...] | check | quick [--repeat N] [--one-core] [ID...] | compare [REV] | python ID [-- FLAG...] | preflight | tours | exercises [--vendor] DIR | preprocess | help>";
+const USAGE: &str = "usage: cargo xtask <book [--compare [REV]] | test | measure [--all] [ID...] | check | quick [--repeat N] [--one-core] [ID...] | compare [REV] | python ID [-- FLAG...] | preflight | tours | exercises [--vendor] DIR | copies DIR | preprocess | help>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -109,6 +112,10 @@ fn main() -> ExitCode {
                     "exercises takes a folder to write the pack to, and optionally --vendor before it",
                 );
             }
+        },
+        Some("copies") => match &args[1..] {
+            [folder] if !folder.starts_with('-') => copies::copies(&project, folder.as_ref()),
+            _ => return usage_error("copies takes a folder to write the PDF and zips to"),
         },
         Some("compare") if args.len() <= 2 => {
             let rev = args.get(1).map_or("HEAD", String::as_str);

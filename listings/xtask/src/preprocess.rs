@@ -140,6 +140,10 @@ impl Preprocessor for Workbook {
         let repository = context.config.get::<String>("output.html.git-repository-url")?;
         let files = repository.map(|url| format!("{url}/blob/{}", self.project.revision()));
         let mut pages = Pages::new(&self.project, &listings).link_files_to(files);
+        let edition = format!(
+            "<small class=\"edition\">This copy is edition `{}` of the book.</small>\n",
+            self.project.version()
+        );
         let mut problems = Vec::new();
         book.for_each_chapter_mut(|chapter| {
             let Some(source) = &chapter.source_path else {
@@ -147,7 +151,7 @@ impl Preprocessor for Workbook {
             };
             let page = format!("src/{}", source.display());
             match pages.expand(&page, &chapter.content) {
-                Ok(text) => chapter.content = text + LICENCE_FOOTER,
+                Ok(text) => chapter.content = text + LICENCE_FOOTER + &edition,
                 Err(found) => problems.extend(found),
             }
         });
@@ -1016,7 +1020,7 @@ mod tests {
         check(
             page,
             Err(&[
-                "src/ch99.md:2: {{#include ../listings/ch99/src/bin/waiting.rs}}: unknown directive `include` (this book knows listing, output, metric, exercise, figure, quiz, versus, if, assert, machine)",
+                "src/ch99.md:2: {{#include ../listings/ch99/src/bin/waiting.rs}}: unknown directive `include` (this book knows listing, output, metric, exercise, figure, quiz, versus, predict, if, assert, machine)",
                 "src/ch99.md:3: {{#listing ch99/sleeping}}: unknown listing `ch99/sleeping` (known: ch99/waiting, ch99/other)",
                 "src/ch99.md:4: {{#listing ch99/waiting:missing}}: no `// ANCHOR: missing` in listings/ch99/src/bin/waiting.rs",
                 "src/ch99.md:5: {{#metric ch99/waiting wall}}: ch99/waiting reports no metric `wall` (it reports: wait)",
@@ -1100,7 +1104,10 @@ mod tests {
             );
             let book = preprocessor.run(&context, book).map_err(|e| e.to_string())?;
             let Some(BookItem::Chapter(page)) = book.iter().next() else { panic!("a chapter") };
-            assert!(page.content.ends_with(LICENCE_FOOTER), "every page ends with the licence");
+            let (_, footer) = page.content.rsplit_once(LICENCE_FOOTER).expect("the licence");
+            // The fixture is no git repository: its edition says so.
+            let edition = "<small class=\"edition\">This copy is edition `unversioned` of the book.</small>\n";
+            assert_eq!(footer, edition, "every page ends with the licence and the edition");
             Ok::<(), String>(())
         };
         let silent = "It waits {{#metric ch99/waiting wait}}.";

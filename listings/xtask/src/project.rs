@@ -155,6 +155,20 @@ impl Project {
         commit.filter(|c| !c.is_empty()).unwrap_or_else(|| "main".into())
     }
 
+    /// The book's edition: `git describe --tags --always --dirty` (a tag, or
+    /// the commit's short hash), or `unversioned` where there is no git.
+    pub fn version(&self) -> String {
+        let git = std::process::Command::new("git")
+            .args(["describe", "--tags", "--always", "--dirty"])
+            .current_dir(&self.root)
+            .stderr(std::process::Stdio::null())
+            .output();
+        let described = git.ok().filter(|out| out.status.success());
+        let described =
+            described.map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string());
+        described.filter(|d| !d.is_empty()).unwrap_or_else(|| "unversioned".into())
+    }
+
     /// A path relative to the repository root, for messages.
     pub fn relative(&self, path: &Path) -> String {
         path.strip_prefix(&self.root).unwrap_or(path).display().to_string()

@@ -61,6 +61,13 @@ pub fn test(project: &Project) -> Result<()> {
     step("the book in headless Chromium: no console error, outputs, links, search, quizzes");
     let report = browser::check_site(rendered.path(), "epoll", "ch01.html")?;
     eprintln!("browser: {report}");
+    step("the book printed to PDF: every chapter, figure and output, nothing wider than the page");
+    let scratch = tempfile::tempdir()?;
+    let printed = browser::pdf::print(rendered.path(), &scratch.path().join("book.pdf"))?;
+    eprintln!(
+        "pdf: {} pages, {} chapters, {} figures, {} outputs, in {:.1} s",
+        printed.pages, printed.chapters, printed.figures, printed.outputs, printed.seconds
+    );
 
     step("exercise starters fail their tests");
     starters_fail(project)?;

@@ -23,6 +23,7 @@
 mod cdp;
 mod checks;
 mod chromium;
+pub mod pdf;
 mod server;
 mod tab;
 
