@@ -35,6 +35,88 @@ pub enum Install {
     Rustup(&'static str),
     /// Debian packages; apt-get can add them when it runs as root.
     Debian(&'static [&'static str]),
+    /// A file of a package of the npm registry, pinned by version and by its
+    /// tarball's checksum; fetched with curl into the target folder.
+    Npm(&'static NpmFile),
+}
+
+/// One file of an npm package, as the browser test loads it.
+#[derive(Debug, PartialEq)]
+pub struct NpmFile {
+    pub package: &'static str,
+    pub version: &'static str,
+    /// The registry's `dist.integrity` for the tarball: `sha512-<base64>`.
+    pub integrity: &'static str,
+    /// The file, inside the tarball's `package/` folder.
+    pub file: &'static str,
+}
+
+/// axe-core, Deque's accessibility engine, which the browser test runs on
+/// every page (MPL-2.0; <https://github.com/dequelabs/axe-core>).
+pub const AXE: NpmFile = NpmFile {
+    package: "axe-core",
+    version: "4.14.1",
+    integrity: "sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==",
+    file: "axe.min.js",
+};
+
+impl NpmFile {
+    /// Where the file is kept: `target/npm/<package>-<version>/<file>`.
+    pub fn path(&self) -> PathBuf {
+        crate::project::Project::here()
+            .target_dir()
+            .join("npm")
+            .join(format!("{}-{}", self.package, self.version))
+            .join(self.file)
+    }
+
+    fn url(&self) -> String {
+        let name = self.package.rsplit('/').next().unwrap_or(self.package);
+        format!("https://registry.npmjs.org/{}/-/{name}-{}.tgz", self.package, self.version)
+    }
+
+    /// The file is there, extracted from a tarball whose checksum matched.
+    fn present(&self) -> bool {
+        let verified = self.path().with_file_name(".integrity");
+        self.path().is_file()
+            && std::fs::read_to_string(verified).is_ok_and(|text| text.trim() == self.integrity)
+    }
+
+    /// Downloads the tarball, checks its checksum, and extracts the file.
+    fn fetch(&self, host: &Host) -> Result<()> {
+        use base64::Engine;
+        use sha2::Digest;
+        let Some(curl) = host.find("curl") else { bail!("curl is missing") };
+        let tarball = Command::new(curl)
+            .args(["-fsSL", "--max-time", "60", &self.url()])
+            .env("PATH", &host.path)
+            .output()?;
+        if !tarball.status.success() {
+            bail!("curl could not fetch {}", self.url());
+        }
+        let digest = sha2::Sha512::digest(&tarball.stdout);
+        let integrity =
+            format!("sha512-{}", base64::engine::general_purpose::STANDARD.encode(digest));
+        if integrity != self.integrity {
+            bail!("{} does not match its pinned checksum (got {integrity})", self.url());
+        }
+        let dir = self.path().parent().expect("a folder").to_path_buf();
+        std::fs::create_dir_all(&dir)?;
+        let tgz = dir.join("package.tgz");
+        std::fs::write(&tgz, &tarball.stdout)?;
+        let inside = format!("package/{}", self.file);
+        let extracted = Command::new("tar")
+            .args(["-xzf", "package.tgz", "--strip-components=1", &inside])
+            .current_dir(&dir)
+            .env("PATH", &host.path)
+            .status()?;
+        std::fs::remove_file(&tgz)?;
+        if !extracted.success() {
+            bail!("tar could not extract {inside}");
+        }
+        std::fs::write(dir.join(".integrity"), self.integrity)?;
+        Ok(())
+    }
 }
 
 /// Every tool the test run needs, cheapest check first.
@@ -69,6 +151,13 @@ pub const TOOLS: &[Tool] = &[
                 host.succeeds(Command::new(python).args(["-c", "import venv, ensurepip"]))
             })
         },
+        alternative: None,
+    },
+    Tool {
+        name: "axe-core",
+        needed_for: "the accessibility check in the browser test",
+        install: Install::Npm(&AXE),
+        found: |_| AXE.present(),
         alternative: None,
     },
     Tool {
@@ -157,6 +246,10 @@ pub fn instructions(missing: &[&Tool]) -> String {
                 Install::Debian(packages) => {
                     format!("sudo apt-get install {}", packages.join(" "))
                 }
+                Install::Npm(npm) => format!(
+                    "cargo xtask preflight, with curl installed and {} reachable",
+                    npm.url()
+                ),
             };
             let alternative = tool.alternative.map_or(String::new(), |a| format!(" ({a})"));
             format!("missing {} (for {}): {command}{alternative}\n", tool.name, tool.needed_for)
@@ -182,7 +275,7 @@ pub fn preflight(tools: &[Tool], host: &Host) -> Result<()> {
         .iter()
         .filter_map(|tool| match tool.install {
             Install::Rustup(component) => Some(component),
-            Install::Debian(_) => None,
+            Install::Debian(_) | Install::Npm(_) => None,
         })
         .collect();
     if !components.is_empty() && host.find("rustup").is_some() {
@@ -197,7 +290,8 @@ pub fn preflight(tools: &[Tool], host: &Host) -> Result<()> {
         .iter()
         .filter_map(|tool| match tool.install {
             Install::Debian(packages) => Some(packages),
-            Install::Rustup(_) => None,
+            Install::Npm(_) if host.find("curl").is_none() => Some(&["curl"][..]),
+            Install::Rustup(_) | Install::Npm(_) => None,
         })
         .flatten()
         .copied()
@@ -215,6 +309,14 @@ pub fn preflight(tools: &[Tool], host: &Host) -> Result<()> {
         };
         if !(apt(&["update", "-qq"]) && apt(&[&["install", "-y", "-qq"][..], &packages].concat())) {
             eprintln!("preflight: apt-get could not install {}", packages.join(", "));
+        }
+    }
+    for tool in missing(tools, host) {
+        if let Install::Npm(npm) = tool.install {
+            eprintln!("preflight: fetching {} {} from the npm registry", npm.package, npm.version);
+            if let Err(why) = npm.fetch(host) {
+                eprintln!("preflight: could not fetch {}: {why:#}", npm.package);
+            }
         }
     }
     let still = missing(tools, host);
@@ -284,6 +386,22 @@ mod tests {
             "missing python3 with venv (for the Python twins): sudo apt-get install python3 python3-venv\n"
         );
         let names: Vec<&str> = TOOLS.iter().map(|t| t.name).collect();
-        assert_eq!(names, ["rustfmt", "clippy", "chromium", "python3 with venv", "redis-server"]);
+        assert_eq!(
+            names,
+            ["rustfmt", "clippy", "chromium", "python3 with venv", "axe-core", "redis-server"]
+        );
+    }
+
+    #[test]
+    fn a_missing_npm_file_says_how_to_fetch_it_and_a_forged_one_is_not_found() {
+        let axe = TOOLS.iter().find(|t| t.name == "axe-core").unwrap();
+        assert_eq!(
+            instructions(&[axe]),
+            "missing axe-core (for the accessibility check in the browser test): cargo xtask \
+             preflight, with curl installed and https://registry.npmjs.org/axe-core/-/axe-core-4.14.1.tgz reachable\n"
+        );
+        // A file whose checksum was never verified does not count.
+        let forged = NpmFile { integrity: "sha512-forged", ..AXE };
+        assert!(!forged.present());
     }
 }

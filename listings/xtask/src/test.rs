@@ -58,8 +58,14 @@ pub fn test(project: &Project) -> Result<()> {
         "cargo test -p xtask",
     )?;
 
-    step("the book in headless Chromium: no console error, outputs, links, search, quizzes");
-    let report = browser::check_site(rendered.path(), "epoll", "ch01.html")?;
+    step(
+        "the book in headless Chromium: no console error, outputs, links, search, quizzes, axe-core",
+    );
+    // The contrast in every theme is checked on chapter 6, which has every
+    // kind of element: code, outputs, figures, tables, a prediction, a quiz.
+    let accessibility =
+        browser::Accessibility { axe: preflight::AXE.path(), themes_page: "ch06.html".into() };
+    let report = browser::check_site(rendered.path(), "epoll", "ch01.html", Some(&accessibility))?;
     eprintln!("browser: {report}");
     step("the book printed to PDF: every chapter, figure and output, nothing wider than the page");
     let scratch = tempfile::tempdir()?;

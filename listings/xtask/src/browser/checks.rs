@@ -23,7 +23,7 @@ pub(super) struct Seen {
 }
 
 impl Tab {
-    pub(super) fn check_page(&mut self, url: &str) -> Result<Seen> {
+    pub(super) fn check_page(&mut self, url: &str, accessible: bool) -> Result<Seen> {
         self.navigate(url)?;
         let found = self.eval(PAGE_CHECK)?;
         let count = |key: &str| found[key].as_u64().unwrap_or(0) as usize;
@@ -58,7 +58,27 @@ impl Tab {
         let (predictions, problems) = self.predict(url)?;
         seen.predictions = predictions;
         seen.problems.extend(problems);
+        if accessible {
+            seen.problems.extend(self.accessibility(None)?);
+        }
         Ok(seen)
+    }
+
+    /// Runs axe-core (injected into every page by `check_site`) on the
+    /// loaded page, against WCAG 2.1 A and AA; `rules`, if given, narrows it
+    /// (`['color-contrast']`). Each serious or critical violation, in words.
+    pub(super) fn accessibility(&mut self, rules: Option<&str>) -> Result<Vec<String>> {
+        let only = rules.map_or_else(
+            || "{type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}".to_string(),
+            str::to_string,
+        );
+        let found = self.eval(&format!(
+            "(typeof axe === 'undefined') ? ['axe-core did not load'] : \
+             axe.run(document, {{runOnly: {only}, resultTypes: ['violations']}}).then(r => r.violations \
+             .filter(v => v.impact === 'serious' || v.impact === 'critical') \
+             .map(v => `axe-core: ${{v.impact}} ${{v.id}}, ${{v.help}} (${{v.nodes.length}} element(s), first ${{v.nodes[0].target.join(' ')}})`))"
+        ))?;
+        Ok(strings(&found))
     }
 
     /// Answers each "predict, then reveal" on the page from the keyboard (a

@@ -36,6 +36,16 @@ use chromium::Browser;
 use server::Server;
 use tab::Tab;
 
+/// mdBook's themes, each of which must keep the contrast.
+const THEMES: [&str; 5] = ["light", "rust", "coal", "navy", "ayu"];
+
+/// The accessibility check: axe-core's script, and the page whose contrast
+/// is checked in every theme (one with every kind of element on it).
+pub struct Accessibility {
+    pub axe: std::path::PathBuf,
+    pub themes_page: String,
+}
+
 /// What the check saw.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Report {
@@ -77,7 +87,14 @@ impl fmt::Display for Report {
 ///
 /// Every problem found is reported, each naming its page; a browser that
 /// cannot start or stops answering fails the check at once.
-pub fn check_site(book_dir: &Path, search_term: &str, search_page: &str) -> Result<Report> {
+/// With `accessibility`, axe-core runs on every page but `print.html`, and
+/// the contrast of its page in every theme of mdBook.
+pub fn check_site(
+    book_dir: &Path,
+    search_term: &str,
+    search_page: &str,
+    accessibility: Option<&Accessibility>,
+) -> Result<Report> {
     let pages = chapter_pages(book_dir)?;
     if pages.is_empty() {
         bail!(
@@ -88,6 +105,12 @@ pub fn check_site(book_dir: &Path, search_term: &str, search_page: &str) -> Resu
     let server = Server::start(book_dir)?;
     let browser = Browser::launch()?;
     let mut tab = Tab::open(&browser)?;
+    if let Some(accessibility) = accessibility {
+        let axe = std::fs::read_to_string(&accessibility.axe).with_context(|| {
+            format!("no axe-core at {}: run `cargo xtask preflight`", accessibility.axe.display())
+        })?;
+        tab.call("Page.addScriptToEvaluateOnNewDocument", serde_json::json!({"source": axe}))?;
+    }
     let mut report = Report::default();
     let mut problems = Vec::new();
     for page in &pages {
@@ -98,7 +121,7 @@ pub fn check_site(book_dir: &Path, search_term: &str, search_page: &str) -> Resu
             problems.push(format!("{page}: a raw `{{{{#` reached the HTML (line {line})"));
         }
         let seen = tab
-            .check_page(&server.url(page))
+            .check_page(&server.url(page), accessibility.is_some() && page != "print.html")
             .with_context(|| format!("{page}: the browser check could not run"))?;
         report.pages += 1;
         report.outputs += seen.outputs;
@@ -107,6 +130,17 @@ pub fn check_site(book_dir: &Path, search_term: &str, search_page: &str) -> Resu
         report.predictions += seen.predictions;
         report.links += seen.links;
         problems.extend(seen.problems.into_iter().map(|p| format!("{page}: {p}")));
+    }
+    if let Some(accessibility) = accessibility {
+        let page = &accessibility.themes_page;
+        for theme in THEMES {
+            // As mdBook's theme menu does: remembered, applied on load.
+            tab.eval(&format!("localStorage.setItem('mdbook-theme', '{theme}')"))?;
+            tab.navigate(&server.url(page))?;
+            let found = tab.accessibility(Some("['color-contrast']"))?;
+            problems.extend(found.into_iter().map(|p| format!("{page} in the {theme} theme: {p}")));
+        }
+        tab.eval("localStorage.removeItem('mdbook-theme')")?;
     }
     let (results, search_problems) = tab
         .check_search(&server.url("index.html"), search_term, search_page)
@@ -204,13 +238,17 @@ mod tests {
         std::fs::create_dir(root.join("src")).unwrap();
         std::fs::write(
             root.join("book.toml"),
-            "[book]\ntitle = \"Fixture\"\nsrc = \"src\"\n\n[output.html]\nadditional-js = [\"quiz.js\", \"predict.js\"]\n\n[output.html.search]\nenable = true\n",
+            "[book]\ntitle = \"Fixture\"\nsrc = \"src\"\n\n[output.html]\nadditional-js = [\"quiz.js\", \"predict.js\", \"a11y.js\"]\nadditional-css = [\"workbook.css\"]\n\n[output.html.search]\nenable = true\n",
         )
         .unwrap();
         std::fs::write(root.join("quiz.js"), QUIZ_JS).unwrap();
         // The book's own script, as the pages load it.
         let predict_js = include_str!("../../../../theme/predict.js");
         std::fs::write(root.join("predict.js"), predict_js).unwrap();
+        let a11y_js = include_str!("../../../../theme/a11y.js");
+        std::fs::write(root.join("a11y.js"), a11y_js).unwrap();
+        let css = include_str!("../../../../theme/workbook.css");
+        std::fs::write(root.join("workbook.css"), css).unwrap();
         let quiz =
             format!("<div class=\"quiz\">{}{}</div>\n", question("q1", 2, 3), question("q2", 0, 2));
         let mut summary =
@@ -230,7 +268,7 @@ mod tests {
     #[test]
     fn browser_passes_a_good_book() {
         let book = build_book(&[]);
-        let report = check_site(&book.path().join("book"), "epoll", "ch01.html").unwrap();
+        let report = check_site(&book.path().join("book"), "epoll", "ch01.html", None).unwrap();
         // index.html is mdBook's copy of the first chapter.
         assert_eq!(
             report,
@@ -245,6 +283,24 @@ mod tests {
             }
         );
         assert!(report.links >= 6, "{report}");
+    }
+
+    #[test]
+    fn browser_runs_axe_core_on_every_page_and_the_contrast_in_every_theme() {
+        let axe = crate::preflight::AXE.path();
+        assert!(axe.is_file(), "no axe-core at {}: run `cargo xtask preflight`", axe.display());
+        let pixel = "data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACwAAAAAAQABAAACAkQBADs=";
+        let extra = [("images.md", "Images", format!("# Images\n\n<img src=\"{pixel}\">\n"))];
+        let book = build_book(&extra);
+        let accessibility = Accessibility { axe, themes_page: "ch01.html".into() };
+        let error =
+            check_site(&book.path().join("book"), "epoll", "ch01.html", Some(&accessibility))
+                .unwrap_err()
+                .to_string();
+        assert!(error.contains("\n  images.html: axe-core: critical image-alt, Images must have alternative text (1 element(s), first img)"), "{error}");
+        // Every other page, in every theme, passes: mdBook's own pages need
+        // the book's fixes for that (theme/a11y.js, and workbook.css's colours).
+        assert_eq!(error.matches("\n  ").count(), 1, "{error}");
     }
 
     #[test]
@@ -286,8 +342,9 @@ mod tests {
         let book = build_book(&extra);
         let started = Instant::now();
         // "zyzzyva" is only on ch02.
-        let error =
-            check_site(&book.path().join("book"), "zyzzyva", "ch01.html").unwrap_err().to_string();
+        let error = check_site(&book.path().join("book"), "zyzzyva", "ch01.html", None)
+            .unwrap_err()
+            .to_string();
         eprintln!("{error}\n(in {:.1} s)", started.elapsed().as_secs_f64());
         for expected in [
             "links.html: the link to missing.html is broken (HTTP 404)",
