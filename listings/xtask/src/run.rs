@@ -33,13 +33,24 @@ pub fn build(
     let mut command = cargo();
     command
         .current_dir(project.workspace())
-        .args(["build", "--bins", "--message-format=json-render-diagnostics"])
+        .args(["build", "--message-format=json-render-diagnostics"])
         .stdout(Stdio::piped());
+    let every_chapter = project.chapters()?.iter().all(|c| chapters.contains(c));
     if release {
-        command.arg("--release");
+        command.args(["--bins", "--release"]);
+    } else if every_chapter {
+        // Every chapter (the test's quick runs): built as `cargo test
+        // --workspace --exclude xtask` built it, with the same targets and
+        // so the same features, which reuses its artifacts instead of
+        // compiling tokio and everything above it a second time.
+        command.args(["--workspace", "--exclude", "xtask", "--all-targets"]);
+    } else {
+        command.arg("--bins");
     }
-    for chapter in chapters {
-        command.args(["--package", chapter]);
+    if release || !every_chapter {
+        for chapter in chapters {
+            command.args(["--package", chapter]);
+        }
     }
     let mut child = command.spawn().context("cannot start cargo build")?;
     let stdout = child.stdout.take().context("cargo's stdout is piped")?;
@@ -49,10 +60,16 @@ pub fn build(
         reason: String,
         executable: Option<PathBuf>,
         target: Option<Target>,
+        profile: Option<ArtifactProfile>,
     }
     #[derive(Deserialize)]
     struct Target {
         name: String,
+        kind: Vec<String>,
+    }
+    #[derive(Deserialize)]
+    struct ArtifactProfile {
+        test: bool,
     }
     let mut executables = HashMap::new();
     for line in BufReader::new(stdout).lines() {
@@ -60,8 +77,11 @@ pub fn build(
         let Ok(message) = serde_json::from_str::<Message>(&line) else {
             continue;
         };
+        let a_test = message.profile.is_some_and(|p| p.test);
         if let (Some(executable), Some(target)) = (message.executable, message.target)
             && message.reason == "compiler-artifact"
+            && target.kind.iter().any(|k| k == "bin")
+            && !a_test
         {
             executables.insert(target.name, executable);
         }
