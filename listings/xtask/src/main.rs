@@ -22,6 +22,7 @@ mod prose;
 mod python;
 mod quiz;
 mod run;
+mod serve;
 mod test;
 mod tidy;
 mod tours;
@@ -50,15 +51,17 @@ usage: cargo xtask <command>, from any folder of the repository
   preflight                  check the tools the tests need, and install what can be installed
   tours                      write each chapter's tour (src/main.rs) from its measure.toml
   exercises [--vendor] DIR   the student pack: starters and tests, no solutions
+  serve [--port N]           the book on 127.0.0.1 (a free port, or N), rebuilt and reloaded in the
+                             open pages whenever a page, quiz, listing or output changes
   copies DIR                 the book as a PDF, the site and the student pack as zips, named with
                              the book's edition (needs Chromium)
   preprocess                 the mdBook preprocessor protocol, for `mdbook build`
   help                       this list
 
-Every command but book, check, tours, exercises and preprocess runs listings, and needs Linux.";
+Every command but book, check, tours, exercises and preprocess needs Linux: the listings, inotify, Chromium.";
 
 /// The one-line usage a bad command line gets.
-const USAGE: &str = "usage: cargo xtask <book [--compare [REV]] | test | measure [--all] [ID...] | check | quick [--repeat N] [--one-core] [ID...] | compare [REV] | python ID [-- FLAG...] | preflight | tours | exercises [--vendor] DIR | copies DIR | preprocess | help>";
+const USAGE: &str = "usage: cargo xtask <book [--compare [REV]] | test | measure [--all] [ID...] | check | quick [--repeat N] [--one-core] [ID...] | compare [REV] | python ID [-- FLAG...] | preflight | tours | exercises [--vendor] DIR | serve [--port N] | copies DIR | preprocess | help>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -112,6 +115,14 @@ fn main() -> ExitCode {
                     "exercises takes a folder to write the pack to, and optionally --vendor before it",
                 );
             }
+        },
+        Some("serve") => match &args[1..] {
+            [] => serve::serve(&project, 0),
+            [flag, port] if flag == "--port" => match port.parse::<u16>() {
+                Ok(port) => serve::serve(&project, port),
+                Err(_) => return usage_error("--port takes a port number, 0 to 65535"),
+            },
+            _ => return usage_error("serve takes nothing, or --port N"),
         },
         Some("copies") => match &args[1..] {
             [folder] if !folder.starts_with('-') => copies::copies(&project, folder.as_ref()),

@@ -24,7 +24,7 @@ mod cdp;
 mod checks;
 mod chromium;
 pub mod pdf;
-mod server;
+pub(crate) mod server;
 mod tab;
 
 use std::fmt;

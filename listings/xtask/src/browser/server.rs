@@ -1,4 +1,5 @@
 //! The static file server: the built book on 127.0.0.1, for Chromium to load.
+//! `cargo xtask serve` (serve.rs) resolves files and their types as it does.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -95,7 +96,7 @@ fn serve(root: &Path, mut stream: TcpStream) -> std::io::Result<()> {
 /// The file under `root` a request target names, if there is one: the query
 /// and fragment dropped, percent-escapes decoded, `..` refused, a folder
 /// meaning its `index.html`.
-fn resolve(root: &Path, target: &str) -> Option<PathBuf> {
+pub(crate) fn resolve(root: &Path, target: &str) -> Option<PathBuf> {
     let path = target.split(['?', '#']).next()?.strip_prefix('/')?;
     let path = percent_decode(path)?;
     let mut file = root.to_path_buf();
@@ -130,7 +131,7 @@ fn percent_decode(text: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-fn content_type(file: &Path) -> &'static str {
+pub(crate) fn content_type(file: &Path) -> &'static str {
     match file.extension().and_then(|e| e.to_str()).unwrap_or("") {
         "html" | "htm" => "text/html; charset=utf-8",
         "js" => "text/javascript; charset=utf-8",
