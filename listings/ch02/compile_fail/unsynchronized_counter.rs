@@ -10,6 +10,7 @@ fn main() {
     // Four threads each count 1000 page views into one plain integer. In
     // Python this runs: `+=` reads, adds and writes, and another thread may
     // run in between and lose an update. Rust does not compile it.
+    // ANCHOR: race_code
     thread::scope(|scope| {
         for _ in 0..4 {
             scope.spawn(|| {
@@ -19,6 +20,7 @@ fn main() {
             });
         }
     });
+    // ANCHOR_END: race_code
     // ANCHOR_END: race
     println!("{page_views} page views");
 }
