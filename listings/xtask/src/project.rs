@@ -145,28 +145,27 @@ impl Project {
     /// The commit the book is built from (`git rev-parse HEAD`), for links
     /// that stay true to the page; `main` where there is no git.
     pub fn revision(&self) -> String {
-        let git = std::process::Command::new("git")
-            .args(["rev-parse", "HEAD"])
-            .current_dir(&self.root)
-            .stderr(std::process::Stdio::null())
-            .output();
-        let commit = git.ok().filter(|out| out.status.success());
-        let commit = commit.map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string());
-        commit.filter(|c| !c.is_empty()).unwrap_or_else(|| "main".into())
+        self.git(&["rev-parse", "HEAD"]).unwrap_or_else(|| "main".into())
     }
 
     /// The book's edition: `git describe --tags --always --dirty` (a tag, or
     /// the commit's short hash), or `unversioned` where there is no git.
     pub fn version(&self) -> String {
-        let git = std::process::Command::new("git")
-            .args(["describe", "--tags", "--always", "--dirty"])
+        self.git(&["describe", "--tags", "--always", "--dirty"])
+            .unwrap_or_else(|| "unversioned".into())
+    }
+
+    /// What `git ARGS` prints in the project, trimmed, if it succeeds.
+    fn git(&self, args: &[&str]) -> Option<String> {
+        let out = std::process::Command::new("git")
+            .args(args)
             .current_dir(&self.root)
             .stderr(std::process::Stdio::null())
-            .output();
-        let described = git.ok().filter(|out| out.status.success());
-        let described =
-            described.map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string());
-        described.filter(|d| !d.is_empty()).unwrap_or_else(|| "unversioned".into())
+            .output()
+            .ok()
+            .filter(|out| out.status.success())?;
+        let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        (!text.is_empty()).then_some(text)
     }
 
     /// A path relative to the repository root, for messages.
