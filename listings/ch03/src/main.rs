@@ -93,7 +93,7 @@ const STOPS: &[Stop] = &[
         name: "false_sharing",
         title: "counters packed in a cache line, padded, or apart",
         flags: &[],
-        quick: &["--adds", "500000"],
+        quick: &["--adds", "5000000"],
         run: |args| false_sharing::run(parse_from(args)),
     },
     Stop {
