@@ -51,7 +51,7 @@ const STOPS: &[Stop] = &[
         name: "ten_thousand_threads",
         title: "10,000 sleeping threads",
         flags: &[],
-        quick: &["--min-sleep-ms", "1000", "--max-sleep-ms", "1500"],
+        quick: &["--min-sleep-ms", "3000", "--max-sleep-ms", "3500"],
         run: |args| ten_thousand_threads::run(parse_from(args)),
     },
     Stop {
