@@ -39,11 +39,12 @@ pub fn build(
     if release {
         command.args(["--bins", "--release"]);
     } else if every_chapter {
-        // Every chapter (the test's quick runs): built as `cargo test
-        // --workspace --exclude xtask` built it, with the same targets and
-        // so the same features, which reuses its artifacts instead of
-        // compiling tokio and everything above it a second time.
-        command.args(["--workspace", "--exclude", "xtask", "--all-targets"]);
+        // Every chapter (the test's quick runs): the programs, with the
+        // integration tests that `cargo xtask test` ran (`cargo test --lib
+        // --test '*'`) so that the dev-dependencies' features are the same
+        // and its artifacts are reused instead of compiling tokio and
+        // everything above it a second time.
+        command.args(["--workspace", "--exclude", "xtask", "--bins", "--lib", "--test", "*"]);
     } else {
         command.arg("--bins");
     }

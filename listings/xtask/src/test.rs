@@ -49,10 +49,13 @@ pub fn test(project: &Project) -> Result<()> {
     let rendered = book::check(project)?;
 
     step("unit tests, doc tests, exercise solutions");
-    run(
-        cargo().current_dir(&workspace).args(["test", "--workspace", "--exclude", "xtask"]),
-        "cargo test",
-    )?;
+    // The listings' binaries hold no tests: `--lib --test '*'` leaves out
+    // compiling each one as a test harness, which the quick runs would
+    // follow by compiling it again as a program (`run::build`).
+    let tests = ["test", "--workspace", "--exclude", "xtask", "--lib", "--test", "*"];
+    run(cargo().current_dir(&workspace).args(tests), "cargo test --lib --test '*'")?;
+    let doc = ["test", "--workspace", "--exclude", "xtask", "--doc"];
+    run(cargo().current_dir(&workspace).args(doc), "cargo test --doc")?;
     run(
         cargo().current_dir(&workspace).args(["test", "-p", "xtask", "--profile", "xtask"]),
         "cargo test -p xtask",
