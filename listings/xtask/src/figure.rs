@@ -116,8 +116,22 @@ pub fn figure(
     log_y: bool,
     caption: &str,
 ) -> Result<String, String> {
+    let unlabelled: Vec<(&Output, &str, Option<String>)> =
+        lines.iter().map(|(output, name)| (*output, *name, None)).collect();
+    figure_labelled(&unlabelled, log_x, log_y, caption)
+}
+
+/// As [`figure`], with a line's legend label given (`None`: its series'
+/// name, marked as CPython's for a twin): `cargo xtask serve` draws a run
+/// from the page beside the book's lines this way.
+pub fn figure_labelled(
+    lines: &[(&Output, &str, Option<String>)],
+    log_x: bool,
+    log_y: bool,
+    caption: &str,
+) -> Result<String, String> {
     let mut series: Vec<(String, &Series)> = Vec::new();
-    for (output, name) in lines {
+    for (output, name, label) in lines {
         let found = output.series.get(*name).ok_or_else(|| {
             let known: Vec<&str> = output.series.keys().map(String::as_str).collect();
             format!(
@@ -136,14 +150,15 @@ pub fn figure(
         }
         // A twin's series is labelled as CPython's, so that a Rust series
         // and a Python one of the same name stay apart in the legend.
-        let label = match output.machine.python {
-            Some(_) => format!("{name} (CPython)"),
-            None => (*name).to_string(),
+        let label = match (label, &output.machine.python) {
+            (Some(label), _) => label.clone(),
+            (None, Some(_)) => format!("{name} (CPython)"),
+            (None, None) => (*name).to_string(),
         };
         series.push((label, found));
     }
     let output = lines.first().ok_or("a figure names at least one series")?.0;
-    let names: Vec<&str> = lines.iter().map(|(_, name)| *name).collect();
+    let names: Vec<&str> = lines.iter().map(|(_, name, _)| *name).collect();
     let names = names.as_slice();
     if caption.is_empty() {
         return Err(
@@ -277,7 +292,7 @@ pub fn figure(
     svg.push_str("</svg>");
     let date = output.measured_at.get(..10).unwrap_or(&output.measured_at);
     let mut commands: Vec<String> = Vec::new();
-    for (source, _) in lines {
+    for (source, _, _) in lines {
         let command = format!("<code>{}</code>", escape(&source.command));
         if !commands.contains(&command) {
             commands.push(command);
@@ -327,6 +342,40 @@ fn describe(series: &[(String, &Series)]) -> String {
 
 fn element_id(output: &Output, names: &[&str]) -> String {
     format!("figure-{}-{}", output.listing.replace('/', "-"), names.join("-"))
+}
+
+/// A figure as a page asks for it, `{{#figure chNN/name series[,chNN/other:series]
+/// [logx] [logy] | caption}}`: each line's listing and series, the axes and
+/// the caption.
+#[derive(Debug, PartialEq)]
+pub struct Spec {
+    /// Each line: the listing it comes from (`chNN/name`) and its series.
+    pub lines: Vec<(String, String)>,
+    pub log_x: bool,
+    pub log_y: bool,
+    pub caption: String,
+}
+
+impl Spec {
+    /// The directive's words, after `#figure`.
+    pub fn parse(args: &[&str]) -> Result<Spec, String> {
+        const FORM: &str = "wrong arguments";
+        let [id, rest @ ..] = args else { return Err(FORM.into()) };
+        let Some(split) = rest.iter().position(|w| *w == "|") else { return Err(FORM.into()) };
+        let (names, caption) = (&rest[..split], rest[split + 1..].join(" "));
+        let lines: Vec<(String, String)> = names
+            .iter()
+            .flat_map(|n| n.split(','))
+            .filter(|n| !n.is_empty() && *n != "logx" && *n != "logy")
+            // A series of another output is named `chNN/listing:series`.
+            .map(|n| n.split_once(':').unwrap_or((id, n)))
+            .map(|(source, name)| (source.to_string(), name.to_string()))
+            .collect();
+        if lines.is_empty() {
+            return Err("a figure names at least one series before `|`".into());
+        }
+        Ok(Spec { lines, log_x: names.contains(&"logx"), log_y: names.contains(&"logy"), caption })
+    }
 }
 
 /// Text made safe for HTML and SVG.

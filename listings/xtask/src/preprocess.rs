@@ -389,7 +389,14 @@ impl<'a> Pages<'a> {
     fn output_directive(&mut self, args: &[&str]) -> Result<String, String> {
         let [id] = args else { return Err(WRONG.into()) };
         let output = self.output(id)?;
-        Ok(format!("{}\n*{}*\n", fenced("text", &output.stdout.join("\n")), output.caption()))
+        let shown =
+            format!("{}\n*{}*\n", fenced("text", &output.stdout.join("\n")), output.caption());
+        if self.listing(id)?.spec.compile_fail.is_some() {
+            return Ok(shown);
+        }
+        // Where `cargo xtask serve` offers to run the listing again; empty and
+        // hidden on the static site.
+        Ok(format!("{shown}\n<div class=\"workbook-run\" data-listing=\"{id}\" hidden></div>\n"))
     }
 
     fn metric_directive(&mut self, args: &[&str]) -> Result<String, String> {
@@ -410,27 +417,23 @@ impl<'a> Pages<'a> {
     }
 
     fn figure_directive(&mut self, args: &[&str]) -> Result<String, String> {
-        let [id, rest @ ..] = args else { return Err(WRONG.into()) };
-        let Some(split) = rest.iter().position(|w| *w == "|") else { return Err(WRONG.into()) };
-        let (names, caption) = (&rest[..split], rest[split + 1..].join(" "));
-        let log_x = names.contains(&"logx");
-        let log_y = names.contains(&"logy");
-        let series: Vec<&str> = names
-            .iter()
-            .flat_map(|n| n.split(','))
-            .filter(|n| !n.is_empty() && *n != "logx" && *n != "logy")
-            .collect();
-        if series.is_empty() {
-            return Err("a figure names at least one series before `|`".into());
-        }
-        // A series of another output is named `chNN/listing:series`.
+        let spec = crate::figure::Spec::parse(args)?;
         let mut outputs = Vec::new();
-        for name in &series {
-            let (source, name) = name.split_once(':').unwrap_or((id, name));
-            outputs.push((self.output(source)?, name));
+        for (source, name) in &spec.lines {
+            outputs.push((self.output(source)?, name.as_str()));
         }
         let lines: Vec<(&Output, &str)> = outputs.iter().map(|(o, n)| (o, *n)).collect();
-        figure(&lines, log_x, log_y, &caption)
+        let drawn = figure(&lines, spec.log_x, spec.log_y, &spec.caption)?;
+        // The directive's words, for `cargo xtask serve` to draw it again
+        // with a run from the page (the static site never reads them).
+        Ok(drawn.replacen(
+            "<figure class=\"workbook-figure\">",
+            &format!(
+                "<figure class=\"workbook-figure\" data-figure=\"{}\">",
+                crate::figure::escape(&args.join(" "))
+            ),
+            1,
+        ))
     }
 
     /// A question the reader answers with a number before the output that
@@ -760,6 +763,7 @@ mod tests {
                 <small class=\"listing-source\">`listings/ch99/src/bin/waiting.rs`</small>\n\n\
                 ```text\nwaited 5.1 ms\nclaim holds: waiting takes time\n```\n\n\
                 *Measured output of `cargo run --release -p ch99 --bin waiting`, the most typical of 3 runs, on the machine that built this page: Test CPU (2 cores), Test OS, rustc 1.0.0, on 2026-01-02.*\n\n\
+                <div class=\"workbook-run\" data-listing=\"ch99/waiting\" hidden></div>\n\n\
                 It took 5.12 ms.\n",
             ),
         );
@@ -979,7 +983,7 @@ mod tests {
             .expand("src/ch99.md", "{{#figure ch99/waiting wait_by_run | Each run's wait}}")
             .unwrap();
         assert!(
-            text.starts_with("<figure class=\"workbook-figure\"><svg viewBox=\"0 0 640 360\""),
+            text.starts_with("<figure class=\"workbook-figure\" data-figure=\"ch99/waiting wait_by_run | Each run's wait\"><svg viewBox=\"0 0 640 360\""),
             "{text}"
         );
         assert!(

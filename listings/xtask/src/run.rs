@@ -44,7 +44,11 @@ pub fn build(
         // --test '*'`) so that the dev-dependencies' features are the same
         // and its artifacts are reused instead of compiling tokio and
         // everything above it a second time.
-        command.args(["--workspace", "--exclude", "xtask", "--bins", "--lib", "--test", "*"]);
+        command.args(["--workspace", "--exclude", "xtask", "--bins", "--lib"]);
+        let workspace = std::fs::read_dir(project.workspace())?;
+        if workspace.flatten().any(|package| package.path().join("tests").is_dir()) {
+            command.args(["--test", "*"]); // cargo refuses a pattern that matches nothing
+        }
     } else {
         command.arg("--bins");
     }
@@ -246,7 +250,7 @@ pub const EXIT_UNCHECKED: i32 = 4;
 
 /// Whether a run's claim held, judged from its exit code and its verdict
 /// record: only "held" and "skipped" let a measurement pass.
-fn judge(status: ExitStatus, verdict: Option<&Verdict>) -> Option<String> {
+pub(crate) fn judge(status: ExitStatus, verdict: Option<&Verdict>) -> Option<String> {
     let state = verdict.map(|v| v.state.as_str());
     let evidence = verdict.map_or(String::new(), |v| format!(": {} ({})", v.claim, v.evidence));
     match (status.code(), state) {
@@ -356,7 +360,7 @@ impl std::fmt::Display for ClaimFailed {
 
 impl std::error::Error for ClaimFailed {}
 
-fn support_metrics_env() -> &'static str {
+pub(crate) fn support_metrics_env() -> &'static str {
     // The same name as `support::report::METRICS_ENV`; the xtask does not
     // depend on the support crate, and `tests::protocol_names_agree` checks
     // that the two never drift apart.
@@ -414,7 +418,7 @@ pub struct Reported {
     pub verdict: Option<Verdict>,
 }
 
-fn read_reported(path: &Path) -> Result<Reported> {
+pub(crate) fn read_reported(path: &Path) -> Result<Reported> {
     let mut reported = Reported::default();
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,

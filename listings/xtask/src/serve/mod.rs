@@ -1,30 +1,35 @@
 //! `cargo xtask serve [--port N]`: the book on 127.0.0.1, built from the
 //! committed outputs, rebuilt when a page, quiz, theme file, listing or
-//! measured output changes, and every open page reloaded when it is.
+//! measured output changes, and every open page reloaded when it is; and
+//! under each listing's output, a form to run that listing again on this
+//! machine and see its output, its verdict and its figures (`runs.rs`).
 //!
-//! The watching is inotify's (no polling: at rest the server uses no CPU);
-//! the reload is a server-sent event that a script, added to each page as it
-//! is served (never to the built files), turns into `location.reload()`. A
-//! build that fails leaves the last good one served, and every page shows
-//! what failed until a change fixes it. The server answers only requests
-//! addressed to it by its own name (`Host: 127.0.0.1:PORT` or
-//! `localhost:PORT`), so a web page elsewhere cannot reach it through a DNS
-//! name it rebinds to 127.0.0.1. It starts no process: Ctrl-C ends it all.
+//! The watching is inotify's (`watch.rs`: no polling, so at rest the server
+//! uses no CPU); the reload is a server-sent event that a script, added to
+//! each page as it is served (never to the built files), turns into
+//! `location.reload()`. A build that fails leaves the last good one served,
+//! and every page shows what failed until a change fixes it. The server
+//! answers only requests addressed to it by its own name (`Host:
+//! 127.0.0.1:PORT` or `localhost:PORT`), so a web page elsewhere cannot
+//! reach it through a DNS name it rebinds to 127.0.0.1. Ctrl-C ends it and
+//! the run going, if any.
 
-use std::collections::HashMap;
-use std::ffi::CString;
-use std::io::{BufRead, BufReader, Write};
+mod runs;
+mod watch;
+
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
 use crate::browser::server::{content_type, resolve};
 use crate::preprocess::Workbook;
 use crate::project::Project;
+use runs::{MAX_BODY, Request, Runs};
+use watch::Watcher;
 
 /// The path of the event stream the pages listen to for a reload.
 const EVENTS: &str = "/__workbook/events";
@@ -48,7 +53,8 @@ struct Shared {
 /// Builds the book, serves it on 127.0.0.1:`port` (0: any free port), and
 /// rebuilds it on every change until the process is stopped.
 pub fn serve(project: &Project, port: u16) -> Result<()> {
-    let port = start(project, port)?;
+    runs::end_runs_on_signals();
+    let port = start(project, port, true)?;
     eprintln!("serve: the book is at http://127.0.0.1:{port}/ (Ctrl-C stops it)");
     loop {
         std::thread::park();
@@ -56,14 +62,16 @@ pub fn serve(project: &Project, port: u16) -> Result<()> {
 }
 
 /// Builds the book, then serves and watches it on threads of their own;
-/// returns the port.
-fn start(project: &Project, port: u16) -> Result<u16> {
+/// returns the port. `release`: listings run from the page are built as the
+/// book measures them; the tests use the dev profile `cargo xtask test` built.
+fn start(project: &Project, port: u16, release: bool) -> Result<u16> {
     let site = project.root.join("book");
     let shared = Arc::new(Shared { builds: Mutex::default(), changed: Condvar::new() });
     build(project, &shared);
     let listener = TcpListener::bind(("127.0.0.1", port))
         .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
     let port = listener.local_addr()?.port();
+    let runs = Arc::new(Runs::new(project, release, port)?);
     let mut watcher = Watcher::new(project)?;
     std::thread::spawn({
         let (project, shared) = (project.clone(), Arc::clone(&shared));
@@ -83,9 +91,9 @@ fn start(project: &Project, port: u16) -> Result<u16> {
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(stream) = stream else { continue };
-            let (site, shared) = (site.clone(), Arc::clone(&shared));
+            let (site, shared, runs) = (site.clone(), Arc::clone(&shared), Arc::clone(&runs));
             std::thread::spawn(move || {
-                let _ = answer(&site, &shared, port, stream);
+                let _ = answer(&site, &shared, &runs, port, stream);
             });
         }
     });
@@ -111,47 +119,82 @@ fn build(project: &Project, shared: &Shared) {
     shared.changed.notify_all();
 }
 
-/// Answers one request: a file of the site, or the stream of reloads.
-fn answer(site: &Path, shared: &Shared, port: u16, stream: TcpStream) -> std::io::Result<()> {
+/// Answers one request: a file of the site, the stream of reloads, or a
+/// call about runs.
+fn answer(
+    site: &Path,
+    shared: &Shared,
+    runs: &Runs,
+    port: u16,
+    mut stream: TcpStream,
+) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request = String::new();
-    reader.read_line(&mut request)?;
-    let mut host = String::new();
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header)? == 0 || header.trim().is_empty() {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':')
-            && name.eq_ignore_ascii_case("host")
-        {
-            host = value.trim().to_string();
-        }
-    }
-    let mut stream = stream;
-    let mut words = request.split_whitespace();
-    let (method, target) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+    let Some(request) = read_request(&stream)? else {
+        return respond(&mut stream, "400 Bad Request", "text/plain", b"not a request\n");
+    };
+    stream.set_read_timeout(None)?;
+    let host = request.header("host").unwrap_or("");
     let ours = [format!("127.0.0.1:{port}"), format!("localhost:{port}")];
-    if !ours.contains(&host) {
+    if !ours.iter().any(|o| o == host) {
         return respond(&mut stream, "421 Misdirected Request", "text/plain", b"not this server\n");
     }
-    if method != "GET" {
+    if Runs::handles(&request.target) {
+        return runs.answer(&request, &mut stream);
+    }
+    if request.method != "GET" {
         return respond(&mut stream, "405 Method Not Allowed", "text/plain", b"GET only\n");
     }
-    if target == EVENTS {
+    if request.target == EVENTS {
         return events(shared, stream);
     }
-    let Some(file) = resolve(site, target) else {
+    let Some(file) = resolve(site, &request.target) else {
         return respond(&mut stream, "404 Not Found", "text/plain", b"not found\n");
     };
     let mut body = std::fs::read(&file)?;
     let kind = content_type(&file);
     if kind.starts_with("text/html") {
         let failure = shared.builds.lock().unwrap().failure.clone();
-        body = with_reload(&String::from_utf8_lossy(&body), failure.as_deref()).into_bytes();
+        let page = with_reload(&String::from_utf8_lossy(&body), failure.as_deref());
+        body = with_script(&page, &runs.page_script()).into_bytes();
     }
     respond(&mut stream, "200 OK", kind, &body)
+}
+
+/// Reads a request's line, headers and body (at most [`MAX_BODY`] bytes);
+/// `None` if it is not one.
+fn read_request(stream: &TcpStream) -> std::io::Result<Option<Request>> {
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let mut words = line.split_whitespace();
+    let (Some(method), Some(target)) = (words.next(), words.next()) else { return Ok(None) };
+    let (method, target) = (method.to_string(), target.to_string());
+    let mut headers = Vec::new();
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header)? == 0 || header.trim().is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+        }
+    }
+    let mut request = Request { method, target, headers, body: Vec::new() };
+    let length: usize = request.header("content-length").and_then(|l| l.parse().ok()).unwrap_or(0);
+    if length > MAX_BODY {
+        return Ok(None);
+    }
+    request.body = vec![0; length];
+    reader.read_exact(&mut request.body)?;
+    Ok(Some(request))
+}
+
+/// `page` with `script` added before `</body>`.
+fn with_script(page: &str, script: &str) -> String {
+    match page.rfind("</body>") {
+        Some(at) => format!("{}{script}{}", &page[..at], &page[at..]),
+        None => format!("{page}{script}"),
+    }
 }
 
 /// A page with the reload script, and what failed above it if the last
@@ -165,10 +208,7 @@ fn with_reload(page: &str, failure: Option<&str>) -> String {
         ));
     }
     added.push_str(RELOAD);
-    match page.rfind("</body>") {
-        Some(at) => format!("{}{added}{}", &page[..at], &page[at..]),
-        None => format!("{page}{added}"),
-    }
+    with_script(page, &added)
 }
 
 /// Server-sent events: `reload` after each new build, a comment every 20 s
@@ -197,7 +237,12 @@ fn events(shared: &Shared, mut stream: TcpStream) -> std::io::Result<()> {
     }
 }
 
-fn respond(stream: &mut TcpStream, status: &str, kind: &str, body: &[u8]) -> std::io::Result<()> {
+pub(super) fn respond(
+    stream: &mut TcpStream,
+    status: &str,
+    kind: &str,
+    body: &[u8],
+) -> std::io::Result<()> {
     write!(
         stream,
         "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
@@ -205,127 +250,6 @@ fn respond(stream: &mut TcpStream, status: &str, kind: &str, body: &[u8]) -> std
     )?;
     stream.write_all(body)?;
     stream.flush()
-}
-
-/// The folders whose files the book is built from, watched with inotify.
-struct Watcher {
-    fd: i32,
-    folders: HashMap<i32, PathBuf>,
-    project: Project,
-}
-
-impl Watcher {
-    fn new(project: &Project) -> Result<Watcher> {
-        // SAFETY: inotify_init1 takes flags only; a negative result is an error.
-        let fd = unsafe { libc::inotify_init1(libc::IN_CLOEXEC) };
-        if fd < 0 {
-            bail!("inotify_init1 failed: {}", std::io::Error::last_os_error());
-        }
-        let mut watcher = Watcher { fd, folders: HashMap::new(), project: project.clone() };
-        watcher.watch_all()?;
-        Ok(watcher)
-    }
-
-    /// Watches every folder the book reads (again: new folders join).
-    fn watch_all(&mut self) -> Result<()> {
-        let root = &self.project.root;
-        let workspace = self.project.workspace();
-        let mut folders = vec![root.clone()];
-        for top in [root.join("src"), root.join("quizzes"), root.join("theme")] {
-            folders.extend(tree(&top));
-        }
-        for package in std::fs::read_dir(&workspace)? {
-            let package = package?.path();
-            let name = package.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if name == "target" || name.starts_with('.') || !package.is_dir() {
-                continue;
-            }
-            folders.extend(tree(&package));
-        }
-        for folder in folders {
-            let path = CString::new(folder.as_os_str().as_bytes())?;
-            let events =
-                libc::IN_CLOSE_WRITE | libc::IN_MOVED_TO | libc::IN_DELETE | libc::IN_CREATE;
-            // SAFETY: `path` is a valid C string for the length of the call.
-            let wd = unsafe { libc::inotify_add_watch(self.fd, path.as_ptr(), events) };
-            if wd >= 0 {
-                self.folders.insert(wd, folder);
-            }
-        }
-        Ok(())
-    }
-
-    /// Blocks until a file the book reads changes, then lets a burst of
-    /// changes (an editor's save, a measurement) settle; names one of them.
-    fn wait(&mut self) -> Result<String> {
-        loop {
-            let changed = self.read(None)?;
-            let Some(first) = changed.into_iter().find(|path| self.matters(path)) else {
-                continue;
-            };
-            while !self.read(Some(Duration::from_millis(300)))?.is_empty() {}
-            self.watch_all()?;
-            return Ok(self.project.relative(&first));
-        }
-    }
-
-    /// The book reads this file: not the build's output, not an editor's
-    /// swap file, and at the top only `book.toml`.
-    fn matters(&self, path: &Path) -> bool {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let at_top = path.parent() == Some(self.project.root.as_path());
-        !(name.starts_with('.') || name.ends_with('~') || name.ends_with(".swp"))
-            && (!at_top || name == "book.toml")
-    }
-
-    /// The paths of the next events; with a timeout, none if none came.
-    fn read(&mut self, timeout: Option<Duration>) -> Result<Vec<PathBuf>> {
-        if let Some(timeout) = timeout {
-            let mut poll = libc::pollfd { fd: self.fd, events: libc::POLLIN, revents: 0 };
-            let ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
-            // SAFETY: one valid pollfd, for the length of the call.
-            if unsafe { libc::poll(&mut poll, 1, ms) } <= 0 {
-                return Ok(Vec::new());
-            }
-        }
-        let mut buffer = [0u8; 16 * 1024];
-        // SAFETY: reads at most the buffer's length into it.
-        let read = unsafe { libc::read(self.fd, buffer.as_mut_ptr().cast(), buffer.len()) };
-        if read < 0 {
-            bail!("reading inotify events failed: {}", std::io::Error::last_os_error());
-        }
-        let (mut paths, mut at) = (Vec::new(), 0);
-        let header = std::mem::size_of::<libc::inotify_event>();
-        while at + header <= read as usize {
-            // SAFETY: the kernel wrote a whole event at `at`; read_unaligned
-            // copes with its alignment in a byte buffer.
-            let event: libc::inotify_event =
-                unsafe { std::ptr::read_unaligned(buffer.as_ptr().add(at).cast()) };
-            let name = &buffer[at + header..at + header + event.len as usize];
-            let name = name.split(|&b| b == 0).next().unwrap_or_default();
-            if let Some(folder) = self.folders.get(&event.wd) {
-                paths.push(folder.join(std::ffi::OsStr::from_bytes(name)));
-            }
-            at += header + event.len as usize;
-        }
-        Ok(paths)
-    }
-}
-
-/// A folder and every folder under it.
-fn tree(top: &Path) -> Vec<PathBuf> {
-    let mut folders = Vec::new();
-    let mut stack = vec![top.to_path_buf()];
-    while let Some(folder) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&folder) else { continue };
-        folders.push(folder);
-        for entry in entries.flatten() {
-            if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                stack.push(entry.path());
-            }
-        }
-    }
-    folders
 }
 
 #[cfg(test)]
@@ -352,7 +276,7 @@ mod tests {
         );
         write("src/SUMMARY.md", "# Summary\n\n- [One](ch99.md)\n");
         write("src/ch99.md", "# One\n\nIt waited {{#metric ch99/waiting wait}}.\n");
-        let port = start(&project, 0).unwrap();
+        let port = start(&project, 0, false).unwrap();
         let host = format!("127.0.0.1:{port}");
         let page = get(port, &host, "/ch99.html");
         assert!(page.starts_with("HTTP/1.1 200 OK"), "{page}");
