@@ -52,7 +52,8 @@ usage: cargo xtask <command>, from any folder of the repository
   tours                      write each chapter's tour (src/main.rs) from its measure.toml
   exercises [--vendor] DIR   the student pack: starters and tests, no solutions
   serve [--port N]           the book on 127.0.0.1 (a free port, or N), rebuilt and reloaded in the
-                             open pages whenever a page, quiz, listing or output changes
+                             open pages whenever a page, quiz, listing or output changes;
+                             each listing's output offers to run it again from the page
   copies DIR                 the book as a PDF, the site and the student pack as zips, named with
                              the book's edition (needs Chromium)
   preprocess                 the mdBook preprocessor protocol, for `mdbook build`

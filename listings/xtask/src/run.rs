@@ -23,8 +23,9 @@ pub fn cargo() -> Command {
 }
 
 /// Builds the binaries of `chapters` and returns each one's executable by
-/// name. `release` selects the release profile (measurements), otherwise the
-/// dev profile, which the workspace optimizes too (quick runs, tours).
+/// name. `release` selects the release profile (measurements); otherwise
+/// every chapter is built in the dev profile, which the workspace optimizes
+/// too (quick runs, runs from the page in the tests), as `cargo test` built it.
 pub fn build(
     project: &Project,
     chapters: &[String],
@@ -35,11 +36,14 @@ pub fn build(
         .current_dir(project.workspace())
         .args(["build", "--message-format=json-render-diagnostics"])
         .stdout(Stdio::piped());
-    let every_chapter = project.chapters()?.iter().all(|c| chapters.contains(c));
     if release {
         command.args(["--bins", "--release"]);
-    } else if every_chapter {
-        // Every chapter (the test's quick runs): the programs, with the
+        for chapter in chapters {
+            command.args(["--package", chapter]);
+        }
+    } else {
+        // Every chapter (the test's quick runs, and any dev build, so that
+        // one set of artifacts serves them all): the programs, with the
         // integration tests that `cargo xtask test` ran (`cargo test --lib
         // --test '*'`) so that the dev-dependencies' features are the same
         // and its artifacts are reused instead of compiling tokio and
@@ -48,13 +52,6 @@ pub fn build(
         let workspace = std::fs::read_dir(project.workspace())?;
         if workspace.flatten().any(|package| package.path().join("tests").is_dir()) {
             command.args(["--test", "*"]); // cargo refuses a pattern that matches nothing
-        }
-    } else {
-        command.arg("--bins");
-    }
-    if release || !every_chapter {
-        for chapter in chapters {
-            command.args(["--package", chapter]);
         }
     }
     let mut child = command.spawn().context("cannot start cargo build")?;

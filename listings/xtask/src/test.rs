@@ -91,7 +91,38 @@ pub fn test(project: &Project) -> Result<()> {
     step("every listing once more, in quick mode, on one core: claims true on a one-core machine");
     quick_runs(project, &project.listings()?, Cores::One)?;
 
+    step("runs from the page: a listing of each chapter run, one cancelled, in Chromium");
+    from_the_page(project)?;
+
     eprintln!("\ntest: every step passed in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// The listings the browser runs from their page at quick sizes, one or more
+/// per chapter (figures, a twin, a listing that starts Redis among them),
+/// and the one it starts at the book's sizes and cancels.
+const FROM_THE_PAGE: &[(&str, &str)] = &[
+    ("ch01.html", "ch01/blocking_fetch"),
+    ("ch02.html", "ch02/interpreter_lock"),
+    ("ch03.html", "ch03/main_returns"),
+    ("ch04.html", "ch04/pipe_serialization"),
+    ("ch05.html", "ch05/future_size"),
+    ("ch06.html", "ch06/mini_loop"),
+    ("ch06.html", "ch06/asyncio_task_group"),
+    ("ch07.html", "ch07/blocking_on_loop"),
+    ("ch08.html", "ch08/chess_exhibition"),
+    ("ch09.html", "ch09/broker_hop"),
+];
+const CANCELLED: (&str, &str) = ("ch06.html", "ch06/runtime_table");
+
+/// Serves the book as `cargo xtask serve` does (the listings in the dev
+/// profile the quick runs built) and drives runs from its pages. Alone:
+/// `cargo test -p xtask --profile xtask -- --ignored runs_from_the_page`.
+fn from_the_page(project: &Project) -> Result<()> {
+    let port = crate::serve::start(project, 0, false)?;
+    let site = format!("http://127.0.0.1:{port}/");
+    let ran = browser::from_the_page::check(&site, FROM_THE_PAGE, CANCELLED)?;
+    eprintln!("from the page: {ran}");
     Ok(())
 }
 
@@ -286,6 +317,12 @@ fn tours_list_their_listings(project: &Project) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    #[ignore = "drives the real book in Chromium, as the last step of cargo xtask test"]
+    fn runs_from_the_page() {
+        super::from_the_page(&crate::project::Project::here()).unwrap();
+    }
+
     use super::starter_verdicts;
 
     #[test]

@@ -23,6 +23,7 @@
 mod cdp;
 mod checks;
 mod chromium;
+pub mod from_the_page;
 pub mod pdf;
 pub(crate) mod server;
 mod tab;

@@ -64,7 +64,7 @@ pub fn serve(project: &Project, port: u16) -> Result<()> {
 /// Builds the book, then serves and watches it on threads of their own;
 /// returns the port. `release`: listings run from the page are built as the
 /// book measures them; the tests use the dev profile `cargo xtask test` built.
-fn start(project: &Project, port: u16, release: bool) -> Result<u16> {
+pub(crate) fn start(project: &Project, port: u16, release: bool) -> Result<u16> {
     let site = project.root.join("book");
     let shared = Arc::new(Shared { builds: Mutex::default(), changed: Condvar::new() });
     build(project, &shared);

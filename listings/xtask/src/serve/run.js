@@ -144,9 +144,13 @@
     const show = (message) => {
       if (message.kind === 'started') {
         command.replaceChildren('In a terminal: ', make('code', {}, message.command));
-        status.textContent = 'Running…';
+        output.dataset.group = message.group;
+        output.dataset.started = performance.now();
+        status.textContent = `Running, as process group ${message.group}…`;
       } else if (message.kind === 'stdout' || message.kind === 'stderr') {
         const line = make('span', {class: `run-${message.kind}`}, `${message.line}\n`);
+        // How long after it was printed the line reached the page, in ms.
+        line.dataset.late = Math.round(performance.now() - output.dataset.started - message.at_ms);
         output.append(line);
         output.scrollTop = output.scrollHeight;
       } else if (message.kind === 'tick') {

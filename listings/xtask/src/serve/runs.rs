@@ -291,7 +291,7 @@ impl Runs {
         )?;
         send(
             stream,
-            &json!({"kind": "started", "command": command_line(listing, args), "limit_s": limit.as_secs()}),
+            &json!({"kind": "started", "command": command_line(listing, args), "limit_s": limit.as_secs(), "group": group}),
         )?;
         let (lines, received) = mpsc::channel();
         let stdout = child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>);
@@ -302,7 +302,7 @@ impl Runs {
             std::thread::spawn(move || {
                 for line in BufReader::new(pipe).lines() {
                     let Ok(line) = line else { break };
-                    if lines.send((kind, line)).is_err() {
+                    if lines.send((kind, line, Instant::now())).is_err() {
                         break;
                     }
                 }
@@ -312,7 +312,12 @@ impl Runs {
         let (mut ended, mut timed_out, mut last_tick) = (None, false, Instant::now());
         loop {
             match received.recv_timeout(Duration::from_millis(100)) {
-                Ok((kind, line)) => send(stream, &json!({"kind": kind, "line": line}))?,
+                // `at_ms`: when it was read, a moment after the listing printed
+                // it; the page measures how late it arrives.
+                Ok((kind, line, read)) => {
+                    let at_ms = read.duration_since(started).as_millis() as u64;
+                    send(stream, &json!({"kind": kind, "line": line, "at_ms": at_ms}))?
+                }
                 Err(RecvTimeoutError::Disconnected) if ended.is_some() => break,
                 // Its output closed, it still runs: wait without spinning.
                 Err(RecvTimeoutError::Disconnected) => {
@@ -326,7 +331,10 @@ impl Runs {
                     // What it started gets a moment to end by itself, then the
                     // group goes, which closes the pipes.
                     let grace = Instant::now();
-                    while group_is_alive(group) && grace.elapsed() < Duration::from_secs(2) {
+                    while !cancelled.load(Ordering::SeqCst)
+                        && group_is_alive(group)
+                        && grace.elapsed() < Duration::from_secs(2)
+                    {
                         std::thread::sleep(Duration::from_millis(10));
                     }
                     kill_group(group);
