@@ -130,7 +130,8 @@
     quickSizes.addEventListener('click', () => fill(data.quick));
     fields.append(make('p', {class: 'run-buttons'}, run, ' ', cancel, ' ', bookSizes, ' ', quickSizes));
     const status = make('p', {class: 'run-status', role: 'status'},
-      `Runs on this machine, one at a time, stopped after ${data.limit_s} s. The book’s output above stays as it was.`);
+      `Runs on this machine, one at a time, stopped after ${data.limit_s} s. The book’s output above stays as it was: `,
+      make('code', {}, `cargo xtask measure ${id}`), ' re-measures it for real.');
     const command = make('p', {class: 'run-command'});
     const output = make('pre', {class: 'run-output', role: 'log', tabindex: '0'});
     output.hidden = true;

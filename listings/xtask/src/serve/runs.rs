@@ -12,7 +12,10 @@
 //! (`--check-flags`) before anything starts. A run is bounded in time and
 //! runs in a process group of its own, which is killed when it is cancelled,
 //! when it passes its limit, when the page goes, and when the server stops.
-//! The committed outputs are never written.
+//! The committed outputs are never written. A flag that needs privileges
+//! (root, a network namespace) is not offered: no listing has one today, and
+//! one that did would hide it (`#[arg(hide = true)]`), which keeps it out of
+//! `--describe-flags`, so out of the form, and refused here.
 //!
 //! The calls: `GET /__workbook/run.js` (the page's script), `GET
 //! /__workbook/flags?listing=ID`, `POST /__workbook/run` (a JSON body:
