@@ -3,11 +3,9 @@
 //!     cargo run --release -p ch04 --bin cpu_in_processes -- --jobs 10 --limit 300000
 
 use std::process::{ExitCode, Stdio};
-use std::thread;
 
-use serde::{Deserialize, Serialize};
 use support::child::Reaped;
-use support::report::{Table, figure, metric, verdict};
+use support::report::{Figure, Table, figure, metric, verdict};
 use support::timing::{ms, summarize, time};
 
 /// Run the same CPU-bound jobs one after another, in threads, and in processes.
@@ -27,21 +25,20 @@ pub struct Args {
     worker: bool,
 }
 
-/// What crosses the pipe to a worker: plain data, as JSON. The answer, a
-/// count of primes, comes back as a JSON number.
-#[derive(Serialize, Deserialize)]
-struct Job {
-    limit: u64,
+// ANCHOR: three_ways
+/// One job: count the primes below `limit` by trial division, pure CPU.
+fn count_primes(limit: u64) -> u64 {
+    let is_prime = |n: u64| (2..n).take_while(|d| d * d <= n).all(|d| !n.is_multiple_of(d));
+    (2..limit).filter(|&n| is_prime(n)).count() as u64
 }
 
-// ANCHOR: three_ways
 fn one_after_another(jobs: usize, limit: u64) -> Vec<u64> {
     (0..jobs).map(|_| count_primes(limit)).collect()
 }
 
 /// Threads share the process: each borrows what it needs, nothing is copied.
 fn in_threads(jobs: usize, limit: u64) -> Vec<u64> {
-    thread::scope(|s| {
+    std::thread::scope(|s| {
         let handles: Vec<_> = (0..jobs).map(|_| s.spawn(|| count_primes(limit))).collect();
         handles.into_iter().map(|h| h.join().expect("a job")).collect()
     })
@@ -50,19 +47,46 @@ fn in_threads(jobs: usize, limit: u64) -> Vec<u64> {
 /// Processes share nothing: each job is serialized down a pipe to a fresh
 /// worker, and its answer comes back the same way.
 fn in_processes(jobs: usize, limit: u64) -> Vec<u64> {
-    let workers: Vec<Reaped> = (0..jobs).map(|_| start_worker(&Job { limit })).collect();
+    let workers: Vec<Reaped> = (0..jobs).map(|_| start_worker(limit)).collect();
     workers.into_iter().map(answer).collect()
 }
 // ANCHOR_END: three_ways
+
+// ANCHOR: worker
+/// Starts this program again as a worker and sends it its job, the limit, as
+/// JSON: plain data. The answer, a count of primes, comes back the same way.
+fn start_worker(limit: u64) -> Reaped {
+    let mut command = support::child::command("cpu_in_processes");
+    command.arg("--worker").stdin(Stdio::piped()).stdout(Stdio::piped());
+    let mut worker = Reaped(command.spawn().expect("start a worker process"));
+    // `to_writer` takes stdin and drops it: the pipe closes, the worker reads to its end.
+    serde_json::to_writer(worker.0.stdin.take().expect("piped"), &limit).expect("send the job");
+    worker
+}
+
+/// The worker's side: one job in, one answer out.
+fn worker() -> ExitCode {
+    let limit = serde_json::from_reader(std::io::stdin()).expect("a well-formed job");
+    serde_json::to_writer(std::io::stdout(), &count_primes(limit)).expect("send the answer");
+    ExitCode::SUCCESS
+}
+
+/// The parent's side again: read the answer to its end, then reap the worker.
+fn answer(mut worker: Reaped) -> u64 {
+    let answer = serde_json::from_reader(worker.0.stdout.take().expect("piped"));
+    let status = worker.0.wait().expect("wait for the worker");
+    assert!(status.success(), "the worker failed: {status}");
+    answer.expect("a well-formed answer")
+}
+// ANCHOR_END: worker
 
 pub fn run(args: Args) -> ExitCode {
     if args.worker {
         return worker();
     }
     let (jobs, limit) = (args.jobs as usize, args.limit);
-    let cores = thread::available_parallelism().map_or(1, |n| n.get());
-    // The ways take turns, so a busy moment on the machine hits all of them.
-    // The last one starts the workers with nothing to do: their start-up alone.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // The ways take turns, so a busy moment hits them all. The last one times start-up alone.
     let ways = [
         ("one after another".to_string(), one_after_another as fn(usize, u64) -> Vec<u64>),
         (format!("{jobs} threads"), in_threads),
@@ -70,17 +94,14 @@ pub fn run(args: Args) -> ExitCode {
         (format!("{jobs} processes, empty jobs"), |jobs, _| in_processes(jobs, 0)),
     ];
     let (mut walls, mut answers) = (vec![Vec::new(); ways.len()], Vec::new());
-    for _ in 0..args.repeats {
-        for ((_, way), walls) in ways.iter().zip(&mut walls) {
-            let (got, wall) = time(|| way(jobs, limit));
-            answers.push(got);
-            walls.push(ms(wall));
-        }
+    for way in (0..args.repeats).flat_map(|_| 0..ways.len()) {
+        let (got, wall) = time(|| ways[way].1(jobs, limit));
+        answers.push(got);
+        walls[way].push(ms(wall));
     }
     let mut right = answers.chunks(ways.len()).all(|a| a[..3].iter().all(|got| *got == a[0]));
-    // A busy moment can deny the threads the second core in every turn while
-    // the processes found it once. Give the threads up to ten more turns: a
-    // GIL would keep them at one core however often they tried.
+    // A busy moment can deny the threads a core in every turn while the processes found it
+    // once: up to ten more turns for them. A GIL would keep them at one core however many.
     let fastest = |walls: &[f64]| summarize(walls).min;
     let mut retries = 0;
     while retries < 10 && fastest(&walls[1]) > fastest(&walls[2]) / 0.7 {
@@ -88,88 +109,39 @@ pub fn run(args: Args) -> ExitCode {
         (right, retries) = (right && got == answers[0], retries + 1);
         walls[1].push(ms(wall));
     }
-    // Other programs on the machine can only slow a run down: the best of the
-    // repeats is the closest to what the cores can do; the median is shown too.
-    let best: Vec<f64> = walls.iter().map(|w| fastest(w)).collect();
+    // Other programs can only slow a run down: the best is the closest to what the cores can do.
+    let names = ["sequential_ms", "threads_ms", "processes_ms", "startup_ms"];
+    let best: Vec<Figure> = (0..4).map(|i| figure(names[i], fastest(&walls[i]), "ms")).collect();
     let mut table = Table::new(["way", "best", "median", "speed-up (best)"]);
-    for ((label, ..), walls) in ways.iter().zip(&walls) {
-        let (fastest, median) = (fastest(walls), summarize(walls).median);
-        let speedup = format!("{:.2}x", best[0] / fastest);
-        let speedup = if label.ends_with("empty jobs") { "-".into() } else { speedup };
-        table.row([label.clone(), format!("{fastest:.0} ms"), format!("{median:.0} ms"), speedup]);
+    for (i, (label, _)) in ways.iter().enumerate() {
+        let (speedup, median) = (best[0].value / best[i].value, summarize(&walls[i]).median);
+        let speedup = if i < 3 { format!("{speedup:.2}x") } else { "-".into() };
+        table.cells(&format!("{label}|{:.0}|{median:.0} ms|{speedup}", best[i]));
     }
     table.print();
-    let (primes, repeats) = (answers[0][0], args.repeats);
-    println!(
-        "{jobs} jobs, each counting the primes below {limit} ({primes} of them); best of {repeats} runs on {cores} cores"
-    );
+    print!("{jobs} jobs, each counting the primes below {limit} ({} of them); ", answers[0][0]);
+    println!("best of {} runs on {cores} cores", args.repeats);
     if retries > 0 {
-        println!(
-            "the threads took {retries} more turn(s): other programs had the second core when the processes found it"
-        );
+        print!("the threads took {retries} more turn(s): other programs had the second core ");
+        println!("when the processes found it");
     }
-    metric("sequential_ms", best[0], "ms");
-    metric("threads_ms", best[1], "ms");
-    metric("processes_ms", best[2], "ms");
-    metric("startup_ms", best[3], "ms");
     metric("cores", cores as f64, "cores");
-    let threads_speedup = figure("threads_speedup", best[0] / best[1], "x");
-    let processes_speedup = figure("processes_speedup", best[0] / best[2], "x");
-    // With a GIL, processes would scale and threads would not. Here threads
-    // must do at least as well as processes, within the noise of a shared
-    // machine. When neither scaled, other programs had the cores: say so.
-    if cores < 2 || threads_speedup.value.max(processes_speedup.value) < 1.3 {
+    let threads = figure("threads_speedup", best[0].value / best[1].value, "x");
+    let processes = figure("processes_speedup", best[0].value / best[2].value, "x");
+    if cores < 2 || threads.value.max(processes.value) < 1.3 {
         println!("neither way scaled: {cores} core(s), or other programs were using them");
     }
     verdict(
         "CPU-bound work scales in threads as well as in processes: there is no GIL to escape",
-        right && claim_holds(threads_speedup.value, processes_speedup.value),
-        &format!(
-            "{threads_speedup:.2} in threads, {processes_speedup:.2} in processes, on {cores} cores"
-        ),
+        right && claim_holds(threads.value, processes.value),
+        &format!("{threads:.2} in threads, {processes:.2} in processes, on {cores} cores"),
     )
 }
 
-/// The claim, from the two speed-ups over one thread: threads do at least
-/// as well as processes, within the noise of a shared machine, whatever the
-/// cores (on one, neither scales and they tie). A GIL would keep threads near
-/// 1x while processes scaled. Unit tests: `ch04/tests/claims.rs`.
+/// The claim: threads do at least as well as processes, within the noise of a shared machine,
+/// on any cores; a GIL would keep threads near 1x (tests: `ch04/tests/claims.rs`).
 pub fn claim_holds(threads_speedup: f64, processes_speedup: f64) -> bool {
     threads_speedup >= 0.7 * processes_speedup
-}
-
-/// Counts the primes below `limit` by trial division: pure CPU, no memory traffic.
-fn count_primes(limit: u64) -> u64 {
-    let is_prime = |n: u64| (2..n).take_while(|d| d * d <= n).all(|d| !n.is_multiple_of(d));
-    (2..limit).filter(|&n| is_prime(n)).count() as u64
-}
-
-// ANCHOR: worker
-/// Starts this program again as a worker and sends it `job` as JSON.
-fn start_worker(job: &Job) -> Reaped {
-    // This program again, as a worker: support::child has the convention.
-    let mut command = support::child::command("cpu_in_processes");
-    let spawned = command.arg("--worker").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn();
-    let mut child = spawned.expect("start a worker process");
-    let stdin = child.stdin.take().expect("piped");
-    serde_json::to_writer(stdin, job).expect("send the job");
-    Reaped(child) // The pipe closed with `stdin`: the worker reads to its end.
-}
-
-/// The worker's side: one job in, one answer out.
-fn worker() -> ExitCode {
-    let job: Job = serde_json::from_reader(std::io::stdin()).expect("a well-formed job");
-    serde_json::to_writer(std::io::stdout(), &count_primes(job.limit)).expect("send the answer");
-    ExitCode::SUCCESS
-}
-// ANCHOR_END: worker
-
-fn answer(mut worker: Reaped) -> u64 {
-    let stdout = worker.0.stdout.take().expect("piped");
-    let answer = serde_json::from_reader(stdout).expect("a well-formed answer");
-    let status = worker.0.wait().expect("wait for the worker");
-    assert!(status.success(), "the worker failed: {status}");
-    answer
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`

@@ -4,7 +4,7 @@
 
 use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Child, ExitCode, Stdio};
+use std::process::{ExitCode, Stdio};
 use std::time::Duration;
 
 use support::child::Reaped;
@@ -18,39 +18,23 @@ pub struct Args {
     worker: Option<Death>,
 }
 
-/// The ways a worker dies, with the exit code or signal the parent should see.
-#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
-enum Death {
-    ExitCode,
-    Panic,
-    PanicInThread,
-    Abort,
-    Segfault,
-    SegfaultInThread,
-    KilledByParent,
-}
-
-const DEATHS: [(Death, &str, Expected); 7] = [
-    (Death::ExitCode, "exits with code 3", Expected::Code(3)),
-    (Death::Panic, "panics on its main thread", Expected::Code(101)),
-    (Death::PanicInThread, "panics on another thread", Expected::Code(0)),
-    (Death::Abort, "calls process::abort()", Expected::Signal(libc::SIGABRT)),
-    (Death::Segfault, "writes through a bad pointer", Expected::Signal(libc::SIGSEGV)),
-    (Death::SegfaultInThread, "does that on another thread", Expected::Signal(libc::SIGSEGV)),
-    (Death::KilledByParent, "is killed (as by the OOM killer)", Expected::Signal(libc::SIGKILL)),
-];
-
-#[derive(Clone, Copy, PartialEq, Debug)]
-enum Expected {
+// ANCHOR: observe
+/// How a process ended, as the kernel reports it to its parent.
+#[derive(Clone, Copy, PartialEq)]
+enum End {
     Code(i32),
     Signal(i32),
 }
 
-// ANCHOR: observe
-/// Starts a worker that dies as `death` says; returns how the kernel reports
-/// its end, and what it wrote on stderr.
-fn observe(death: Death) -> (Expected, String) {
-    let mut worker = Reaped(start(death));
+/// Starts this program again as a worker that dies as `death` says; returns
+/// how it ended, and what it wrote on stderr.
+fn observe(death: Death) -> (End, String) {
+    let flag = clap::ValueEnum::to_possible_value(&death).expect("every death has a name");
+    let mut command = support::child::command("crash_isolation");
+    // RUST_BACKTRACE=0 keeps the panic message to its two lines.
+    command.args(["--worker", flag.get_name()]).env("RUST_BACKTRACE", "0");
+    command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+    let mut worker = Reaped(command.spawn().expect("start a worker process"));
     if death == Death::KilledByParent {
         worker.0.kill().expect("send SIGKILL");
     }
@@ -59,14 +43,25 @@ fn observe(death: Death) -> (Expected, String) {
     let status = worker.0.wait().expect("wait for the worker");
     // On Unix a process ends one of two ways: it exits with a code, or a
     // signal ends it. `code()` is the first, `signal()` the second.
-    let seen = match (status.code(), status.signal()) {
-        (Some(code), _) => Expected::Code(code),
-        (None, Some(signal)) => Expected::Signal(signal),
+    let end = match (status.code(), status.signal()) {
+        (Some(code), _) => End::Code(code),
+        (None, Some(signal)) => End::Signal(signal),
         (None, None) => unreachable!("a process that ended has a code or a signal"),
     };
-    (seen, stderr)
+    (end, stderr)
 }
 // ANCHOR_END: observe
+
+/// Each way to die, with how the parent should see it end.
+const DEATHS: [(Death, &str, End); 7] = [
+    (Death::ExitCode, "exits with code 3", End::Code(3)),
+    (Death::Panic, "panics on its main thread", End::Code(101)),
+    (Death::PanicInThread, "panics on another thread", End::Code(0)),
+    (Death::Abort, "calls process::abort()", End::Signal(libc::SIGABRT)),
+    (Death::Segfault, "writes through a bad pointer", End::Signal(libc::SIGSEGV)),
+    (Death::SegfaultInThread, "does that on another thread", End::Signal(libc::SIGSEGV)),
+    (Death::KilledByParent, "is killed (as by the OOM killer)", End::Signal(libc::SIGKILL)),
+];
 
 pub fn run(args: Args) -> ExitCode {
     if let Some(death) = args.worker {
@@ -75,13 +70,13 @@ pub fn run(args: Args) -> ExitCode {
     let mut table = Table::new(["the worker", "code()", "signal()", "its last words on stderr"]);
     let mut as_expected = 0;
     for (death, what, expected) in DEATHS {
-        let (seen, stderr) = observe(death);
-        as_expected += usize::from(seen == expected);
-        let (code, signal) = match seen {
-            Expected::Code(code) => (code.to_string(), "-".into()),
-            Expected::Signal(signal) => ("-".into(), format!("{signal} ({})", signal_name(signal))),
+        let (end, stderr) = observe(death);
+        as_expected += usize::from(end == expected);
+        let how = match end {
+            End::Code(code) => format!("{code}|-"),
+            End::Signal(signal) => format!("-|{signal} ({})", signal_name(signal)),
         };
-        table.row([what.into(), code, signal, last_words(&stderr)]);
+        table.cells(&format!("{what}|{how}|{}", last_words(&stderr)));
     }
     table.print();
     figure("deaths_seen", as_expected as f64, "deaths");
@@ -94,17 +89,19 @@ pub fn run(args: Args) -> ExitCode {
     )
 }
 
-fn start(death: Death) -> Child {
-    let flag = clap::ValueEnum::to_possible_value(&death).expect("every death has a name");
-    // This program again, as a worker: support::child has the convention.
-    let mut command = support::child::command("crash_isolation");
-    // RUST_BACKTRACE=0 keeps the panic message to its two lines.
-    command.args(["--worker", flag.get_name()]).env("RUST_BACKTRACE", "0");
-    command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
-    command.spawn().expect("start a worker process")
+// ANCHOR: die
+/// The ways a worker dies.
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum Death {
+    ExitCode,
+    Panic,
+    PanicInThread,
+    Abort,
+    Segfault,
+    SegfaultInThread,
+    KilledByParent,
 }
 
-// ANCHOR: die
 /// The worker's side: a bug of each kind.
 fn die(death: Death) -> ExitCode {
     let segfault = || {
@@ -136,20 +133,14 @@ fn die(death: Death) -> ExitCode {
 
 /// The panic message, if the worker printed one: its line after "panicked at".
 fn last_words(stderr: &str) -> String {
-    let mut lines = stderr.lines();
-    match lines.by_ref().position(|l| l.contains("panicked at")) {
-        Some(_) => lines.next().unwrap_or_default().to_string(),
-        None => "(nothing)".to_string(),
-    }
+    let mut after = stderr.lines().skip_while(|line| !line.contains("panicked at")).skip(1);
+    after.next().unwrap_or("(nothing)").to_string()
 }
 
 fn signal_name(signal: i32) -> &'static str {
-    match signal {
-        libc::SIGABRT => "SIGABRT",
-        libc::SIGKILL => "SIGKILL",
-        libc::SIGSEGV => "SIGSEGV",
-        _ => "another signal",
-    }
+    let names =
+        [(libc::SIGABRT, "SIGABRT"), (libc::SIGKILL, "SIGKILL"), (libc::SIGSEGV, "SIGSEGV")];
+    names.iter().find(|(number, _)| *number == signal).map_or("another signal", |(_, name)| name)
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`

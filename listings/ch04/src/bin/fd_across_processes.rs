@@ -28,20 +28,20 @@ enum Role {
     Inherited,
 }
 
+// ANCHOR: number
 /// What the parent sends: all that serializing an open file could ever produce.
 #[derive(Serialize, Deserialize)]
 struct FileByNumber {
     fd: RawFd,
 }
 
-// ANCHOR: number
 /// Sends the worker the descriptor number of `file` as a JSON message;
 /// returns the message and what the worker made of it.
 fn send_number(file: &File) -> (String, String, bool) {
     // `File` is not `Serialize`: serde has no way to encode an open file. The
     // most a message can carry is the number, and the worker's table is its own.
     let message = serde_json::to_string(&FileByNumber { fd: file.as_raw_fd() }).expect("encode");
-    let mut worker = Reaped(start(Role::Number, Stdio::piped()));
+    let mut worker = Reaped(start("number", Stdio::piped()));
     let mut stdin = worker.0.stdin.take().expect("piped");
     writeln!(stdin, "{message}").expect("send the number");
     drop(stdin);
@@ -50,12 +50,44 @@ fn send_number(file: &File) -> (String, String, bool) {
 }
 // ANCHOR_END: number
 
+// ANCHOR: number_worker
+/// The worker's side: a number from the parent, used as a descriptor here.
+fn number_worker() -> ExitCode {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).expect("read the message");
+    let FileByNumber { fd } = serde_json::from_str(&line).expect("a well-formed message");
+    let mut buffer = [0u8; 64];
+    // SAFETY: read(2) writes at most `buffer.len()` bytes into our own buffer;
+    // a bad descriptor is reported as an error, not undefined behaviour.
+    let n = unsafe { libc::read(fd, buffer.as_mut_ptr().cast(), buffer.len()) };
+    match n {
+        -1 => println!("read(fd {fd}) failed: {}", std::io::Error::last_os_error()),
+        n => println!("read(fd {fd}) gave {n} bytes"),
+    }
+    ExitCode::SUCCESS
+}
+// ANCHOR_END: number_worker
+
 // ANCHOR: inherited
 /// Passing the file itself takes the kernel: here, at spawn, as the worker's
 /// stdin (the child gets a duplicate of the descriptor as its fd 0). A running
 /// process can receive one over a Unix socket with SCM_RIGHTS.
 fn hand_over(file: File) -> (String, bool) {
-    output_of(Reaped(start(Role::Inherited, Stdio::from(file))))
+    output_of(Reaped(start("inherited", Stdio::from(file))))
+}
+
+/// This program again, as a worker in `role`, with `stdin` as its standard input.
+fn start(role: &str, stdin: Stdio) -> Child {
+    let mut command = support::child::command("fd_across_processes");
+    command.args(["--worker", role]).stdin(stdin).stdout(Stdio::piped());
+    command.spawn().expect("start a worker process")
+}
+
+/// The worker's side: its stdin is the file.
+fn inherited_worker() -> ExitCode {
+    let first = std::io::stdin().lock().lines().next();
+    println!("read {:?}", first.and_then(Result::ok).unwrap_or_default());
+    ExitCode::SUCCESS
 }
 // ANCHOR_END: inherited
 
@@ -87,40 +119,6 @@ pub fn run(args: Args) -> ExitCode {
             && inherited == "read \"ACME,101.50\"",
         "the number gave EBADF, the inherited file gave its first line",
     )
-}
-
-fn start(role: Role, stdin: Stdio) -> Child {
-    let role = match role {
-        Role::Number => "number",
-        Role::Inherited => "inherited",
-    };
-    // This program again, as a worker: support::child has the convention.
-    let mut command = support::child::command("fd_across_processes");
-    command.args(["--worker", role]).stdin(stdin).stdout(Stdio::piped());
-    command.spawn().expect("start a worker process")
-}
-
-/// The worker's side: a number from the parent, used as a descriptor here.
-fn number_worker() -> ExitCode {
-    let mut line = String::new();
-    std::io::stdin().read_line(&mut line).expect("read the message");
-    let FileByNumber { fd } = serde_json::from_str(&line).expect("a well-formed message");
-    let mut buffer = [0u8; 64];
-    // SAFETY: read(2) writes at most `buffer.len()` bytes into our own buffer;
-    // a bad descriptor is reported as an error, not undefined behaviour.
-    let n = unsafe { libc::read(fd, buffer.as_mut_ptr().cast(), buffer.len()) };
-    match n {
-        -1 => println!("read(fd {fd}) failed: {}", std::io::Error::last_os_error()),
-        n => println!("read(fd {fd}) gave {n} bytes"),
-    }
-    ExitCode::SUCCESS
-}
-
-/// The worker's side: its stdin is the file.
-fn inherited_worker() -> ExitCode {
-    let first = std::io::stdin().lock().lines().next();
-    println!("read {:?}", first.and_then(Result::ok).unwrap_or_default());
-    ExitCode::SUCCESS
 }
 
 /// Everything the worker printed, and whether it exited successfully.

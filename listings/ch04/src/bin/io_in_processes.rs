@@ -8,7 +8,6 @@ use std::ops::RangeInclusive;
 use std::process::{ExitCode, Stdio};
 use std::thread;
 
-use serde::{Deserialize, Serialize};
 use support::child::Reaped;
 use support::latency::{Config, LatencyServer};
 use support::report::{Figure, Table, figure, verdict};
@@ -31,14 +30,19 @@ pub struct Args {
     worker: bool,
 }
 
-/// What crosses the pipe: where to fetch, and how many bytes came back.
-#[derive(Serialize, Deserialize)]
-struct Fetch {
-    server: SocketAddr,
-    page: u64,
+// ANCHOR: three_ways
+/// Fetches one page over a fresh connection, blocking, and returns its size.
+fn fetch_page(server: SocketAddr, page: u64) -> usize {
+    let mut stream = TcpStream::connect(server).expect("connect");
+    let request = format!(
+        "GET /ticker/ACME?page={page} HTTP/1.1\r\nHost: ticker\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).expect("send the request");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).expect("read the response");
+    response.len()
 }
 
-// ANCHOR: three_ways
 fn one_after_another(server: SocketAddr, pages: RangeInclusive<u64>) -> usize {
     pages.map(|page| fetch_page(server, page)).sum()
 }
@@ -56,12 +60,39 @@ fn in_processes(server: SocketAddr, pages: RangeInclusive<u64>) -> usize {
 }
 // ANCHOR_END: three_ways
 
+// ANCHOR: worker
+/// Starts this program again as a worker and sends it where to fetch, the server's address
+/// and the page, as JSON. The page's size comes back the same way.
+fn start_worker(server: SocketAddr, page: u64) -> Reaped {
+    let mut command = support::child::command("io_in_processes");
+    command.arg("--worker").stdin(Stdio::piped()).stdout(Stdio::piped());
+    let mut worker = Reaped(command.spawn().expect("start a worker process"));
+    // `to_writer` takes stdin and drops it: the pipe closes, the worker reads to its end.
+    let stdin = worker.0.stdin.take().expect("piped");
+    serde_json::to_writer(stdin, &(server, page)).expect("send the fetch");
+    worker
+}
+
+/// The worker's side: one fetch in, with the same blocking call a thread makes; its size out.
+fn worker() -> ExitCode {
+    let (server, page) = serde_json::from_reader(std::io::stdin()).expect("a well-formed job");
+    let bytes = fetch_page(server, page);
+    serde_json::to_writer(std::io::stdout(), &bytes).expect("send the answer");
+    ExitCode::SUCCESS
+}
+
+/// The parent's side again: read the answer to its end, then reap the worker.
+fn answer(mut worker: Reaped) -> usize {
+    let bytes = serde_json::from_reader(worker.0.stdout.take().expect("piped"));
+    let status = worker.0.wait().expect("wait for the worker");
+    assert!(status.success(), "the worker failed: {status}");
+    bytes.expect("a well-formed answer")
+}
+// ANCHOR_END: worker
+
 pub fn run(args: Args) -> ExitCode {
     if args.worker {
-        let fetch: Fetch = serde_json::from_reader(std::io::stdin()).expect("a well-formed job");
-        let bytes = fetch_page(fetch.server, fetch.page);
-        serde_json::to_writer(std::io::stdout(), &bytes).expect("send the answer");
-        return ExitCode::SUCCESS;
+        return worker();
     }
     let server = LatencyServer::start(Config::latency(args.latency_ms)).expect("start the server");
     let (addr, pages) = (server.addr(), 1..=args.fetches);
@@ -88,7 +119,7 @@ pub fn run(args: Args) -> ExitCode {
         (format!("{n} processes"), processes),
     ];
     for (way, wall) in ways {
-        table.row([way, format!("{wall:.0}"), format!("{:.2}", wall.value / latency)]);
+        table.cells(&format!("{way}|{wall:.0}|{:.2}", wall.value / latency));
     }
     table.print();
     println!("{n} pages of {bytes} bytes in all, {latency:.0} ms of latency each");
@@ -102,37 +133,6 @@ pub fn run(args: Args) -> ExitCode {
             "{sequential:.0} one after another, {threads:.0} in threads, {processes:.0} in processes"
         ),
     )
-}
-
-/// Fetches one page over a fresh connection, blocking, and returns its size.
-fn fetch_page(server: SocketAddr, page: u64) -> usize {
-    let mut stream = TcpStream::connect(server).expect("connect");
-    let request = format!(
-        "GET /ticker/ACME?page={page} HTTP/1.1\r\nHost: ticker\r\nConnection: close\r\n\r\n"
-    );
-    stream.write_all(request.as_bytes()).expect("send the request");
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).expect("read the response");
-    response.len()
-}
-
-/// Starts this program again as a worker and sends it one fetch as JSON.
-fn start_worker(server: SocketAddr, page: u64) -> Reaped {
-    // This program again, as a worker: support::child has the convention.
-    let mut command = support::child::command("io_in_processes");
-    let spawned = command.arg("--worker").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn();
-    let mut child = spawned.expect("start a worker process");
-    let stdin = child.stdin.take().expect("piped");
-    serde_json::to_writer(stdin, &Fetch { server, page }).expect("send the fetch");
-    Reaped(child) // The pipe closed with `stdin`: the worker reads to its end.
-}
-
-fn answer(mut worker: Reaped) -> usize {
-    let stdout = worker.0.stdout.take().expect("piped");
-    let bytes = serde_json::from_reader(stdout).expect("a well-formed answer");
-    let status = worker.0.wait().expect("wait for the worker");
-    assert!(status.success(), "the worker failed: {status}");
-    bytes
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`

@@ -4,9 +4,8 @@
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
-use std::process::{ChildStdin, ChildStdout, ExitCode, Stdio};
+use std::process::{ChildStdout, ExitCode, Stdio};
 use std::sync::Mutex;
-use std::thread;
 
 use serde::{Deserialize, Serialize};
 use support::child::Reaped;
@@ -56,7 +55,6 @@ fn worker() -> ExitCode {
         if job.crash {
             std::process::abort(); // A bug in native code, say: the whole process dies.
         }
-        // Trial division: pure CPU work.
         let is_prime = |n: u64| (2..n).take_while(|d| d * d <= n).all(|d| !n.is_multiple_of(d));
         let primes = (2..job.below).filter(|&n| is_prime(n)).count() as u64;
         println!("{}", serde_json::to_string(&Done { id: job.id, primes }).expect("encode"));
@@ -65,26 +63,22 @@ fn worker() -> ExitCode {
 }
 // ANCHOR_END: worker
 
-/// One try of a job: its id, the try's number, and the primes or the death.
-type Try = (u64, u64, Result<u64, String>);
-
 // ANCHOR: pool
-/// One thread per worker process keeps it fed: it takes a job, writes it down
-/// the worker's stdin and reads the answer from its stdout. An end of file
-/// instead of an answer means the worker died: reap it, see how, start a fresh
-/// one, and put the job back unless it has used up its retries. It returns
-/// every try: the job, the try's number, the count of primes or the death.
+type Try = (u64, u64, Result<u64, String>); // A job's id, the try's number, the primes or death.
+
+/// One thread per worker process keeps it fed, one job at a time. When the worker dies: reap
+/// it, see how, start a fresh one, and put the job back unless it has used up its retries.
 fn keep_fed(queue: &Mutex<VecDeque<(Job, u64)>>, retries: u64) -> Vec<Try> {
-    let (mut worker, mut tried) = (Worker::start(), Vec::new());
+    let ((mut worker, mut stdout), mut tried) = (start_worker(), Vec::new());
     loop {
         // (A separate statement, so the lock is released before the job runs.)
         let next = queue.lock().expect("the queue").pop_front();
         let Some((job, tries)) = next else { break };
-        match worker.ask(&job) {
+        match ask(&mut worker, &mut stdout, &job) {
             Some(done) => tried.push((done.id, tries + 1, Ok(done.primes))),
             None => {
-                let (death, again) = (worker.reap(), tries < retries);
-                worker = Worker::start();
+                let (death, again) = (worker.0.wait().expect("reap it"), tries < retries);
+                (worker, stdout) = start_worker();
                 let fate = if again { "tried again" } else { "reported failed" };
                 tried.push((job.id, tries + 1, Err(format!("worker died ({death}); {fate}"))));
                 if again {
@@ -93,50 +87,32 @@ fn keep_fed(queue: &Mutex<VecDeque<(Job, u64)>>, retries: u64) -> Vec<Try> {
             }
         }
     }
-    worker.finish(); // Closing its stdin ends it; then reap it.
+    drop(worker.0.stdin.take()); // Closing its stdin ends the worker; then reap it.
+    let status = worker.0.wait().expect("wait for the worker");
+    assert!(status.success(), "a worker failed at the end: {status}");
     tried
 }
 // ANCHOR_END: pool
 
-/// One worker process and its pipes. Its `Reaped` guard kills and reaps the
-/// process when dropped, so no exit path of the pool, a panic included,
-/// leaves a worker behind.
-struct Worker {
-    child: Reaped,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
+// ANCHOR: handle
+/// Starts this program again as a worker, with a pipe each way. Its `Reaped` guard kills and
+/// reaps it when dropped, so no exit path of the pool, a panic included, leaves a worker behind.
+fn start_worker() -> (Reaped, BufReader<ChildStdout>) {
+    let mut command = support::child::command("process_pool");
+    command.arg("--worker").stdin(Stdio::piped()).stdout(Stdio::piped());
+    let mut child = command.spawn().expect("start a worker process");
+    let stdout = BufReader::new(child.stdout.take().expect("piped"));
+    (Reaped(child), stdout)
 }
 
-impl Worker {
-    fn start() -> Worker {
-        // This program again, as a worker: support::child has the convention.
-        let mut command = support::child::command("process_pool");
-        let spawned = command.arg("--worker").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn();
-        let mut child = spawned.expect("start a worker process");
-        let (stdin, stdout) = (child.stdin.take(), child.stdout.take());
-        let stdout = BufReader::new(stdout.expect("piped"));
-        Worker { child: Reaped(child), stdin: stdin.expect("piped"), stdout }
-    }
-
-    /// Sends a job and waits for its answer; `None` if the worker died first.
-    fn ask(&mut self, job: &Job) -> Option<Done> {
-        writeln!(self.stdin, "{}", serde_json::to_string(job).expect("encode")).ok()?;
-        let mut answer = String::new();
-        self.stdout.read_line(&mut answer).ok().filter(|&read| read > 0)?;
-        serde_json::from_str(&answer).ok()
-    }
-
-    /// Waits for a dead worker and says how it died ("signal: 6 (SIGABRT)").
-    fn reap(&mut self) -> String {
-        self.child.0.wait().expect("wait for the worker").to_string()
-    }
-
-    fn finish(mut self) {
-        drop(self.stdin);
-        let status = self.child.0.wait().expect("wait for the worker");
-        assert!(status.success(), "a worker failed at the end: {status}");
-    }
+/// Sends a job down the worker's stdin and waits for its answer; `None` if it died first.
+fn ask(worker: &mut Reaped, stdout: &mut BufReader<ChildStdout>, job: &Job) -> Option<Done> {
+    let stdin = worker.0.stdin.as_mut().expect("piped");
+    writeln!(stdin, "{}", serde_json::to_string(job).expect("encode")).ok()?;
+    let answer = stdout.lines().next()?.ok()?; // An end of file: the worker died.
+    serde_json::from_str(&answer).ok()
 }
+// ANCHOR_END: handle
 
 pub fn run(args: Args) -> ExitCode {
     if args.worker {
@@ -144,32 +120,28 @@ pub fn run(args: Args) -> ExitCode {
     }
     let job = |id| Job { id, below: 100_000 + id * 10_000, crash: id == args.crash_job };
     let queue = Mutex::new((1..=args.jobs).map(|id| (job(id), 0)).collect::<VecDeque<_>>());
-    let mut tried: Vec<_> = thread::scope(|s| {
+    let mut tried: Vec<_> = std::thread::scope(|s| {
         let feeders: Vec<_> =
             (0..args.workers).map(|_| s.spawn(|| keep_fed(&queue, args.retries))).collect();
         feeders.into_iter().flat_map(|feeder| feeder.join().expect("a feeder thread")).collect()
     });
-    // Tries end in any order; sorted, each job's come together, first try first.
-    tried.sort();
+    tried.sort(); // Tries end in any order; sorted, each job's come together, first try first.
     let mut table = Table::new(["job", "primes below", "try", "outcome"]);
     for (id, tries, outcome) in &tried {
         let outcome = outcome.as_ref().map_or_else(String::clone, |n| format!("{n} primes"));
-        table.row([id.to_string(), job(*id).below.to_string(), tries.to_string(), outcome]);
+        table.cells(&format!("{id}|{}|{tries}|{outcome}", job(*id).below));
     }
     table.print();
     let done = |id| tried.iter().any(|(job, _, outcome)| *job == id && outcome.is_ok());
     let failed = (1..=args.jobs).filter(|&id| !done(id)).count() as u64;
-    let results = tried.iter().filter(|(_, _, outcome)| outcome.is_ok()).count();
-    let results = figure("results", results as f64, "results");
+    let results = figure("results", tried.iter().filter(|t| t.2.is_ok()).count() as f64, "results");
     let restarts = figure("restarts", tried.len() as f64 - results.value, "restarts");
     let crashing = (1..=args.jobs).contains(&args.crash_job) as u64;
-    verdict(
-        "the pool restarts a dead worker, reports the job that killed it, and every other result arrives",
-        results.value as u64 == args.jobs - crashing
-            && failed == crashing
-            && restarts.value as u64 == crashing * (args.retries + 1),
-        &format!("{results} of {} jobs, {failed} failed, {restarts}", args.jobs),
-    )
+    let arrived = results.value as u64 == args.jobs - crashing && failed == crashing;
+    let restarted = restarts.value as u64 == crashing * (args.retries + 1);
+    let evidence = format!("{results} of {} jobs, {failed} failed, {restarts}", args.jobs);
+    let claim = "the pool restarts a dead worker, reports the job that killed it, and every other result arrives";
+    verdict(claim, arrived && restarted, &evidence)
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`

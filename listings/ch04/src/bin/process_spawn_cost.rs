@@ -36,6 +36,13 @@ enum Role {
 }
 
 // ANCHOR: spawn
+/// This program again, as a worker with nothing to read or print.
+fn worker(role: &str) -> Command {
+    let mut command = support::child::command("process_spawn_cost");
+    command.args(["--worker", role]).stdin(Stdio::null()).stdout(Stdio::null());
+    command
+}
+
 /// A worker process is this same program started again with `--worker`:
 /// fork, exec, the dynamic loader, Rust's start-up, then exit and a wait.
 fn start_process() {
@@ -61,6 +68,14 @@ fn idle_process_kib() -> (f64, f64) {
     let kib = |file, field| proc_kib(&idle.0.id().to_string(), file, field) as f64;
     let own = kib("smaps_rollup", "Private_Clean:") + kib("smaps_rollup", "Private_Dirty:");
     (kib("status", "VmRSS:"), own)
+}
+
+/// The idle worker's side: say "ready", then block until the parent closes
+/// its stdin (or dies).
+fn idle_worker() -> ExitCode {
+    println!("ready");
+    let _ = std::io::stdin().read_to_end(&mut Vec::new());
+    ExitCode::SUCCESS
 }
 
 /// `threads` idle threads at once: what the process's resident memory grew
@@ -102,39 +117,24 @@ pub fn run(args: Args) -> ExitCode {
     let median = both(["process_spawn_median_us", "thread_spawn_median_us"], median, "µs");
     let rss = both(["process_rss_kib", "thread_rss_kib"], [process_rss, thread_kib], "KiB");
     let own = (figure("process_private_kib", process_own, "KiB"), rss.1);
-    let spawn_ratio = figure("spawn_ratio", best.0.value / best.1.value, "x");
-    let memory_ratio = figure("memory_ratio", rss.0.value / rss.1.value.max(0.01), "x");
+    let mut table = Table::new(["cost", "a process", "a thread", "ratio"]);
     let rows = [
         ("start and wait for, best", best),
         ("start and wait for, median", median),
         ("resident memory (RSS)", rss),
         ("  of which its own", own),
     ];
-    let mut table = Table::new(["cost", "a process", "a thread", "ratio"]);
     for (cost, (p, t)) in rows {
-        let ratio = format!("{:.0}x", p.value / t.value.max(0.01));
-        table.row([cost.to_string(), format!("{p:.0}"), format!("{t:.0}"), ratio]);
+        table.cells(&format!("{cost}|{p:.0}|{t:.0}|{:.0}x", p.value / t.value.max(0.01)));
     }
     table.print();
+    let spawn_ratio = figure("spawn_ratio", best.0.value / best.1.value, "x");
+    let memory_ratio = figure("memory_ratio", rss.0.value / rss.1.value.max(0.01), "x");
     verdict(
         "a process costs more than ten times a thread, to start and in memory",
         spawn_ratio.value > 10.0 && memory_ratio.value > 10.0,
         &format!("best {:.0} vs {:.0}; {:.0} vs {:.0}", best.0, best.1, rss.0, rss.1),
     )
-}
-
-/// This program, started again as a worker (`support::child` has the convention).
-fn worker(role: &str) -> Command {
-    let mut command = support::child::command("process_spawn_cost");
-    command.args(["--worker", role]).stdin(Stdio::null()).stdout(Stdio::null());
-    command
-}
-
-fn idle_worker() -> ExitCode {
-    println!("ready");
-    // Block until the parent closes our stdin (or dies): an idle worker.
-    let _ = std::io::stdin().read_to_end(&mut Vec::new());
-    ExitCode::SUCCESS
 }
 
 /// Runs `once` `samples` times: the microseconds each took.

@@ -22,6 +22,8 @@ pub struct Args {
     tick_ms: u64,
 }
 
+// ANCHOR: hogs
+/// Three ways to run the same computation beside the heartbeat.
 #[derive(Clone, Copy)]
 enum Hog {
     /// A busy loop inside an async block: it never reaches an `.await`.
@@ -44,7 +46,6 @@ fn compute(work: Duration) {
     black_box(checksum);
 }
 
-// ANCHOR: hogs
 /// Runs the hog next to a heartbeat on a current-thread runtime; returns the
 /// heartbeat's ticks during the hog and the longest gap between two ticks.
 fn heartbeat_next_to(hog: Hog, args: &Args) -> (usize, Duration) {
@@ -101,15 +102,10 @@ pub fn run(args: Args) -> ExitCode {
         (Hog::SpawnBlocking, "spawn_blocking", "spawn_blocking"),
     ] {
         let (during, gap) = heartbeat_next_to(hog, &args);
-        let during = figure(&format!("ticks_{name}"), during as f64, "ticks").value;
+        let during = figure(&format!("ticks_{name}"), during as f64, "ticks");
         let gap = figure(&format!("gap_{name}_ms"), ms(gap), "ms");
-        table.row([
-            label.into(),
-            during.to_string(),
-            expected.value.to_string(),
-            format!("{gap:.1}"),
-        ]);
-        gaps.push((during, gap));
+        table.cells(&format!("{label}|{during:#}|{expected:#}|{gap:.1}"));
+        gaps.push((during.value, gap));
     }
     table.print();
     let [(busy_ticks, busy), (_, yielding), (_, blocking)] = gaps[..] else {

@@ -2,10 +2,8 @@
 //!
 //!     cargo run --release -p ch05 --bin coroutine_cost -- --tasks 100000 --threads 1000
 
-use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;
-use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::task::{Context, Poll, Waker};
@@ -13,9 +11,6 @@ use std::thread;
 
 use support::report::{Table, figure, verdict};
 use support::timing::{current_rss_bytes, summarize, time};
-use tokio::runtime::Runtime;
-
-const MIB: f64 = 1024.0 * 1024.0;
 
 /// Create and finish futures, tokio tasks and OS threads; count the memory of parked ones.
 #[derive(clap::Parser)]
@@ -31,13 +26,13 @@ pub struct Args {
     samples: u64,
 }
 
+// ANCHOR: creation
 /// The work every coroutine, task or thread does: almost nothing, so what is
 /// measured is the cost of the vehicle, not of the load.
 async fn double(price: u64) -> u64 {
     price * 2
 }
 
-// ANCHOR: creation
 /// Creates, runs and finishes `count` futures, each polled once by hand.
 fn run_futures(count: u64) {
     let mut cx = Context::from_waker(Waker::noop());
@@ -48,7 +43,7 @@ fn run_futures(count: u64) {
 }
 
 /// The same work as `count` tokio tasks, spawned and joined.
-fn run_tasks(runtime: &Runtime, count: u64) {
+fn run_tasks(runtime: &tokio::runtime::Runtime, count: u64) {
     runtime.block_on(async {
         let handles: Vec<_> = (0..count).map(|price| tokio::spawn(double(price))).collect();
         for handle in handles {
@@ -112,40 +107,35 @@ fn parked_tasks(tasks: usize) -> f64 {
 // ANCHOR_END: parked_tasks
 
 /// Median nanoseconds per item of `sample`, which creates and finishes `items` items.
-fn per_item_ns(samples: u64, items: u64, mut sample: impl FnMut()) -> f64 {
+fn median_ns(samples: u64, items: u64, mut sample: impl FnMut()) -> f64 {
     sample(); // Warm up: grow the heap, start the pools.
     let times: Vec<f64> =
         (0..samples).map(|_| time(&mut sample).1.as_nanos() as f64 / items as f64).collect();
     summarize(&times).median
 }
 
-pub fn run(args: Args) -> ExitCode {
-    let (tasks, threads) = (args.tasks, args.threads);
+pub fn run(args: Args) -> std::process::ExitCode {
+    let (tasks, threads, n) = (args.tasks, args.threads, args.samples);
     // Memory first, in a fresh process: later runs would reuse freed memory.
     let thread_rss = figure("thread_rss_kib", parked_threads(threads as usize) / 1024.0, "KiB");
     let task_rss = figure("task_rss_bytes", parked_tasks(tasks as usize), "bytes");
     let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
-    let n = args.samples;
-    let future_ns = figure("future_ns", per_item_ns(n, tasks, || run_futures(tasks)), "ns");
-    let task_ns = figure("task_ns", per_item_ns(n, tasks, || run_tasks(&runtime, tasks)), "ns");
-    let thread_us = per_item_ns(n, threads, || run_threads(threads)) / 1e3;
-    let thread_us = figure("thread_us", thread_us, "µs");
+    let future_ns = figure("future_ns", median_ns(n, tasks, || run_futures(tasks)), "ns");
+    let task_ns = figure("task_ns", median_ns(n, tasks, || run_tasks(&runtime, tasks)), "ns");
+    let thread_us = figure("thread_us", median_ns(n, threads, || run_threads(threads)) / 1e3, "µs");
     let future_bytes = figure("future_bytes", size_of_val(&double(0)) as f64, "bytes");
-    let tasks_mib = figure("tasks_rss_mib", task_rss.value * tasks as f64 / MIB, "MiB");
+    let tasks_mib = figure("tasks_rss_mib", task_rss.value * tasks as f64 / 1048576.0, "MiB");
     let threads_mib = figure("threads_rss_mib", thread_rss.value * threads as f64 / 1024.0, "MiB");
     let time_x = figure("thread_over_task_time", thread_us.value * 1e3 / task_ns.value, "x");
     let memory_x = thread_rss.value * 1024.0 / task_rss.value;
     let memory_x = figure("thread_over_task_memory", memory_x, "x");
     let mut table = Table::new(["one", "create, run, finish", "resident while parked"]);
-    let (future_time, future_size) =
-        (format!("{future_ns:.1}"), format!("{future_bytes} (its size)"));
-    table.row(["future (polled by hand)".into(), future_time, future_size]);
-    table.row(["tokio task".into(), format!("{task_ns:.0}"), format!("{task_rss:.0}")]);
-    table.row(["OS thread".into(), format!("{thread_us:.1}"), format!("{thread_rss:.1}")]);
+    table.cells(&format!("future (polled by hand)|{future_ns:.1}|{future_bytes} (its size)"));
+    table.cells(&format!("tokio task|{task_ns:.0}|{task_rss:.0}"));
+    table.cells(&format!("OS thread|{thread_us:.1}|{thread_rss:.1}"));
     table.print();
-    println!(
-        "{tasks} parked tasks: {tasks_mib:.1} resident; {threads} parked threads: {threads_mib:.1}"
-    );
+    let threads_line = format!("{threads} parked threads: {threads_mib:.1}");
+    println!("{tasks} parked tasks: {tasks_mib:.1} resident; {threads_line}");
     println!("each thread also reserves a 2048 KiB stack (std's default): reserved, not resident");
     verdict(
         "a future costs less than a task, and a thread costs over 10x a task in time and in memory",
@@ -155,6 +145,6 @@ pub fn run(args: Args) -> ExitCode {
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`
-fn main() -> ExitCode {
+fn main() -> std::process::ExitCode {
     run(support::cli::parse())
 }

@@ -4,7 +4,6 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::future::Future;
 use std::pin::{Pin, pin};
 use std::process::ExitCode;
 use std::task::{Context, Poll, Waker};
@@ -19,6 +18,7 @@ pub struct Args {
     futures: u64,
 }
 
+// ANCHOR: read_page
 /// A leaf future, like a socket with no data at first: `Pending` once, then
 /// it copies a page of three prices into the buffer it borrows.
 struct Fill<'a> {
@@ -40,7 +40,6 @@ impl Future for Fill<'_> {
     }
 }
 
-// ANCHOR: read_page
 /// Suspended at its `.await`, this future holds `page`, and `Fill` inside it
 /// holds `&mut page`: a reference into the future itself. It must not move.
 async fn read_page() -> usize {

@@ -2,8 +2,6 @@
 //!
 //!     cargo run --release -p ch05 --bin ticker_generator -- --pages 3 --take 4
 
-use std::process::ExitCode;
-
 use support::report::{figure, verdict};
 
 /// Read a paged ticker API one price at a time, then feed the prices to a running average.
@@ -29,8 +27,7 @@ fn fetch_page(page: usize, args: &Args) -> Option<Vec<u32>> {
 // ANCHOR: subroutine
 /// A subroutine runs to completion: every page is fetched before the caller sees one price.
 fn all_prices(args: &Args) -> Vec<u32> {
-    let mut prices = Vec::new();
-    let mut page = 0;
+    let (mut prices, mut page) = (Vec::new(), 0);
     while let Some(batch) = fetch_page(page, args) {
         prices.extend(batch);
         page += 1;
@@ -93,7 +90,6 @@ enum Average {
 }
 
 impl Average {
-    /// Takes one price in, hands the running average out (both in cents).
     fn resume(&mut self, price: u32) -> u32 {
         let (count, sum) = match *self {
             Average::Empty => (1, price as u64),
@@ -105,16 +101,13 @@ impl Average {
 }
 // ANCHOR_END: running_average
 
-fn dollars(cents: u32) -> String {
-    format!("{}.{:02}", cents / 100, cents % 100)
-}
-
 // ANCHOR: drive
 /// The caller takes a few prices, does other work while the reader sits
 /// suspended in its state, then resumes it until it is exhausted. Returns
 /// the prices, their average, and how many pages were fetched at the pause.
 fn drive(args: &Args) -> (Vec<u32>, u32, usize) {
     let mut reader = TickerReader { args, state: ReaderState::NeedPage(0), fetched: 0 };
+    let dollars = |cents: u32| format!("{}.{:02}", cents / 100, cents % 100);
     let (mut average, mut seen, mut mean) = (Average::Empty, Vec::new(), 0);
     let mut fetched_at_pause = 0;
     for batch in [args.take as usize, usize::MAX] {
@@ -132,27 +125,26 @@ fn drive(args: &Args) -> (Vec<u32>, u32, usize) {
 }
 // ANCHOR_END: drive
 
-pub fn run(args: Args) -> ExitCode {
+pub fn run(args: Args) -> std::process::ExitCode {
     let everything = all_prices(&args);
     println!("subroutine: returned {} prices at once", everything.len());
     let (seen, held_mean, fetched_at_pause) = drive(&args);
-    let total: u64 = everything.iter().map(|&p| p as u64).sum();
-    let expected_mean = (total as f64 / everything.len() as f64).round() as u32;
+    let expected_mean = (everything.iter().sum::<u32>() as f64 / everything.len() as f64).round();
     let lazy = seen.len().min(args.take as usize).div_ceil(PAGE_SIZE);
     let prices = figure("prices", seen.len() as f64, "prices");
     figure("pages_fetched_at_pause", fetched_at_pause as f64, "pages");
     let reader_bytes = figure("reader_bytes", size_of::<TickerReader>() as f64, "bytes");
     let average_bytes = figure("average_bytes", size_of::<Average>() as f64, "bytes");
     println!("suspended, the reader is {reader_bytes} and the average {average_bytes}");
-    let (pages, mean) = (args.pages, dollars(held_mean));
+    let (pages, mean) = (args.pages, format!("{:.2}", held_mean as f64 / 100.0));
     verdict(
         "the generator yields what the subroutine returns, fetching pages only as needed",
-        seen == everything && fetched_at_pause == lazy && held_mean == expected_mean,
+        seen == everything && fetched_at_pause == lazy && held_mean as f64 == expected_mean,
         &format!("{prices}; {fetched_at_pause} of {pages} pages fetched at the pause; mean {mean}"),
     )
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`
-fn main() -> ExitCode {
+fn main() -> std::process::ExitCode {
     run(support::cli::parse())
 }

@@ -4,7 +4,6 @@
 
 use std::cell::Cell;
 use std::pin::pin;
-use std::process::ExitCode;
 use std::time::Duration;
 
 use futures::stream::{self, Stream, StreamExt};
@@ -95,13 +94,12 @@ fn by_hand(args: &Args) -> (Vec<u32>, usize) {
 }
 // ANCHOR_END: main
 
-pub fn run(args: Args) -> ExitCode {
+pub fn run(args: Args) -> std::process::ExitCode {
     let every = (0..args.pages as usize).flat_map(|p| (0..PAGE_SIZE).map(move |i| price(p, i)));
     let expected: Vec<u32> = every.collect();
     let lazy = (args.take as usize).min(expected.len()).div_ceil(PAGE_SIZE);
     let (macro_prices, macro_at_pause) = with_macro(&args);
     let (hand_prices, hand_at_pause) = by_hand(&args);
-
     let prices = figure("prices", macro_prices.len() as f64, "prices");
     let at_pause = figure("pages_fetched_at_pause", macro_at_pause as f64, "pages");
     let mut table = Table::new(["runtime", "prices", "pages fetched at the pause", "all in order"]);
@@ -113,20 +111,17 @@ pub fn run(args: Args) -> ExitCode {
         table.cells(&format!("{how}|{}|{at} of {}|{in_order}", seen.len(), args.pages));
     }
     table.print();
-    let fetched = Cell::new(0);
-    let bytes = size_of_val(&ticker(&args, &fetched));
+    let bytes = size_of_val(&ticker(&args, &Cell::new(0)));
     println!("suspended, the stream is {}", figure("stream_bytes", bytes as f64, "bytes"));
+    let same = macro_prices == expected && hand_prices == expected;
     verdict(
         "the stream yields the generator's prices, fetching pages as needed; the macro is block_on",
-        macro_prices == expected
-            && hand_prices == expected
-            && macro_at_pause == lazy
-            && hand_at_pause == lazy,
+        same && macro_at_pause == lazy && hand_at_pause == lazy,
         &format!("{prices} both ways; pages fetched at the pause: {at_pause:#} of {}", args.pages),
     )
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`
-fn main() -> ExitCode {
+fn main() -> std::process::ExitCode {
     run(support::cli::parse())
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use support::report::{Table, metric, verdict};
+use support::report::{Table, figure, verdict};
 use tokio::sync::Mutex;
 use tokio::time::{sleep, timeout};
 
@@ -21,13 +21,14 @@ pub struct Args {
     patience_ms: u64,
 }
 
+// ANCHOR: reentrant
 #[derive(Default)]
 struct Portfolio {
     holdings: Vec<(&'static str, u32)>,
     value: f64,
 }
 
-type Shared = Arc<Mutex<Portfolio>>;
+type Shared = Arc<Mutex<Portfolio>>; // tokio::sync::Mutex
 
 /// Prices every holding and stores the total; takes the lock twice, briefly.
 async fn revalue(portfolio: &Shared, latency: Duration) {
@@ -37,7 +38,6 @@ async fn revalue(portfolio: &Shared, latency: Duration) {
     portfolio.lock().await.value = value;
 }
 
-// ANCHOR: reentrant
 async fn buy_then_revalue(portfolio: &Shared, latency: Duration) {
     let mut guard = portfolio.lock().await;
     guard.holdings.push(("ACME", 10));
@@ -61,6 +61,7 @@ async fn transfer(first: Arc<Mutex<f64>>, second: Arc<Mutex<f64>>, latency: Dura
 }
 // ANCHOR_END: ordering
 
+// ANCHOR: timed
 /// Runs `task` for at most `patience`; a stuck task is dropped, with its guards.
 async fn timed(patience: Duration, task: impl Future<Output = ()>) -> (bool, Duration) {
     let started = Instant::now();
@@ -68,37 +69,39 @@ async fn timed(patience: Duration, task: impl Future<Output = ()>) -> (bool, Dur
     (finished, started.elapsed())
 }
 
+/// Both deadlocks and both fixes, each under `timed`.
+async fn cases(latency: Duration, patience: Duration) -> [(bool, Duration); 4] {
+    // It compiles: tokio's guards are Send, so tokio::spawn accepts the task.
+    let portfolio = Shared::default();
+    let stuck = tokio::spawn(timed(patience, async move {
+        buy_then_revalue(&portfolio, latency).await;
+    }));
+    let stuck = stuck.await.expect("the task ends");
+    let portfolio = Shared::default();
+    let scoped = timed(patience, buy_then_revalue_fixed(&portfolio, latency)).await;
+    let (cash, shares) = (Arc::new(Mutex::new(1e6)), Arc::new(Mutex::new(0.0)));
+    let opposite = timed(patience, async {
+        let one = transfer(cash.clone(), shares.clone(), latency);
+        let other = transfer(shares.clone(), cash.clone(), latency); // The other order.
+        tokio::join!(one, other);
+    });
+    let opposite = opposite.await;
+    let (cash, shares) = (Arc::new(Mutex::new(1e6)), Arc::new(Mutex::new(0.0)));
+    let same = timed(patience, async {
+        let one = transfer(cash.clone(), shares.clone(), latency);
+        let other = transfer(cash.clone(), shares.clone(), latency); // The same order.
+        tokio::join!(one, other);
+    });
+    [stuck, scoped, opposite, same.await]
+}
+// ANCHOR_END: timed
+
 pub fn run(args: Args) -> ExitCode {
     let latency = Duration::from_millis(args.latency_ms);
     let patience = Duration::from_millis(args.patience_ms);
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
-    let outcomes = runtime.expect("a runtime").block_on(async {
-        // ANCHOR: timed
-        // It compiles: tokio's guards are Send, so tokio::spawn accepts the task.
-        let portfolio = Shared::default();
-        let stuck = tokio::spawn(timed(patience, async move {
-            buy_then_revalue(&portfolio, latency).await;
-        }));
-        let stuck = stuck.await.expect("the task ends");
-        let portfolio = Shared::default();
-        let scoped = timed(patience, buy_then_revalue_fixed(&portfolio, latency)).await;
-        let (cash, shares) = (Arc::new(Mutex::new(1e6)), Arc::new(Mutex::new(0.0)));
-        let opposite = timed(patience, async {
-            let one = transfer(cash.clone(), shares.clone(), latency);
-            let other = transfer(shares.clone(), cash.clone(), latency); // The other order.
-            tokio::join!(one, other);
-        });
-        let opposite = opposite.await;
-        // ANCHOR_END: timed
-        let (cash, shares) = (Arc::new(Mutex::new(1e6)), Arc::new(Mutex::new(0.0)));
-        let same = timed(patience, async {
-            let one = transfer(cash.clone(), shares.clone(), latency);
-            let other = transfer(cash.clone(), shares.clone(), latency); // The same order.
-            tokio::join!(one, other);
-        });
-        [stuck, scoped, opposite, same.await]
-    });
+    let outcomes = runtime.expect("a runtime").block_on(cases(latency, patience));
     let mut table = Table::new(["case", "finished", "after"]);
     let labels = [
         ("guard held while revalue() locks again", "reentrant"),
@@ -107,18 +110,16 @@ pub fn run(args: Args) -> ExitCode {
         ("two tasks, two locks, the same order", "same_order"),
     ];
     for ((label, name), (finished, after)) in labels.iter().zip(outcomes) {
-        let after_ms = after.as_secs_f64() * 1e3;
+        let after = figure(&format!("{name}_ms"), after.as_secs_f64() * 1e3, "ms");
         let finished = if finished { "yes" } else { "no: timed out" };
-        table.row([label.to_string(), finished.to_string(), format!("{after_ms:.0} ms")]);
-        metric(&format!("{name}_ms"), after_ms, "ms");
+        table.cells(&format!("{label}|{finished}|{after:.0}"));
     }
     table.print();
 
     let [(reentrant, _), (scoped, _), (opposite, _), (same, _)] = outcomes;
-    let holds = !reentrant && scoped && !opposite && same;
     verdict(
         "a guard held across an .await deadlocks on re-entry and on opposite lock orders; a scoped guard or one order does not",
-        holds,
+        !reentrant && scoped && !opposite && same,
         &format!("gave up after {} ms on both deadlocks; both fixes finished", args.patience_ms),
     )
 }

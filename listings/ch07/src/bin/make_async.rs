@@ -49,10 +49,12 @@ where
 }
 // ANCHOR_END: make_async
 
+// ANCHOR: clients
 const REQUEST: &[u8] =
     b"GET /ticker/ACME?page=1 HTTP/1.1\r\nHost: ticker\r\nConnection: close\r\n\r\n";
 
-/// A blocking client, as a sync-only library would offer it.
+/// A blocking client, as a sync-only library would offer it. Each fetch
+/// answers with its response's length and the thread that ran it.
 fn fetch_quote_blocking(server: SocketAddr) -> (usize, ThreadId) {
     let mut stream = TcpStream::connect(server).expect("connect");
     stream.write_all(REQUEST).expect("send the request");
@@ -69,76 +71,67 @@ async fn fetch_quote(server: SocketAddr) -> (usize, ThreadId) {
     stream.read_to_end(&mut response).await.expect("read the response");
     (response.len(), std::thread::current().id())
 }
+// ANCHOR_END: clients
 
-#[derive(Clone, Copy)]
-enum Way {
-    Direct,
-    Wrapped,
-    Async,
-}
-
-/// Runs `fetches` fetches as concurrent tasks on a current-thread runtime;
-/// returns the wall time in ms and how many threads ran a fetch.
-fn fetch_all(way: Way, fetches: u64, server: SocketAddr) -> (f64, usize) {
+// ANCHOR: calls
+/// Runs `fetches` fetches as concurrent tasks on a current-thread runtime (asyncio's
+/// one loop); returns the wall time and how many threads ran a fetch.
+fn fetch_all(way: &str, fetches: u64, server: SocketAddr) -> (f64, usize) {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
     runtime.expect("a runtime").block_on(async {
-        let started = Instant::now();
-        // ANCHOR: calls
+        let started = Instant::now(); // measuring
         let tasks: Vec<_> = (0..fetches)
             .map(|_| match way {
-                Way::Direct => tokio::spawn(async move { fetch_quote_blocking(server) }),
-                Way::Wrapped => tokio::spawn(make_async(move || fetch_quote_blocking(server))),
-                Way::Async => tokio::spawn(fetch_quote(server)),
+                "direct" => tokio::spawn(async move { fetch_quote_blocking(server) }),
+                "wrapped" => tokio::spawn(make_async(move || fetch_quote_blocking(server))),
+                "async" => tokio::spawn(fetch_quote(server)),
+                other => unreachable!("no way named {other}"),
             })
             .collect();
-        // ANCHOR_END: calls
         let mut threads = HashSet::new();
         for task in tasks {
             let (bytes, thread) = task.await.expect("the fetch ends");
             assert!(bytes > 0, "a response arrived");
             threads.insert(thread);
         }
-        (ms(started.elapsed()), threads.len())
+        let wall_ms = ms(started.elapsed()); // measuring
+        (wall_ms, threads.len())
     })
 }
+// ANCHOR_END: calls
 
 pub fn run(args: Args) -> ExitCode {
     support::latency::raise_fd_limit();
     let server = LatencyServer::start(Config::latency(args.latency_ms)).expect("start the server");
     let mut table = Table::new(["fetches", "how", "wall", "latencies", "threads"]);
     let latency = args.latency_ms as f64;
-    let mut rows = Vec::new();
-    for (way, fetches, label, name) in [
-        (Way::Direct, args.fetches, "blocking call inside async tasks", "direct"),
-        (Way::Wrapped, args.fetches, "make_async(blocking call)", "wrapped"),
-        (Way::Wrapped, args.many, "make_async(blocking call)", "wrapped_many"),
-        (Way::Async, args.many, "async client", "async_many"),
-    ] {
+    let [(direct, _), (wrapped, _), (many, many_threads), (async_many, async_threads)] = [
+        ("direct", args.fetches, "blocking call inside async tasks", "direct"),
+        ("wrapped", args.fetches, "make_async(blocking call)", "wrapped"),
+        ("wrapped", args.many, "make_async(blocking call)", "wrapped_many"),
+        ("async", args.many, "async client", "async_many"),
+    ]
+    .map(|(way, fetches, label, name)| {
         let (wall, threads) = fetch_all(way, fetches, server.addr());
         let wall = figure(&format!("{name}_ms"), wall, "ms");
-        let threads = figure(&format!("{name}_threads"), threads as f64, "").value as usize;
-        let cells =
-            [format!("{wall:.0}"), format!("{:.1}", wall.value / latency), threads.to_string()];
-        table.row([fetches.to_string(), label.to_string()].into_iter().chain(cells));
-        rows.push((wall.value, threads));
-    }
+        let threads = figure(&format!("{name}_threads"), threads as f64, "");
+        table.cells(&format!("{fetches}|{label}|{wall:.0}|{:.1}|{threads}", wall.value / latency));
+        (wall, threads)
+    });
     table.print();
     println!("(latency {latency} ms; tokio's blocking pool holds at most 512 threads by default)");
     drop(server);
 
-    let [(direct, _), (wrapped, _), (many, many_threads), (async_many, async_threads)] = rows[..]
-    else {
-        unreachable!("four rows")
-    };
     let rounds = args.many.div_ceil(512) as f64;
-    let frees =
-        direct >= 0.9 * args.fetches as f64 * latency && wrapped < 0.5 * direct.max(latency * 2.0);
-    let queues = many_threads as u64 <= 512.min(args.many) && many >= 0.9 * rounds * latency;
+    let frees = direct.value >= 0.9 * args.fetches as f64 * latency
+        && wrapped.value < 0.5 * direct.value.max(latency * 2.0);
+    let queues =
+        many_threads.value as u64 <= 512.min(args.many) && many.value >= 0.9 * rounds * latency;
     verdict(
         "make_async frees the loop; past 512 calls in flight they queue for a thread; an async client needs none",
-        frees && queues && async_threads == 1,
+        frees && queues && async_threads.value == 1.0,
         &format!(
-            "{} direct: {direct:.0} ms, wrapped: {wrapped:.0} ms; {} wrapped: {many:.0} ms on {many_threads} threads, async: {async_many:.0} ms on {async_threads}",
+            "{} direct: {direct:.0}, wrapped: {wrapped:.0}; {} wrapped: {many:.0} on {many_threads} threads, async: {async_many:.0} on {async_threads}",
             args.fetches, args.many
         ),
     )

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use support::child::Reaped;
 use support::report::{Table, figure, verdict};
 use support::timing::ms;
-use tokio::runtime::{Builder, Runtime};
+use tokio::runtime::Builder;
 
 /// Shut a runtime down four ways while a blocking task runs, then exit a process with one running.
 #[derive(clap::Parser)]
@@ -24,6 +24,7 @@ pub struct Args {
     worker: bool,
 }
 
+// ANCHOR: export
 /// What the blocking task shares with the code that started it.
 #[derive(Default)]
 struct Export {
@@ -32,7 +33,6 @@ struct Export {
     done: AtomicBool,
 }
 
-// ANCHOR: export
 /// A blocking export in 5 ms steps (a stand-in for writing a report row by
 /// row). It checks `stop` between steps: a blocking task cannot be cancelled
 /// from outside, only asked to stop.
@@ -46,35 +46,27 @@ fn export_report(export: &Export, length: Duration) {
 }
 // ANCHOR_END: export
 
-#[derive(Clone, Copy)]
-enum Shutdown {
-    Drop,
-    Timeout,
-    Background,
-    StopFlag,
-}
-
-/// Starts the export, lets it run 50 ms, shuts the runtime down; returns how
-/// long the shutdown took and whether the export was still running after it.
-fn shut_down(how: Shutdown, length: Duration) -> (Duration, bool) {
-    let runtime: Runtime = Builder::new_multi_thread().worker_threads(1).build().unwrap();
+// ANCHOR: shutdown
+/// Starts the export, lets it run 50 ms, shuts the runtime down `how`; returns
+/// how long the shutdown took and whether the export was still running after it.
+fn shut_down(how: &str, length: Duration) -> (Duration, bool) {
+    let runtime = Builder::new_multi_thread().worker_threads(1).build().unwrap();
     let export = Arc::new(Export::default());
     let task = export.clone();
     runtime.spawn_blocking(move || export_report(&task, length));
     std::thread::sleep(Duration::from_millis(50));
-    let started = Instant::now();
-    // ANCHOR: shutdown
+    let started = Instant::now(); // measuring
     match how {
-        Shutdown::Drop => drop(runtime), // Waits for every blocking task to end.
-        Shutdown::Timeout => runtime.shutdown_timeout(Duration::from_millis(50)),
-        Shutdown::Background => runtime.shutdown_background(), // Waits for nothing.
-        Shutdown::StopFlag => {
+        "drop" => drop(runtime), // Waits for every blocking task to end.
+        "timeout" => runtime.shutdown_timeout(Duration::from_millis(50)),
+        "background" => runtime.shutdown_background(), // Waits for nothing.
+        "stop_flag" => {
             export.stop.store(true, Ordering::Relaxed); // Ask first, then wait.
             drop(runtime);
         }
+        other => unreachable!("no shutdown named {other}"),
     }
-    // ANCHOR_END: shutdown
-    let took = started.elapsed();
+    let took = started.elapsed(); // measuring
     let steps = export.steps.load(Ordering::Relaxed);
     std::thread::sleep(Duration::from_millis(30));
     let still_running = export.steps.load(Ordering::Relaxed) > steps;
@@ -85,6 +77,7 @@ fn shut_down(how: Shutdown, length: Duration) -> (Duration, bool) {
     }
     (took, still_running)
 }
+// ANCHOR_END: shutdown
 
 // ANCHOR: worker
 /// The child: starts a blocking task and a plain thread that never end, and
@@ -97,7 +90,6 @@ fn worker() -> ExitCode {
     println!("threads started");
     ExitCode::SUCCESS
 }
-// ANCHOR_END: worker
 
 /// Runs the child and returns how long it took to exit after it said it started.
 fn child_exit_time() -> Duration {
@@ -114,42 +106,38 @@ fn child_exit_time() -> Duration {
     }
     started.elapsed()
 }
+// ANCHOR_END: worker
 
 pub fn run(args: Args) -> ExitCode {
     if args.worker {
         return worker();
     }
-    let length = Duration::from_millis(args.task_ms);
     let mut table = Table::new(["shutdown", "returned after", "export still running after it"]);
-    let mut rows = Vec::new();
-    for (how, label, name) in [
-        (Shutdown::Drop, "drop(runtime)", "drop"),
-        (Shutdown::Timeout, "shutdown_timeout(50 ms)", "timeout"),
-        (Shutdown::Background, "shutdown_background()", "background"),
-        (Shutdown::StopFlag, "stop flag, then drop(runtime)", "stop_flag"),
-    ] {
-        let (took, running) = shut_down(how, length);
-        let took = figure(&format!("{name}_ms"), ms(took), "ms");
-        table.row([label.into(), format!("{took:.0}"), if running { "yes" } else { "no" }.into()]);
-        rows.push((took.value, running));
-    }
+    let [dropped, timed_out, background, flagged] = [
+        ("drop", "drop(runtime)"),
+        ("timeout", "shutdown_timeout(50 ms)"),
+        ("background", "shutdown_background()"),
+        ("stop_flag", "stop flag, then drop(runtime)"),
+    ]
+    .map(|(how, label)| {
+        let (took, running) = shut_down(how, Duration::from_millis(args.task_ms));
+        let took = figure(&format!("{how}_ms"), ms(took), "ms");
+        table.cells(&format!("{label}|{took:.0}|{}", if running { "yes" } else { "no" }));
+        (took, running)
+    });
     table.print();
     let child_ms = figure("child_exit_ms", ms(child_exit_time()), "ms");
-    println!(
-        "a process that returned from main with two endless threads exited {child_ms:.1} later"
-    );
+    println!("a process returning from main with two endless threads exited {child_ms:.1} later");
 
     let remaining = args.task_ms as f64 - 50.0;
-    // Each row: (ms the shutdown took, whether the export ran on after it).
-    let [dropped, timed_out, background, flagged] = rows[..] else { unreachable!("four rows") };
-    let waited = dropped.0 >= 0.7 * remaining && !dropped.1;
-    let left_running = timed_out.1 && background.1 && background.0 < 0.2 * remaining;
-    let stopped = flagged.0 < 0.5 * remaining && !flagged.1;
+    let waited = dropped.0.value >= 0.7 * remaining && !dropped.1;
+    let left_running = timed_out.1 && background.1 && background.0.value < 0.2 * remaining;
+    let stopped = flagged.0.value < 0.5 * remaining && !flagged.1;
     verdict(
         "drop waits for a blocking task, shutdown_timeout and shutdown_background leave it running, a stop flag ends it; process exit ends every thread",
         waited && left_running && stopped && child_ms.value < 1000.0,
         &format!(
-            "drop waited {:.0} ms, the stop flag {:.0} ms; the child exited {child_ms:.1} after its main returned",
+            "drop waited {:.0}, the stop flag {:.0}; the child exited {child_ms:.1} after its main returned",
             dropped.0, flagged.0
         ),
     )

@@ -2,6 +2,7 @@
 //!
 //!     cargo run --release -p ch07 --bin same_core_stall -- --file-mib 32
 
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,76 +22,65 @@ pub struct Args {
     calls: u64,
 }
 
-/// Pins the calling thread to one CPU; returns the CPUs it could run on before.
-fn pin_to(cpu: usize) -> libc::cpu_set_t {
-    // SAFETY: `cpu_set_t` is a plain bit set: zeroed is valid, and the calls
-    // only read or fill the sets they are given.
+// ANCHOR: pinned
+/// Pins the calling thread to one CPU, as `taskset` does.
+fn pin_to(cpu: usize) {
+    // SAFETY: `cpu_set_t` is a plain bit set: zeroed is valid, and the call
+    // only reads the set it is given.
     unsafe {
-        let mut before: libc::cpu_set_t = std::mem::zeroed();
-        libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &mut before);
         let mut set: libc::cpu_set_t = std::mem::zeroed();
         libc::CPU_SET(cpu, &mut set);
         let status = libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &set);
         assert_eq!(status, 0, "sched_setaffinity({cpu}) failed");
-        before
     }
 }
 
-/// Lets the calling thread run on `cpus` again.
-fn unpin(cpus: &libc::cpu_set_t) {
-    // SAFETY: `cpus` is a valid set that sched_setaffinity only reads.
-    unsafe { libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), cpus) };
-}
-
-// ANCHOR: pinned
 /// The loop's thread on CPU 0 with a heartbeat; the blocking calls on `cpu`.
 /// `read` reads the whole file (the kernel copies it in one system call);
 /// otherwise the blocking thread spins in user space for as long.
-fn heartbeat_with(
-    cpu: usize,
-    read: bool,
-    path: &std::path::Path,
-    spin: Duration,
-    calls: u64,
-) -> Vec<f64> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    runtime.block_on(async {
-        let before = pin_to(0);
-        let done = Arc::new(AtomicBool::new(false));
-        let stop = done.clone();
-        let beats = tokio::spawn(async move {
-            let (mut gaps, mut last) = (Vec::new(), Instant::now());
-            while !stop.load(Ordering::Relaxed) {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-                gaps.push(last.elapsed().as_secs_f64() * 1e3);
-                last = Instant::now();
-            }
-            gaps
-        });
-        for _ in 0..calls {
-            let path = path.to_path_buf();
-            tokio::task::spawn_blocking(move || {
-                pin_to(cpu);
-                if read {
-                    std::hint::black_box(std::fs::read(path).expect("read the file"));
-                } else {
-                    let started = Instant::now();
-                    while started.elapsed() < spin {
-                        std::hint::black_box(0u64);
-                    }
+fn heartbeat_with(cpu: usize, read: bool, path: &Path, spin: Duration, calls: u64) -> Vec<f64> {
+    let path = path.to_path_buf();
+    // The loop gets a thread of its own, so that the pin ends with it.
+    let loop_thread = std::thread::spawn(move || {
+        pin_to(0);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let done = Arc::new(AtomicBool::new(false));
+            let stop = done.clone();
+            let beats = tokio::spawn(async move {
+                let (mut gaps, mut last) = (Vec::new(), Instant::now());
+                while !stop.load(Ordering::Relaxed) {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    gaps.push(ms(last.elapsed()));
+                    last = Instant::now();
                 }
-            })
-            .await
-            .expect("the call ends");
-        }
-        done.store(true, Ordering::Relaxed);
-        let gaps = beats.await.expect("the heartbeat ends");
-        unpin(&before); // This thread goes on to other work: give it every CPU back.
-        gaps
-    })
+                gaps
+            });
+            for _ in 0..calls {
+                let path = path.clone();
+                tokio::task::spawn_blocking(move || {
+                    pin_to(cpu);
+                    if read {
+                        std::hint::black_box(std::fs::read(path).expect("read the file"));
+                    } else {
+                        let started = Instant::now();
+                        while started.elapsed() < spin {
+                            std::hint::black_box(0u64);
+                        }
+                    }
+                })
+                .await
+                .expect("the call ends");
+            }
+            done.store(true, Ordering::Relaxed);
+            beats.await.expect("the heartbeat ends")
+        })
+    });
+    loop_thread.join().expect("the loop's thread ends")
 }
 // ANCHOR_END: pinned
 
+// ANCHOR: preemption
 /// The kernel's preemption model, as its build configuration and boot
 /// options say (`none`, `voluntary`, `full`, `lazy`), when they can be read.
 fn preemption_model() -> String {
@@ -99,21 +89,15 @@ fn preemption_model() -> String {
         return format!("{model} (boot option)");
     }
     let config = std::process::Command::new("gzip").args(["-dc", "/proc/config.gz"]).output();
-    let config =
-        String::from_utf8_lossy(&config.map(|out| out.stdout).unwrap_or_default()).into_owned();
-    let set = |m: &str| match m {
-        "PREEMPT" => "CONFIG_PREEMPT=y".to_string(),
-        _ => format!("CONFIG_PREEMPT_{m}=y"),
-    };
-    match ["NONE", "VOLUNTARY", "PREEMPT", "LAZY"]
-        .into_iter()
-        .find(|m| config.lines().any(|l| l == set(m)))
-    {
-        Some("PREEMPT") => "full (kernel configuration)".into(),
-        Some(model) => format!("{} (kernel configuration)", model.to_lowercase()),
+    let config = config.map_or(String::new(), |out| String::from_utf8_lossy(&out.stdout).into());
+    let set = |option: &str| config.lines().any(|line| line == format!("CONFIG_PREEMPT{option}=y"));
+    match ["_NONE", "_VOLUNTARY", "", "_LAZY"].into_iter().find(|option| set(option)) {
+        Some("") => "full (kernel configuration)".into(), // CONFIG_PREEMPT=y
+        Some(option) => format!("{} (kernel configuration)", option[1..].to_lowercase()),
         None => "unknown (no /proc/config.gz)".into(),
     }
 }
+// ANCHOR_END: preemption
 
 pub fn run(args: Args) -> ExitCode {
     let claim = "with the read on another core, the loop does not stall";
@@ -128,21 +112,19 @@ pub fn run(args: Args) -> ExitCode {
     // A gap counts as a stall if it is longer than a tick plus half a read.
     let stall_ms = 5.0 + read_ms.value / 2.0;
     let mut table = Table::new(["blocking thread", "on", "stalls", "longest gap"]);
-    let mut stalls = Vec::new();
-    for (label, cpu, is_read, name) in [
-        ("std::fs::read", 1, true, "read_other_core"),
-        ("std::fs::read", 0, true, "read_same_core"),
-        ("spin in user space", 0, false, "spin_same_core"),
-    ] {
+    let [other, same, spin] = [
+        ("std::fs::read", 1, "another core", true, "read_other_core"),
+        ("std::fs::read", 0, "the loop's core", true, "read_same_core"),
+        ("spin in user space", 0, "the loop's core", false, "spin_same_core"),
+    ]
+    .map(|(label, cpu, core, is_read, name)| {
         let gaps = heartbeat_with(cpu, is_read, &path, read, args.calls);
         let longest = figure(&format!("{name}_longest_ms"), percentile(&gaps, 100.0), "ms");
         let stalled = gaps.iter().filter(|&&gap| gap > stall_ms).count() as f64;
         let stalled = figure(&format!("{name}_stalls"), stalled, "");
-        let core = if cpu == 0 { "the loop's core" } else { "another core" };
-        let cells = [format!("{stalled} of {}", args.calls), format!("{longest:.1}")];
-        table.row([label.to_string(), core.to_string()].into_iter().chain(cells));
-        stalls.push(stalled.value as u64);
-    }
+        table.cells(&format!("{label}|{core}|{stalled} of {}|{longest:.1}", args.calls));
+        stalled.value as u64
+    });
     table.print();
     println!(
         "(heartbeat every 5 ms; a read of the {} MiB file took {read_ms:.0} alone; a stall: a gap over {stall_ms:.0} ms)",
@@ -153,7 +135,6 @@ pub fn run(args: Args) -> ExitCode {
     // Only the other-core case is checked: what the same core does depends on
     // the kernel's preemption model, and the page says which one this was.
     // Half the calls is the margin for other programs' noise on a shared machine.
-    let [other, same, spin] = stalls[..] else { unreachable!("three rows") };
     verdict(
         claim,
         other <= args.calls / 2,

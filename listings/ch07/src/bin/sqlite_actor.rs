@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, mpsc};
+use std::thread::{ThreadId, current};
 use std::time::Instant;
 
 use rusqlite::{Connection, params};
@@ -39,6 +40,7 @@ struct Actor {
 }
 
 impl Actor {
+    /// Starts the thread that opens the connection and owns it.
     fn open(path: PathBuf) -> (Actor, std::thread::JoinHandle<()>) {
         let (jobs, queue) = mpsc::channel::<Job>();
         let owner = std::thread::spawn(move || {
@@ -50,6 +52,7 @@ impl Actor {
         (Actor { jobs }, owner)
     }
 
+    /// Sends `query` to the owner thread and awaits its answer.
     async fn call<T: Send + 'static>(
         &self,
         query: impl FnOnce(&Connection) -> T + Send + 'static,
@@ -72,6 +75,12 @@ struct Pool {
 }
 
 impl Pool {
+    /// An empty pool: a call that finds no idle connection opens one.
+    fn new(path: PathBuf) -> Arc<Pool> {
+        Arc::new(Pool { path, idle: Mutex::new(Vec::new()) })
+    }
+
+    /// Runs `query` on a blocking thread, with a connection from the pool.
     async fn call<T: Send + 'static>(
         self: &Arc<Self>,
         query: impl FnOnce(&Connection) -> T + Send + 'static,
@@ -99,46 +108,24 @@ fn open(path: &Path) -> Connection {
     connection
 }
 
-fn read_quote(connection: &Connection, i: u64) -> rusqlite::Result<f64> {
-    let mut statement =
-        connection.prepare_cached("SELECT price FROM quotes WHERE symbol = ?1 AND day = ?2")?;
-    statement
-        .query_row(params![format!("SYM{}", i % 100), ((i * 7) % 250) as i64], |row| row.get(0))
-}
-
-fn scan_prices(connection: &Connection, i: u64) -> rusqlite::Result<f64> {
-    let mut statement =
-        connection.prepare_cached("SELECT SUM(price) FROM quotes WHERE day % ?1 = 0")?;
-    statement.query_row(params![(i % 5 + 1) as i64], |row| row.get(0))
-}
-
-fn record_trade(connection: &Connection, i: u64) -> rusqlite::Result<f64> {
-    let sql = "INSERT INTO trades (symbol, shares, price) VALUES (?1, ?2, 101.5)";
-    let trade = params![format!("SYM{}", i % 100), (i % 50 + 1) as i64];
-    Ok(connection.prepare_cached(sql)?.execute(trade)? as f64) // 1 row inserted
-}
-
-/// A query run with the number of the request; returns its answer.
-type Query = fn(&Connection, u64) -> rusqlite::Result<f64>;
-
+// ANCHOR: tasks
+/// Either way to a connection, for the tasks to share.
 #[derive(Clone)]
 enum Via {
     Actor(Actor),
     Pool(Arc<Pool>),
 }
 
-/// `total` queries from `tasks` concurrent tasks; returns the sum of the
-/// answers, the queries per second, and how many threads ran them.
-async fn load(via: Via, query: Query, total: u64, tasks: u64) -> (f64, f64, usize) {
-    let started = Instant::now();
+/// `total` requests from `tasks` concurrent tasks, each task taking every
+/// `tasks`-th; returns every answer, with the thread that ran its query.
+async fn load(via: Via, query: Query, total: u64, tasks: u64) -> Vec<(f64, ThreadId)> {
     let mut workers = tokio::task::JoinSet::new();
     for task in 0..tasks {
         let via = via.clone();
         workers.spawn(async move {
             let mut answers = Vec::new();
             for i in (task..total).step_by(tasks as usize) {
-                // Each answer with the thread that ran its query.
-                let asked = move |c: &_| (query(c, i).expect("query"), std::thread::current().id());
+                let asked = move |c: &_| (query(c, i).expect("query"), current().id());
                 answers.push(match &via {
                     Via::Actor(actor) => actor.call(asked).await,
                     Via::Pool(pool) => pool.call(asked).await,
@@ -147,67 +134,89 @@ async fn load(via: Via, query: Query, total: u64, tasks: u64) -> (f64, f64, usiz
             answers
         });
     }
-    let answers: Vec<_> = workers.join_all().await.into_iter().flatten().collect();
-    let threads: HashSet<_> = answers.iter().map(|answer| answer.1).collect();
-    let sum = answers.iter().map(|answer| answer.0).sum();
-    (sum, total as f64 / started.elapsed().as_secs_f64(), threads.len())
+    workers.join_all().await.concat()
 }
+// ANCHOR_END: tasks
+
+// ANCHOR: queries
+/// A query run with the number of the request; returns its answer.
+type Query = fn(&Connection, u64) -> rusqlite::Result<f64>;
+
+fn read_quote(connection: &Connection, i: u64) -> rusqlite::Result<f64> {
+    let sql = "SELECT price FROM quotes WHERE symbol = ?1 AND day = ?2";
+    let key = params![format!("SYM{}", i % 100), ((i * 7) % 250) as i64];
+    connection.prepare_cached(sql)?.query_row(key, |row| row.get(0))
+}
+
+fn scan_prices(connection: &Connection, i: u64) -> rusqlite::Result<f64> {
+    let sql = "SELECT SUM(price) FROM quotes WHERE day % ?1 = 0";
+    connection.prepare_cached(sql)?.query_row(params![(i % 5 + 1) as i64], |row| row.get(0))
+}
+
+fn record_trade(connection: &Connection, i: u64) -> rusqlite::Result<f64> {
+    let sql = "INSERT INTO trades (symbol, shares, price) VALUES (?1, ?2, 101.5)";
+    let trade = params![format!("SYM{}", i % 100), (i % 50 + 1) as i64];
+    Ok(connection.prepare_cached(sql)?.execute(trade)? as f64) // 1 row inserted
+}
+// ANCHOR_END: queries
+
+/// 25,000 quotes (100 symbols x 250 days), and an empty table of trades.
+const SCHEMA: &str = "
+    CREATE TABLE quotes (symbol TEXT, day INTEGER, price REAL, PRIMARY KEY (symbol, day));
+    CREATE TABLE trades (id INTEGER PRIMARY KEY, symbol TEXT, shares INTEGER, price REAL);
+    WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 24999)
+    INSERT INTO quotes SELECT 'SYM' || (i / 250), i % 250,
+        100.0 + ((i / 250) * 31 + (i % 250) * 17) % 100 / 4.0 FROM n;";
 
 pub fn run(args: Args) -> ExitCode {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("quotes.db");
     let setup = open(&path);
-    // 25,000 quotes (100 symbols x 250 days), and an empty table of trades.
-    let schema =
-        "CREATE TABLE quotes (symbol TEXT, day INTEGER, price REAL, PRIMARY KEY (symbol, day));
-        CREATE TABLE trades (id INTEGER PRIMARY KEY, symbol TEXT, shares INTEGER, price REAL);
-        WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 24999)
-        INSERT INTO quotes SELECT 'SYM' || (i / 250), i % 250,
-            100.0 + ((i / 250) * 31 + (i % 250) * 17) % 100 / 4.0 FROM n;";
-    setup.execute_batch(schema).expect("create the tables");
-
+    setup.execute_batch(SCHEMA).expect("create the tables");
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
     let (actor, owner) = Actor::open(path.clone());
-    let pool = Arc::new(Pool { path: path.clone(), idle: Mutex::new(Vec::new()) });
+    let pool = Pool::new(path);
     let mut table = Table::new(["queries", "through", "queries/s", "threads", "sum of answers"]);
-    let mut rows = Vec::new(); // (sum, queries/s, threads) for reads, scans, writes: actor, pool
-    let workloads: [(&str, Query, u64); 3] = [
+    let mut row = |kind: &str, query: Query, total: u64, label: &str, via: Via| {
+        let started = Instant::now();
+        let answers = runtime.block_on(load(via, query, total, args.tasks));
+        let per_s = total as f64 / started.elapsed().as_secs_f64();
+        let per_s = figure(&format!("{kind}_{label}_per_s"), per_s, "queries/s");
+        let threads = answers.iter().map(|answer| answer.1).collect::<HashSet<_>>().len();
+        let threads = figure(&format!("{kind}_{label}_threads"), threads as f64, "");
+        let sum: f64 = answers.iter().map(|answer| answer.0).sum();
+        table.cells(&format!("{kind}|{label}|{per_s:#.0}|{threads}|{sum:.1}"));
+        (sum, per_s.value, threads.value)
+    };
+    let workloads: [(_, Query, _); 3] = [
         ("reads", read_quote, args.reads),
         ("scans", scan_prices, args.scans),
         ("writes", record_trade, args.writes),
     ];
-    for (kind, query, total) in workloads {
-        for (label, via) in
-            [("actor", Via::Actor(actor.clone())), ("pool", Via::Pool(pool.clone()))]
-        {
-            let (sum, per_s, threads) = runtime.block_on(load(via, query, total, args.tasks));
-            let per_s = figure(&format!("{kind}_{label}_per_s"), per_s, "queries/s").value;
-            let threads = figure(&format!("{kind}_{label}_threads"), threads as f64, "").value;
-            let cells = [format!("{per_s:.0}"), threads.to_string(), format!("{sum:.1}")];
-            table.row([kind.to_string(), label.to_string()].into_iter().chain(cells));
-            rows.push((sum, per_s, threads));
-        }
-    }
+    let [reads, scans, writes] = workloads.map(|(kind, query, total)| {
+        let by_actor = row(kind, query, total, "actor", Via::Actor(actor.clone()));
+        [by_actor, row(kind, query, total, "pool", Via::Pool(pool.clone()))]
+    });
     table.print();
     drop(actor);
     owner.join().expect("the owner thread ends");
     let trades: i64 = setup.query_row("SELECT COUNT(*) FROM trades", [], |row| row.get(0)).unwrap();
     drop(runtime);
 
-    let over = |kind: usize, name| figure(name, rows[2 * kind + 1].1 / rows[2 * kind].1, "x");
-    let (reads, scans) = (over(0, "reads_pool_over_actor"), over(1, "scans_pool_over_actor"));
-    let writes = over(2, "writes_pool_over_actor");
+    let over = |[actor, pool]: [(f64, f64, f64); 2], kind: &str| {
+        figure(&format!("{kind}_pool_over_actor"), pool.1 / actor.1, "x")
+    };
+    let (r, s, w) = (over(reads, "reads"), over(scans, "scans"), over(writes, "writes"));
     println!(
-        "pool / actor: {reads:.1} for point reads, {scans:.1} for scans, {writes:.1} for writes; {trades} trades recorded"
+        "pool / actor: {r:.1} for point reads, {s:.1} for scans, {w:.1} for writes; {trades} trades recorded"
     );
-    let ((actor_threads, pool_threads), (scans_actor, scans_pool)) =
-        ((rows[0].2, rows[1].2), (rows[2].0, rows[3].0));
-    let same = rows[0].0 == rows[1].0 && (scans_actor - scans_pool).abs() < 1e-6 * scans_actor;
-    let holds =
-        same && trades as u64 == 2 * args.writes && actor_threads == 1.0 && pool_threads >= 1.0;
+    let ([actor_reads, pool_reads], [actor_scans, pool_scans]) = (reads, scans);
+    let same = actor_reads.0 == pool_reads.0
+        && (actor_scans.0 - pool_scans.0).abs() < 1e-6 * actor_scans.0;
+    let (actor_threads, pool_threads) = (actor_reads.2, pool_reads.2);
     verdict(
         "the actor runs every query on its one thread and gives the same answers as the pool",
-        holds,
+        same && trades as u64 == 2 * args.writes && actor_threads == 1.0 && pool_threads >= 1.0,
         &format!(
             "{actor_threads} thread for the actor, {pool_threads} for the pool; {trades} trades recorded"
         ),

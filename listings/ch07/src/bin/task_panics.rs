@@ -32,6 +32,7 @@ async fn fetch_quote(symbol: String, saved: Arc<AtomicUsize>) -> f64 {
 }
 // ANCHOR_END: quote
 
+// ANCHOR: child
 /// The child: runs the tasks on a two-worker runtime, awaited or detached,
 /// and prints how many quotes were saved and how many panics it saw.
 fn child(symbols: Vec<String>, awaited: bool) -> ExitCode {
@@ -42,6 +43,7 @@ fn child(symbols: Vec<String>, awaited: bool) -> ExitCode {
     let mut caught = 0;
     runtime.block_on(async {
         let spawn = |symbol: &String| tokio::spawn(fetch_quote(symbol.clone(), saved.clone()));
+        // ANCHOR_END: child
         if awaited {
             // ANCHOR: awaited
             let tasks: Vec<_> = symbols.iter().map(|symbol| (symbol, spawn(symbol))).collect();
@@ -67,12 +69,13 @@ fn child(symbols: Vec<String>, awaited: bool) -> ExitCode {
             for symbol in &symbols {
                 drop(spawn(symbol));
             }
-            // ANCHOR_END: detached
+            // No handle to await: wait (at most 5 s) until the runtime has no task alive.
             let metrics = tokio::runtime::Handle::current().metrics();
-            let started = Instant::now(); // Wait (at most 5 s) for every task to end.
+            let started = Instant::now();
             while metrics.num_alive_tasks() > 0 && started.elapsed() < Duration::from_secs(5) {
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }
+            // ANCHOR_END: detached
         }
     });
     let saved = saved.load(Ordering::Relaxed);
@@ -80,6 +83,7 @@ fn child(symbols: Vec<String>, awaited: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+// ANCHOR: case
 /// One case in a child process, which ends by itself: its stdout, stderr and exit code.
 fn run_case(symbols: &[String], case: &str) -> (String, String, i32) {
     let mut command = support::child::command("task_panics");
@@ -90,6 +94,7 @@ fn run_case(symbols: &[String], case: &str) -> (String, String, i32) {
     let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
     (text(&done.stdout), text(&done.stderr), done.status.code().unwrap_or(-1))
 }
+// ANCHOR_END: case
 
 pub fn run(args: Args) -> ExitCode {
     if let Some(case) = args.child.as_deref() {
@@ -100,16 +105,16 @@ pub fn run(args: Args) -> ExitCode {
     if bad == 0 {
         return unchecked(claim, "no symbol was N/A, so no task panicked");
     }
-    let good = args.symbols.len() - bad;
+    let (all, good) = (args.symbols.len(), args.symbols.len() - bad);
     let mut table =
         Table::new(["JoinHandle", "quotes saved", "panics caught", "panics on stderr", "exit"]);
     let mut holds = true;
     for case in ["awaited", "detached"] {
         let (stdout, stderr, code) = run_case(&args.symbols, case);
-        println!("{case}, the child's stdout:");
-        stdout.lines().for_each(|line| println!("  {line}"));
-        println!("{case}, the child's stderr:");
-        stderr.lines().filter(|l| !l.is_empty()).for_each(|line| println!("  {line}"));
+        for (stream, text) in [("stdout", &stdout), ("stderr", &stderr)] {
+            println!("{case}, the child's {stream}:");
+            text.lines().filter(|l| !l.is_empty()).for_each(|line| println!("  {line}"));
+        }
         let counts = stdout.lines().last().unwrap_or("").split_whitespace();
         let counts: Vec<f64> = counts.filter_map(|word| word.parse().ok()).collect();
         let [saved, caught] = counts[..] else { panic!("the child's last line has two counts") };
@@ -118,20 +123,16 @@ pub fn run(args: Args) -> ExitCode {
         let hooked =
             stderr.lines().filter(|l| l.starts_with("thread '") && l.contains(" panicked at "));
         let hooked = figure(&format!("{case}_stderr_panics"), hooked.count() as f64, "");
-        table.cells(&format!("{case}|{saved} of {}|{caught}|{hooked}|{code}", args.symbols.len()));
+        table.cells(&format!("{case}|{saved} of {all}|{caught}|{hooked}|{code}"));
         let expected_caught = if case == "awaited" { bad } else { 0 };
         holds &= saved.value == good as f64 && caught.value == expected_caught as f64;
         holds &= hooked.value == bad as f64 && code == 0;
     }
     table.print();
-    verdict(
-        claim,
-        holds,
-        &format!(
-            "{good} of {} saved in both cases; {bad} panic(s) caught if awaited, 0 if detached, both on stderr",
-            args.symbols.len()
-        ),
-    )
+    let evidence = format!(
+        "{good} of {all} saved in both cases; {bad} panic(s) caught if awaited, 0 if detached, both on stderr"
+    );
+    verdict(claim, holds, &evidence)
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`
