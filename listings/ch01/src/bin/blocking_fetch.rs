@@ -76,7 +76,6 @@ fn fetch_ticker(server: SocketAddr, symbol: &str, page: usize) -> io::Result<(Ve
         }
     }
 }
-// ANCHOR_END: fetch_ticker
 
 /// The body, once the headers and all `Content-Length` bytes have arrived.
 fn body_if_complete(response: &[u8]) -> Option<&[u8]> {
@@ -85,6 +84,7 @@ fn body_if_complete(response: &[u8]) -> Option<&[u8]> {
     let length = headers.split("content-length:").nth(1)?.lines().next()?;
     response.get(end..end + length.trim().parse::<usize>().ok()?)
 }
+// ANCHOR_END: fetch_ticker
 
 pub fn run(args: Args) -> ExitCode {
     let (fetches, latency) = (args.fetches as usize, args.latency_ms as f64);
@@ -99,14 +99,13 @@ pub fn run(args: Args) -> ExitCode {
         fetch_all(server.addr(), fetches)
     });
     let per = |m: &Measured, count: f64| count / m.fetches as f64;
-    let mut table =
-        Table::new(["responses", "fetches", "wall", "thread CPU", "reads/fetch", "blocks/fetch"]);
+    let columns = ["responses", "fetches", "wall", "thread CPU", "reads/fetch", "blocks/fetch"];
+    let mut table = Table::new(columns);
     for (label, m) in [("small", &small), ("large, at once", &whole), ("large, in pieces", &large)]
     {
-        let (wall, cpu) = (format!("{:.0} ms", m.wall_ms), format!("{:.2} ms", m.cpu_ms));
-        let reads = format!("{:.1}", per(m, m.reads as f64));
-        let blocks = format!("{:.1}", per(m, m.blocks as f64));
-        table.row([label.into(), m.fetches.to_string(), wall, cpu, reads, blocks]);
+        let (wall, cpu, fetches) = (m.wall_ms, m.cpu_ms, m.fetches);
+        let (reads, blocks) = (per(m, m.reads as f64), per(m, m.blocks as f64));
+        table.cells(&format!("{label}|{fetches}|{wall:.0} ms|{cpu:.2} ms|{reads:.1}|{blocks:.1}"));
     }
     table.print();
 

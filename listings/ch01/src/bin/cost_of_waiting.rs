@@ -25,7 +25,6 @@ pub struct Args {
 
 /// Each row of the table: what the program waits for, its metric, the median wait in ns.
 fn time_the_waits(args: Args) -> [(&'static str, &'static str, f64); 7] {
-    let samples = args.samples as usize;
     // ANCHOR: chase
     // Each slot holds the index of the next one, in one random cycle: every load
     // depends on the previous one, so the CPU cannot overlap or prefetch them.
@@ -34,14 +33,13 @@ fn time_the_waits(args: Args) -> [(&'static str, &'static str, f64); 7] {
     let l1 = random_cycle(512, 1);
     let ram = random_cycle((args.memory_mib as usize) << 14, 8);
     let chase = |buffer: &[usize], hops| black_box((0..hops).fold(0, |at, _| buffer[at]));
-    let l1_hit = per_op_ns(samples, 1_000_000, || chase(&l1, 1_000_000));
-    let memory_miss = per_op_ns(samples, 200_000, || chase(&ram, 200_000));
+    let l1_hit = per_op_ns(args.samples, 1_000_000, || chase(&l1, 1_000_000));
+    let memory_miss = per_op_ns(args.samples, 200_000, || chase(&ram, 200_000));
     // ANCHOR_END: chase
-    drop(ram);
-
+    drop(ram); // Give the large buffer back before the kernel's waits.
     // ANCHOR: kernel
     // getppid() does nothing but enter the kernel and come back.
-    let syscall = per_op_ns(samples, 100_000, || {
+    let syscall = per_op_ns(args.samples, 100_000, || {
         for _ in 0..100_000 {
             black_box(std::os::unix::process::parent_id());
         }
@@ -50,24 +48,24 @@ fn time_the_waits(args: Args) -> [(&'static str, &'static str, f64); 7] {
     let file = tempfile::tempfile_in(args.dir.unwrap_or_else(std::env::temp_dir)).expect("a file");
     let (page, mut into) = ([7u8; 4096], [0u8; 4096]);
     file.write_all_at(&page, 0).expect("write 4 KiB");
-    let file_read = per_op_ns(samples, 10_000, || {
+    let file_read = per_op_ns(args.samples, 10_000, || {
         for _ in 0..10_000 {
             file.read_exact_at(black_box(&mut into), 0).expect("read 4 KiB");
         }
     });
     // fsync returns only when the storage says the bytes are durable.
-    let fsync = per_op_ns(samples * 3, 1, || {
+    let fsync = per_op_ns(args.samples * 3, 1, || {
         file.write_all_at(&page, 0).expect("write 4 KiB");
         file.sync_all().expect("fsync");
     });
     // One byte to a thread that echoes it back over loopback TCP.
     let (mut peer, mut byte) = (loopback_echo(), [1u8]);
-    let rtt = per_op_ns(samples * 100, 1, || {
+    let rtt = per_op_ns(args.samples * 100, 1, || {
         peer.write_all(&byte).expect("send one byte");
         peer.read_exact(&mut byte).expect("receive it back");
     });
     // Ask to sleep for 1 ms and see how long the OS actually takes to wake us.
-    let sleep = per_op_ns(samples * 3, 1, || thread::sleep(Duration::from_millis(1)));
+    let sleep = per_op_ns(args.samples * 3, 1, || thread::sleep(Duration::from_millis(1)));
     // ANCHOR_END: kernel
     [
         ("L1 cache hit", "l1_hit_ns", l1_hit),
@@ -86,8 +84,8 @@ pub fn run(args: Args) -> ExitCode {
     let mut table = Table::new(["waiting for", "median", "if an L1 hit took 1 s"]);
     for (label, name, ns) in rows {
         let (scale, unit) = if name.ends_with("_us") { (1e3, "µs") } else { (1.0, "ns") };
-        let median = figure(name, ns / scale, unit).to_string();
-        table.row([label.into(), median, human_scale(ns / l1_hit)]);
+        let median = figure(name, ns / scale, unit);
+        table.cells(&format!("{label}|{median}|{}", human_scale(ns / l1_hit)));
     }
     table.print();
     let miss = figure("memory_miss_over_l1", memory_miss / l1_hit, "x");
@@ -101,6 +99,7 @@ pub fn run(args: Args) -> ExitCode {
     )
 }
 
+// ANCHOR: helpers
 /// `slots` slots `stride` words apart, linked in one random cycle (Sattolo's shuffle, fixed seed).
 fn random_cycle(slots: usize, stride: usize) -> Vec<usize> {
     let mut order: Vec<u32> = (0..slots as u32).collect();
@@ -116,7 +115,7 @@ fn random_cycle(slots: usize, stride: usize) -> Vec<usize> {
 }
 
 /// The median time, in ns, of one of the `ops` operations that each of `samples` runs performs.
-fn per_op_ns<T>(samples: usize, ops: usize, mut sample: impl FnMut() -> T) -> f64 {
+fn per_op_ns<T>(samples: u64, ops: usize, mut sample: impl FnMut() -> T) -> f64 {
     sample(); // Warm up: fault pages in, fill caches, wake the peer thread.
     let per_op = |_| support::timing::time(&mut sample).1.as_nanos() as f64 / ops as f64;
     support::timing::summarize(&(0..samples).map(per_op).collect::<Vec<_>>()).median
@@ -135,6 +134,7 @@ fn loopback_echo() -> TcpStream {
     });
     peer
 }
+// ANCHOR_END: helpers
 
 /// `seconds` in the largest unit that makes it at least 1.
 fn human_scale(seconds: f64) -> String {

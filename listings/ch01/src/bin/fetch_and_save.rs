@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use support::latency::{Config, LatencyServer, ticker_body};
 use support::report::{Table, figure, verdict};
-use support::timing::{ContextSwitches, ms, thread_context_switches};
+use support::timing::{ms, thread_context_switches};
 
 /// Fetch one ticker page and write it to a file, with blocking calls.
 #[derive(clap::Parser)]
@@ -20,8 +20,18 @@ pub struct Args {
     latency_ms: u64,
 }
 
+// ANCHOR: request
+/// `Connection: close` asks the server to close the connection after its answer,
+/// so the end of the stream is the end of the response.
 const REQUEST: &str =
     "GET /ticker/ACME?page=1 HTTP/1.1\r\nHost: ticker\r\nConnection: close\r\n\r\n";
+
+/// The body is what follows the headers and the blank line that ends them.
+fn body_of(response: &[u8]) -> &[u8] {
+    let end = response.windows(4).position(|w| w == b"\r\n\r\n");
+    &response[end.expect("a complete header") + 4..]
+}
+// ANCHOR_END: request
 
 pub fn run(args: Args) -> ExitCode {
     // A 16 KiB page that arrives in 4 KiB pieces 1 ms apart, as packets do.
@@ -29,32 +39,41 @@ pub fn run(args: Args) -> ExitCode {
     let config = Config::latency(args.latency_ms).with_payload(16 * 1024).with_chunks(4096, pieces);
     let server = LatencyServer::start(config.clone()).expect("start the server");
     let dir = tempfile::tempdir().expect("create a scratch directory");
-    let (path, mut steps) = (dir.path().join("ACME-1.json"), Steps::new());
+    let path = dir.path().join("ACME-1.json");
+    // Each step's name, duration in ms, and how often the thread blocked in it: a voluntary
+    // context switch is the thread giving up the CPU to wait.
+    let (start, mut steps) = (Instant::now(), Vec::new());
+    let mut last = (start, thread_context_switches());
+    let mut mark = |step: &'static str| {
+        let blocks = thread_context_switches().since(last.1).voluntary;
+        steps.push((step, ms(last.0.elapsed()), blocks));
+        last = (Instant::now(), thread_context_switches());
+    };
 
     // ANCHOR: fetch_and_save
     let mut stream = TcpStream::connect(server.addr()).expect("connect");
-    steps.mark("connect"); // measuring
+    mark("connect"); // measuring
     stream.write_all(REQUEST.as_bytes()).expect("send");
-    steps.mark("send the request"); // measuring
+    mark("send the request"); // measuring
     let mut response = Vec::new();
     stream.read_to_end(&mut response).expect("receive"); // Until the server closes.
-    steps.mark("receive the response"); // measuring
+    mark("receive the response"); // measuring
     fs::write(&path, body_of(&response)).expect("save the page");
-    steps.mark("open + write the file"); // measuring
+    mark("open + write the file"); // measuring
     // ANCHOR_END: fetch_and_save
-    let wall = figure("wall_ms", ms(steps.start.elapsed()), "ms");
+    let wall = figure("wall_ms", ms(start.elapsed()), "ms");
 
     let mut table = Table::new(["blocking step", "took", "times the thread blocked"]);
-    for &(step, took, blocks) in &steps.done {
+    for &(step, took, blocks) in &steps {
         figure(&format!("blocks_{}", step.split(' ').next_back().unwrap()), blocks as f64, "times");
-        table.row([step.to_string(), format!("{took:.1} ms"), blocks.to_string()]);
+        table.cells(&format!("{step}|{took:.1} ms|{blocks}"));
     }
     table.print();
     let saved = fs::read(&path).expect("read the saved page");
     let same = saved == ticker_body("ACME", 1, config.payload_bytes);
     println!("saved {} bytes; identical to what the server sent: {same}", saved.len());
     println!("from the start to the file saved: {wall:.0}");
-    let (latency, receive_blocks) = (args.latency_ms as f64, steps.done[2].2);
+    let (latency, receive_blocks) = (args.latency_ms as f64, steps[2].2);
     let one_latency = wall.value >= 0.9 * latency && wall.value < 3.0 * latency + 100.0;
     verdict(
         "four blocking lines save the page in about one latency, blocking while the response arrives",
@@ -63,33 +82,6 @@ pub fn run(args: Args) -> ExitCode {
             "{wall:.0} at a {latency:.0} ms latency; blocked {receive_blocks} times receiving"
         ),
     )
-}
-
-/// Each step's name, duration in ms, and how often the thread blocked in it.
-struct Steps {
-    start: Instant,
-    last: (Instant, ContextSwitches),
-    done: Vec<(&'static str, f64, u64)>,
-}
-
-impl Steps {
-    fn new() -> Steps {
-        let last = (Instant::now(), thread_context_switches());
-        Steps { start: last.0, last, done: Vec::new() }
-    }
-
-    /// Ends a step: a voluntary context switch is the thread blocking.
-    fn mark(&mut self, step: &'static str) {
-        let blocks = thread_context_switches().since(self.last.1).voluntary;
-        self.done.push((step, ms(self.last.0.elapsed()), blocks));
-        self.last = (Instant::now(), thread_context_switches());
-    }
-}
-
-/// What follows the headers.
-fn body_of(response: &[u8]) -> &[u8] {
-    let end = response.windows(4).position(|w| w == b"\r\n\r\n");
-    &response[end.expect("a complete header") + 4..]
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`

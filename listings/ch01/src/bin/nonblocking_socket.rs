@@ -84,17 +84,13 @@ pub fn run(args: Args) -> ExitCode {
     let cpu_ratio = figure("busy_over_blocking_cpu", cpu_ratio, "x");
     let columns = ["waiting by", "read calls", "wall", "thread CPU", "CPU share", "blocked"];
     let mut table = Table::new(columns.into_iter().chain(["preempted"]));
-    let rows = [
-        ("busy polling", spins + 1, busy, &busy_switches),
-        ("blocking read", blocking_reads, blocked, &blocking_switches),
-    ];
-    for (label, reads, (wall, cpu), switches) in rows {
+    for (label, reads, (wall, cpu), switches) in [
+        ("busy polling", spins + 1, busy, busy_switches),
+        ("blocking read", blocking_reads, blocked, blocking_switches),
+    ] {
         let (wall_ms, cpu_ms, pct) = (ms(wall), ms(cpu), share((wall, cpu)));
-        let (blocked, preempted) = (switches.voluntary, switches.involuntary);
-        let cells = format!(
-            "{label}|{reads}|{wall_ms:.0} ms|{cpu_ms:.2} ms|{pct:.1}%|{blocked}|{preempted}"
-        );
-        table.cells(&cells);
+        let cells = format!("{label}|{reads}|{wall_ms:.0} ms|{cpu_ms:.2} ms|{pct:.1}%");
+        table.cells(&format!("{cells}|{}|{}", switches.voluntary, switches.involuntary));
     }
     println!("the first non-blocking read returned WouldBlock after {wouldblock:.1}");
     table.print();
@@ -114,6 +110,7 @@ pub fn run(args: Args) -> ExitCode {
     )
 }
 
+// ANCHOR: helpers
 /// Connects and sends one ticker request; the answer comes after the latency.
 fn send_request(server: SocketAddr, symbol: &str) -> io::Result<TcpStream> {
     let mut stream = TcpStream::connect(server)?;
@@ -126,15 +123,15 @@ fn send_request(server: SocketAddr, symbol: &str) -> io::Result<TcpStream> {
 
 /// Whether the headers and all `Content-Length` bytes of the body have arrived.
 fn is_complete(response: &[u8]) -> bool {
-    let Some(end) = response.windows(4).position(|w| w == b"\r\n\r\n") else {
-        return false;
+    let expected = || {
+        let end = response.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+        let headers = String::from_utf8_lossy(&response[..end]).to_ascii_lowercase();
+        let length = headers.split("content-length:").nth(1)?.lines().next()?;
+        Some(end + length.trim().parse::<usize>().ok()?)
     };
-    let headers = String::from_utf8_lossy(&response[..end]).to_ascii_lowercase();
-    let length = headers.split("content-length:").nth(1).and_then(|v| v.lines().next());
-    length
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .is_some_and(|len| response.len() >= end + 4 + len)
+    expected().is_some_and(|expected| response.len() >= expected)
 }
+// ANCHOR_END: helpers
 
 #[allow(dead_code)] // the tour calls `run` and never `main`
 fn main() -> ExitCode {

@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Instant;
 
-use support::report::{Table, metric, verdict};
+use support::report::{Table, figure, verdict};
 use support::timing::{summarize, thread_context_switches};
 
 /// Hand a token back and forth between two threads and time each hand-off.
@@ -24,17 +24,13 @@ pub fn run(args: Args) -> ExitCode {
     let (same_ns, same_switches) = ping_pong(args.round_trips, Some(core));
     let (any_ns, any_switches) = ping_pong(args.round_trips, None);
 
+    let switch = figure("switch_us", same_ns / 1e3, "µs");
+    let per_round_trip = figure("switches_per_round_trip", same_switches, "switches");
+    let any_core = figure("handoff_any_core_us", any_ns / 1e3, "µs");
     let mut table = Table::new(["two threads", "one hand-off", "peer switched out per round trip"]);
-    for (label, ns, switches) in [
-        ("pinned to one core", same_ns, same_switches),
-        ("free to use both cores", any_ns, any_switches),
-    ] {
-        table.row([label.to_string(), format!("{:.2} µs", ns / 1e3), format!("{switches:.2}")]);
-    }
+    table.cells(&format!("pinned to one core|{switch:.2}|{per_round_trip:#.2}"));
+    table.cells(&format!("free to use both cores|{any_core:.2}|{any_switches:.2}"));
     table.print();
-    metric("switch_us", same_ns / 1e3, "µs");
-    metric("switches_per_round_trip", same_switches, "switches");
-    metric("handoff_any_core_us", any_ns / 1e3, "µs");
 
     // A switch is the kernel's work: microseconds, not nanoseconds (a
     // function call) and not milliseconds (a time slice or a network wait).
@@ -42,10 +38,7 @@ pub fn run(args: Args) -> ExitCode {
     verdict(
         "a context switch between two threads costs microseconds",
         holds,
-        &format!(
-            "{:.2} µs per hand-off on one core, {same_switches:.2} switches per round trip",
-            same_ns / 1e3
-        ),
+        &format!("{switch:.2} per hand-off on one core, {per_round_trip:.2} per round trip"),
     )
 }
 
@@ -87,6 +80,7 @@ fn ping_pong(round_trips: u64, core: Option<usize>) -> (f64, f64) {
 }
 // ANCHOR_END: ping_pong
 
+// ANCHOR: pin
 /// Pins the calling thread to `core`, if any (`sched_setaffinity`, pid 0 =
 /// this thread); without one, the scheduler places it on any core.
 fn pin_to(core: Option<usize>) {
@@ -98,6 +92,7 @@ fn pin_to(core: Option<usize>) {
         libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &set);
     }
 }
+// ANCHOR_END: pin
 
 #[allow(dead_code)] // the tour calls `run` and never `main`
 fn main() -> ExitCode {

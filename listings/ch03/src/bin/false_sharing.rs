@@ -8,6 +8,7 @@ use std::thread;
 
 use crossbeam_utils::CachePadded;
 use support::report::{Table, figure, verdict};
+use support::timing::measure;
 
 /// Count per symbol from several threads: eight counters packed, padded, or per thread.
 #[derive(clap::Parser)]
@@ -74,61 +75,62 @@ fn count_apart(threads: u64, adds: u64, spread: bool) -> [u64; 8] {
 }
 // ANCHOR_END: layouts
 
+/// A layout of the counters: its label, its metric's name, and how it counts.
+type Layout<'a> = (&'a str, &'a str, &'a dyn Fn(bool) -> [u64; 8]);
+
 pub fn run(args: Args) -> ExitCode {
     let (threads, adds) = (args.threads, args.adds);
+    // ANCHOR: each_layout
+    // Each layout: its label, its name in the metrics, and how it counts, every
+    // thread on its own symbol or on every symbol in turn (`spread`), returning
+    // the eight totals once its threads are joined.
+    let layouts: [Layout; 3] = [
+        ("a table per thread, merged", "apart", &|spread| count_apart(threads, adds, spread)),
+        ("padded atomics", "padded", &|spread| {
+            let padded: Padded = Default::default();
+            count(threads, adds, spread, |s| &*padded[s]);
+            padded.map(|counter| counter.into_inner().into_inner())
+        }),
+        ("packed atomics", "packed", &|spread| {
+            let packed: Packed = Default::default();
+            count(threads, adds, spread, |s| &packed[s]);
+            packed.map(AtomicU64::into_inner)
+        }),
+    ];
+    // ANCHOR_END: each_layout
+
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let mut table =
         Table::new(["counters", "each thread its own symbol", "every thread every symbol"]);
-    let mut cost = Vec::new();
     let mut exact = true;
-    for (label, name) in [
-        ("a table per thread, merged", "apart"),
-        ("padded atomics", "padded"),
-        ("packed atomics", "packed"),
-    ] {
-        let mut cells = vec![label.to_string()];
-        for (pattern, spread) in [("own", false), ("every", true)] {
-            let packed: Packed = Default::default();
-            let padded: Padded = Default::default();
-            let cpu_before = support::timing::cpu_time();
-            let totals: [u64; 8] = match name {
-                "apart" => count_apart(threads, adds, spread),
-                "padded" => {
-                    count(threads, adds, spread, |s| &*padded[s]);
-                    std::array::from_fn(|s| padded[s].load(Ordering::Relaxed))
-                }
-                _ => {
-                    count(threads, adds, spread, |s| &packed[s]);
-                    std::array::from_fn(|s| packed[s].load(Ordering::Relaxed))
-                }
-            };
-            let cpu = support::timing::cpu_time() - cpu_before;
+    // Per layout, the CPU time of all threads per addition: [own symbol, every symbol].
+    let [apart, padded, packed] = layouts.map(|(label, name, totals_of)| {
+        let costs = [("own", false), ("every", true)].map(|(pattern, spread)| {
+            let (totals, spent) = measure(|| totals_of(spread));
             exact &= totals.iter().sum::<u64>() == threads * adds;
-            let ns = cpu.as_nanos() as f64 / (threads * adds) as f64;
-            let ns = figure(&format!("{name}_{pattern}_ns"), ns, "ns");
-            cells.push(format!("{ns:.2} per add"));
-            cost.push(ns.value);
-        }
-        table.row(cells);
-    }
+            let ns = spent.cpu.as_nanos() as f64 / (threads * adds) as f64;
+            figure(&format!("{name}_{pattern}_ns"), ns, "ns")
+        });
+        table.cells(&format!("{label}|{:.2} per add|{:.2} per add", costs[0], costs[1]));
+        costs
+    });
     table.print();
     println!(
         "(CPU time of all threads per addition; {threads} threads, {adds} additions each, {cores} cores)"
     );
-    // cost: apart own, apart every, padded own, padded every, packed own, packed every.
     // Whether a shared line costs anything depends on the machine's caches (see the page), so
     // that ratio is reported, not claimed; what holds everywhere is that an atomic add costs
     // more than a plain one, with or without another core.
-    let false_sharing = figure("false_sharing_x", cost[4] / cost[2], "x");
-    let true_sharing = figure("true_sharing_x", cost[3] / cost[2], "x");
+    let false_sharing = figure("false_sharing_x", packed[0].value / padded[0].value, "x");
+    let true_sharing = figure("true_sharing_x", padded[1].value / padded[0].value, "x");
     println!("packed over padded, own symbols (false sharing): {false_sharing:.2}");
     println!("padded, every symbol over own (true sharing): {true_sharing:.2}");
     verdict(
         "every layout counts exactly; a table per thread costs least, under 0.8x a padded atomic",
-        exact && cost[0] < 0.8 * cost[2] && cost[1] < 0.8 * cost[3],
+        exact && apart[0].value < 0.8 * padded[0].value && apart[1].value < 0.8 * padded[1].value,
         &format!(
-            "per add: {:.2} ns apart, {:.2} ns padded, {:.2} ns packed",
-            cost[0], cost[2], cost[4]
+            "per add: {:.2} apart, {:.2} padded, {:.2} packed",
+            apart[0], padded[0], packed[0]
         ),
     )
 }

@@ -2,7 +2,7 @@
 //!
 //!     cargo run --release -p ch03 --bin main_returns -- --delay-ms 500
 
-use std::process::{ExitCode, Stdio};
+use std::process::{ExitCode, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -23,34 +23,16 @@ pub fn run(args: Args) -> ExitCode {
     if let Some(how) = &args.child {
         return child(how, Duration::from_millis(args.delay_ms));
     }
-    let mut children = Vec::new();
-    for how in ["detached", "joined"] {
-        // ANCHOR: parent
-        // The child is this same program, told by a flag to play its part;
-        // the parent waits for it and reads what it printed.
-        let start = Instant::now();
-        let output = support::child::command("main_returns")
-            .args(["--child", how, "--delay-ms", &args.delay_ms.to_string()])
-            .stdin(Stdio::null())
-            .output()
-            .expect("run the child");
-        let took_ms = start.elapsed().as_secs_f64() * 1e3;
-        // ANCHOR_END: parent
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        println!(
-            "child with a {how} thread: exited in {took_ms:.0} ms ({}), printed:",
-            output.status
-        );
-        stdout.lines().for_each(|line| println!("    {line}"));
-        let saved = stdout.contains("report saved");
+    let children = ["detached", "joined"].map(|how| {
+        let (status, printed, took_ms) = run_child(how, args.delay_ms);
+        println!("child with a {how} thread: exited in {took_ms:.0} ms ({status}), printed:");
+        printed.lines().for_each(|line| println!("    {line}"));
         metric(&format!("{how}_ms"), took_ms, "ms");
-        children.push((output.status.success(), saved, took_ms));
-    }
+        (status.success(), printed.contains("report saved"), took_ms)
+    });
 
+    let [(ok_lost, saved_lost, lost_ms), (ok_kept, saved_kept, kept_ms)] = children;
     let delay = args.delay_ms as f64;
-    let [(ok_lost, saved_lost, lost_ms), (ok_kept, saved_kept, kept_ms)] = children[..] else {
-        unreachable!("both children ran")
-    };
     let holds =
         ok_lost && ok_kept && !saved_lost && lost_ms < delay && saved_kept && kept_ms >= delay;
     verdict(
@@ -61,6 +43,22 @@ pub fn run(args: Args) -> ExitCode {
         ),
     )
 }
+
+// ANCHOR: parent
+/// The parent's part: run this same program again, told by a flag to play the
+/// child, wait for it to exit, and return its status, what it printed, and
+/// how long it took.
+fn run_child(how: &str, delay_ms: u64) -> (ExitStatus, String, f64) {
+    let start = Instant::now();
+    let output = support::child::command("main_returns")
+        .args(["--child", how, "--delay-ms", &delay_ms.to_string()])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run the child");
+    let took_ms = start.elapsed().as_secs_f64() * 1e3;
+    (output.status, String::from_utf8_lossy(&output.stdout).into_owned(), took_ms)
+}
+// ANCHOR_END: parent
 
 // ANCHOR: child
 /// The child's part: start a thread that saves a report after a delay, then

@@ -26,11 +26,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> ExitCode {
+    // ANCHOR: spin_and_tick
+    // All of them go on the core this thread happens to run on now.
     // SAFETY: sched_getcpu only reads which core the caller is running on.
     let core = unsafe { libc::sched_getcpu() }.max(0) as usize;
     let (stop, tick) = (AtomicBool::new(false), Duration::from_millis(args.tick_ms));
-
-    // ANCHOR: spin_and_tick
     let (spinners, gaps) = thread::scope(|scope| {
         // Spinners: pure arithmetic, never a wait, never a system call. If
         // threads were cooperative, nothing else could run on their core.
@@ -69,14 +69,14 @@ pub fn run(args: Args) -> ExitCode {
     let wall = args.spin_ms as f64;
     let mut table = Table::new(["thread on core", "CPU time", "share", "waited", "preempted"]);
     let mut holds = true;
-    for (i, (cpu, switches)) in spinners.iter().enumerate() {
-        let share = figure(&format!("spinner{}_share_pct", i + 1), 100.0 * ms(*cpu) / wall, "%");
-        let (waited, preempted) = (switches.voluntary, switches.involuntary);
-        figure(&format!("spinner{}_preempted", i + 1), preempted as f64, "switches");
-        let cells = format!("spinner {}|{:.0} ms|{share:.0}|{waited}|{preempted}", i + 1, ms(*cpu));
-        table.cells(&cells);
+    for (n, (cpu, switches)) in (1..).zip(&spinners) {
+        let share = figure(&format!("spinner{n}_share_pct"), 100.0 * ms(*cpu) / wall, "%");
+        let waited = switches.voluntary;
+        let preempted =
+            figure(&format!("spinner{n}_preempted"), switches.involuntary as f64, "switches");
+        table.cells(&format!("spinner {n}|{:.0} ms|{share:.0}|{waited}|{preempted:#}", ms(*cpu)));
         // A spinner never waits, yet is taken off the core again and again.
-        holds &= share.value > 5.0 && waited <= 2 && preempted >= 10;
+        holds &= share.value > 5.0 && waited <= 2 && preempted.value >= 10.0;
     }
     table.print();
     let ticks = figure("ticks", gaps.len() as f64, "ticks");

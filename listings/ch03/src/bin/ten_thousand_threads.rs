@@ -9,7 +9,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use support::report::{Table, figure, series, verdict};
-use support::timing::{current_rss_bytes, ms};
+use support::timing::{current_rss_bytes, ms, proc_kib};
 
 /// Spawn one OS thread per task; each sleeps a random 2-4 s (fixed seed).
 #[derive(clap::Parser)]
@@ -31,6 +31,7 @@ pub fn run(args: Args) -> ExitCode {
         eprintln!("error: --min-sleep-ms must not exceed --max-sleep-ms");
         return ExitCode::from(2);
     }
+    // ANCHOR: spawn_all
     // The same sleeps on every run, and in the Python twin: a fixed seed.
     let (seed, min, max) = (0x2545_F491_4F6C_DD1D, args.min_sleep_ms, args.max_sleep_ms);
     let sleeps = support::random::sleeps_ms(seed, args.threads, min, max);
@@ -38,7 +39,6 @@ pub fn run(args: Args) -> ExitCode {
     let (shortest, longest) = (*sleeps.iter().min().unwrap(), *sleeps.iter().max().unwrap());
     let rss_before = current_rss_bytes();
 
-    // ANCHOR: spawn_all
     // One thread per task, like a thread-per-request server. Each reports on
     // a channel when it wakes, so results arrive in the order they complete.
     let start = Instant::now();
@@ -72,7 +72,8 @@ pub fn run(args: Args) -> ExitCode {
     while alive.load(Ordering::SeqCst) < handles.len() && start.elapsed() < shortest {
         thread::sleep(Duration::from_millis(1));
     }
-    let (resident, reserved) = (current_rss_bytes() - rss_before, virtual_bytes());
+    let resident = current_rss_bytes() - rss_before;
+    let reserved = proc_kib("self", "status", "VmSize:") * 1024; // Address space, touched or not.
     let finished = completions.iter().count(); // Ends when every thread has sent.
     let wall = start.elapsed();
     handles.into_iter().for_each(|handle| handle.join().unwrap());
@@ -83,7 +84,8 @@ pub fn run(args: Args) -> ExitCode {
     let longest = figure("longest_sleep_s", secs(longest), "s");
     let wall = figure("wall_s", secs(wall), "s");
     let kib_each = resident as f64 / 1024.0 / most_alive as f64;
-    let rows = [
+    let mut table = Table::new([format!("{} sleeping threads", args.threads), "".into()]);
+    for (label, value) in [
         ("longest sleep", longest),
         ("wall, first spawn to last wake", wall),
         ("wall - longest sleep", figure("overhead_ms", (wall.value - longest.value) * 1e3, "ms")),
@@ -93,19 +95,15 @@ pub fn run(args: Args) -> ExitCode {
         ("resident, all alive", figure("resident_mib", mib(resident as f64), "MiB")),
         ("resident each", figure("rss_each_kib", kib_each, "KiB")),
         ("address space reserved", figure("reserved_gib", mib(reserved as f64) / 1024.0, "GiB")),
-    ];
-    let mut table = Table::new([format!("{} sleeping threads", args.threads), "".into()]);
-    for (label, value) in rows {
-        table.row([label.to_string(), value.to_string()]);
+    ] {
+        table.cells(&format!("{label}|{value}"));
     }
     table.print();
     // How memory and start-up time grow with the number of threads alive
     // (none wakes while they are being started): chapter 6 draws the same for tasks.
-    let (mut by_rss, mut by_time) = (Vec::new(), Vec::new());
-    for &(n, at, rss) in &curve {
-        by_rss.push((n as f64, mib(rss as f64 - rss_before as f64)));
-        by_time.push((n as f64, ms(at)));
-    }
+    let by_rss: Vec<_> =
+        curve.iter().map(|&(n, _, rss)| (n as f64, mib(rss as f64 - rss_before as f64))).collect();
+    let by_time: Vec<_> = curve.iter().map(|&(n, at, _)| (n as f64, ms(at))).collect();
     series("rss_mib_by_threads", "threads alive", "MiB", &by_rss);
     series("spawn_ms_by_threads", "threads alive", "ms", &by_time);
 
@@ -132,14 +130,6 @@ pub fn run(args: Args) -> ExitCode {
 fn on_the_curve(started: usize, total: usize) -> bool {
     let decade = 10usize.pow(started.max(1).ilog10());
     started == total || (started >= 10 && [decade, 2 * decade, 5 * decade].contains(&started))
-}
-
-/// The process's address space, reserved or not (`/proc/self/statm`, in pages).
-fn virtual_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").expect("read /proc/self/statm");
-    let pages: u64 = statm.split_whitespace().next().unwrap().parse().unwrap();
-    // SAFETY: sysconf only reads a system constant.
-    pages * unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as u64
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`

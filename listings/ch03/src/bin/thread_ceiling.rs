@@ -72,19 +72,20 @@ pub fn run(args: Args) -> ExitCode {
     let output = child.wait_with_output().expect("wait for the child"); // Reads both pipes.
     drop(ended);
     watchdog.join().unwrap();
-    // ANCHOR_END: parent
+    // The last line that starts with `key` holds the latest count of its kind.
     let report = String::from_utf8_lossy(&output.stdout);
-    let last_words = String::from_utf8_lossy(&output.stderr);
     let value = |key: &str| {
         let line = report.lines().rev().find(|l| l.starts_with(key));
         line.and_then(|l| l[key.len()..].trim().parse::<f64>().ok()).unwrap_or(f64::NAN)
     };
     // The maps each thread adds, measured past the first thousand threads
     // (which also create glibc's malloc arenas), predict where the maps run out.
-    let (started, at_2000) = (value("started"), value("maps at 2000"));
-    let maps_each = figure("maps_each", (at_2000 - value("maps at 1000")) / 1000.0, "maps").value;
+    let at_2000 = value("maps at 2000");
+    let maps_each = (at_2000 - value("maps at 1000")) / 1000.0;
     let predicted = 2000.0 + ((map_max - at_2000) / maps_each).floor();
-    let started = figure("started", started, "threads");
+    // ANCHOR_END: parent
+    figure("maps_each", maps_each, "maps");
+    let started = figure("started", value("started"), "threads");
     let predicted = figure("predicted", predicted, "threads");
 
     println!("cap: {cap} threads (at most two thirds of the {free_tasks:.0} tasks free)");
@@ -93,6 +94,7 @@ pub fn run(args: Args) -> ExitCode {
         Some(error) => println!("  thread::Builder::spawn returned Err: {}", &error[6..]),
         None if started.value as u64 >= cap => println!("  it reached the cap without an error"),
         None => {
+            let last_words = String::from_utf8_lossy(&output.stderr);
             let why = last_words.lines().find(|l| l.contains("failed"));
             println!("  it was ended by {}:\n    {}", output.status, why.unwrap_or("-"));
         }

@@ -45,21 +45,20 @@ pub fn run(args: Args) -> ExitCode {
     // glibc keeps up to 40 MiB of freed stacks for reuse, so the second round
     // maps about 20 stacks fewer than it starts threads: a slight undercount.
     live_threads(args.live as usize);
-    let (rss_kib, reserved_kib, kernel_kib) = live_threads(args.live as usize);
+    let [rss_kib, reserved_kib, kernel_kib] = live_threads(args.live as usize);
 
     // The main thread's stack is not spawned: its size is `ulimit -s`.
     let main_stack_kib = proc_number("/proc/self/limits", "Max stack size", 3) as f64 / 1024.0;
     let reserved = figure("reserved_kib", reserved_kib, "KiB");
-    let rows = [
+    let mut table = Table::new(["one thread", "costs"]);
+    for (label, cost) in [
         ("spawn + join", figure("spawn_join_us", spawn.median, "µs")),
         ("resident memory", figure("rss_per_thread_kib", rss_kib, "KiB")),
         ("kernel stack", figure("kernel_stack_kib", kernel_kib, "KiB")),
         ("address space", reserved),
         ("main's stack", figure("main_stack_kib", main_stack_kib, "KiB")),
-    ];
-    let mut table = Table::new(["one thread", "costs"]);
-    for (label, cost) in rows {
-        table.row([label.to_string(), format!("{cost:.1}")]);
+    ] {
+        table.cells(&format!("{label}|{cost:.1}"));
     }
     table.print();
     figure("reserved_over_rss", reserved_kib / rss_kib, "x");
@@ -73,10 +72,9 @@ pub fn run(args: Args) -> ExitCode {
 
 // ANCHOR: live_memory
 /// Keeps `live` threads alive at once, each parked on a barrier, and returns
-/// how much the process grew per thread, in KiB: resident memory (pages
-/// touched), address space (reserved, mostly never touched), kernel stacks.
-fn live_threads(live: usize) -> (f64, f64, f64) {
-    let (rss, reserved, kernel) = (current_rss_bytes(), virtual_bytes(), kernel_stack_bytes());
+/// how much the process grew per thread, in KiB, by each measure of `weigh`.
+fn live_threads(live: usize) -> [f64; 3] {
+    let before = weigh();
     let all_started = Arc::new(Barrier::new(live + 1));
     let release = Arc::new(Barrier::new(live + 1));
     let parked: Vec<_> = (0..live)
@@ -89,15 +87,19 @@ fn live_threads(live: usize) -> (f64, f64, f64) {
         })
         .collect();
     all_started.wait();
-    let per_thread = |now: u64, before: u64| (now as f64 - before as f64) / live as f64 / 1024.0;
-    let grown = (
-        per_thread(current_rss_bytes(), rss),
-        per_thread(virtual_bytes(), reserved),
-        per_thread(kernel_stack_bytes(), kernel),
-    );
+    let now = weigh();
     release.wait();
     parked.into_iter().for_each(|thread| thread.join().unwrap());
-    grown
+    std::array::from_fn(|i| (now[i] - before[i]) / live as f64)
+}
+
+/// What the process holds now, in KiB: resident memory (the pages touched),
+/// address space (reserved, mostly never touched), and the kernel stacks of
+/// every thread on the machine (`KernelStack` in /proc/meminfo).
+fn weigh() -> [f64; 3] {
+    let kib = |path, prefix| proc_number(path, prefix, 1) as f64;
+    let resident = current_rss_bytes() as f64 / 1024.0;
+    [resident, kib("/proc/self/status", "VmSize:"), kib("/proc/meminfo", "KernelStack:")]
 }
 // ANCHOR_END: live_memory
 
@@ -107,17 +109,6 @@ fn proc_number(path: &str, prefix: &str, field: usize) -> u64 {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {path}: {e}"));
     let line = text.lines().find(|l| l.starts_with(prefix)).unwrap();
     line.split_whitespace().nth(field).unwrap().parse().unwrap_or(0)
-}
-
-/// The process's address space, reserved or not (`/proc/self/statm`, in pages).
-fn virtual_bytes() -> u64 {
-    // SAFETY: sysconf only reads a system constant.
-    proc_number("/proc/self/statm", "", 0) * unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as u64
-}
-
-/// The kernel stacks of every thread on the machine (`KernelStack` in /proc/meminfo).
-fn kernel_stack_bytes() -> u64 {
-    proc_number("/proc/meminfo", "KernelStack:", 1) * 1024
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`

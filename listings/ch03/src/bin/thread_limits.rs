@@ -73,8 +73,9 @@ pub fn run(args: Args) -> ExitCode {
         ("memory, MiB", total, total - available, Some(available / rss_each), "machine"),
         ("CommitLimit, MiB", commit_limit, committed, strict.then_some((commit_limit - committed) / reserved_each), "machine"),
     ];
-    // ANCHOR_END: limits
+    // The limit that allows the fewest more threads binds first.
     limits.sort_by(|a, b| a.3.unwrap_or(f64::MAX).total_cmp(&b.3.unwrap_or(f64::MAX)));
+    // ANCHOR_END: limits
 
     let (rss_kib, reserved_kib) = (rss_each * 1024.0, reserved_each * 1024.0);
     println!(
@@ -82,9 +83,9 @@ pub fn run(args: Args) -> ExitCode {
     );
     let cell = |v: f64| if v.is_finite() { format!("{v:.0}") } else { "-".into() };
     let mut table = Table::new(["limit", "value", "in use", "threads it allows", "shared by"]);
-    for (name, value, used, allows, scope) in &limits {
+    for &(name, value, used, allows, scope) in &limits {
         let allows = allows.map_or("not enforced".into(), cell);
-        table.row([name.to_string(), cell(*value), cell(*used), allows, scope.to_string()]);
+        table.cells(&format!("{name}|{}|{}|{allows}|{scope}", cell(value), cell(used)));
     }
     table.print();
 
@@ -108,10 +109,9 @@ fn maps() -> f64 {
     std::fs::read_to_string("/proc/self/maps").unwrap().lines().count() as f64
 }
 
-/// This process's address space in bytes (/proc/self/statm, in pages).
+/// This process's address space in bytes, touched or not.
 fn address_space() -> f64 {
-    // SAFETY: sysconf only reads a system constant.
-    field("/proc/self/statm", "", 0) * unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as f64
+    field("/proc/self/status", "VmSize:", 1) * 1024.0
 }
 
 /// Field `n` of the first line of `path` that starts with `prefix`: infinite
@@ -127,6 +127,7 @@ fn field(path: &str, prefix: &str, n: usize) -> f64 {
     }
 }
 
+// ANCHOR: cgroup
 /// This process's cgroup (v2) `pids.max` and `pids.current`: infinite and
 /// NaN when no cgroup limits its tasks.
 fn cgroup_pids() -> (f64, f64) {
@@ -136,6 +137,7 @@ fn cgroup_pids() -> (f64, f64) {
     let max = pids("max"); // Infinite for "max"; NaN if the cgroup has no such file.
     (if max.is_nan() { f64::INFINITY } else { max }, pids("current"))
 }
+// ANCHOR_END: cgroup
 
 #[allow(dead_code)] // the tour calls `run` and never `main`
 fn main() -> ExitCode {

@@ -31,11 +31,11 @@ fn trade(n: u64) -> (usize, u64) {
 }
 
 pub fn run(args: Args) -> ExitCode {
+    // ANCHOR: mutex
     let (threads, per_thread) = (args.threads, args.trades);
     // Thread `t` adds trades t * per_thread .. (t + 1) * per_thread.
     let share = move |t: u64| (t * per_thread..(t + 1) * per_thread).map(trade);
 
-    // ANCHOR: mutex
     // One table behind one lock, shared by `Arc`: every trade locks it.
     let mutex = || {
         let table = Arc::new(Mutex::new(Volumes::default()));
@@ -110,14 +110,14 @@ pub fn run(args: Args) -> ExitCode {
     (0..threads * per_thread).map(trade).for_each(|(s, v)| expected[s] += v);
     let trades = (threads * per_thread) as f64;
     let mut table = Table::new(["shared through", "exact, of 5 runs", "CPU per trade"]);
-    let (mut all_exact, mut cost) = (true, Vec::new());
+    let mut all_exact = true;
     let ways: [(&str, &str, &dyn Fn() -> Volumes); 4] = [
         ("Arc<Mutex<table>>", "mutex", &mutex),
         ("an AtomicU64 per symbol", "atomics", &atomics),
         ("mpsc channel", "channel", &channel),
         ("scoped threads, merged", "scoped", &scoped),
     ];
-    for (label, name, add_up) in ways {
+    let [mutex, atomics, channel, scoped] = ways.map(|(label, name, add_up)| {
         // CPU time of all threads together: what the trades cost, whatever
         // else the machine is doing meanwhile. Five runs, the median shown.
         let runs: Vec<_> = (0..5).map(|_| measure(add_up)).collect();
@@ -125,16 +125,15 @@ pub fn run(args: Args) -> ExitCode {
         let ns: Vec<f64> = runs.iter().map(|(_, t)| t.cpu.as_nanos() as f64 / trades).collect();
         let ns = summarize(&ns);
         all_exact &= exact == 5;
-        cost.push(figure(&format!("{name}_ns"), ns.median, "ns"));
-        table.row([label.to_string(), exact.to_string(), format!("{ns:.2} ns")]);
-    }
+        table.cells(&format!("{label}|{exact}|{ns:.2} ns"));
+        figure(&format!("{name}_ns"), ns.median, "ns")
+    });
     table.print();
 
     // Sharing nothing until the end costs the least, by a margin (a fifth) that noise does not
     // cross: on one core, with no contention, about 1.7x less than uncontended atomics; on several,
     // many times less. The order of the other three depends on contention: how often the threads
     // run at the same instant, which a busy or an idle machine changes.
-    let [mutex, atomics, channel, scoped] = [cost[0], cost[1], cost[2], cost[3]];
     verdict(
         "every way gets the exact totals every time; sharing nothing until the end costs the least",
         all_exact && scoped.value < 0.8 * mutex.value.min(atomics.value).min(channel.value),

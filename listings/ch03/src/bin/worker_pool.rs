@@ -57,6 +57,7 @@ fn pool(server: SocketAddr, workers: usize, jobs: &[Vec<u64>]) -> Vec<Vec<Vec<u8
 }
 // ANCHOR_END: pool
 
+// ANCHOR: fetch
 /// One blocking request over a fresh connection; returns the body.
 fn fetch_record(server: SocketAddr, page: u64) -> Vec<u8> {
     let mut stream = TcpStream::connect(server).expect("connect");
@@ -69,25 +70,31 @@ fn fetch_record(server: SocketAddr, page: u64) -> Vec<u8> {
     let body = response.windows(4).position(|w| w == b"\r\n\r\n").expect("a header") + 4;
     response.split_off(body)
 }
+// ANCHOR_END: fetch
 
 pub fn run(args: Args) -> ExitCode {
     let config = Config::latency(args.latency_ms);
     let server = LatencyServer::start(config.clone()).expect("start the server");
+    let workers = args.workers as usize;
+    // ANCHOR: jobs
+    // The same records, cut into jobs two ways: a batch per job, or a record per
+    // job. One worker taking the batches is one thread fetching them in turn.
     let pages: Vec<u64> = (1..=args.records).collect();
     let batches: Vec<Vec<u64>> = pages.chunks(args.batch as usize).map(<[u64]>::to_vec).collect();
     let records: Vec<Vec<u64>> = pages.iter().map(|&page| vec![page]).collect();
-    let workers = args.workers as usize;
+    let ways = [
+        ("one thread, one after another", "sequential", &batches, 1),
+        ("pool, a batch per job", "batches", &batches, workers),
+        ("pool, a record per job", "records", &records, workers),
+    ];
+    // ANCHOR_END: jobs
 
     // Every record must arrive, in input order, with the bytes the server sent.
     let expected_bodies: Vec<Vec<u8>> =
         pages.iter().map(|&page| ticker_body("ACME", page, config.payload_bytes)).collect();
     let mut table = Table::new(["how", "jobs", "rounds", "wall", "speed-up", "at best"]);
     let (mut sequential, mut holds, mut evidence) = (0.0, true, Vec::new());
-    for (how, name, jobs, workers) in [
-        ("one thread, one after another", "sequential", &batches, 1),
-        ("pool, a batch per job", "batches", &batches, workers),
-        ("pool, a record per job", "records", &records, workers),
-    ] {
+    for (how, name, jobs, workers) in ways {
         let (fetched, wall) = time(|| pool(server.addr(), workers, jobs));
         holds &= fetched.concat() == expected_bodies;
         // Jobs run in rounds of `workers` at once, each as long as a job's fetches.

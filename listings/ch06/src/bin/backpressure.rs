@@ -3,6 +3,7 @@
 //!     cargo run --release -p ch06 --bin backpressure -- --requests 128 --capacity 16
 
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
@@ -10,7 +11,6 @@ use std::time::Instant;
 use futures::{StreamExt, stream};
 use support::latency::{Config, LatencyServer};
 use support::report::{Table, figure, series, verdict};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{Mutex, Semaphore, mpsc};
 
 /// Send requests with a limit on how many are in flight, against a server of bounded capacity.
@@ -27,16 +27,10 @@ pub struct Args {
     latency_ms: u64,
 }
 
-/// One GET over a fresh connection, until the whole response is in.
+/// One GET over a fresh connection, until the whole response is in: the
+/// chapter's `requests::fetch`, whose timestamps are not needed here.
 async fn fetch(server: SocketAddr, page: u64) {
-    let mut stream = tokio::net::TcpStream::connect(server).await.expect("connect");
-    let request = format!(
-        "GET /ticker/ACME?page={page} HTTP/1.1\r\nHost: ticker\r\nConnection: close\r\n\r\n"
-    );
-    stream.write_all(request.as_bytes()).await.expect("send");
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.expect("receive");
-    assert!(response.starts_with(b"HTTP/1.1 200 OK"), "page {page}");
+    ch06::requests::fetch(server, page, Instant::now()).await;
 }
 
 // ANCHOR: limits
@@ -65,67 +59,74 @@ async fn semaphore(server: SocketAddr, requests: u64, limit: usize) {
 async fn bounded_channel(server: SocketAddr, requests: u64, limit: usize) {
     let (pages, inbox) = mpsc::channel::<u64>(limit);
     let inbox = Arc::new(Mutex::new(inbox));
-    let workers: Vec<_> = (0..limit)
-        .map(|_| {
-            let inbox = Arc::clone(&inbox);
-            tokio::spawn(async move {
-                loop {
-                    // The lock is released at the `;`, before the fetch: one
-                    // worker waits on the channel, the others fetch meanwhile.
-                    let page = inbox.lock().await.recv().await;
-                    let Some(page) = page else { break };
-                    fetch(server, page).await;
-                }
-            })
-        })
-        .collect();
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..limit {
+        let inbox = Arc::clone(&inbox);
+        workers.spawn(async move {
+            loop {
+                // The lock is released at the `;`, before the fetch: one
+                // worker waits on the channel, the others fetch meanwhile.
+                let page = inbox.lock().await.recv().await;
+                let Some(page) = page else { break };
+                fetch(server, page).await;
+            }
+        });
+    }
     for page in 0..requests {
         pages.send(page).await.expect("the workers are there");
     }
     drop(pages); // the workers stop once the channel is empty
-    futures::future::join_all(workers).await;
+    workers.join_all().await;
 }
 // ANCHOR_END: limits
 
+/// The three ways, each as a function that runs the requests under a limit.
+type Way = fn(SocketAddr, u64, usize) -> Pin<Box<dyn Future<Output = ()>>>;
+const WAYS: [(&str, Way); 3] = [
+    ("buffer_unordered", |server, n, limit| Box::pin(buffer_unordered(server, n, limit))),
+    ("Semaphore", |server, n, limit| Box::pin(semaphore(server, n, limit))),
+    ("bounded channel", |server, n, limit| Box::pin(bounded_channel(server, n, limit))),
+];
+
 pub fn run(args: Args) -> ExitCode {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let (requests, capacity) = (args.requests, args.capacity as usize);
-    let mut table = Table::new(["limit in flight", "way", "in all", "server's peak queue"]);
-    let (mut walls, mut queues) = (Vec::new(), Vec::new());
+    let (requests, capacity, latency) = (args.requests, args.capacity as usize, args.latency_ms);
+    // ANCHOR: sweep
     let mut limits: Vec<usize> =
         (0..).map(|p| 1 << p).take_while(|&l| l < requests as usize).collect();
     limits.push(requests as usize); // no limit: everything at once
-    let ways: [(&str, u8); 3] = [("buffer_unordered", 0), ("Semaphore", 1), ("bounded channel", 2)];
+    let mut rows = Vec::new();
     for &limit in &limits {
-        for &(way, n) in ways.iter().filter(|(_, n)| *n == 0 || limit == capacity) {
-            let config = Config::latency(args.latency_ms).with_capacity(capacity);
+        // buffer_unordered at every limit; the other two ways at the capacity only.
+        let ways = if limit == capacity { &WAYS[..] } else { &WAYS[..1] };
+        for &(way, limited) in ways {
+            // A fresh server for each row: it serves `capacity` requests at
+            // once, and the others wait in its queue.
+            let config = Config::latency(latency).with_capacity(capacity);
             let server = LatencyServer::start(config).expect("start the server");
             let started = Instant::now();
-            runtime.block_on(match n {
-                0 => Box::pin(buffer_unordered(server.addr(), requests, limit))
-                    as std::pin::Pin<Box<dyn Future<Output = ()>>>,
-                1 => Box::pin(semaphore(server.addr(), requests, limit)),
-                _ => Box::pin(bounded_channel(server.addr(), requests, limit)),
-            });
-            let wall = started.elapsed().as_secs_f64() * 1e3;
-            let name =
-                if limit == requests as usize { "all".to_string() } else { limit.to_string() };
-            let queue = server.peak_waiting() as f64;
-            if n == 0 {
-                let wall = figure(&format!("wall_ms_{name}"), wall, "ms");
-                let queue = figure(&format!("queue_{name}"), queue, "");
-                table.cells(&format!("{name}|{way}|{wall:.0}|{queue}"));
-                walls.push((limit as f64, wall.value));
-                queues.push((limit as f64, queue.value));
-            } else {
-                table.cells(&format!("{name}|{way}|{wall:.0} ms|{queue}"));
-            }
+            runtime.block_on(limited(server.addr(), requests, limit));
+            rows.push((limit, way, started.elapsed(), server.peak_waiting()));
+        }
+    }
+    // ANCHOR_END: sweep
+    let mut table = Table::new(["limit in flight", "way", "in all", "server's peak queue"]);
+    let (mut walls, mut queues) = (Vec::new(), Vec::new());
+    for (limit, way, wall, queue) in rows {
+        let name = if limit == requests as usize { "all".to_string() } else { limit.to_string() };
+        let (wall, queue) = (wall.as_secs_f64() * 1e3, queue as f64);
+        table.cells(&format!("{name}|{way}|{wall:.0} ms|{queue}"));
+        if way == WAYS[0].0 {
+            // The figures and curves follow buffer_unordered.
+            figure(&format!("wall_ms_{name}"), wall, "ms");
+            figure(&format!("queue_{name}"), queue, "");
+            walls.push((limit as f64, wall));
+            queues.push((limit as f64, queue));
         }
     }
     table.print();
     println!(
-        "({requests} requests per row; the server serves {capacity} at once, {} ms each)",
-        args.latency_ms
+        "({requests} requests per row; the server serves {capacity} at once, {latency} ms each)"
     );
     series("wall_ms_by_limit", "requests in flight", "ms", &walls);
     series("queue_by_limit", "requests in flight", "requests", &queues);

@@ -44,6 +44,7 @@ async fn fetch_and_save(symbol: &'static str, response: impl Future) {
 }
 // ANCHOR_END: job
 
+// ANCHOR: cleaned_up
 /// Waits, a nap at a time, until the job of `symbol` has run its cleanup:
 /// the way to know that a detached task has finished (at most 1,000 naps).
 async fn cleaned_up<F: Future>(symbol: &str, nap: impl Fn() -> F) {
@@ -55,6 +56,7 @@ async fn cleaned_up<F: Future>(symbol: &str, nap: impl Fn() -> F) {
         nap().await;
     }
 }
+// ANCHOR_END: cleaned_up
 
 pub fn run(args: Args) -> ExitCode {
     let unit = Duration::from_millis(args.unit_ms);

@@ -10,7 +10,8 @@ use futures::StreamExt;
 use futures::future::join_all;
 use futures::stream::FuturesUnordered;
 use support::latency::{Config, LatencyServer};
-use support::report::{metric, verdict};
+use support::report::{figure, verdict};
+use support::timing;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -22,6 +23,7 @@ pub struct Args {
     unit_ms: u64,
 }
 
+// ANCHOR: fetch
 /// One HTTP/1.1 GET over a raw socket; returns the symbol once the whole
 /// response is in (the server closes the connection after it).
 async fn fetch(server: SocketAddr, symbol: &'static str, latency_ms: u64) -> &'static str {
@@ -35,15 +37,17 @@ async fn fetch(server: SocketAddr, symbol: &'static str, latency_ms: u64) -> &'s
     assert!(response.starts_with(b"HTTP/1.1 200 OK"));
     symbol
 }
+// ANCHOR_END: fetch
 
 pub fn run(args: Args) -> ExitCode {
     let server = LatencyServer::start(Config::latency(args.unit_ms)).expect("start the server");
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
     let (addr, unit) = (server.addr(), args.unit_ms);
-    let tickers = [("ACME", 3 * unit), ("INIT", unit), ("GLOBEX", 2 * unit)];
     let mut lines = Vec::new();
     runtime.expect("build the runtime").block_on(async {
         // ANCHOR: four_ways
+        let tickers = [("ACME", 3 * unit), ("INIT", unit), ("GLOBEX", 2 * unit)];
+
         // gather: all at once, results in the order asked, after the slowest.
         let begun = Instant::now();
         let gathered = join_all(tickers.map(|(symbol, ms)| fetch(addr, symbol, ms))).await;
@@ -79,25 +83,21 @@ pub fn run(args: Args) -> ExitCode {
         lines.push(("select! (fetch vs timer)", winner.to_string(), begun.elapsed()));
         // ANCHOR_END: four_ways
     });
-    let longest = 3 * unit;
     println!("latencies: ACME {} ms, INIT {unit} ms, GLOBEX {} ms", 3 * unit, 2 * unit);
     for (way, result, wall) in &lines {
-        let units = wall.as_secs_f64() * 1e3 / unit as f64;
+        let units = timing::ms(*wall) / unit as f64;
         println!("{way:<32} {result:<18} after {units:.1} units");
     }
     let expected = ["ACME INIT GLOBEX", "INIT GLOBEX ACME", "INIT GLOBEX ACME", "timeout"];
     let orders_hold = lines.iter().zip(expected).all(|((_, got, _), want)| got == want);
-    let gather_ms = lines[0].2.as_secs_f64() * 1e3;
-    metric("gather_ms", gather_ms, "ms");
-    metric("as_completed_ms", lines[1].2.as_secs_f64() * 1e3, "ms");
-    metric("select_ms", lines[3].2.as_secs_f64() * 1e3, "ms");
+    let gather = figure("gather_ms", timing::ms(lines[0].2), "ms");
+    figure("as_completed_ms", timing::ms(lines[1].2), "ms");
+    figure("select_ms", timing::ms(lines[3].2), "ms");
+    let (longest, sum) = (3 * unit, 6 * unit);
     verdict(
         "gather keeps argument order, as_completed yields fastest first, select! keeps the first",
-        orders_hold && gather_ms < 1.5 * longest as f64,
-        &format!(
-            "gather took {gather_ms:.0} ms for a slowest fetch of {longest} ms; sum {} ms",
-            6 * unit
-        ),
+        orders_hold && gather.value < 1.5 * longest as f64,
+        &format!("gather took {gather:.0} for a slowest fetch of {longest} ms; sum {sum} ms"),
     )
 }
 

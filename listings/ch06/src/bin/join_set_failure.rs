@@ -36,6 +36,7 @@ struct Tally {
     cancelled: AtomicU64,
 }
 
+// ANCHOR: fetch
 /// Counts its fetch cancelled when dropped before the fetch's end.
 struct Unfinished(Option<Arc<Tally>>);
 
@@ -60,6 +61,7 @@ async fn fetch(
     outcome.fetch_add(1, Ordering::Relaxed);
     if ok { Ok(symbol) } else { Err(format!("{symbol}: no such ticker")) }
 }
+// ANCHOR_END: fetch
 
 // ANCHOR: join_set
 /// Like `async with asyncio.TaskGroup()`: the tasks belong to the set, and
@@ -97,6 +99,7 @@ pub fn run(args: Args) -> ExitCode {
     let unit = Duration::from_millis(args.unit_ms);
     let (in_set, loose) = (Arc::new(Tally::default()), Arc::new(Tally::default()));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build();
+    // ANCHOR: run
     let errors = runtime.expect("build the runtime").block_on(async {
         let in_set_error = fetch_all_in_a_set(in_set.clone(), unit).await.expect_err("INIT fails");
         let loose_error = fetch_all_loose(loose.clone(), unit).await.expect_err("INIT fails");
@@ -104,6 +107,7 @@ pub fn run(args: Args) -> ExitCode {
         tokio::time::sleep(40 * unit).await;
         [in_set_error, loose_error]
     });
+    // ANCHOR_END: run
     let mut table =
         Table::new(["collected", "error returned", "started", "finished", "failed", "cancelled"]);
     let mut counts = Vec::new();

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use ch06::mini_loop::{Tick, block_on, observe, sleep, spawn, stats};
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use support::report::{metric, series, verdict};
+use support::report::{figure, series, verdict};
 
 /// Sleep 10,000 tasks on the mini loop, as the Python article does on asyncio.
 #[derive(clap::Parser)]
@@ -28,12 +28,11 @@ pub struct Args {
 pub fn run(args: Args) -> ExitCode {
     let Args { tasks, min_ms, max_ms } = args;
     if min_ms > max_ms {
-        eprintln!("error: --min-ms ({min_ms}) must not exceed --max-ms ({max_ms})");
-        return ExitCode::from(2);
+        support::cli::refuse(format!("--min-ms ({min_ms}) must not exceed --max-ms ({max_ms})"));
     }
+    // ANCHOR: workload
     // The same sleeps every run, and in runtime_table: a fixed seed.
     let sleeps = support::random::sleeps_ms(support::random::SEED, tasks, min_ms, max_ms);
-    // ANCHOR: workload
     let (started, ticks) = (Instant::now(), Rc::new(RefCell::new(Vec::new())));
     let (finished, stats) = block_on(async {
         let seen = Rc::clone(&ticks);
@@ -55,18 +54,15 @@ pub fn run(args: Args) -> ExitCode {
     let total_ms = started.elapsed().as_secs_f64() * 1e3;
     // ANCHOR_END: workload
     let longest_ms = *sleeps.iter().max().unwrap() as f64;
-    let overhead_ms = total_ms - longest_ms;
-    println!("{tasks} tasks sleeping {min_ms}-{max_ms} ms on one thread: {total_ms:.0} ms in all,");
-    println!("{overhead_ms:.1} ms beyond the longest sleep ({longest_ms:.0} ms)");
-    println!(
-        "task polls: {}, waits in epoll: {}, tasks left: {}",
-        stats.polls, stats.parks, stats.live_tasks
-    );
+    let total = figure("total_ms", total_ms, "ms");
+    let longest = figure("longest_sleep_ms", longest_ms, "ms");
+    let overhead = figure("overhead_ms", total_ms - longest_ms, "ms");
+    let parks = figure("parks", stats.parks as f64, "waits");
+    println!("{tasks} tasks sleeping {min_ms}-{max_ms} ms on one thread: {total:.0} in all,");
+    println!("{overhead:.1} beyond the longest sleep ({longest:.0})");
+    let (polls, left) = (stats.polls, stats.live_tasks);
+    println!("task polls: {polls}, waits in epoll: {parks:#}, tasks left: {left}");
     println!("first back slept {} ms, last {} ms", finished[0], finished[finished.len() - 1]);
-    metric("total_ms", total_ms, "ms");
-    metric("longest_sleep_ms", longest_ms, "ms");
-    metric("overhead_ms", overhead_ms, "ms");
-    metric("parks", stats.parks as f64, "waits");
     let [ready, parked] = turns_over_time(&ticks.borrow(), started, stats.polls, total_ms);
     series("ready_by_time", "ms since the start", "tasks", &ready);
     series("parked_by_time", "ms since the start", "tasks", &parked);
@@ -74,10 +70,7 @@ pub fn run(args: Args) -> ExitCode {
     verdict(
         "N sleeping tasks on one thread finish in about the longest sleep, not the sum",
         all_back && total_ms >= longest_ms && total_ms < 1.5 * longest_ms,
-        &format!(
-            "{} tasks back in {total_ms:.0} ms, longest sleep {longest_ms:.0} ms",
-            finished.len()
-        ),
+        &format!("{} tasks back in {total:.0}, longest sleep {longest:.0}", finished.len()),
     )
 }
 

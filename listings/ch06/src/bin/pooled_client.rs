@@ -91,18 +91,17 @@ pub fn run(args: Args) -> ExitCode {
     // ANCHOR_END: waves
     drop(server);
 
-    let header = ["client", "requests", "wall", "CPU per request", "connections opened"];
-    let mut table = Table::new(header);
+    println!("{requests} requests at once in each wave, latency {} ms", args.latency_ms);
+    let mut table =
+        Table::new(["client", "requests", "wall", "CPU per request", "connections opened"]);
     for (name, w) in &waves {
         let wall = figure(&format!("{name}_wall_ms"), w.wall_ms, "ms");
         let cpu = figure(&format!("{name}_cpu_us_per_request"), w.cpu_us_per_request, "µs");
         let in_all = w.cpu_us_per_request * requests as f64 / 1e3;
         figure(&format!("{name}_cpu_ms"), in_all, "ms"); // for the twin's comparison
         let opened = figure(&format!("{name}_connections"), w.connections as f64, "connections");
-        let (requests, wall, cpu) = (requests.to_string(), wall.to_string(), format!("{cpu:.1}"));
-        table.row([name.to_string(), requests, wall, cpu, opened.value.to_string()]);
+        table.cells(&format!("{name}|{requests}|{wall}|{cpu:.1}|{opened:#}"));
     }
-    println!("{requests} requests at once in each wave, latency {} ms", args.latency_ms);
     table.print();
     println!(
         "(CPU: this process's, the client's; connections: the kernel's ActiveOpens, machine-wide)"

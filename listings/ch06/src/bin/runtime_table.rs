@@ -11,7 +11,7 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use futures::task::LocalSpawnExt;
 use support::random::{SEED, sleeps_ms};
 use support::report::{Table, figure, series, verdict};
-use support::timing::{current_rss_bytes, peak_rss_bytes};
+use support::timing::{current_rss_bytes, peak_rss_bytes, time};
 
 /// Sleep N tasks on each runtime, one child process per runtime, and compare.
 #[derive(clap::Parser)]
@@ -37,11 +37,14 @@ pub struct Args {
 }
 const RUNTIMES: [&str; 6] =
     ["mini_loop", "tokio_current", "tokio_multi", "smol", "async_std", "futures_local"];
+/// The runtimes of the scaling table, and their names in the series.
+const SCALING: [(&str, &str); 3] =
+    [("tokio_current", "tokio"), ("smol", "smol"), ("mini_loop", "mini_loop")];
 
 // ANCHOR: runtimes
 /// Spawns one task per sleep on `runtime`; each returns after its sleep, and
 /// the results are collected as they complete.
-fn sleep_on(runtime: &str, sleeps: &[u64]) -> Report {
+fn sleep_on(runtime: &str, sleeps: &[u64]) -> (usize, f64, usize) {
     let ms = |ms: u64| Duration::from_millis(ms);
     match runtime {
         "mini_loop" => {
@@ -75,8 +78,9 @@ fn sleep_on(runtime: &str, sleeps: &[u64]) -> Report {
     }
 }
 
-/// Spawns every task, then awaits them in the order they finish.
-async fn collect<F: Future>(sleeps: &[u64], spawn: impl Fn(u64) -> F) -> Report {
+/// Spawns every task, then awaits them in the order they finish. Returns how
+/// many finished, the time to spawn one (ns), and how many threads were running.
+async fn collect<F: Future>(sleeps: &[u64], spawn: impl Fn(u64) -> F) -> (usize, f64, usize) {
     let spawning = Instant::now();
     let mut pending: FuturesUnordered<F> = sleeps.iter().map(|&t| spawn(t)).collect();
     let spawn_ns = spawning.elapsed().as_nanos() as f64 / sleeps.len() as f64;
@@ -87,23 +91,14 @@ async fn collect<F: Future>(sleeps: &[u64], spawn: impl Fn(u64) -> F) -> Report 
         }
         finished += 1;
     }
-    Report { finished, spawn_ns, threads, ..Report::default() }
+    (finished, spawn_ns, threads)
 }
 // ANCHOR_END: runtimes
 
-/// What one child process measured.
-#[derive(Clone, Copy, Debug, Default)]
-struct Report {
-    finished: usize,
-    spawn_ns: f64,
-    threads: usize,
-    total_ms: f64,
-    bytes_per_task: f64,
-}
-
 // ANCHOR: child
-/// Peak memory is per process, so each runtime runs in a fresh child process.
-fn in_child(runtime: &str, tasks: u64, min_ms: u64, max_ms: u64) -> Report {
+/// Peak memory is per process, so each runtime runs in a fresh child process,
+/// which prints its five figures on one line.
+fn in_child(runtime: &str, tasks: u64, min_ms: u64, max_ms: u64) -> [f64; 5] {
     let flags = format!(
         "--runtime {runtime} --scale 0 --tasks {tasks} --min-ms {min_ms} --max-ms {max_ms}"
     );
@@ -111,101 +106,91 @@ fn in_child(runtime: &str, tasks: u64, min_ms: u64, max_ms: u64) -> Report {
     let output = child.args(flags.split(' ')).output().expect("run the child");
     let text = String::from_utf8_lossy(&output.stdout);
     let numbers: Vec<f64> = text.split_whitespace().filter_map(|w| w.parse().ok()).collect();
-    let [finished, spawn_ns, threads, total_ms, bytes_per_task] = numbers[..] else {
-        panic!("child {runtime} failed: {text} {}", String::from_utf8_lossy(&output.stderr));
-    };
-    let (finished, threads) = (finished as usize, threads as usize);
-    Report { finished, spawn_ns, threads, total_ms, bytes_per_task }
+    numbers.try_into().unwrap_or_else(|_| {
+        panic!("child {runtime} failed: {text} {}", String::from_utf8_lossy(&output.stderr))
+    })
 }
 
 fn child(runtime: &str, args: &Args) {
     let baseline = current_rss_bytes();
     // The same sleeps every run, and in the Python twin: a fixed seed.
     let sleeps = sleeps_ms(SEED, args.tasks, args.min_ms, args.max_ms);
-    let started = Instant::now();
-    let mut report = sleep_on(runtime, &sleeps); // The runtime is built and dropped inside.
-    report.total_ms = started.elapsed().as_secs_f64() * 1e3;
-    report.bytes_per_task = (peak_rss_bytes().saturating_sub(baseline)) as f64 / args.tasks as f64;
-    let Report { finished, spawn_ns, threads, total_ms, bytes_per_task } = report;
-    println!("{finished} {spawn_ns} {threads} {total_ms} {bytes_per_task}");
+    // The runtime is built and dropped inside `sleep_on`, so its time counts.
+    let ((finished, spawn_ns, threads), took) = time(|| sleep_on(runtime, &sleeps));
+    let bytes_per_task = peak_rss_bytes().saturating_sub(baseline) as f64 / args.tasks as f64;
+    println!("{finished} {spawn_ns} {threads} {} {bytes_per_task}", took.as_secs_f64() * 1e3);
 }
 // ANCHOR_END: child
 
 pub fn run(args: Args) -> ExitCode {
     if args.min_ms > args.max_ms || args.scale_min_ms > args.scale_max_ms {
-        eprintln!("error: each --*min-ms must not exceed its --*max-ms");
-        return ExitCode::from(2);
+        support::cli::refuse("each --*min-ms must not exceed its --*max-ms");
     }
     if let Some(runtime) = args.runtime.as_deref().filter(|r| RUNTIMES.contains(r)) {
         child(runtime, &args);
         return ExitCode::SUCCESS;
     }
-    let (min_ms, max_ms) = (args.min_ms, args.max_ms);
-    let (mut rows, longest) = table(RUNTIMES.map(|r| (r, args.tasks)).to_vec(), min_ms, max_ms, "");
-    let tokio = rows[1].2.total_ms - longest; // RUNTIMES[1]: tokio's current-thread runtime
-    // Three runtimes scale up: two of the field's and the chapter's own.
-    let scale: Vec<u64> = args.scale.iter().copied().filter(|&n| n > 0).collect();
-    let sizes = |r| scale.iter().map(move |&n| (r, n));
-    let runs: Vec<_> = ["tokio_current", "smol", "mini_loop"].into_iter().flat_map(sizes).collect();
-    if !runs.is_empty() {
-        rows.extend(table(runs, args.scale_min_ms, args.scale_max_ms, "\nscaling up").0);
+    // Every runtime runs in the main table; three (two of the field's and the
+    // chapter's own) in the scaling table, whose figures are named `{runtime}_{N}k_*`.
+    let scale = args.scale.iter().filter(|&&n| n > 0);
+    let scaling = SCALING.iter().flat_map(|&(r, _)| scale.clone().map(move |&n| (r, n)));
+    let tables = [
+        ("", RUNTIMES.map(|r| (r, args.tasks)).to_vec(), args.min_ms, args.max_ms),
+        ("\nscaling up", scaling.collect(), args.scale_min_ms, args.scale_max_ms),
+    ];
+    let (mut curves, mut failed, mut tokio) = (Vec::new(), Vec::new(), String::new());
+    for (title, runs, min_ms, max_ms) in tables.into_iter().filter(|t| !t.1.is_empty()) {
+        let longest = *sleeps_ms(SEED, runs[0].1, min_ms, max_ms).iter().max().unwrap() as f64;
+        let range = format!("sleeps of {min_ms}-{max_ms} ms");
+        match title {
+            "" => println!("{} tasks, {range}, longest {longest:.0} ms", runs[0].1),
+            _ => println!("{title}, {range}"),
+        }
+        let header =
+            ["runtime", "tasks", "total", "overhead", "spawn/task", "memory/task", "threads"];
+        let mut table = Table::new(header);
+        for (runtime, tasks) in runs {
+            let [finished, spawn_ns, thread_count, total_ms, bytes] =
+                in_child(runtime, tasks, min_ms, max_ms);
+            let name = match title {
+                "" => runtime.to_string(),
+                _ => format!("{runtime}_{}k", tasks / 1000),
+            };
+            let fig = |what: &str, value, unit| figure(&format!("{name}_{what}"), value, unit);
+            let total = fig("total_ms", total_ms, "ms");
+            let overhead = fig("overhead_ms", total_ms - longest, "ms");
+            let spawn = fig("spawn_ns", spawn_ns, "ns");
+            let memory = fig("bytes_per_task", bytes, "B");
+            let threads = fig("threads", thread_count, "threads");
+            table.cells(&format!(
+                "{runtime}|{tasks}|{total:.0}|{overhead:.1}|{spawn:.0}|{memory:.0}|{threads:#}"
+            ));
+            if name == "tokio_current" {
+                tokio = format!("{overhead:.1} beyond the longest sleep of {longest:.0} ms");
+            }
+            // About the longest sleep (far from the sum), and one thread where promised.
+            let one_thread =
+                !matches!(runtime, "mini_loop" | "tokio_current") || thread_count == 1.0;
+            let in_time = !title.is_empty() || total_ms <= 1.5 * longest && one_thread;
+            if finished != tasks as f64 || !in_time {
+                failed.push(runtime);
+            }
+            curves.push((runtime, tasks as f64, bytes, spawn_ns));
+        }
+        table.print();
     }
     // Memory and spawn time per task, by task count, for the figures.
-    rows.sort_by_key(|row| row.1);
-    let curve = |runtime, y: fn(&Report) -> f64| -> Vec<_> {
-        rows.iter().filter(|row| row.0 == runtime).map(|row| (row.1 as f64, y(&row.2))).collect()
-    };
-    for (runtime, name) in
-        [("tokio_current", "tokio"), ("smol", "smol"), ("mini_loop", "mini_loop")]
-    {
-        let (bytes, spawn) = (curve(runtime, |r| r.bytes_per_task), curve(runtime, |r| r.spawn_ns));
+    curves.sort_by(|a, b| a.1.total_cmp(&b.1));
+    for (runtime, name) in SCALING {
+        let mine = curves.iter().filter(|c| c.0 == runtime);
+        let (bytes, spawn): (Vec<_>, Vec<_>) = mine.map(|&(_, n, b, s)| ((n, b), (n, s))).unzip();
         series(&format!("bytes_per_task_{name}"), "tasks", "bytes per task", &bytes);
         series(&format!("spawn_ns_{name}"), "tasks", "ns per task", &spawn);
     }
-    let failed: Vec<&str> = rows.iter().filter(|row| !row.3).map(|row| row.0).collect();
     let not_on = (!failed.is_empty()).then(|| format!("; not on {}", failed.join(", ")));
-    verdict(
-        "on every runtime, N sleeping tasks finish in about the longest sleep, not the sum",
-        failed.is_empty(),
-        &format!(
-            "tokio current-thread: {tokio:.1} ms beyond the longest sleep of {longest:.0} ms{}",
-            not_on.unwrap_or_default()
-        ),
-    )
-}
-
-/// Runs each (runtime, tasks) in a child and prints their table, the main one
-/// or (with a `title`) a scaling one, whose figures are named `{runtime}_{N}k_*`.
-/// Returns the rows, each with whether it held, and the longest sleep.
-type Row = (&'static str, u64, Report, bool);
-fn table(runs: Vec<(&'static str, u64)>, min_ms: u64, max_ms: u64, title: &str) -> (Vec<Row>, f64) {
-    let longest = *sleeps_ms(SEED, runs[0].1, min_ms, max_ms).iter().max().unwrap() as f64;
-    let header = ["runtime", "tasks", "total", "overhead", "spawn/task", "memory/task", "threads"];
-    let (mut table, mut rows) = (Table::new(header), Vec::new());
-    for (runtime, tasks) in runs {
-        let r = in_child(runtime, tasks, min_ms, max_ms);
-        let name =
-            if title.is_empty() { runtime.into() } else { format!("{runtime}_{}k", tasks / 1000) };
-        let total = figure(&format!("{name}_total_ms"), r.total_ms, "ms");
-        let overhead = figure(&format!("{name}_overhead_ms"), r.total_ms - longest, "ms");
-        let spawn = figure(&format!("{name}_spawn_ns"), r.spawn_ns, "ns");
-        let memory = figure(&format!("{name}_bytes_per_task"), r.bytes_per_task, "B");
-        let threads = figure(&format!("{name}_threads"), r.threads as f64, "threads").value;
-        let [total, spawn, memory] = [total, spawn, memory].map(|f| format!("{f:.0}"));
-        let (overhead, threads) = (format!("{overhead:.1}"), threads.to_string());
-        table.row([runtime.into(), tasks.to_string(), total, overhead, spawn, memory, threads]);
-        // About the longest sleep (far from the sum), and one thread where promised.
-        let one_thread = !matches!(runtime, "mini_loop" | "tokio_current") || r.threads == 1;
-        let in_time = !title.is_empty() || r.total_ms <= 1.5 * longest && one_thread;
-        rows.push((runtime, tasks, r, r.finished == tasks as usize && in_time));
-    }
-    let range = format!("sleeps of {min_ms}-{max_ms} ms");
-    match title {
-        "" => println!("{} tasks, {range}, longest {longest:.0} ms", rows[0].1),
-        _ => println!("{title}, {range}"),
-    }
-    table.print();
-    (rows, longest)
+    let claim = "on every runtime, N sleeping tasks finish in about the longest sleep, not the sum";
+    let evidence = format!("tokio current-thread: {tokio}{}", not_on.unwrap_or_default());
+    verdict(claim, failed.is_empty(), &evidence)
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`

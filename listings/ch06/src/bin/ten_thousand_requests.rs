@@ -35,14 +35,17 @@ pub fn run(args: Args) -> ExitCode {
     if args.serve {
         return serve(args.latency_ms);
     }
+    // ANCHOR: limits
     // Each connection needs a file descriptor; the usual soft limit is 1024.
     let limit = raise_fd_limit();
     let (asked, requests) = (args.requests, args.requests.min(limit.saturating_sub(100)));
     if requests < asked {
         println!("note: this process may open {limit} files: {requests} requests, not {asked}");
     }
+    // The server runs in a child process, which has a limit of its own.
     let server = ServerProcess::start("ten_thousand_requests", args.latency_ms);
     let addr = server.addr;
+    // ANCHOR_END: limits
 
     // ANCHOR: ten_thousand
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
@@ -56,18 +59,17 @@ pub fn run(args: Args) -> ExitCode {
     });
     let wall_ms = started.elapsed().as_secs_f64() * 1e3;
     // ANCHOR_END: ten_thousand
-    let cpu_ms = figure("cpu_ms", ms(thread_cpu_time() - cpu), "ms");
+    let cpu = figure("cpu_ms", ms(thread_cpu_time() - cpu), "ms");
     let (overflows, syn_retries) = dropped_and_retried();
-    let overflows = (overflows - kernel.0) as f64;
-    let overflows = figure("accept_queue_overflows", overflows, "connections").value;
+    let overflows = figure("accept_queue_overflows", (overflows - kernel.0) as f64, "connections");
     let syn_retries = syn_retries - kernel.1;
     drop(server);
 
     let latency = args.latency_ms as f64;
-    let summary = |pick: fn(&(Duration, Duration)) -> Duration| {
+    let times = |pick: fn(&(Duration, Duration)) -> Duration| {
         summarize(&results.iter().map(|r| ms(pick(r))).collect::<Vec<_>>())
     };
-    let (connected, answered) = (summary(|r| r.0), summary(|r| r.1));
+    let (connected, answered) = (times(|r| r.0), times(|r| r.1));
     let wall = figure("wall_ms", wall_ms, "ms");
     figure("overhead_ms", wall_ms - latency, "ms");
     let last_connected = figure("last_connected_ms", connected.max, "ms");
@@ -77,22 +79,21 @@ pub fn run(args: Args) -> ExitCode {
     figure("fd_limit", limit as f64, "files");
     let sequential_s = requests as f64 * latency / 1e3;
     println!("{requests} requests, latency {latency:.0} ms: {wall:.0} in all");
-    println!("(one after another: {sequential_s:.0} s); CPU of the client's thread: {cpu_ms:.0}");
+    println!("(one after another: {sequential_s:.0} s); CPU of the client's thread: {cpu:.0}");
     println!(
         "after the start, connected: median {:.0} ms, last {last_connected:.0}",
         connected.median
     );
     println!("                 answered: first {first:.0}, median {median:.0}, last {last:.0}");
     println!(
-        "accept queue overflows: {overflows}, SYNs sent again: {syn_retries} (kernel counters)"
+        "accept queue overflows: {overflows:#}, SYNs sent again: {syn_retries} (kernel counters)"
     );
     println!("open files allowed per process: {limit}");
     // The overhead grows with N: every connection is a handshake, a task, two
     // sockets and a timer, on both sides. It stays far below N latencies.
-    let all_ok = results.len() as u64 == requests;
     verdict(
         "N concurrent requests from one thread take about one latency plus overhead, not N latencies",
-        all_ok && wall_ms >= latency && wall_ms < 10.0 * latency,
+        results.len() as u64 == requests && wall_ms >= latency && wall_ms < 10.0 * latency,
         &format!("{requests} x {latency:.0} ms in {wall:.0}"),
     )
 }

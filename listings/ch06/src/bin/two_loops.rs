@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Instant;
 
-use support::report::{Table, metric, verdict};
+use support::report::{Table, figure, verdict};
 use support::timing::{measure, summarize, thread_cpu_time};
 
 /// Run the same CPU-heavy tasks on one loop and on two.
@@ -24,6 +24,7 @@ pub struct Args {
     repeats: u64,
 }
 
+// ANCHOR: crunch
 /// A fixed amount of arithmetic (xorshift rounds), the same on every setup,
 /// with an await every million rounds so that it shares its loop politely.
 async fn crunch(rounds: u64, running: Arc<AtomicUsize>, most: Arc<AtomicUsize>) -> u64 {
@@ -56,6 +57,7 @@ fn crunch_all(runtime: &tokio::runtime::Runtime, tasks: u64, rounds: u64) -> usi
     });
     most.load(SeqCst)
 }
+// ANCHOR_END: crunch
 
 pub fn run(args: Args) -> ExitCode {
     let current = || tokio::runtime::Builder::new_current_thread().build().expect("a runtime");
@@ -98,45 +100,38 @@ pub fn run(args: Args) -> ExitCode {
     let ms: Vec<_> = (walls.iter())
         .map(|w| summarize(&w.iter().map(|d| d.as_secs_f64() * 1e3).collect::<Vec<_>>()))
         .collect();
+    println!(
+        "{tasks} tasks of about {} ms of arithmetic each, {} repeats",
+        args.work_ms, args.repeats
+    );
+    let mut table = Table::new(["setup", "wall, median (min-max)", "speedup", "most at once"]);
     let names = [
         "1 loop (current-thread)",
         "tokio multi-thread, 2 workers",
         "2 current-thread loops on 2 threads",
     ];
-    let mut table = Table::new(["setup", "wall, median (min-max)", "speedup", "most at once"]);
     for (i, name) in names.iter().enumerate() {
         let speedup = ms[0].median / ms[i].median;
-        table.row([
-            name.to_string(),
-            format!("{:.0} ms", ms[i]),
-            format!("{speedup:.2}x"),
-            most[i].to_string(),
-        ]);
+        table.cells(&format!("{name}|{:.0} ms|{speedup:.2}x|{}", ms[i], most[i]));
     }
-    println!(
-        "{tasks} tasks of about {} ms of arithmetic each, {} repeats",
-        args.work_ms, args.repeats
-    );
     table.print();
-    let (multi, two) = (ms[0].median / ms[1].median, ms[0].median / ms[2].median);
-    metric("one_loop_ms", ms[0].median, "ms");
-    metric("multi_thread_ms", ms[1].median, "ms");
-    metric("two_loops_ms", ms[2].median, "ms");
-    metric("multi_thread_speedup", multi, "x");
-    metric("two_loops_speedup", two, "x");
+    for (name, ms) in ["one_loop_ms", "multi_thread_ms", "two_loops_ms"].iter().zip(&ms) {
+        figure(name, ms.median, "ms");
+    }
+    let multi = figure("multi_thread_speedup", ms[0].median / ms[1].median, "x");
+    let two = figure("two_loops_speedup", ms[0].median / ms[2].median, "x");
     // Two loops can only be twice as fast if this program gets two cores. On a
     // machine shared with other busy programs it may get less: say so.
-    let cores = summarize(&cores_used).median;
-    metric("cores_used", cores, "cores");
-    println!("cores' worth of CPU this program got with two loops: {cores:.2}");
-    let free = cores >= 1.6;
+    let cores = figure("cores_used", summarize(&cores_used).median, "cores");
+    println!("cores' worth of CPU this program got with two loops: {cores:#.2}");
+    let free = cores.value >= 1.6;
     if !free {
         println!("note: other programs held the second core; on an idle machine expect about 2x");
     }
     verdict(
         "CPU-heavy tasks finish about twice as fast on two loops on two free cores as on one loop",
-        most[0] == 1 && most[2] >= 2 && (!free || (multi > 1.4 && two > 1.4)),
-        &format!("{multi:.2}x with tokio's 2 workers, {two:.2}x with 2 loops, on {cores:.2} cores"),
+        most[0] == 1 && most[2] >= 2 && (!free || (multi.value > 1.4 && two.value > 1.4)),
+        &format!("{multi:.2} with tokio's 2 workers, {two:.2} with 2 loops, on {cores:.2}"),
     )
 }
 

@@ -5,7 +5,8 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use support::report::{Table, metric, verdict};
+use support::report::{Table, figure, verdict};
+use support::timing::time;
 
 /// Simulate a simultaneous chess exhibition on a scaled-down clock.
 #[derive(clap::Parser)]
@@ -77,53 +78,48 @@ pub fn run(args: Args) -> ExitCode {
     let (master, opponent) = (scale * args.master_s, scale * args.opponent_s);
     let (n, m) = (args.opponents, args.moves);
     let story_hours = |real: Duration| real.as_secs_f64() / scale.as_secs_f64() / 3600.0;
+    let ((), one_by_one) = time(|| one_game_after_another(n, m, master, opponent));
+    let ((), walking) = time(|| board_to_board(n, m, master, opponent));
 
-    let started = Instant::now();
-    one_game_after_another(n, m, master, opponent);
-    let sequential = story_hours(started.elapsed());
-    let started = Instant::now();
-    board_to_board(n, m, master, opponent);
-    let interleaved = story_hours(started.elapsed());
+    // ANCHOR: story
+    // What the story predicts, in story seconds. One game after another: every move of both
+    // sides, in turn. Board to board: the master's own thinking on every board, plus the last
+    // reply; unless one board's game takes longer, as it does with few boards: the last board
+    // starts after the master's first move at every other one, then waits for every reply.
+    let (think, reply) = (args.master_s as f64, args.opponent_s as f64);
+    let (boards, moves) = (n as f64, m as f64);
+    let sequential_story = boards * moves * (think + reply);
+    let last_board = (boards - 1.0) * think + moves * (think + reply);
+    let interleaved_story = (boards * moves * think + reply).max(last_board);
+    // ANCHOR_END: story
 
-    // What the story predicts. One game after another: every move of both
-    // sides, in turn. Board to board: the master's own thinking on every
-    // board, plus the last reply; unless each board's moves and replies take
-    // longer than a round of the master, as they do with few boards.
-    let (a, b, n_f, m_f) = (args.master_s as f64, args.opponent_s as f64, n as f64, m as f64);
-    let sequential_story = n_f * m_f * (a + b) / 3600.0;
-    let interleaved_story = (n_f * m_f * a + b).max((n_f - 1.0) * a + m_f * (a + b)) / 3600.0;
-
+    let sequential = figure("sequential_h", story_hours(one_by_one), "h");
+    let interleaved = figure("interleaved_h", story_hours(walking), "h");
+    let sequential_story = figure("sequential_story_h", sequential_story / 3600.0, "h");
+    let interleaved_story = figure("interleaved_story_h", interleaved_story / 3600.0, "h");
     let mut table = Table::new(["the master plays", "measured (story h)", "predicted (story h)"]);
-    table.row([
-        "one game after another",
-        &format!("{sequential:.2}"),
-        &format!("{sequential_story:.2}"),
-    ]);
-    table.row(["board to board", &format!("{interleaved:.2}"), &format!("{interleaved_story:.2}")]);
+    table.cells(&format!("one game after another|{sequential:#.2}|{sequential_story:#.2}"));
+    table.cells(&format!("board to board|{interleaved:#.2}|{interleaved_story:#.2}"));
     table.print();
     println!(
         "{n} boards, {m} moves each; the master thinks {}s a move, each opponent {}s; 1 story second = {} µs",
         args.master_s, args.opponent_s, args.story_second_us
     );
-    metric("sequential_h", sequential, "h");
-    metric("interleaved_h", interleaved, "h");
-    metric("sequential_story_h", sequential_story, "h");
-    metric("interleaved_story_h", interleaved_story, "h");
-    metric("speedup", sequential / interleaved, "x");
+    let ratio = figure("speedup", sequential.value / interleaved.value, "x");
+    let predicted_ratio = sequential_story.value / interleaved_story.value;
 
     // Neither way can beat the story's arithmetic. Other programs can only
     // slow the simulation down, and the board-to-board run the most: every
     // moment its one thread waits for a core delays every board. So the
     // check is that board to board wins by at least a quarter of the story's
     // factor (12 h to 1 h), on a clock that never runs fast.
-    let (ratio, predicted_ratio) = (sequential / interleaved, sequential_story / interleaved_story);
-    let holds = sequential >= 0.95 * sequential_story
-        && interleaved >= 0.95 * interleaved_story
-        && ratio >= predicted_ratio / 4.0;
+    let holds = sequential.value >= 0.95 * sequential_story.value
+        && interleaved.value >= 0.95 * interleaved_story.value
+        && ratio.value >= predicted_ratio / 4.0;
     verdict(
         "moving from board to board cuts the exhibition from the sum of all the games to the master's own thinking",
         holds,
-        &format!("{ratio:.1}x faster board to board; the story predicts {predicted_ratio:.1}x"),
+        &format!("{ratio:.1} faster board to board; the story predicts {predicted_ratio:.1}x"),
     )
 }
 

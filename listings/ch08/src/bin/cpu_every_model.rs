@@ -2,7 +2,6 @@
 //!
 //!     cargo run --release -p ch08 --bin cpu_every_model -- --jobs 10 --exponent 200000
 
-use std::io::Read;
 use std::process::{ExitCode, Stdio};
 use std::thread;
 use std::time::Instant;
@@ -10,7 +9,8 @@ use std::time::Instant;
 use num_bigint::BigUint;
 use support::child::Reaped;
 use support::report::{Table, figure, verdict};
-use support::timing::summarize;
+use support::timing::{children_cpu_time, cpu_time, summarize};
+use tokio::task::JoinSet;
 
 /// Raise 7777 to a large power, `jobs` times, on each model in turn.
 #[derive(clap::Parser)]
@@ -55,8 +55,7 @@ pub fn run(args: Args) -> ExitCode {
             handles.into_iter().map(|h| h.join().expect("a job")).sum()
         })
     };
-    // Each process is this program again, with `--worker`: it computes and
-    // prints its answer, which the parent reads from a pipe.
+    // Each process is this program again, with `--worker`; its answer comes through a pipe.
     let processes = || {
         let workers: Vec<Reaped> = (0..jobs).map(|_| start_worker(exponent)).collect();
         workers.into_iter().map(answer).sum()
@@ -65,14 +64,11 @@ pub fn run(args: Args) -> ExitCode {
     // it to its blocking pool, as asyncio's run_in_executor would.
     let tasks = || {
         runtime.block_on(async {
-            let handles: Vec<_> = (0..jobs)
-                .map(|_| tokio::task::spawn_blocking(move || power_job(exponent)))
-                .collect();
-            let mut bits = 0;
-            for handle in handles {
-                bits += handle.await.expect("a job");
+            let mut spawned = JoinSet::new();
+            for _ in 0..jobs {
+                spawned.spawn_blocking(move || power_job(exponent));
             }
-            bits
+            spawned.join_all().await.into_iter().sum()
         })
     };
     // ANCHOR_END: models
@@ -84,9 +80,9 @@ pub fn run(args: Args) -> ExitCode {
         ("async", "tokio, spawn_blocking", &tasks),
     ];
     let expected = jobs as u64 * power_job(exponent);
-    // The models take turns, round after round, so a busy moment on the
-    // machine hits all of them. Cores used: CPU time (this process and its
-    // reaped children) / wall time.
+    // The models take turns, round after round, so a busy moment on the machine hits all of
+    // them. Cores used: CPU time (this process and its reaped children) / wall time.
+    let cpu_seconds = || (cpu_time() + children_cpu_time()).as_secs_f64();
     let (mut walls, mut used, mut right) = (vec![vec![]; 4], vec![vec![]; 4], true);
     let mut run_once = |i: usize, walls: &mut Vec<Vec<f64>>, used: &mut Vec<Vec<f64>>| {
         let (started, cpu) = (Instant::now(), cpu_seconds());
@@ -98,11 +94,10 @@ pub fn run(args: Args) -> ExitCode {
     for _round in 0..args.rounds {
         (0..4).for_each(|i| run_once(i, &mut walls, &mut used));
     }
-    // Cores used, not wall time, carries the verdict: other programs slow
-    // every model down, but cannot make one thread use two cores. A GIL would
-    // cap threads at one core. So when processes found a second core free in
-    // some round, threads and spawn_blocking must find one too; as other
-    // programs come and go, they get up to ten more rounds to do it.
+    // Cores used, not wall time, carries the verdict: other programs slow every model down,
+    // but cannot make one thread use two cores. A GIL would cap threads at one core. So when
+    // processes found a second core free in some round, threads and spawn_blocking must find
+    // one too; as other programs come and go, they get up to ten more rounds to do it.
     let best = |u: &Vec<f64>| summarize(u).max;
     let spare_core = best(&used[2]) >= 1.5;
     for _extra in 0..10 {
@@ -111,17 +106,15 @@ pub fn run(args: Args) -> ExitCode {
         }
         [1, 3].into_iter().for_each(|i| run_once(i, &mut walls, &mut used));
     }
-    // Wall times are medians; cores used is each model's best round, the
-    // closest to what it does when nothing else wants the cores.
+    // Wall time: the median round. Cores used: the best, the round least disturbed by others.
     let walls: Vec<f64> = walls.iter().map(|w| summarize(w).median).collect();
     let used: Vec<f64> = used.iter().map(best).collect();
     let mut table = Table::new(["model", "how", "wall (s)", "speed-up", "cores used (best)"]);
     for (i, (name, how, _)) in models.iter().enumerate() {
-        let wall = figure(&format!("{name}_s"), walls[i], "s").value;
-        let cores_used = figure(&format!("{name}_cores_used"), used[i], "cores").value;
-        let cells =
-            [format!("{wall:.2}"), format!("{:.2}x", walls[0] / wall), format!("{cores_used:.2}")];
-        table.row([name.to_string(), how.to_string()].into_iter().chain(cells));
+        let wall = figure(&format!("{name}_s"), walls[i], "s");
+        let cores_used = figure(&format!("{name}_cores_used"), used[i], "cores");
+        let speedup = walls[0] / wall.value;
+        table.cells(&format!("{name}|{how}|{wall:#.2}|{speedup:.2}x|{cores_used:#.2}"));
     }
     table.print();
     let cores = figure("cores", cores as f64, "cores");
@@ -130,10 +123,9 @@ pub fn run(args: Args) -> ExitCode {
     if !spare_core {
         println!("processes found no second core free: {cores}, or other programs had them");
     }
-    let holds = right && claim_holds(used[0], used[1], used[2], used[3]);
     verdict(
         "threads and spawn_blocking use a second core whenever processes can",
-        holds,
+        right && claim_holds(used[0], used[1], used[2], used[3]),
         &format!(
             "cores used: sequential {:.2}, threads {:.2}, processes {:.2}, async {:.2}",
             used[0], used[1], used[2], used[3]
@@ -141,41 +133,31 @@ pub fn run(args: Args) -> ExitCode {
     )
 }
 
-/// CPU seconds used so far by this process and by the children it has reaped.
-fn cpu_seconds() -> f64 {
-    (support::timing::cpu_time() + support::timing::children_cpu_time()).as_secs_f64()
-}
-
 // ANCHOR: worker
-/// Starts this program again as a worker for one job.
+/// Starts this program again as a worker for one job: with `--worker`, its
+/// `run` prints `power_job(exponent)` and exits.
 fn start_worker(exponent: u32) -> Reaped {
     // This program again, as a worker: support::child has the convention.
-    let child = support::child::command("cpu_every_model")
-        .args(["--worker", "--exponent", &exponent.to_string()])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start a worker process");
-    Reaped(child)
+    let mut command = support::child::command("cpu_every_model");
+    command.args(["--worker", "--exponent", &exponent.to_string()]).stdout(Stdio::piped());
+    Reaped(command.spawn().expect("start a worker process"))
+}
+
+/// A worker's answer: the number it prints before it exits, read from the pipe to its end.
+fn answer(mut worker: Reaped) -> u64 {
+    let stdout = worker.0.stdout.take().expect("piped");
+    serde_json::from_reader(stdout).expect("a worker's number of bits")
 }
 // ANCHOR_END: worker
-
-/// A worker's answer: the one line it prints before it exits.
-fn answer(mut worker: Reaped) -> u64 {
-    let mut text = String::new();
-    worker.0.stdout.as_mut().expect("piped").read_to_string(&mut text).expect("read the answer");
-    text.trim().parse().expect("a worker's number of bits")
-}
 
 #[allow(dead_code)] // the tour calls `run` and never `main`
 fn main() -> ExitCode {
     run(support::cli::parse())
 }
 
-/// The claim, from each model's cores used (its best round): sequential
-/// uses one; threads and async's spawn_blocking use a second core whenever
-/// processes found one free (1.5 cores or more). On one core, or a machine
-/// whose other programs had the cores, there was no second core to use.
-/// Unit tests: `ch08/tests/claims.rs`.
+/// The claim, from each model's cores used (its best round): sequential uses one; threads and
+/// spawn_blocking use a second core whenever processes found one free (1.5 cores or more). On
+/// one core, or with other programs on the cores, there was none. Tests: `ch08/tests/claims.rs`.
 pub fn claim_holds(sequential: f64, threads: f64, processes: f64, spawn_blocking: f64) -> bool {
     let spare_core = processes >= 1.5;
     sequential < 1.1 && (!spare_core || threads >= 1.1 && spawn_blocking >= 1.1)

@@ -33,21 +33,7 @@ pub struct Args {
     child: Option<String>,
 }
 
-/// What a child is told to run, and what it prints back: one JSON line each.
-#[derive(Serialize, Deserialize)]
-struct Spec {
-    model: String,
-    size: usize,
-    pool: usize,
-    addr: SocketAddr,
-}
-#[derive(Serialize, Deserialize)]
-struct Report {
-    wall_s: f64,
-    peak_mib: f64,
-    received: usize,
-}
-
+// ANCHOR: models
 /// One request: connect, ask for a page, read the answer to its end.
 fn fetch(addr: SocketAddr, page: usize) -> usize {
     let mut stream = TcpStream::connect(addr).expect("connect");
@@ -59,7 +45,6 @@ fn request(page: usize) -> String {
     format!("GET /ticker/ACME?page={page} HTTP/1.1\r\nHost: ticker\r\nConnection: close\r\n\r\n")
 }
 
-// ANCHOR: models
 /// Sends `size` requests at once on `model`; returns the bytes received and
 /// the peak memory of its helper processes, if any.
 fn run_model(model: &str, size: usize, addr: SocketAddr, pool: usize) -> (usize, f64) {
@@ -99,30 +84,60 @@ fn run_model(model: &str, size: usize, addr: SocketAddr, pool: usize) -> (usize,
         "processes" => {
             let one = |page| Spec { model: "one".into(), size: page, pool, addr };
             let children: Vec<Reaped> = (0..size).map(|p| start_child(one(p))).collect();
-            let reports: Vec<Report> = children.into_iter().map(report).collect();
-            let received = reports.iter().map(|r| r.received).sum();
-            (received, reports.iter().map(|r| r.peak_mib).sum())
+            let reports = children.into_iter().map(report);
+            reports.fold((0, 0.0), |(bytes, mib), r| (bytes + r.received, mib + r.peak_mib))
         }
         _ => (fetch(addr, size), 0.0), // "one": a child of "processes".
     }
 }
 // ANCHOR_END: models
 
-/// The most this process has had resident since it started, in MiB (`VmHWM`).
-fn peak_mib() -> f64 {
-    support::timing::peak_rss_bytes() as f64 / (1 << 20) as f64
+// ANCHOR: child
+/// What a child is told to run, and what it prints back: one JSON line each.
+#[derive(Serialize, Deserialize)]
+struct Spec {
+    model: String,
+    size: usize,
+    pool: usize,
+    addr: SocketAddr,
+}
+#[derive(Serialize, Deserialize)]
+struct Report {
+    wall_s: f64,
+    peak_mib: f64,
+    received: usize,
 }
 
+/// Starts this program again as a child that runs one model (support::child has the convention).
+fn start_child(spec: Spec) -> Reaped {
+    let (mut child, spec) = (support::child::command("io_at_scale"), serde_json::to_string(&spec));
+    let child = child.args(["--child", &spec.expect("a spec")]).stdout(Stdio::piped());
+    Reaped(child.spawn().expect("start a child process"))
+}
+
+/// The child's side: run one model, then report its wall time and its peak memory.
+fn child(spec: &str) -> ExitCode {
+    let spec: Spec = serde_json::from_str(spec).expect("a child's spec");
+    raise_fd_limit(); // Every connection is a file descriptor.
+    let started = Instant::now();
+    let (received, helpers_mib) = run_model(&spec.model, spec.size, spec.addr, spec.pool);
+    let wall_s = started.elapsed().as_secs_f64();
+    // VmHWM: the most this process has had resident since it started.
+    let peak_mib = support::timing::peak_rss_bytes() as f64 / (1 << 20) as f64 + helpers_mib;
+    let report = serde_json::to_string(&Report { wall_s, peak_mib, received });
+    println!("{}", report.expect("a report"));
+    ExitCode::SUCCESS
+}
+
+/// The parent's side again: the one line of JSON a child prints before it exits.
+fn report(mut child: Reaped) -> Report {
+    serde_json::from_reader(child.0.stdout.take().expect("piped")).expect("a child's report")
+}
+// ANCHOR_END: child
+
 pub fn run(args: Args) -> ExitCode {
-    if let Some(child) = &args.child {
-        let spec: Spec = serde_json::from_str(child).expect("a child's spec");
-        raise_fd_limit(); // Every connection is a file descriptor.
-        let started = Instant::now();
-        let (received, helpers_mib) = run_model(&spec.model, spec.size, spec.addr, spec.pool);
-        let (wall_s, peak_mib) = (started.elapsed().as_secs_f64(), peak_mib() + helpers_mib);
-        let report = serde_json::to_string(&Report { wall_s, peak_mib, received });
-        println!("{}", report.expect("a report"));
-        return ExitCode::SUCCESS;
+    if let Some(spec) = &args.child {
+        return child(spec);
     }
     let server = LatencyServer::start(Config::latency(args.latency_ms)).expect("start the API");
     let (addr, pool, latency) = (server.addr(), args.pool as usize, args.latency_ms as f64 / 1e3);
@@ -132,29 +147,27 @@ pub fn run(args: Args) -> ExitCode {
         // Processes stop at 100: 10,000 of them would take seconds to start
         // and gigabytes of memory, as chapter 4 measures.
         let sizes = args.sizes.iter().map(|&s| s as usize);
+        let (mut walls, mut memory) = (Vec::new(), Vec::new());
         for size in sizes.filter(|&s| model != "processes" || s <= 100) {
             // A fresh process per model and size, so the peak memory is its own.
             let r = report(start_child(Spec { model: model.into(), size, pool, addr }));
-            let wall = figure(&format!("{model}_{size}_s"), r.wall_s, "s").value;
+            let wall = figure(&format!("{model}_{size}_s"), r.wall_s, "s");
             let peak = figure(&format!("{model}_{size}_mib"), r.peak_mib, "MiB");
-            let [wall, latencies] = [wall, wall / latency].map(|x| format!("{x:.2}"));
-            table.row([model.into(), size.to_string(), wall, latencies, format!("{peak:.1}")]);
+            table.cells(&format!("{model}|{size}|{wall:#.2}|{:.2}|{peak:.1}", r.wall_s / latency));
+            walls.push((size as f64, r.wall_s));
+            memory.push((size as f64, r.peak_mib));
             results.push((model, size, r));
         }
-        let of_model = results.iter().filter(|r| r.0 == model).map(|(_, n, r)| (*n as f64, r));
-        let (walls, memory): (Vec<_>, Vec<_>) =
-            of_model.map(|(n, r)| ((n, r.wall_s), (n, r.peak_mib))).unzip();
         series(&format!("{model}_wall"), "concurrent requests", "s", &walls);
         series(&format!("{model}_memory"), "concurrent requests", "MiB", &memory);
     }
     table.print();
     println!("latency {} ms; the pool has {pool} threads", args.latency_ms);
 
-    // At the smallest size every model overlaps its requests: far less than
-    // one latency after another. At the largest, the pool needs a latency per
-    // round of `pool` requests and tasks do not queue, so with 5 rounds or
-    // more they finish clearly first (both pay the same per-connection work
-    // of the kernel); a thread per request holds over twice a task's memory.
+    // At the smallest size every model overlaps its requests: far less than one latency after
+    // another. At the largest, the pool needs a latency per round of `pool` requests and tasks
+    // do not queue, so with 5 rounds or more they finish clearly first (both pay the same
+    // per-connection work of the kernel); a thread per request holds over twice a task's memory.
     let (small, large) = (args.sizes.iter().min(), args.sizes.iter().max());
     let (small, large) = (*small.unwrap() as usize, *large.unwrap() as usize);
     let at = |model| &results.iter().find(|r| r.0 == model && r.1 == large).unwrap().2;
@@ -173,19 +186,6 @@ pub fn run(args: Args) -> ExitCode {
             pooled.wall_s, tasks.wall_s, threads.peak_mib, tasks.peak_mib
         ),
     )
-}
-
-/// Starts this program again as a child that runs one model (support::child
-/// has the convention).
-fn start_child(spec: Spec) -> Reaped {
-    let (mut child, spec) = (support::child::command("io_at_scale"), serde_json::to_string(&spec));
-    let child = child.args(["--child", &spec.expect("a spec")]).stdout(Stdio::piped());
-    Reaped(child.spawn().expect("start a child process"))
-}
-
-/// A child's report: the one line of JSON it prints before it exits.
-fn report(mut child: Reaped) -> Report {
-    serde_json::from_reader(child.0.stdout.take().expect("piped")).expect("a child's report")
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`

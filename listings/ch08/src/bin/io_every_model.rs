@@ -11,6 +11,7 @@ use support::latency::{Config, LatencyServer};
 use support::report::{Table, figure, verdict};
 use support::timing::time;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::task::JoinSet;
 
 /// Fetch a few pages from the loopback API, `jobs` times, on each model in turn.
 #[derive(clap::Parser)]
@@ -83,15 +84,11 @@ pub fn run(args: Args) -> ExitCode {
         let workers: Vec<Reaped> = (0..jobs).map(|_| start_worker(addr, requests)).collect();
         workers.into_iter().map(answer).sum()
     };
+    // Collecting the jobs' futures into a JoinSet spawns each one as a task.
     let tasks = || {
         runtime.block_on(async {
-            let handles: Vec<_> =
-                (0..jobs).map(|_| tokio::spawn(async_job(addr, requests))).collect();
-            let mut received = 0;
-            for handle in handles {
-                received += handle.await.expect("a job");
-            }
-            received
+            let spawned: JoinSet<usize> = (0..jobs).map(|_| async_job(addr, requests)).collect();
+            spawned.join_all().await.into_iter().sum()
         })
     };
     // ANCHOR_END: models
@@ -107,9 +104,9 @@ pub fn run(args: Args) -> ExitCode {
     let mut table = Table::new(["model", "how", "wall (s)", "in one job's waits"]);
     for (name, how, model) in models {
         let (bytes, took) = time(model);
-        let wall = figure(&format!("{name}_s"), took.as_secs_f64(), "s").value;
-        table.row([name, how, &format!("{wall:.2}"), &format!("{:.1}", wall / one_job.value)]);
-        walls.push(wall);
+        let wall = figure(&format!("{name}_s"), took.as_secs_f64(), "s");
+        table.cells(&format!("{name}|{how}|{wall:#.2}|{:.1}", wall.value / one_job.value));
+        walls.push(wall.value);
         received.push(bytes);
     }
     table.print();
@@ -129,7 +126,9 @@ pub fn run(args: Args) -> ExitCode {
     )
 }
 
-/// Starts this program again as a worker for one job.
+// ANCHOR: worker
+/// Starts this program again as a worker: with `--worker`, its `run` runs one
+/// `io_job` against that address and prints the bytes it received.
 fn start_worker(addr: SocketAddr, requests: u32) -> Reaped {
     // This program again, as a worker: support::child has the convention.
     let mut command = support::child::command("io_every_model");
@@ -137,12 +136,12 @@ fn start_worker(addr: SocketAddr, requests: u32) -> Reaped {
     Reaped(command.stdout(Stdio::piped()).spawn().expect("start a worker process"))
 }
 
-/// A worker's answer: the one line it prints before it exits.
+/// A worker's answer: the number it prints before it exits, read from the pipe to its end.
 fn answer(mut worker: Reaped) -> usize {
-    let mut text = String::new();
-    worker.0.stdout.as_mut().expect("piped").read_to_string(&mut text).expect("read the answer");
-    text.trim().parse().expect("a worker's byte count")
+    let stdout = worker.0.stdout.take().expect("piped");
+    serde_json::from_reader(stdout).expect("a worker's byte count")
 }
+// ANCHOR_END: worker
 
 #[allow(dead_code)] // the tour calls `run` and never `main`
 fn main() -> ExitCode {
