@@ -394,16 +394,15 @@ impl Runs {
         }
         let drawn = (|| -> Result<String, String> {
             let mut outputs = Vec::new();
+            let listings = self.project.listings().map_err(|e| format!("{e:#}"))?;
             for (source, _) in &spec_parsed.lines {
-                let listings = self.project.listings().map_err(|e| format!("{e:#}"))?;
                 let found = self.project.find(&listings, source).map_err(|e| format!("{e:#}"))?;
                 outputs.push(
                     Output::load(&self.project.output_path(found)).map_err(|e| format!("{e:#}"))?,
                 );
             }
-            let book =
-                outputs[spec_parsed.lines.iter().position(|(s, _)| *s == id).unwrap()].clone();
-            let mut this_run = book.clone();
+            let ours = spec_parsed.lines.iter().position(|(s, _)| *s == id).unwrap();
+            let mut this_run = outputs[ours].clone();
             this_run.series = reported.series.clone();
             let mut lines: Vec<(&Output, &str, Option<String>)> = spec_parsed
                 .lines
