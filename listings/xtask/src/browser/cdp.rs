@@ -51,10 +51,15 @@ impl Cdp {
                         .context("Chromium sent a DevTools message that is not JSON");
                 }
                 Ok(_) => {}
+                // A timeout, or a signal's interruption (EINTR: a socket with a
+                // read timeout is never restarted by the kernel, and a stopped
+                // and resumed process sees one): read on, the frame kept.
                 Err(tungstenite::Error::Io(e))
                     if matches!(
                         e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                        std::io::ErrorKind::WouldBlock
+                            | std::io::ErrorKind::TimedOut
+                            | std::io::ErrorKind::Interrupted
                     ) => {}
                 Err(e) => bail!("the DevTools connection to Chromium failed: {e}"),
             }
@@ -75,9 +80,17 @@ impl Cdp {
         if let Some(session) = session {
             message["sessionId"] = json!(session);
         }
-        self.socket
-            .send(Message::text(message.to_string()))
-            .with_context(|| format!("cannot send {method} to Chromium"))?;
+        // Queued, then written out; an interrupted write is tried again.
+        let interrupted = |e: &tungstenite::Error| matches!(e, tungstenite::Error::Io(e) if e.kind() == std::io::ErrorKind::Interrupted);
+        match self.socket.write(Message::text(message.to_string())) {
+            Err(e) if !interrupted(&e) => bail!("cannot send {method} to Chromium: {e}"),
+            _ => {}
+        }
+        while let Err(e) = self.socket.flush() {
+            if !interrupted(&e) {
+                bail!("cannot send {method} to Chromium: {e}");
+            }
+        }
         let deadline = Instant::now() + CALL;
         loop {
             let Some(message) = self.read(deadline)? else {
