@@ -65,6 +65,9 @@ Every command but book, check, tours, exercises and preprocess needs Linux: the 
 const USAGE: &str = "usage: cargo xtask <book [--compare [REV]] | test | measure [--all] [ID...] | check | quick [--repeat N] [--one-core] [ID...] | compare [REV] | python ID [-- FLAG...] | preflight | tours | exercises [--vendor] DIR | serve [--port N] | copies DIR | preprocess | help>";
 
 fn main() -> ExitCode {
+    // The listings and Chromium run in process groups of their own: Ctrl-C
+    // ends them with xtask.
+    run::end_groups_on_signals();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let project = Project::here();
     let result = match args.first().map(String::as_str) {

@@ -291,6 +291,7 @@ pub fn run_once(
         .spawn()
         .with_context(|| format!("cannot start {listing} ({})", program.path.display()))?;
     let group = child.id() as libc::pid_t;
+    let _watched = watch_group(group);
     let stdout = read_in_background(child.stdout.take());
     let stderr = read_in_background(child.stderr.take());
 
@@ -376,7 +377,53 @@ fn read_in_background(pipe: Option<impl Read + Send + 'static>) -> std::thread::
     })
 }
 
-fn kill_group(group: libc::pid_t) {
+/// The process groups of the programs xtask is running now (listings,
+/// Chromium), each in a group of its own, which the terminal's Ctrl-C does
+/// not reach: the handler of [`end_groups_on_signals`] ends them.
+static RUNNING: [std::sync::atomic::AtomicI32; 16] =
+    [const { std::sync::atomic::AtomicI32::new(0) }; 16];
+
+/// Keeps a process group on the list the signal handler ends, while it lives.
+pub struct Watched(Option<usize>);
+
+/// Puts `group` on the list until the guard is dropped (with more than 16
+/// at once, the 17th is not listed).
+pub fn watch_group(group: libc::pid_t) -> Watched {
+    use std::sync::atomic::Ordering::SeqCst;
+    Watched(RUNNING.iter().position(|slot| slot.compare_exchange(0, group, SeqCst, SeqCst).is_ok()))
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        if let Some(slot) = self.0 {
+            RUNNING[slot].store(0, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+}
+
+/// On Ctrl-C, SIGTERM or SIGHUP: kill every listed process group, then exit
+/// with 128 + the signal, as the signal itself would have.
+pub fn end_groups_on_signals() {
+    extern "C" fn on_signal(signal: libc::c_int) {
+        for slot in &RUNNING {
+            kill_group(slot.load(std::sync::atomic::Ordering::SeqCst));
+        }
+        // SAFETY: _exit is async-signal-safe, as are the atomic loads and
+        // kill(2) above; nothing else runs in the handler.
+        unsafe { libc::_exit(128 + signal) }
+    }
+    for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        // SAFETY: installs a handler that only makes async-signal-safe calls.
+        unsafe {
+            libc::signal(signal, on_signal as *const () as libc::sighandler_t);
+        }
+    }
+}
+
+pub(crate) fn kill_group(group: libc::pid_t) {
+    if group <= 0 {
+        return; // Not a group: kill(-0) would be this process's own.
+    }
     // SAFETY: kill(2) with a negative pid signals that process group; it has
     // no memory-safety preconditions. ESRCH (no such group) is fine.
     unsafe {
@@ -384,7 +431,7 @@ fn kill_group(group: libc::pid_t) {
     }
 }
 
-fn group_is_alive(group: libc::pid_t) -> bool {
+pub(crate) fn group_is_alive(group: libc::pid_t) -> bool {
     // SAFETY: as above; signal 0 only checks that the group exists.
     unsafe { libc::kill(-group, 0) == 0 }
 }

@@ -20,6 +20,8 @@ pub(super) struct Browser {
     stderr: Arc<Mutex<String>>,
     // Dropped after `drop` has killed Chromium, so nothing writes to it.
     _profile: tempfile::TempDir,
+    /// Chromium's group, listed for the handler that ends it on Ctrl-C.
+    _watched: crate::run::Watched,
 }
 
 impl Browser {
@@ -83,7 +85,9 @@ impl Browser {
                 }
             });
         }
-        let mut browser = Browser { child, devtools: String::new(), stderr, _profile: profile };
+        let _watched = crate::run::watch_group(child.id() as libc::pid_t);
+        let mut browser =
+            Browser { child, devtools: String::new(), stderr, _profile: profile, _watched };
         // From here on, dropping `browser` kills Chromium.
         let port_file = browser._profile.path().join("DevToolsActivePort");
         let deadline = Instant::now() + LAUNCH;

@@ -53,7 +53,6 @@ struct Shared {
 /// Builds the book, serves it on 127.0.0.1:`port` (0: any free port), and
 /// rebuilds it on every change until the process is stopped.
 pub fn serve(project: &Project, port: u16) -> Result<()> {
-    runs::end_runs_on_signals();
     let port = start(project, port, true)?;
     eprintln!("serve: the book is at http://127.0.0.1:{port}/ (Ctrl-C stops it)");
     loop {

@@ -28,7 +28,7 @@ use std::net::TcpStream;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -40,7 +40,7 @@ use crate::bad_input::{CHECK, DESCRIBE};
 use crate::figure::{Spec, figure_labelled};
 use crate::output::{Output, format_figure};
 use crate::project::{Listing, Project};
-use crate::run::{Program, Reported, programs};
+use crate::run::{Program, Reported, group_is_alive, kill_group, programs};
 
 /// The page's script, served at [`SCRIPT`].
 const RUN_JS: &str = include_str!("run.js");
@@ -50,10 +50,6 @@ pub(super) const SCRIPT: &str = "/__workbook/run.js";
 const TOKEN_HEADER: &str = "x-workbook-token";
 /// The largest request body taken: a listing id, its flags, figure specs.
 pub(super) const MAX_BODY: usize = 64 * 1024;
-
-/// The process group of the run going now (0: none), for the signal handler
-/// that ends it when the server is stopped.
-static RUNNING_GROUP: AtomicI32 = AtomicI32::new(0);
 
 /// A request as the server read it.
 pub(super) struct Request {
@@ -265,10 +261,9 @@ impl Runs {
             }
             let child = start(&program, &asked.args, scratch.path(), &metrics)?;
             let group = child.id() as libc::pid_t;
-            RUNNING_GROUP.store(group, Ordering::SeqCst);
             *running =
                 Some(Running { listing: listing.id(), group, cancelled: Arc::clone(&cancelled) });
-            (child, Slot { runs: self, group })
+            (child, Slot { runs: self, group, _watched: crate::run::watch_group(group) })
         };
         // From here on the answer is a stream; a page that goes ends the run.
         let asked_for = (asked.args.as_slice(), asked.figures.as_slice());
@@ -443,12 +438,13 @@ impl Runs {
 struct Slot<'a> {
     runs: &'a Runs,
     group: libc::pid_t,
+    /// Listed for the handler that ends it when the server is stopped.
+    _watched: crate::run::Watched,
 }
 
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
         kill_group(self.group);
-        RUNNING_GROUP.store(0, Ordering::SeqCst);
         *self.runs.running.lock().unwrap() = None;
     }
 }
@@ -571,43 +567,6 @@ fn send(stream: &mut TcpStream, value: &Value) -> std::io::Result<()> {
 
 fn json_response(stream: &mut TcpStream, status: &str, value: &Value) -> std::io::Result<()> {
     super::respond(stream, status, "application/json", format!("{value}\n").as_bytes())
-}
-
-fn kill_group(group: libc::pid_t) {
-    if group > 0 {
-        // SAFETY: kill(2) on a process group has no memory-safety
-        // preconditions; ESRCH (the group is gone) is fine.
-        unsafe {
-            libc::kill(-group, libc::SIGKILL);
-        }
-    }
-}
-
-fn group_is_alive(group: libc::pid_t) -> bool {
-    // SAFETY: as above; signal 0 only checks that the group exists.
-    unsafe { libc::kill(-group, 0) == 0 }
-}
-
-/// Ends the run going now, then the server, on Ctrl-C, SIGTERM or SIGHUP:
-/// the run is in a process group of its own, which the terminal's Ctrl-C
-/// does not reach.
-pub(super) fn end_runs_on_signals() {
-    extern "C" fn on_signal(signal: libc::c_int) {
-        let group = RUNNING_GROUP.load(Ordering::SeqCst);
-        // SAFETY: kill and _exit are async-signal-safe; nothing else runs here.
-        unsafe {
-            if group > 0 {
-                libc::kill(-group, libc::SIGKILL);
-            }
-            libc::_exit(128 + signal);
-        }
-    }
-    for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
-        // SAFETY: installs a handler that only makes async-signal-safe calls.
-        unsafe {
-            libc::signal(signal, on_signal as *const () as libc::sighandler_t);
-        }
-    }
 }
 
 #[cfg(test)]
