@@ -174,12 +174,6 @@ pub fn measure(project: &Project, chosen: &[Listing]) -> Result<()> {
         let spent = runs.iter().map(|run| run.elapsed.as_secs_f64()).sum();
         costs.push((listing.id(), spent, listing.spec.python));
         let Combined { stdout, metrics, series, verdict } = combine(listing, runs)?;
-        let mut command = match listing.spec.python {
-            true => format!("cargo xtask python {listing}"),
-            false => {
-                format!("cargo run --release -p {} --bin {}", listing.chapter, listing.spec.name)
-            }
-        };
         let machine = Machine {
             python: match listing.spec.python {
                 true => Some(crate::python::interpreter(&programs[&listing.id()].path)?),
@@ -194,9 +188,7 @@ pub fn measure(project: &Project, chosen: &[Listing]) -> Result<()> {
                 .collect::<Result<_>>()?,
             ..machine.clone()
         };
-        if !listing.spec.args.is_empty() {
-            command = format!("{command} -- {}", listing.spec.args.join(" "));
-        }
+        let command = listing.command(&listing.spec.args);
         let output = Output {
             listing: listing.id(),
             command,

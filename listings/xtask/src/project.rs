@@ -86,6 +86,18 @@ impl Listing {
     pub fn id(&self) -> String {
         format!("{}/{}", self.chapter, self.spec.name)
     }
+
+    /// The command a reader types to run it with `args`, in a terminal.
+    pub fn command(&self, args: &[String]) -> String {
+        let base = match self.spec.python {
+            true => format!("cargo xtask python {self}"),
+            false => format!("cargo run --release -p {} --bin {}", self.chapter, self.spec.name),
+        };
+        match args {
+            [] => base,
+            args => format!("{base} -- {}", args.join(" ")),
+        }
+    }
 }
 
 impl fmt::Display for Listing {

@@ -214,7 +214,7 @@ impl Runs {
             "book": listing.spec.args,
             "quick": listing.spec.quick,
             "limit_s": limit(&listing).as_secs(),
-            "command": command_line(&listing, &[]),
+            "command": listing.command(&[]),
         }))
     }
 
@@ -289,7 +289,7 @@ impl Runs {
         )?;
         send(
             stream,
-            &json!({"kind": "started", "command": command_line(listing, args), "limit_s": limit.as_secs(), "group": group}),
+            &json!({"kind": "started", "command": listing.command(args), "limit_s": limit.as_secs(), "group": group}),
         )?;
         let (lines, received) = mpsc::channel();
         let stdout = child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>);
@@ -453,18 +453,6 @@ impl Drop for Slot<'_> {
 /// the listing, and at least two minutes.
 fn limit(listing: &Listing) -> Duration {
     Duration::from_secs((2 * listing.spec.timeout_s).max(120))
-}
-
-/// The command a reader types to run it so, in a terminal.
-fn command_line(listing: &Listing, args: &[String]) -> String {
-    let base = match listing.spec.python {
-        true => format!("cargo xtask python {listing}"),
-        false => format!("cargo run --release -p {} --bin {}", listing.chapter, listing.spec.name),
-    };
-    match args {
-        [] => base,
-        args => format!("{base} -- {}", args.join(" ")),
-    }
 }
 
 /// The listing's visible flags, as it describes them.
