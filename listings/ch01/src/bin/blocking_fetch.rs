@@ -3,9 +3,7 @@
 //!     cargo run --release -p ch01 --bin blocking_fetch -- --fetches 10 --latency-ms 50
 
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::{net::SocketAddr, net::TcpStream, process::ExitCode, time::Duration, time::Instant};
 
 use support::latency::{Config, LatencyServer};
 use support::report::{Table, figure, verdict};
@@ -23,32 +21,6 @@ pub struct Args {
     /// Size of the large responses sent in pieces, in KiB.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(8..=4096))]
     large_kib: u64,
-}
-
-/// What one series of fetches cost: its clocks, and its calls to `read`.
-struct Measured {
-    fetches: usize,
-    wall_ms: f64,
-    cpu_ms: f64,
-    reads: usize,
-    blocks: u64,
-}
-
-fn fetch_all(server: SocketAddr, fetches: usize) -> Measured {
-    // ANCHOR: fetch_loop
-    // The thread's CPU clock only runs while the thread is on a CPU; the
-    // voluntary context switches count how often it gave the CPU up to wait.
-    let (start, cpu, switches) = (Instant::now(), thread_cpu_time(), thread_context_switches());
-    let mut reads = 0;
-    for page in 1..=fetches {
-        let (_body, read_calls) = fetch_ticker(server, "ACME", page).expect("fetch a page");
-        reads += read_calls;
-    }
-    let wall = start.elapsed();
-    let cpu = thread_cpu_time() - cpu;
-    let blocks = thread_context_switches().since(switches).voluntary;
-    // ANCHOR_END: fetch_loop
-    Measured { fetches, wall_ms: ms(wall), cpu_ms: ms(cpu), reads, blocks }
 }
 
 // ANCHOR: fetch_ticker
@@ -86,39 +58,57 @@ fn body_if_complete(response: &[u8]) -> Option<&[u8]> {
 }
 // ANCHOR_END: fetch_ticker
 
+// ANCHOR: fetch_loop
+/// Fetches pages one after the other; returns the wall time, CPU time, `read` calls and blocks.
+fn fetch_all(server: SocketAddr, fetches: usize) -> (Duration, Duration, usize, u64) {
+    // The thread's CPU clock only runs while the thread is on a CPU; the
+    // voluntary context switches count how often it gave the CPU up to wait.
+    let (start, cpu, switches) = (Instant::now(), thread_cpu_time(), thread_context_switches());
+    let mut reads = 0;
+    for page in 1..=fetches {
+        let (_body, read_calls) = fetch_ticker(server, "ACME", page).expect("fetch a page");
+        reads += read_calls;
+    }
+    let blocks = thread_context_switches().since(switches).voluntary;
+    (start.elapsed(), thread_cpu_time() - cpu, reads, blocks)
+}
+// ANCHOR_END: fetch_loop
+
 pub fn run(args: Args) -> ExitCode {
     let (fetches, latency) = (args.fetches as usize, args.latency_ms as f64);
-    let large = Config::latency(args.latency_ms).with_payload(args.large_kib as usize * 1024);
+    let columns = ["responses", "fetches", "wall", "thread CPU", "reads/fetch", "blocks/fetch"];
+    let mut table = Table::new(columns);
+    // One row: wall and CPU time in ms, then reads and blocks per fetch.
+    let mut row = |label: &str, config: Config, fetches: usize| {
+        let server = LatencyServer::start(config).expect("start the server");
+        let (wall, cpu, reads, blocks) = fetch_all(server.addr(), fetches);
+        let (wall, cpu) = (ms(wall), ms(cpu));
+        let [reads, blocks] = [reads as f64, blocks as f64].map(|count| count / fetches as f64);
+        table.cells(&format!("{label}|{fetches}|{wall:.0} ms|{cpu:.2} ms|{reads:.1}|{blocks:.1}"));
+        (wall, cpu, reads, blocks)
+    };
+    // ANCHOR: runs
     // Small pages, each answered after the latency; large pages sent all at once (over loopback
     // they arrive together); then the same in 4 KiB pieces 1 ms apart, the way a real network
     // delivers packets: unevenly. Each piece is another wait.
+    let large = Config::latency(args.latency_ms).with_payload(args.large_kib as usize * 1024);
     let pieces = large.clone().with_chunks(4096, Duration::from_millis(1));
-    let runs = [(Config::latency(args.latency_ms), fetches), (large, 3), (pieces, 3)];
-    let [small, whole, large] = runs.map(|(config, fetches)| {
-        let server = LatencyServer::start(config).expect("start the server");
-        fetch_all(server.addr(), fetches)
-    });
-    let per = |m: &Measured, count: f64| count / m.fetches as f64;
-    let columns = ["responses", "fetches", "wall", "thread CPU", "reads/fetch", "blocks/fetch"];
-    let mut table = Table::new(columns);
-    for (label, m) in [("small", &small), ("large, at once", &whole), ("large, in pieces", &large)]
-    {
-        let (wall, cpu, fetches) = (m.wall_ms, m.cpu_ms, m.fetches);
-        let (reads, blocks) = (per(m, m.reads as f64), per(m, m.blocks as f64));
-        table.cells(&format!("{label}|{fetches}|{wall:.0} ms|{cpu:.2} ms|{reads:.1}|{blocks:.1}"));
-    }
+    let (wall, cpu, _, blocks) = row("small", Config::latency(args.latency_ms), fetches);
+    let (_, _, reads_at_once, blocks_at_once) = row("large, at once", large, 3);
+    let (_, _, reads, blocks_in_pieces) = row("large, in pieces", pieces, 3);
+    // ANCHOR_END: runs
     table.print();
 
-    let wall = figure("wall_ms", small.wall_ms, "ms");
+    let wall = figure("wall_ms", wall, "ms");
     let expected = figure("expected_ms", fetches as f64 * latency, "ms");
-    figure("cpu_ms", small.cpu_ms, "ms");
-    let cpu_share = figure("cpu_share_pct", 100.0 * small.cpu_ms / small.wall_ms, "%");
-    figure("switches", small.blocks as f64, "switches");
-    figure("switches_per_fetch", per(&small, small.blocks as f64), "");
-    let reads = figure("reads_per_response", per(&large, large.reads as f64), "");
-    figure("switches_per_response", per(&large, large.blocks as f64), "");
-    figure("reads_per_response_at_once", per(&whole, whole.reads as f64), "");
-    figure("switches_per_response_at_once", per(&whole, whole.blocks as f64), "");
+    figure("cpu_ms", cpu, "ms");
+    let cpu_share = figure("cpu_share_pct", 100.0 * cpu / wall.value, "%");
+    figure("switches", (blocks * fetches as f64).round(), "switches");
+    figure("switches_per_fetch", blocks, "");
+    let reads = figure("reads_per_response", reads, "");
+    figure("switches_per_response", blocks_in_pieces, "");
+    figure("reads_per_response_at_once", reads_at_once, "");
+    figure("switches_per_response_at_once", blocks_at_once, "");
     let about_n_l = wall.value >= 0.9 * expected.value && wall.value < 2.0 * expected.value + 200.0;
     verdict(
         "N fetches take about N x L, the thread is off the CPU while it waits, a large response takes many reads",

@@ -23,8 +23,7 @@ pub struct Args {
     dir: Option<PathBuf>,
 }
 
-/// Each row of the table: what the program waits for, its metric, the median wait in ns.
-fn time_the_waits(args: Args) -> [(&'static str, &'static str, f64); 7] {
+pub fn run(args: Args) -> ExitCode {
     // ANCHOR: chase
     // Each slot holds the index of the next one, in one random cycle: every load
     // depends on the previous one, so the CPU cannot overlap or prefetch them.
@@ -35,8 +34,8 @@ fn time_the_waits(args: Args) -> [(&'static str, &'static str, f64); 7] {
     let chase = |buffer: &[usize], hops| black_box((0..hops).fold(0, |at, _| buffer[at]));
     let l1_hit = per_op_ns(args.samples, 1_000_000, || chase(&l1, 1_000_000));
     let memory_miss = per_op_ns(args.samples, 200_000, || chase(&ram, 200_000));
-    // ANCHOR_END: chase
     drop(ram); // Give the large buffer back before the kernel's waits.
+    // ANCHOR_END: chase
     // ANCHOR: kernel
     // getppid() does nothing but enter the kernel and come back.
     let syscall = per_op_ns(args.samples, 100_000, || {
@@ -67,7 +66,9 @@ fn time_the_waits(args: Args) -> [(&'static str, &'static str, f64); 7] {
     // Ask to sleep for 1 ms and see how long the OS actually takes to wake us.
     let sleep = per_op_ns(args.samples * 3, 1, || thread::sleep(Duration::from_millis(1)));
     // ANCHOR_END: kernel
-    [
+    let mut table = Table::new(["waiting for", "median", "if an L1 hit took 1 s"]);
+    // Each row: what the program waits for, its metric, the median wait in ns.
+    for (label, name, ns) in [
         ("L1 cache hit", "l1_hit_ns", l1_hit),
         ("main memory (cache miss)", "memory_miss_ns", memory_miss),
         ("system call (getppid)", "syscall_ns", syscall),
@@ -75,14 +76,7 @@ fn time_the_waits(args: Args) -> [(&'static str, &'static str, f64); 7] {
         ("4 KiB write + fsync", "fsync_us", fsync),
         ("loopback TCP round trip", "loopback_rtt_us", rtt),
         ("sleep(1 ms), actual", "sleep_1ms_us", sleep),
-    ]
-}
-
-pub fn run(args: Args) -> ExitCode {
-    let rows = time_the_waits(args);
-    let [l1_hit, memory_miss, _, _, _, rtt, sleep] = rows.map(|(_, _, ns)| ns);
-    let mut table = Table::new(["waiting for", "median", "if an L1 hit took 1 s"]);
-    for (label, name, ns) in rows {
+    ] {
         let (scale, unit) = if name.ends_with("_us") { (1e3, "µs") } else { (1.0, "ns") };
         let median = figure(name, ns / scale, unit);
         table.cells(&format!("{label}|{median}|{}", human_scale(ns / l1_hit)));

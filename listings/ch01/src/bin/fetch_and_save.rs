@@ -2,11 +2,8 @@
 //!
 //!     cargo run --release -p ch01 --bin fetch_and_save -- --latency-ms 100
 
-use std::fs;
 use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::{fs, net::TcpStream, process::ExitCode, time::Duration, time::Instant};
 
 use support::latency::{Config, LatencyServer, ticker_body};
 use support::report::{Table, figure, verdict};
@@ -73,14 +70,12 @@ pub fn run(args: Args) -> ExitCode {
     let same = saved == ticker_body("ACME", 1, config.payload_bytes);
     println!("saved {} bytes; identical to what the server sent: {same}", saved.len());
     println!("from the start to the file saved: {wall:.0}");
-    let (latency, receive_blocks) = (args.latency_ms as f64, steps[2].2);
+    let (latency, receiving) = (args.latency_ms as f64, steps[2].2);
     let one_latency = wall.value >= 0.9 * latency && wall.value < 3.0 * latency + 100.0;
     verdict(
         "four blocking lines save the page in about one latency, blocking while the response arrives",
-        same && one_latency && receive_blocks >= 1,
-        &format!(
-            "{wall:.0} at a {latency:.0} ms latency; blocked {receive_blocks} times receiving"
-        ),
+        same && one_latency && receiving >= 1,
+        &format!("{wall:.0} at a {latency:.0} ms latency; blocked {receiving} times receiving"),
     )
 }
 

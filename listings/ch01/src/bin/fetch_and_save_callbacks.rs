@@ -4,12 +4,12 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::{cell::RefCell, collections::HashMap, fs, net::SocketAddr, os::fd::AsRawFd, rc::Rc};
-use std::{path::PathBuf, process::ExitCode, sync::mpsc, thread, time::Duration};
+use std::{process::ExitCode, sync::mpsc, time::Instant};
 
-use mio::{Events, Interest, Poll, Token, Waker, event::Event, net::TcpStream};
+use mio::{Events, Interest, Poll, Token, Waker, net::TcpStream};
 use support::latency::{Config, LatencyServer, ticker_body};
 use support::report::{figure, verdict};
-use support::timing::{ms, thread_context_switches, time};
+use support::timing::{ms, thread_context_switches};
 
 /// Fetch one ticker page and write it to a file, with callbacks.
 #[derive(clap::Parser)]
@@ -17,26 +17,6 @@ pub struct Args {
     /// The simulated API's latency, in milliseconds.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(10..=5000))]
     latency_ms: u64,
-}
-
-fn fetch_and_save(event_loop: &mut EventLoop, server: SocketAddr, file: PathBuf) {
-    // ANCHOR: callbacks
-    // Say what to do when data comes and when it ends, then let the loop run.
-    // Both callbacks use the body; Rust wants that sharing spelled out (Rc<RefCell>).
-    let body = Rc::new(RefCell::new(Vec::new()));
-    let on_data = {
-        let body = Rc::clone(&body);
-        move |piece: &[u8]| body.borrow_mut().extend_from_slice(piece)
-    };
-    let on_end = move |event_loop: &mut EventLoop| {
-        // epoll cannot wait on a regular file (a file always counts as ready), so
-        // the write runs on another thread and its completion comes back as an event.
-        let body = body.take();
-        event_loop.spawn_blocking(move || fs::write(file, body), |written| written.expect("save"));
-    };
-    http_get(event_loop, server, on_data, on_end);
-    event_loop.run();
-    // ANCHOR_END: callbacks
 }
 
 // ANCHOR: http_get
@@ -50,11 +30,12 @@ fn http_get(
     let stream = TcpStream::connect(server).expect("start connecting");
     let (mut sent, mut head, mut on_end) = (false, Vec::new(), Some(on_end));
     let mut buffer = vec![0; 64 * 1024];
-    let on_ready: Callback = Box::new(move |event_loop, stream, event| {
-        if event.is_writable() && !sent && stream.peer_addr().is_ok() {
+    let on_ready: Callback = Box::new(move |event_loop, stream| {
+        // A peer address means the connection is up (on_connected): send the request.
+        if !sent && stream.peer_addr().is_ok() {
             let request =
                 "GET /ticker/ACME?page=1 HTTP/1.1\r\nHost: ticker\r\nConnection: close\r\n\r\n";
-            stream.write_all(request.as_bytes()).expect("send"); // on_connected
+            stream.write_all(request.as_bytes()).expect("send");
             sent = true;
         }
         loop {
@@ -80,7 +61,7 @@ fn http_get(
 // ANCHOR_END: http_get
 
 // ANCHOR: event_loop
-type Callback = Box<dyn FnMut(&mut EventLoop, &mut TcpStream, &Event) -> bool>;
+type Callback = Box<dyn FnMut(&mut EventLoop, &mut TcpStream) -> bool>;
 type Job = Box<dyn FnOnce() -> Completion + Send>;
 type Completion = Box<dyn FnOnce() + Send>;
 const WAKER: Token = Token(usize::MAX);
@@ -93,24 +74,23 @@ struct EventLoop {
     worker: mpsc::Sender<Job>,
     completions: mpsc::Receiver<Completion>,
     jobs: usize,
-    waits: (u64, u64), // measuring: how often the loop polled, how often it blocked in poll
+    waits: Vec<u64>, // measuring: how often the loop thread blocked in each poll
 }
 
 impl EventLoop {
     fn new() -> EventLoop {
         let poll = Poll::new().expect("create the poller");
         let waker = Waker::new(poll.registry(), WAKER).expect("create the waker");
-        // The worker is started here, before the loop runs, as tokio's blocking
-        // pool keeps its threads: starting a thread is itself a system call
-        // that can block, and the loop thread should block only in poll.
+        // The worker starts before the loop runs, as tokio's blocking pool keeps its threads:
+        // starting a thread is itself a system call that can block.
         let ((worker, jobs), (done, completions)) = (mpsc::channel::<Job>(), mpsc::channel());
-        thread::spawn(move || {
+        std::thread::spawn(move || {
             for job in jobs {
                 let _ = done.send(job());
                 waker.wake().expect("wake the loop");
             }
         });
-        EventLoop { poll, sockets: HashMap::new(), worker, completions, jobs: 0, waits: (0, 0) }
+        EventLoop { poll, sockets: HashMap::new(), worker, completions, jobs: 0, waits: Vec::new() }
     }
 
     /// Calls `callback` each time `stream` is ready, until it returns false.
@@ -122,18 +102,10 @@ impl EventLoop {
         self.sockets.insert(token, (stream, callback));
     }
 
-    /// Runs `work` on the worker thread, then `then` with its result on the loop.
-    fn spawn_blocking<T: Send + 'static>(
-        &mut self,
-        work: impl FnOnce() -> T + Send + 'static,
-        then: impl FnOnce(T) + Send + 'static,
-    ) {
+    /// Runs `job` on the worker thread, then the completion it returns on the loop.
+    fn spawn_blocking(&mut self, job: impl FnOnce() -> Completion + Send + 'static) {
         self.jobs += 1;
-        let job: Job = Box::new(move || {
-            let result = work();
-            Box::new(move || then(result))
-        });
-        self.worker.send(job).expect("the worker runs while the loop does");
+        self.worker.send(Box::new(job)).expect("the worker runs while the loop does");
     }
 
     /// Polls and dispatches until no socket is watched and no job is running.
@@ -142,13 +114,12 @@ impl EventLoop {
         while !self.sockets.is_empty() || self.jobs > 0 {
             let before = thread_context_switches(); // measuring
             self.poll.poll(&mut events, None).expect("poll");
-            let blocked = thread_context_switches().since(before).voluntary; // measuring
-            self.waits = (self.waits.0 + 1, self.waits.1 + blocked); // measuring
+            self.waits.push(thread_context_switches().since(before).voluntary); // measuring
             for event in events.iter() {
                 if event.token() == WAKER {
                     self.jobs -= self.completions.try_iter().map(|completion| completion()).count();
                 } else if let Some((mut stream, mut call)) = self.sockets.remove(&event.token()) {
-                    match call(self, &mut stream, event) {
+                    match call(self, &mut stream) {
                         true => drop(self.sockets.insert(event.token(), (stream, call))),
                         false => self.poll.registry().deregister(&mut stream).expect("deregister"),
                     }
@@ -161,29 +132,46 @@ impl EventLoop {
 
 pub fn run(args: Args) -> ExitCode {
     // The same 16 KiB page as the blocking version, in 4 KiB pieces 1 ms apart.
-    let pieces = Duration::from_millis(1);
+    let pieces = std::time::Duration::from_millis(1);
     let config = Config::latency(args.latency_ms).with_payload(16 * 1024).with_chunks(4096, pieces);
     let server = LatencyServer::start(config.clone()).expect("start the server");
     let dir = tempfile::tempdir().expect("create a scratch directory");
     let (path, mut event_loop) = (dir.path().join("ACME-1.json"), EventLoop::new());
-    let before = thread_context_switches();
-    let ((), wall) = time(|| fetch_and_save(&mut event_loop, server.addr(), path.clone()));
-    let ((polls, in_poll), total) = (event_loop.waits, thread_context_switches().since(before));
+    let (file, start, before) = (path.clone(), Instant::now(), thread_context_switches());
+
+    // ANCHOR: callbacks
+    // Say what to do when data comes and when it ends, then let the loop run.
+    // Both callbacks use the body; Rust wants that sharing spelled out (Rc<RefCell>).
+    let body = Rc::new(RefCell::new(Vec::new()));
+    let body_for_data = Rc::clone(&body);
+    let on_data = move |piece: &[u8]| body_for_data.borrow_mut().extend_from_slice(piece);
+    let on_end = move |event_loop: &mut EventLoop| {
+        // epoll cannot wait on a regular file (a file always counts as ready), so the
+        // write runs on the worker, and what to do once it is written comes back.
+        let body = body.take();
+        event_loop.spawn_blocking(move || {
+            let written = fs::write(file, body);
+            Box::new(move || written.expect("save"))
+        });
+    };
+    http_get(&mut event_loop, server.addr(), on_data, on_end);
+    event_loop.run();
+    // ANCHOR_END: callbacks
+
+    let (wall, blocks) = (start.elapsed(), thread_context_switches().since(before).voluntary);
     let saved = fs::read(&path).expect("read the saved page");
     let same = saved == ticker_body("ACME", 1, config.payload_bytes);
     println!("saved {} bytes; identical to what the server sent: {same}", saved.len());
-    let (wall, polls) = (figure("wall_ms", ms(wall), "ms"), figure("polls", polls as f64, "polls"));
-    println!("from the start to the file saved: {wall:.0}");
-    let elsewhere = figure("blocks_elsewhere", (total.voluntary - in_poll) as f64, "times");
-    let in_poll = figure("blocks_in_poll", in_poll as f64, "times");
-    let blocks = format!("{in_poll} in poll, {elsewhere} elsewhere");
-    println!("the loop thread made {polls}; it blocked {blocks}");
+    let wall = figure("wall_ms", ms(wall), "ms");
+    let polls = figure("polls", event_loop.waits.len() as f64, "polls");
+    let in_poll = figure("blocks_in_poll", event_loop.waits.iter().sum::<u64>() as f64, "times");
+    let elsewhere = figure("blocks_elsewhere", blocks as f64 - in_poll.value, "times");
     let latency = args.latency_ms as f64;
     let one_latency = wall.value >= 0.9 * latency && wall.value < 3.0 * latency + 100.0;
     verdict(
         "callbacks save the same bytes in about one latency; the loop thread blocks only in poll",
         same && one_latency && elsewhere.value == 0.0,
-        &format!("{wall:.0} at a {latency:.0} ms latency; {blocks}"),
+        &format!("{wall:.0} at {latency} ms, {polls}; {in_poll} in poll, {elsewhere} elsewhere"),
     )
 }
 

@@ -3,9 +3,7 @@
 //!     cargo run --release -p ch01 --bin nonblocking_socket -- --latency-ms 200
 
 use std::io::{self, ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::{net::SocketAddr, net::TcpStream, process::ExitCode, time::Instant};
 
 use support::latency::{Config, LatencyServer};
 use support::report::{Table, figure, verdict};
@@ -21,8 +19,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> ExitCode {
     let server = LatencyServer::start(Config::latency(args.latency_ms)).expect("start the server");
-    let mut response = Vec::new();
-    let mut buffer = vec![0; 64 * 1024];
+    let (mut response, mut buffer) = (Vec::new(), vec![0; 64 * 1024]);
 
     // ANCHOR: would_block
     // The request is sent; the answer is due in `latency_ms`. A non-blocking
@@ -39,15 +36,12 @@ pub fn run(args: Args) -> ExitCode {
     // Asking again and again until the data is there: the thread never gives
     // up the CPU, so the OS has no reason to take it away.
     let mut spins = 0u64;
-    loop {
+    while !is_complete(&response) {
         match stream.read(&mut buffer) {
             Ok(0) => panic!("the server closed the connection early"),
             Ok(n) => response.extend_from_slice(&buffer[..n]),
             Err(e) if e.kind() == ErrorKind::WouldBlock => spins += 1,
             Err(e) => panic!("read failed: {e}"),
-        }
-        if is_complete(&response) {
-            break;
         }
     }
     let busy = (start.elapsed(), thread_cpu_time() - cpu);
@@ -59,53 +53,50 @@ pub fn run(args: Args) -> ExitCode {
     // until bytes arrive, and the CPU is free for anyone else meanwhile.
     let mut stream = send_request(server.addr(), "ACME").expect("send the request");
     let (start, cpu, switches) = (Instant::now(), thread_cpu_time(), thread_context_switches());
-    let mut blocking_reads = 0u64;
+    let mut reads = 0u64;
     response.clear();
     while !is_complete(&response) {
         let n = stream.read(&mut buffer).expect("read the response");
         assert!(n > 0, "the server closed the connection early");
         response.extend_from_slice(&buffer[..n]);
-        blocking_reads += 1;
+        reads += 1;
     }
     let blocked = (start.elapsed(), thread_cpu_time() - cpu);
     let blocking_switches = thread_context_switches().since(switches);
     // ANCHOR_END: blocking_read
 
-    let share = |(wall, cpu): (Duration, Duration)| 100.0 * cpu.as_secs_f64() / wall.as_secs_f64();
     let wouldblock = figure("wouldblock_us", us(first_read_took), "µs");
+    println!("the first non-blocking read returned WouldBlock after {wouldblock:.1}");
     figure("spins", spins as f64, "reads");
     figure("busy_wall_ms", ms(busy.0), "ms");
-    figure("busy_cpu_ms", ms(busy.1), "ms");
-    figure("busy_cpu_share_pct", share(busy), "%");
-    figure("blocking_cpu_ms", ms(blocked.1), "ms");
-    let blocking_share = figure("blocking_cpu_share_pct", share(blocked), "%");
     figure("busy_preempted", busy_switches.involuntary as f64, "times");
-    let cpu_ratio = busy.1.as_secs_f64() / blocked.1.as_secs_f64().max(1e-9);
+    let busy_cpu = figure("busy_cpu_ms", ms(busy.1), "ms");
+    let blocking_cpu = figure("blocking_cpu_ms", ms(blocked.1), "ms");
+    let cpu_ratio = busy_cpu.value / blocking_cpu.value.max(1e-6);
     let cpu_ratio = figure("busy_over_blocking_cpu", cpu_ratio, "x");
+    let busy_share = figure("busy_cpu_share_pct", 100.0 * busy_cpu.value / ms(busy.0), "%");
+    let blocking_share =
+        figure("blocking_cpu_share_pct", 100.0 * blocking_cpu.value / ms(blocked.0), "%");
     let columns = ["waiting by", "read calls", "wall", "thread CPU", "CPU share", "blocked"];
     let mut table = Table::new(columns.into_iter().chain(["preempted"]));
-    for (label, reads, (wall, cpu), switches) in [
-        ("busy polling", spins + 1, busy, busy_switches),
-        ("blocking read", blocking_reads, blocked, blocking_switches),
+    for (label, reads, wall, cpu, share, switches) in [
+        ("busy polling", spins + 1, busy.0, busy_cpu, busy_share, busy_switches),
+        ("blocking read", reads, blocked.0, blocking_cpu, blocking_share, blocking_switches),
     ] {
-        let (wall_ms, cpu_ms, pct) = (ms(wall), ms(cpu), share((wall, cpu)));
-        let cells = format!("{label}|{reads}|{wall_ms:.0} ms|{cpu_ms:.2} ms|{pct:.1}%");
+        let cells = format!("{label}|{reads}|{:.0} ms|{cpu:.2}|{share:.1}", ms(wall));
         table.cells(&format!("{cells}|{}|{}", switches.voluntary, switches.involuntary));
     }
-    println!("the first non-blocking read returned WouldBlock after {wouldblock:.1}");
     table.print();
 
     // On a busy machine the spinning thread is preempted and its share drops,
     // so the check compares the CPU both waits burned, not the share; and a
     // preemption can land inside the first read, so "far sooner" means 10x.
-    let latency_ms = args.latency_ms as f64;
+    let latency = args.latency_ms as f64;
     verdict(
         "WouldBlock comes back far sooner than the data; busy polling burns CPU, a blocking read does not",
-        wouldblock.value < latency_ms * 100.0
-            && cpu_ratio.value > 20.0
-            && blocking_share.value < 20.0,
+        wouldblock.value < latency * 100.0 && cpu_ratio.value > 20.0 && blocking_share.value < 20.0,
         &format!(
-            "WouldBlock after {wouldblock:.1} of a {latency_ms:.0} ms wait; polling burned {cpu_ratio:.0} the CPU of blocking"
+            "WouldBlock after {wouldblock:.1} of a {latency:.0} ms wait; polling burned {cpu_ratio:.0} the CPU of blocking"
         ),
     )
 }

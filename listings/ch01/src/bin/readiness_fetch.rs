@@ -2,12 +2,9 @@
 //!
 //!     cargo run --release -p ch01 --bin readiness_fetch -- --fetches 100 --latency-ms 100
 
-use std::io::{ErrorKind, Read, Write};
-use std::process::ExitCode;
-use std::time::Instant;
+use std::{io::ErrorKind, io::Read, io::Write, process::ExitCode, time::Instant};
 
-use mio::net::TcpStream;
-use mio::{Events, Interest, Poll, Token};
+use mio::{Events, Interest, Poll, Token, net::TcpStream};
 use support::latency::{Config, LatencyServer, ticker_body};
 use support::report::{Table, figure, verdict};
 use support::timing::{ms, thread_cpu_time};
@@ -25,6 +22,7 @@ pub struct Args {
     latency_ms: u64,
 }
 
+// ANCHOR: fetch
 /// One fetch: its socket, whether the request went out, what came back.
 struct Fetch {
     stream: TcpStream,
@@ -33,6 +31,7 @@ struct Fetch {
     response: Vec<u8>,
     done: bool,
 }
+// ANCHOR_END: fetch
 
 pub fn run(args: Args) -> ExitCode {
     let fetches = args.fetches as usize;
@@ -106,9 +105,7 @@ pub fn run(args: Args) -> ExitCode {
     let polls = figure("polls", polls as f64, "polls");
     let mut table =
         Table::new(["fetches", "latency", "wall", "one after another", "thread CPU", "polls"]);
-    let cells =
-        format!("{fetches}|{latency:.0} ms|{wall:.0}|{sequential:.0}|{cpu:.1}|{}", polls.value);
-    table.cells(&cells);
+    table.cells(&format!("{fetches}|{latency:.0} ms|{wall:.0}|{sequential:.0}|{cpu:.1}|{polls:#}"));
     table.print();
 
     // Generous on purpose: one thread serves every socket, on a noisy machine.

@@ -2,16 +2,16 @@
 //!
 //!     cargo run --release -p ch02 --bin convoy -- --ops 40 --intervals-ms 1,5,20
 
-use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::sync::{atomic::AtomicBool, atomic::Ordering::Relaxed, mpsc};
 use std::{process::ExitCode, thread, time::Duration, time::Instant};
 
+use ch02::fetch::fetch_page;
 use ch02::interpreter_lock::InterpreterLock;
 use ch02::work::run_bytecodes;
 use support::latency::{Config, LatencyServer};
 use support::report::{Table, figure, verdict};
-use support::timing::summarize;
+use support::timing::{ms, summarize};
 
 /// Time an I/O thread's round trips, alone and next to a CPU-bound thread.
 #[derive(clap::Parser)]
@@ -53,22 +53,21 @@ fn io_next_to(
                     std::hint::black_box(run_bytecodes(1000, unit));
                 }
             });
-        }
-        // Start once the CPU-bound thread holds the lock: a new thread may
-        // wait a while for a CPU on a busy machine.
-        if busy {
+            // Start once the CPU-bound thread holds the lock: a new thread
+            // may wait a while for a CPU on a busy machine.
             started.recv().unwrap();
         }
         let started = Instant::now();
         let mut interpreter = lock.acquire();
         let mut waits = Vec::new();
         for page in 1..=ops {
-            let mut answered = None;
-            interpreter.blocking_io(|| {
+            // The answer is in when the closure returns; `blocking_io` then
+            // waits for the lock, and that wait is what this times.
+            let answered = interpreter.blocking_io(|| {
                 fetch_page(server, page).expect("fetch a page");
-                answered = Some(Instant::now());
+                Instant::now()
             });
-            waits.push(answered.map_or(0.0, |at| at.elapsed().as_secs_f64() * 1e3));
+            waits.push(ms(answered.elapsed()));
             // Handling the answer is interpreted work: it needs the lock.
             std::hint::black_box(run_bytecodes(10_000, page));
         }
@@ -79,21 +78,6 @@ fn io_next_to(
 }
 // ANCHOR_END: convoy
 
-/// One blocking HTTP request over a fresh connection; returns the response.
-fn fetch_page(server: SocketAddr, page: u64) -> io::Result<Vec<u8>> {
-    let mut stream = TcpStream::connect(server)?;
-    let request = format!(
-        "GET /ticker/ACME?page={page} HTTP/1.1\r\nHost: ticker\r\nConnection: close\r\n\r\n"
-    );
-    stream.write_all(request.as_bytes())?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response)?;
-    match response.starts_with(b"HTTP/1.1 200 ") {
-        true => Ok(response),
-        false => Err(io::Error::other("the server did not answer 200 OK")),
-    }
-}
-
 pub fn run(args: Args) -> ExitCode {
     let server = LatencyServer::start(Config::latency(args.latency_ms)).expect("start the server");
     // The first row has the lock to itself; then one row per interval with
@@ -102,23 +86,20 @@ pub fn run(args: Args) -> ExitCode {
     let mut table = Table::new(["next to", "interval", "requests/s", "median wait", "slowest"]);
     let (mut alone, mut busy_waits) = ((0.0, 0.0), Vec::new());
     for (interval_ms, busy) in rows {
-        let interval = Duration::from_millis(interval_ms);
-        let (wall, waits) = io_next_to(server.addr(), args.ops, interval, busy);
+        let (wall, waits) =
+            io_next_to(server.addr(), args.ops, Duration::from_millis(interval_ms), busy);
         let waited = summarize(&waits);
-        let (next_to, name) = match busy {
-            true => ("a CPU-bound thread", format!("{interval_ms}ms")),
-            false => ("nothing", "alone".to_string()),
-        };
+        let name = if busy { format!("{interval_ms}ms") } else { "alone".to_string() };
         let wait = figure(&format!("wait_ms_{name}"), waited.median, "ms");
         let rate = args.ops as f64 / wall.as_secs_f64();
-        figure(&format!("requests_per_s_{name}"), rate, "requests/s");
-        let (every, slowest) = (format!("{interval_ms} ms"), format!("{:.2} ms", waited.max));
-        table.row([next_to.into(), every, format!("{rate:.0}"), wait.to_string(), slowest]);
+        let rate = figure(&format!("requests_per_s_{name}"), rate, "requests/s");
+        let next_to = if busy { "a CPU-bound thread" } else { "nothing" };
+        table.cells(&format!("{next_to}|{interval_ms} ms|{rate:#.0}|{wait}|{:.2} ms", waited.max));
         if busy {
-            figure(&format!("slowdown_{name}"), alone.0 / rate, "x");
+            figure(&format!("slowdown_{name}"), alone.0 / rate.value, "x");
             busy_waits.push((interval_ms as f64, wait.value));
         } else {
-            alone = (rate, wait.value);
+            alone = (rate.value, wait.value);
             figure("wait_us_alone", 1e3 * wait.value, "µs");
         }
     }

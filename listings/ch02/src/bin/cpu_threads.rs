@@ -30,13 +30,15 @@ pub struct Args {
 /// Splits `units` of work over `threads` threads. With a switch interval,
 /// every thread must hold one interpreter lock to run, as Python threads
 /// must hold the GIL; without one, the threads are plain Rust threads.
-fn run_job(units: u64, threads: usize, switch_interval: Option<Duration>) -> Run {
+/// Returns the job's clocks, the lock's hand-overs, and the most threads
+/// that were inside a unit of work at the same moment.
+fn run_job(units: u64, threads: u64, switch_interval: Option<Duration>) -> (Sample, Stats, usize) {
     let lock = switch_interval.map(InterpreterLock::new);
     let (lock, running, most_running) = (lock.as_ref(), &AtomicUsize::new(0), &AtomicUsize::new(0));
     let ((), sample) = measure(|| {
         thread::scope(|scope| {
-            for share in 0..threads as u64 {
-                let mine = (units * share / threads as u64)..(units * (share + 1) / threads as u64);
+            for share in 0..threads {
+                let mine = (units * share / threads)..(units * (share + 1) / threads);
                 scope.spawn(move || {
                     // The only difference between the two kinds of job:
                     // the lock, and the checkpoints between units of work.
@@ -54,24 +56,14 @@ fn run_job(units: u64, threads: usize, switch_interval: Option<Duration>) -> Run
         })
     });
     let stats = lock.map(InterpreterLock::stats).unwrap_or_default();
-    let most_running = most_running.load(Relaxed);
-    Run { sample, stats, most_running }
+    (sample, stats, most_running.load(Relaxed))
 }
 // ANCHOR_END: job
 
-/// One run of the job: its clocks, the lock's hand-overs, and the most
-/// threads that were inside a unit of work at the same moment.
-#[derive(Clone)]
-struct Run {
-    sample: Sample,
-    stats: Stats,
-    most_running: usize,
-}
-
 pub fn run(args: Args) -> ExitCode {
+    // ANCHOR: rows
     let units = units_for(Duration::from_millis(args.work_ms));
     let interval = Duration::from_millis(args.switch_ms);
-    let cores = thread::available_parallelism().map_or(1, usize::from) as f64;
     // Rows: with the lock on 1, 2, 4 threads, then without it. Every row runs
     // once per round, so a burst of load from other programs on this shared
     // machine lands on all of them rather than on one row of the table.
@@ -82,49 +74,49 @@ pub fn run(args: Args) -> ExitCode {
             runs[r].push(run_job(units, threads, locked.then_some(interval)));
         }
     }
-    let median = |r: usize, f: &dyn Fn(&Run) -> f64| {
-        summarize(&runs[r].iter().map(f).collect::<Vec<_>>()).median
-    };
-    let walls: Vec<f64> = (0..rows.len()).map(|r| median(r, &|run| ms(run.sample.wall))).collect();
+    // ANCHOR_END: rows
+
     let mut table =
         Table::new("threads lock wall CPU CPU/wall speed-up together hand-overs lost".split(' '));
-    let mut figures = Vec::new(); // [cores used, speed-up, together] of each row
+    let (mut walls, mut used, mut most, mut speedups) = (vec![], vec![], vec![], vec![]);
     for (r, &(locked, threads)) in rows.iter().enumerate() {
+        let median = |f: fn(&(Sample, Stats, usize)) -> f64| {
+            summarize(&runs[r].iter().map(f).collect::<Vec<_>>()).median
+        };
         let lock = if locked { "held" } else { "none" };
         let fig =
             |name: &str, value, unit| figure(&format!("{name}_{lock}_{threads}"), value, unit);
-        let wall = fig("wall_ms", walls[r], "ms");
+        let wall = fig("wall_ms", median(|(s, ..)| ms(s.wall)), "ms");
+        walls.push(wall.value);
         // CPU time over wall time: how many cores the job kept busy on average.
-        let used = median(r, &|run| run.sample.cpu.as_secs_f64() / run.sample.wall.as_secs_f64());
-        let used = fig("cores_used", used, "cores");
-        let speedup = fig("speedup", walls[r / 3 * 3] / walls[r], "x"); // over one thread, same lock
-        let together = fig("together", median(r, &|run| run.most_running as f64), "");
-        let handovers = fig("handovers", median(r, &|run| run.stats.handovers as f64), "");
-        let lost = fig("lost_ms", median(r, &|run| ms(run.stats.in_transit)), "ms");
-        let (cpu, used_cores) = (median(r, &|run| ms(run.sample.cpu)), used.value);
-        let cells = format!(
-            "{threads}|{lock}|{wall:.0}|{cpu:.0} ms|{used_cores:.2}|{speedup:.2}|{together}|\
+        let cores_used = fig("cores_used", median(|(s, ..)| ms(s.cpu) / ms(s.wall)), "cores");
+        // The speed-up is over the row on one thread with the same lock.
+        let speedup = fig("speedup", walls[r / 3 * 3] / wall.value, "x");
+        let together = fig("together", median(|&(.., most)| most as f64), "");
+        let handovers = fig("handovers", median(|(_, stats, _)| stats.handovers as f64), "");
+        let lost = fig("lost_ms", median(|(_, stats, _)| ms(stats.in_transit)), "ms");
+        let cpu = median(|(s, ..)| ms(s.cpu));
+        table.cells(&format!(
+            "{threads}|{lock}|{wall:.0}|{cpu:.0} ms|{cores_used:#.2}|{speedup:.2}|{together}|\
              {handovers:.0}|{lost:.1}"
-        );
-        table.cells(&cells);
-        figures.push([used, speedup, together]);
+        ));
+        used.push(cores_used.value);
+        most.push(together.value);
+        speedups.push((threads as f64, speedup.value));
     }
     table.print();
-    for (r, name) in [(0, "speedup_held"), (3, "speedup_none")] {
-        let points: Vec<_> = (r..r + 3).map(|r| (rows[r].1 as f64, figures[r][1].value)).collect();
-        series(name, "threads", "x", &points);
-    }
+    series("speedup_held", "threads", "x", &speedups[..3]);
+    series("speedup_none", "threads", "x", &speedups[3..]);
+    let cores = thread::available_parallelism().map_or(1, usize::from) as f64;
     let cores = figure("cores", cores, "cores");
     println!("\n{cores}; \"together\": the most threads inside a unit of work at once");
 
-    let used: Vec<f64> = figures.iter().map(|[used, _, _]| used.value).collect();
-    let most: Vec<f64> = figures.iter().map(|[_, _, together]| together.value).collect();
-    let one = |r: usize| format!("{:.2} on {:.2} cores", figures[r][1], figures[r][0].value);
-    let at = |r, s| format!("{}, {}", one(r), one(s));
+    let [a, b, c, d] =
+        [1, 2, 4, 5].map(|r| format!("{:.2}x on {:.2} cores", speedups[r].1, used[r]));
     verdict(
         "with the lock, one thread works at a time, on one core, so more threads bring no speed-up; without it, they work together, on no more cores than the machine has",
         claim_holds(&used, &most, cores.value),
-        &format!("2 and 4 threads with the lock: {}; without: {}", at(1, 2), at(4, 5)),
+        &format!("2 and 4 threads with the lock: {a}, {b}; without: {c}, {d}"),
     )
 }
 

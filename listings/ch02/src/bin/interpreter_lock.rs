@@ -26,21 +26,16 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> ExitCode {
+    // ANCHOR: take_turns
     let lock = InterpreterLock::new(Duration::from_millis(args.switch_ms));
     let units = units_for(Duration::from_millis(args.work_ms));
-
-    // What each thread saw: how long each turn and the wait after it lasted,
-    // when each turn began and ended, and the CPU time the thread used.
-    type Seen = (Vec<(f64, f64)>, Vec<(f64, f64)>, Duration);
-
-    // ANCHOR: take_turns
     // Each thread runs its units of work under the lock, checking between
     // two units whether another thread asked for it. `running` counts the
     // threads inside a unit of work right now; it must never exceed one.
     // Each thread also notes when each of its turns began and ended.
     let (running, most_running) = (AtomicUsize::new(0), AtomicUsize::new(0));
     let started = Instant::now();
-    let threads: Vec<Seen> = std::thread::scope(|scope| {
+    let threads: Vec<_> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..args.threads)
             .map(|seed| {
                 let (lock, running, most_running) = (&lock, &running, &most_running);
@@ -63,6 +58,7 @@ pub fn run(args: Args) -> ExitCode {
                     }
                     // The last turn ends when `interpreter` is dropped, just below.
                     spans.push((ms(turn_began - started), ms(started.elapsed())));
+                    // What this thread saw: its turns, their spans, and its CPU time.
                     (turns, spans, thread_cpu_time() - cpu)
                 })
             })
@@ -70,11 +66,11 @@ pub fn run(args: Args) -> ExitCode {
         workers.into_iter().map(|w| w.join().unwrap()).collect()
     });
     // ANCHOR_END: take_turns
-    let wall = started.elapsed();
+    let wall = ms(started.elapsed());
 
     let mut table = Table::new(["thread", "turns handed over", "CPU"]);
     for (i, (turns, _, cpu)) in threads.iter().enumerate() {
-        table.row([format!("{}", i + 1), turns.len().to_string(), format!("{:.0} ms", ms(*cpu))]);
+        table.cells(&format!("{}|{}|{:.0} ms", i + 1, turns.len(), ms(*cpu)));
     }
     table.print();
     let (turns, waits): (Vec<f64>, Vec<f64>) = threads.iter().flat_map(|t| t.0.clone()).unzip();
@@ -86,7 +82,7 @@ pub fn run(args: Args) -> ExitCode {
     let handovers = figure("handovers", stats.handovers as f64, "");
     let transit = 1e3 * ms(stats.in_transit) / stats.handovers.max(1) as f64;
     let transit = figure("handover_us", transit, "µs");
-    let (wall, cpu) = (ms(wall), ms(threads.iter().map(|t| t.2).sum()));
+    let cpu = ms(threads.iter().map(|t| t.2).sum());
     println!("\n{wall:.0} ms wall, {cpu:.0} ms CPU; at most {most} thread running at once");
     println!("median turn {turn:.1}, median wait for the next turn {wait:.1}");
     println!("{handovers} hand-overs, {transit:.0} each from release to the next thread running");
@@ -101,7 +97,7 @@ pub fn run(args: Args) -> ExitCode {
         held.extend(in_window.map(|&(from, to)| (from, to.min(window), (i + 1) as f64)));
     }
     held.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let holder: Vec<(f64, f64)> =
+    let holder: Vec<_> =
         held.iter().flat_map(|&(from, to, thread)| [(from, thread), (to, thread)]).collect();
     series("holder", "ms since start", "thread holding the lock", &holder);
 

@@ -2,12 +2,12 @@
 //!
 //!     cargo run --release -p ch02 --bin io_threads -- --threads 10 --latency-ms 50
 
-use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use ch02::fetch::fetch_page;
 use ch02::interpreter_lock::InterpreterLock;
 use ch02::work::{run_bytecodes, units_for};
 use support::latency::{Config, LatencyServer};
@@ -65,21 +65,6 @@ fn fetch_all(
 }
 // ANCHOR_END: fetch_all
 
-/// One blocking HTTP request over a fresh connection; returns the response.
-fn fetch_page(server: SocketAddr, page: u64) -> io::Result<Vec<u8>> {
-    let mut stream = TcpStream::connect(server)?;
-    let request = format!(
-        "GET /ticker/ACME?page={page} HTTP/1.1\r\nHost: ticker\r\nConnection: close\r\n\r\n"
-    );
-    stream.write_all(request.as_bytes())?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response)?;
-    match response.starts_with(b"HTTP/1.1 200 ") {
-        true => Ok(response),
-        false => Err(io::Error::other("the server did not answer 200 OK")),
-    }
-}
-
 pub fn run(args: Args) -> ExitCode {
     let server = LatencyServer::start(Config::latency(args.latency_ms)).expect("start the server");
     let parse_units = units_for(Duration::from_millis(args.parse_ms));
@@ -105,7 +90,7 @@ pub fn run(args: Args) -> ExitCode {
         ("held", held, one_by_one, "every fetch and parse, one after another"),
     ];
     for (how, wall, expected, because) in rows {
-        table.row([how.into(), format!("{wall:.0}"), format!("{expected:.0}"), because.into()]);
+        table.cells(&format!("{how}|{wall:.0}|{expected:.0}|{because}"));
     }
     table.print();
     let speedup = figure("speedup", held.value / released.value, "x");
@@ -113,13 +98,10 @@ pub fn run(args: Args) -> ExitCode {
         "\nreleasing the lock around I/O made the {n} threads {speedup:.1} faster than holding it"
     );
 
-    let (released, held) = (released.value, held.value);
     verdict(
         "with the lock released around I/O, the waits overlap; held, they add up",
-        args.threads < 2 || (released < 0.5 * held && held >= 0.9 * n * latency),
-        &format!(
-            "{n} threads, {latency:.0} ms latency: {released:.0} ms released, {held:.0} ms held"
-        ),
+        args.threads < 2 || (released.value < 0.5 * held.value && held.value >= 0.9 * n * latency),
+        &format!("{n} threads, {latency:.0} ms latency: {released:.0} released, {held:.0} held"),
     )
 }
 

@@ -29,7 +29,7 @@ pub fn run(args: Args) -> ExitCode {
     // A lock that protects this one counter and nothing else. `Arc` (an
     // atomically counted `Rc`) lets spawned threads own a share of it.
     let page_views = Arc::new(Mutex::new(0u64));
-    let with_mutex = timed(|| {
+    let with_mutex = time(|| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 let page_views = Arc::clone(&page_views);
@@ -49,7 +49,7 @@ pub fn run(args: Args) -> ExitCode {
     // One atomic instruction per view, no lock. Scoped threads may borrow
     // the counter because the scope ends before it does.
     let page_views = AtomicU64::new(0);
-    let with_atomic = timed(|| {
+    let with_atomic = time(|| {
         thread::scope(|scope| {
             for _ in 0..threads {
                 scope.spawn(|| {
@@ -66,7 +66,7 @@ pub fn run(args: Args) -> ExitCode {
     // ANCHOR: owned
     // Nothing shared: each thread owns its count and hands it back when it
     // ends. The only synchronization is `join`.
-    let owned = timed(|| {
+    let owned = time(|| {
         thread::scope(|scope| {
             let workers: Vec<_> = (0..threads)
                 .map(|_| {
@@ -85,29 +85,23 @@ pub fn run(args: Args) -> ExitCode {
         ("AtomicU64", "atomic", with_atomic),
         ("one count per thread", "owned", owned),
     ];
-    for (way, name, (total, ms)) in ways {
-        let wall = figure(&format!("{name}_ms"), ms, "ms");
-        let per_view = figure(&format!("{name}_ns_per_view"), ms * 1e6 / expected as f64, "ns");
+    for (way, name, (total, wall)) in ways {
+        let wall = figure(&format!("{name}_ms"), ms(wall), "ms");
+        let per_view =
+            figure(&format!("{name}_ns_per_view"), wall.value * 1e6 / expected as f64, "ns");
         table.cells(&format!("{way}|{total}|{expected}|{wall:.1}|{per_view:.1}"));
     }
     table.print();
     figure("expected", expected as f64, "views");
 
-    let exact = ways.iter().all(|(_, _, (total, _))| *total == expected);
     verdict(
         "every way counts every view exactly once",
-        exact,
+        ways.iter().all(|(_, _, (total, _))| *total == expected),
         &format!(
             "{threads} threads x {views} views: {} with a mutex, {} with an atomic, {} owned",
             with_mutex.0, with_atomic.0, owned.0
         ),
     )
-}
-
-/// Runs `count` and returns its result with its wall time in milliseconds.
-fn timed(count: impl FnOnce() -> u64) -> (u64, f64) {
-    let (total, wall) = time(count);
-    (total, ms(wall))
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`

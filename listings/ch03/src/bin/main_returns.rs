@@ -23,21 +23,18 @@ pub fn run(args: Args) -> ExitCode {
     if let Some(how) = &args.child {
         return child(how, Duration::from_millis(args.delay_ms));
     }
-    let children = ["detached", "joined"].map(|how| {
-        let (status, printed, took_ms) = run_child(how, args.delay_ms);
-        println!("child with a {how} thread: exited in {took_ms:.0} ms ({status}), printed:");
-        printed.lines().for_each(|line| println!("    {line}"));
-        metric(&format!("{how}_ms"), took_ms, "ms");
-        (status.success(), printed.contains("report saved"), took_ms)
-    });
-
-    let [(ok_lost, saved_lost, lost_ms), (ok_kept, saved_kept, kept_ms)] = children;
+    let [(ok_lost, saved_lost, lost_ms), (ok_kept, saved_kept, kept_ms)] = ["detached", "joined"]
+        .map(|how| {
+            let (status, printed, took_ms) = run_child(how, args.delay_ms);
+            println!("child with a {how} thread: exited in {took_ms:.0} ms ({status}), printed:");
+            printed.lines().for_each(|line| println!("    {line}"));
+            metric(&format!("{how}_ms"), took_ms, "ms");
+            (status.success(), printed.contains("report saved"), took_ms)
+        });
     let delay = args.delay_ms as f64;
-    let holds =
-        ok_lost && ok_kept && !saved_lost && lost_ms < delay && saved_kept && kept_ms >= delay;
     verdict(
         "returning from main ends the process and its detached threads; joining them keeps their work",
-        holds,
+        ok_lost && ok_kept && !saved_lost && lost_ms < delay && saved_kept && kept_ms >= delay,
         &format!(
             "detached: exited after {lost_ms:.0} ms of a {delay:.0} ms job, report lost; joined: {kept_ms:.0} ms, report saved"
         ),

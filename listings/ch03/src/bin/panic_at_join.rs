@@ -2,7 +2,6 @@
 //!
 //!     cargo run --release -p ch03 --bin panic_at_join -- --symbols ACME,GLOBEX,N/A,INITECH
 
-use std::any::Any;
 use std::process::ExitCode;
 use std::thread;
 
@@ -55,16 +54,13 @@ pub fn run(args: Args) -> ExitCode {
     let claim = "a panic in a thread comes back to its joiner as an Err with the message; the other threads finish";
     let expected = args.symbols.iter().filter(|s| *s == "N/A").count();
     if expected == 0 {
-        // No symbol makes a thread panic: there is nothing to catch at join.
         return unchecked(claim, "no symbol was N/A, so no thread panicked");
     }
     let threads = figure("threads", args.symbols.len() as f64, "threads");
     let caught = figure("panics", panics.len() as f64, "");
-    let holds =
-        panics.len() == expected && panics.iter().all(|m| m.starts_with("the API sent a price"));
     verdict(
         claim,
-        holds,
+        panics.len() == expected && panics.iter().all(|m| m.starts_with("the API sent a price")),
         &format!("{caught} of {threads:#} threads panicked, their messages caught at join"),
     )
 }
@@ -72,7 +68,7 @@ pub fn run(args: Args) -> ExitCode {
 // ANCHOR: panic_message
 /// The text of a panic payload: `panic!("literal")` carries a `&str`,
 /// formatted panics (`expect`, `panic!("{x}")`) carry a `String`.
-fn panic_message(payload: &(dyn Any + Send)) -> String {
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     match (payload.downcast_ref::<&str>(), payload.downcast_ref::<String>()) {
         (Some(text), _) => text.to_string(),
         (_, Some(text)) => text.clone(),

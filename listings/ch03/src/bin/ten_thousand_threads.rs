@@ -79,22 +79,21 @@ pub fn run(args: Args) -> ExitCode {
     handles.into_iter().for_each(|handle| handle.join().unwrap());
     // ANCHOR_END: spawn_all
 
-    let most_alive = most_alive.load(Ordering::SeqCst);
-    let (mib, secs) = (|bytes: f64| bytes / (1 << 20) as f64, |d: Duration| d.as_secs_f64());
+    let most_alive = most_alive.load(Ordering::SeqCst) as f64;
+    let (mib, secs) = (|bytes: u64| bytes as f64 / (1 << 20) as f64, |d: Duration| d.as_secs_f64());
     let longest = figure("longest_sleep_s", secs(longest), "s");
     let wall = figure("wall_s", secs(wall), "s");
-    let kib_each = resident as f64 / 1024.0 / most_alive as f64;
     let mut table = Table::new([format!("{} sleeping threads", args.threads), "".into()]);
     for (label, value) in [
         ("longest sleep", longest),
         ("wall, first spawn to last wake", wall),
         ("wall - longest sleep", figure("overhead_ms", (wall.value - longest.value) * 1e3, "ms")),
         ("to spawn them all", figure("spawn_all_ms", ms(spawned_in), "ms")),
-        ("at most alive at once", figure("most_alive", most_alive as f64, "")),
+        ("at most alive at once", figure("most_alive", most_alive, "")),
         ("one after another", figure("sequential_s", secs(sleeps.iter().sum()), "s")),
-        ("resident, all alive", figure("resident_mib", mib(resident as f64), "MiB")),
-        ("resident each", figure("rss_each_kib", kib_each, "KiB")),
-        ("address space reserved", figure("reserved_gib", mib(reserved as f64) / 1024.0, "GiB")),
+        ("resident, all alive", figure("resident_mib", mib(resident), "MiB")),
+        ("resident each", figure("rss_each_kib", mib(resident) * 1024.0 / most_alive, "KiB")),
+        ("address space reserved", figure("reserved_gib", mib(reserved) / 1024.0, "GiB")),
     ] {
         table.cells(&format!("{label}|{value}"));
     }
@@ -102,7 +101,7 @@ pub fn run(args: Args) -> ExitCode {
     // How memory and start-up time grow with the number of threads alive
     // (none wakes while they are being started): chapter 6 draws the same for tasks.
     let by_rss: Vec<_> =
-        curve.iter().map(|&(n, _, rss)| (n as f64, mib(rss as f64 - rss_before as f64))).collect();
+        curve.iter().map(|&(n, _, rss)| (n as f64, mib(rss) - mib(rss_before))).collect();
     let by_time: Vec<_> = curve.iter().map(|&(n, at, _)| (n as f64, ms(at))).collect();
     series("rss_mib_by_threads", "threads alive", "MiB", &by_rss);
     series("spawn_ms_by_threads", "threads alive", "ms", &by_time);

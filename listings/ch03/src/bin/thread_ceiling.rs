@@ -5,7 +5,6 @@
 use std::process::{ExitCode, Stdio};
 use std::sync::mpsc;
 use std::thread;
-use std::time::Duration;
 
 use support::report::{figure, verdict};
 
@@ -36,8 +35,7 @@ pub fn run(args: Args) -> ExitCode {
     let nproc = nproc.and_then(|l| l.split_whitespace().nth(2)?.parse::<f64>().ok());
     // SAFETY: geteuid only reads this process's user id.
     let user_limited = unsafe { libc::geteuid() } != 0; // RLIMIT_NPROC does not bind root.
-    let kernel = |name: &str| number(&format!("/proc/sys/kernel/{name}"));
-    let mut free = vec![kernel("pid_max"), kernel("threads-max")];
+    let mut free = vec![number("/proc/sys/kernel/pid_max"), number("/proc/sys/kernel/threads-max")];
     free.extend(nproc.filter(|_| user_limited));
     // A cgroup (v2) may cap the tasks in it: systemd sessions and containers do.
     let cgroup = read("/proc/self/cgroup");
@@ -45,8 +43,7 @@ pub fn run(args: Args) -> ExitCode {
         let pids = |file: &str| number(&format!("/sys/fs/cgroup{path}/pids.{file}"));
         free.push(pids("max") + tasks - pids("current")); // "max" (no limit) is NaN.
     }
-    free.retain(|f| f.is_finite());
-    let free_tasks = free.iter().copied().fold(f64::INFINITY, f64::min) - tasks;
+    let free_tasks = free.into_iter().fold(f64::INFINITY, f64::min) - tasks; // min skips NaN.
     let cap = (args.cap as f64).min(free_tasks * 2.0 / 3.0) as u64;
     let map_max = number("/proc/sys/vm/max_map_count");
 
@@ -63,7 +60,7 @@ pub fn run(args: Args) -> ExitCode {
         .expect("start the child");
     let (pid, (ended, watch)) = (child.id() as libc::pid_t, mpsc::channel::<()>());
     let watchdog = thread::spawn(move || {
-        if watch.recv_timeout(Duration::from_secs(30)).is_err() {
+        if watch.recv_timeout(std::time::Duration::from_secs(30)).is_err() {
             // SAFETY: kill only sends a signal; the child is not reaped yet,
             // so its pid cannot have been reused.
             unsafe { libc::kill(pid, libc::SIGKILL) };
@@ -83,27 +80,30 @@ pub fn run(args: Args) -> ExitCode {
     let at_2000 = value("maps at 2000");
     let maps_each = (at_2000 - value("maps at 1000")) / 1000.0;
     let predicted = 2000.0 + ((map_max - at_2000) / maps_each).floor();
+    let started = value("started");
     // ANCHOR_END: parent
     figure("maps_each", maps_each, "maps");
-    let started = figure("started", value("started"), "threads");
-    let predicted = figure("predicted", predicted, "threads");
+    figure("started", started, "threads");
+    figure("predicted", predicted, "threads");
 
     println!("cap: {cap} threads (at most two thirds of the {free_tasks:.0} tasks free)");
-    println!("the child started {started}, then:");
+    println!("the child started {started} threads, then:");
+    // ANCHOR: edge
+    // How the child stopped: an `Err` it reported, its cap, or a signal (see its stderr).
     match report.lines().find(|l| l.starts_with("error")) {
         Some(error) => println!("  thread::Builder::spawn returned Err: {}", &error[6..]),
-        None if started.value as u64 >= cap => println!("  it reached the cap without an error"),
+        None if started as u64 >= cap => println!("  it reached the cap without an error"),
         None => {
             let last_words = String::from_utf8_lossy(&output.stderr);
             let why = last_words.lines().find(|l| l.contains("failed"));
             println!("  it was ended by {}:\n    {}", output.status, why.unwrap_or("-"));
         }
     }
+    // ANCHOR_END: edge
     println!("memory maps: {at_2000} with 2000 threads, {maps_each:.2} more per thread");
-    println!("predicted: 2000 + ({map_max} - {at_2000}) / {maps_each:.2} = {predicted}");
+    println!("predicted: 2000 + ({map_max} - {at_2000}) / {maps_each:.2} = {predicted} threads");
     // Either the maps ran out where predicted, or the cap came first: then
     // the limit is shared with other programs, and is not to be reached.
-    let (started, predicted) = (started.value, predicted.value);
     let capped = started as u64 == cap && predicted > started;
     verdict(
         "threads run out where vm.max_map_count predicts (or past a safe cap), far above 10,000",

@@ -2,11 +2,9 @@
 //!
 //!     cargo run --release -p ch03 --bin thread_cost -- --batches 15 --live 2000
 
-use std::hint::black_box;
 use std::process::ExitCode;
 use std::sync::{Arc, Barrier};
 use std::thread;
-use std::time::Instant;
 
 use support::report::{Table, figure, verdict};
 use support::timing::{current_rss_bytes, summarize};
@@ -30,9 +28,9 @@ pub fn run(args: Args) -> ExitCode {
     // Start a thread, let it do nothing, wait for it to end; one after another.
     let per_thread_us: Vec<f64> = (0..args.batches)
         .map(|_| {
-            let start = Instant::now();
+            let start = std::time::Instant::now();
             for quote in 0..args.per_batch {
-                thread::spawn(move || black_box(quote)).join().unwrap();
+                thread::spawn(move || std::hint::black_box(quote)).join().unwrap();
             }
             start.elapsed().as_secs_f64() * 1e6 / args.per_batch as f64
         })
@@ -40,12 +38,14 @@ pub fn run(args: Args) -> ExitCode {
     // ANCHOR_END: spawn_join
     let spawn = summarize(&per_thread_us);
 
+    // ANCHOR: two_rounds
     // The first round also makes glibc create its per-thread malloc arenas
     // (kept for the process's life); the second round weighs threads alone.
     // glibc keeps up to 40 MiB of freed stacks for reuse, so the second round
     // maps about 20 stacks fewer than it starts threads: a slight undercount.
     live_threads(args.live as usize);
     let [rss_kib, reserved_kib, kernel_kib] = live_threads(args.live as usize);
+    // ANCHOR_END: two_rounds
 
     // The main thread's stack is not spawned: its size is `ulimit -s`.
     let main_stack_kib = proc_number("/proc/self/limits", "Max stack size", 3) as f64 / 1024.0;

@@ -17,18 +17,15 @@ pub struct Args {
     sample: u64,
 }
 
-/// One limit: its name, its value, what is in use now, how many more threads
-/// it allows (None: not enforced for this process), and who shares it.
-type Limit = (&'static str, f64, f64, Option<f64>, &'static str);
-
-const MIB: f64 = 1024.0 * 1024.0;
-
 pub fn run(args: Args) -> ExitCode {
     // ANCHOR: per_thread
     // What one more thread takes, measured on `sample` parked threads: a task
     // (a pid), memory maps (stack, guard pages), resident memory, address space.
+    // A map is a line of /proc/self/maps; the address space, touched or not, is VmSize.
+    let maps = || std::fs::read_to_string("/proc/self/maps").unwrap().lines().count() as f64;
+    let address_space = || field("/proc/self/status", "VmSize:", 1); // In KiB.
     let n = args.sample as usize;
-    let before = (maps(), current_rss_bytes() as f64, address_space());
+    let before = (maps(), current_rss_bytes() as f64 / 1024.0, address_space());
     let (started, release) = (Arc::new(Barrier::new(n + 1)), Arc::new(Barrier::new(n + 1)));
     let parked: Vec<_> = (0..n)
         .map(|_| {
@@ -41,8 +38,8 @@ pub fn run(args: Args) -> ExitCode {
         .collect();
     started.wait();
     let maps_each = (maps() - before.0) / n as f64;
-    let rss_each = (current_rss_bytes() as f64 - before.1) / n as f64 / MIB;
-    let reserved_each = (address_space() - before.2) / n as f64 / MIB;
+    let rss_kib = (current_rss_bytes() as f64 / 1024.0 - before.1) / n as f64;
+    let reserved_kib = (address_space() - before.2) / n as f64;
     release.wait();
     parked.into_iter().for_each(|thread| thread.join().unwrap());
     // ANCHOR_END: per_thread
@@ -63,21 +60,22 @@ pub fn run(args: Args) -> ExitCode {
     let (total, available) = (mem("MemTotal:"), mem("MemAvailable:"));
     let strict = sys("vm/overcommit_memory") == 2.0; // 0 and 1 do not enforce CommitLimit.
     let (commit_limit, committed) = (mem("CommitLimit:"), mem("Committed_AS:"));
+    // Each limit: its name, its value, what is in use now, how many more threads it
+    // allows (None: not enforced for this process), and who shares it.
     #[rustfmt::skip] // One limit per line, read as a table.
-    let mut limits: Vec<Limit> = vec![
+    let mut limits = vec![
         ("kernel.threads-max", threads_max, tasks, Some(threads_max - tasks), "machine"),
         ("kernel.pid_max", pid_max, tasks, Some(pid_max - tasks), "machine"),
         ("RLIMIT_NPROC (ulimit -u)", nproc, f64::NAN, (!root).then_some(nproc), "user"),
         ("cgroup pids.max", pids_max, pids_now, pids_max.is_finite().then_some(pids_max - pids_now), "cgroup"),
         ("vm.max_map_count", map_max, maps(), Some((map_max - maps()) / maps_each), "process"),
-        ("memory, MiB", total, total - available, Some(available / rss_each), "machine"),
-        ("CommitLimit, MiB", commit_limit, committed, strict.then_some((commit_limit - committed) / reserved_each), "machine"),
+        ("memory, MiB", total, total - available, Some(available * 1024.0 / rss_kib), "machine"),
+        ("CommitLimit, MiB", commit_limit, committed, strict.then_some((commit_limit - committed) * 1024.0 / reserved_kib), "machine"),
     ];
     // The limit that allows the fewest more threads binds first.
     limits.sort_by(|a, b| a.3.unwrap_or(f64::MAX).total_cmp(&b.3.unwrap_or(f64::MAX)));
     // ANCHOR_END: limits
 
-    let (rss_kib, reserved_kib) = (rss_each * 1024.0, reserved_each * 1024.0);
     println!(
         "one more thread takes 1 task, {maps_each:.1} memory maps, {rss_kib:.1} KiB resident, {reserved_kib:.0} KiB of address space (stack, guard pages, malloc arenas)"
     );
@@ -93,35 +91,21 @@ pub fn run(args: Args) -> ExitCode {
     figure("max_map_count", map_max, "maps");
     figure("pid_max", pid_max, "pids");
     figure("tasks_in_use", tasks, "tasks");
-    let (binding, .., allows, scope) = limits[0];
+    let (name, .., allows, scope) = limits[0];
     let ceiling = figure("ceiling", allows.unwrap_or(f64::INFINITY), "threads").value;
     verdict(
         "the limit that binds first allows more than 10,000 threads",
         ceiling > 10_000.0,
-        &format!(
-            "{binding} binds first, shared by the {scope}, at about {ceiling:.0} more threads"
-        ),
+        &format!("{name} binds first, shared by the {scope}, at about {ceiling:.0} more threads"),
     )
-}
-
-/// The lines of /proc/self/maps: one per memory mapping of this process.
-fn maps() -> f64 {
-    std::fs::read_to_string("/proc/self/maps").unwrap().lines().count() as f64
-}
-
-/// This process's address space in bytes, touched or not.
-fn address_space() -> f64 {
-    field("/proc/self/status", "VmSize:", 1) * 1024.0
 }
 
 /// Field `n` of the first line of `path` that starts with `prefix`: infinite
 /// for "unlimited" or "max", NaN if the file or the line is not there.
 fn field(path: &str, prefix: &str, n: usize) -> f64 {
     let text = std::fs::read_to_string(path).unwrap_or_default();
-    let Some(line) = text.lines().find(|line| line.starts_with(prefix)) else {
-        return f64::NAN;
-    };
-    match line.split_whitespace().nth(n) {
+    let line = text.lines().find(|line| line.starts_with(prefix));
+    match line.and_then(|line| line.split_whitespace().nth(n)) {
         Some("unlimited" | "max") => f64::INFINITY,
         value => value.and_then(|v| v.parse().ok()).unwrap_or(f64::NAN),
     }

@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 
 use support::report::{Table, figure, verdict};
-use support::timing::{measure, summarize};
 
 /// Shares traded per symbol, for eight symbols.
 type Volumes = [u64; 8];
@@ -120,10 +119,10 @@ pub fn run(args: Args) -> ExitCode {
     let [mutex, atomics, channel, scoped] = ways.map(|(label, name, add_up)| {
         // CPU time of all threads together: what the trades cost, whatever
         // else the machine is doing meanwhile. Five runs, the median shown.
-        let runs: Vec<_> = (0..5).map(|_| measure(add_up)).collect();
+        let runs: Vec<_> = (0..5).map(|_| support::timing::measure(add_up)).collect();
         let exact = runs.iter().filter(|(volumes, _)| *volumes == expected).count();
         let ns: Vec<f64> = runs.iter().map(|(_, t)| t.cpu.as_nanos() as f64 / trades).collect();
-        let ns = summarize(&ns);
+        let ns = support::timing::summarize(&ns);
         all_exact &= exact == 5;
         table.cells(&format!("{label}|{exact}|{ns:.2} ns"));
         figure(&format!("{name}_ns"), ns.median, "ns")

@@ -9,7 +9,6 @@ use std::{process::ExitCode, thread};
 
 use support::latency::{Config, LatencyServer, ticker_body};
 use support::report::{Table, figure, verdict};
-use support::timing::{ms, time};
 
 /// Fetch records from the loopback ticker API: one thread, then a pool.
 #[derive(clap::Parser)]
@@ -75,7 +74,6 @@ fn fetch_record(server: SocketAddr, page: u64) -> Vec<u8> {
 pub fn run(args: Args) -> ExitCode {
     let config = Config::latency(args.latency_ms);
     let server = LatencyServer::start(config.clone()).expect("start the server");
-    let workers = args.workers as usize;
     // ANCHOR: jobs
     // The same records, cut into jobs two ways: a batch per job, or a record per
     // job. One worker taking the batches is one thread fetching them in turn.
@@ -84,8 +82,8 @@ pub fn run(args: Args) -> ExitCode {
     let records: Vec<Vec<u64>> = pages.iter().map(|&page| vec![page]).collect();
     let ways = [
         ("one thread, one after another", "sequential", &batches, 1),
-        ("pool, a batch per job", "batches", &batches, workers),
-        ("pool, a record per job", "records", &records, workers),
+        ("pool, a batch per job", "batches", &batches, args.workers as usize),
+        ("pool, a record per job", "records", &records, args.workers as usize),
     ];
     // ANCHOR_END: jobs
 
@@ -95,11 +93,11 @@ pub fn run(args: Args) -> ExitCode {
     let mut table = Table::new(["how", "jobs", "rounds", "wall", "speed-up", "at best"]);
     let (mut sequential, mut holds, mut evidence) = (0.0, true, Vec::new());
     for (how, name, jobs, workers) in ways {
-        let (fetched, wall) = time(|| pool(server.addr(), workers, jobs));
+        let (fetched, wall) = support::timing::time(|| pool(server.addr(), workers, jobs));
         holds &= fetched.concat() == expected_bodies;
         // Jobs run in rounds of `workers` at once, each as long as a job's fetches.
         let rounds = jobs.len().div_ceil(workers) * jobs[0].len();
-        let wall = figure(&format!("{name}_ms"), ms(wall), "ms");
+        let wall = figure(&format!("{name}_ms"), support::timing::ms(wall), "ms");
         if workers == 1 {
             sequential = wall.value;
         }
@@ -108,8 +106,7 @@ pub fn run(args: Args) -> ExitCode {
         // Within 25% of what the rounds allow, and not better by more than 10%.
         holds &= (0.75..1.1).contains(&(speedup.value / at_best.value));
         evidence.push(format!("{name}: {speedup:.2} of {at_best:.2}"));
-        let cells = format!("{how}|{}|{rounds}|{wall:.0}|{speedup:.2}|{at_best:.2}", jobs.len());
-        table.cells(&cells);
+        table.cells(&format!("{how}|{}|{rounds}|{wall:.0}|{speedup:.2}|{at_best:.2}", jobs.len()));
     }
     table.print();
     verdict(

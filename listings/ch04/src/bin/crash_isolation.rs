@@ -5,7 +5,6 @@
 use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{ExitCode, Stdio};
-use std::time::Duration;
 
 use support::child::Reaped;
 use support::report::{Table, figure, verdict};
@@ -82,11 +81,8 @@ pub fn run(args: Args) -> ExitCode {
     figure("deaths_seen", as_expected as f64, "deaths");
     let seen = format!("{as_expected} of {} deaths seen as expected", DEATHS.len());
     println!("the parent is still running: {seen}");
-    verdict(
-        "the parent outlives every crash of a worker and tells them apart",
-        as_expected == DEATHS.len(),
-        &seen,
-    )
+    let claim = "the parent outlives every crash of a worker and tells them apart";
+    verdict(claim, as_expected == DEATHS.len(), &seen)
 }
 
 // ANCHOR: die
@@ -125,7 +121,7 @@ fn die(death: Death) -> ExitCode {
         Death::SegfaultInThread => {
             let _ = std::thread::spawn(segfault).join();
         }
-        Death::KilledByParent => std::thread::sleep(Duration::from_secs(10)),
+        Death::KilledByParent => std::thread::sleep(std::time::Duration::from_secs(10)),
     }
     ExitCode::SUCCESS
 }

@@ -83,6 +83,15 @@ fn start(role: &str, stdin: Stdio) -> Child {
     command.spawn().expect("start a worker process")
 }
 
+/// The line the worker printed, and whether it exited successfully.
+fn output_of(mut worker: Reaped) -> (String, bool) {
+    let mut text = String::new();
+    let stdout = worker.0.stdout.take().expect("piped");
+    std::io::BufReader::new(stdout).read_line(&mut text).expect("read");
+    let status = worker.0.wait().expect("wait for the worker");
+    (text.trim_end().to_string(), status.success())
+}
+
 /// The worker's side: its stdin is the file.
 fn inherited_worker() -> ExitCode {
     let first = std::io::stdin().lock().lines().next();
@@ -100,34 +109,26 @@ pub fn run(args: Args) -> ExitCode {
     let dir = tempfile::tempdir().expect("a scratch directory");
     let path = dir.path().join("ticks.csv");
     std::fs::write(&path, "ACME,101.50\nACME,101.75\n").expect("write the ticks");
+    // ANCHOR: open
     // The parent opens the file: the kernel gives it descriptor number N, an
     // index into this process's own table of open files.
     let file = File::open(&path).expect("open the ticks");
     let fd = file.as_raw_fd();
     let target = std::fs::read_link(format!("/proc/self/fd/{fd}")).expect("our fd table");
     println!("parent: fd {fd} is {}", target.file_name().unwrap_or_default().display());
+    // First the number, as data; then the file itself, as the worker's stdin.
     let (message, by_number, number_status) = send_number(&file);
     println!("worker, sent {message}: {by_number}");
     let (inherited, inherited_status) = hand_over(File::open(&path).expect("open the ticks"));
     println!("worker, given the file as stdin: {inherited}");
+    // ANCHOR_END: open
     drop(file);
+    let exited_well = number_status && inherited_status;
     verdict(
         "a descriptor number means nothing in another process; the file must be handed over by the kernel",
-        number_status
-            && inherited_status
-            && by_number.contains("os error 9")
-            && inherited == "read \"ACME,101.50\"",
+        exited_well && by_number.contains("os error 9") && inherited == "read \"ACME,101.50\"",
         "the number gave EBADF, the inherited file gave its first line",
     )
-}
-
-/// Everything the worker printed, and whether it exited successfully.
-fn output_of(mut worker: Reaped) -> (String, bool) {
-    let mut text = String::new();
-    let stdout = worker.0.stdout.take().expect("piped");
-    std::io::BufReader::new(stdout).read_line(&mut text).expect("read");
-    let status = worker.0.wait().expect("wait for the worker");
-    (text.trim_end().to_string(), status.success())
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`

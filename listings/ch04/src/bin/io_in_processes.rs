@@ -6,12 +6,11 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::ops::RangeInclusive;
 use std::process::{ExitCode, Stdio};
-use std::thread;
 
 use support::child::Reaped;
 use support::latency::{Config, LatencyServer};
 use support::report::{Figure, Table, figure, verdict};
-use support::timing::{ms, summarize, time};
+use support::timing::{ms, time};
 
 /// Fetch pages from a slow loopback API one after another, in threads, and in processes.
 #[derive(clap::Parser)]
@@ -48,7 +47,7 @@ fn one_after_another(server: SocketAddr, pages: RangeInclusive<u64>) -> usize {
 }
 
 fn in_threads(server: SocketAddr, pages: RangeInclusive<u64>) -> usize {
-    thread::scope(|s| {
+    std::thread::scope(|s| {
         let handles: Vec<_> = pages.map(|page| s.spawn(move || fetch_page(server, page))).collect();
         handles.into_iter().map(|h| h.join().expect("a fetch")).sum()
     })
@@ -97,42 +96,36 @@ pub fn run(args: Args) -> ExitCode {
     let server = LatencyServer::start(Config::latency(args.latency_ms)).expect("start the server");
     let (addr, pages) = (server.addr(), 1..=args.fetches);
     let (bytes, sequential) = time(|| one_after_another(addr, pages.clone()));
-    let (mut thread_ms, mut process_ms) = (Vec::new(), Vec::new());
-    for _ in 0..args.repeats {
-        let (got, wall) = time(|| in_threads(addr, pages.clone()));
-        assert_eq!(got, bytes, "the threads fetched every page");
-        thread_ms.push(ms(wall));
-        let (got, wall) = time(|| in_processes(addr, pages.clone()));
-        assert_eq!(got, bytes, "the processes fetched every page");
-        process_ms.push(ms(wall));
+    // Threads and processes take turns, so a busy moment hits both; the table shows the best.
+    let ways: [fn(SocketAddr, RangeInclusive<u64>) -> usize; 2] = [in_threads, in_processes];
+    let mut best = [f64::MAX; 2];
+    for way in (0..args.repeats).flat_map(|_| 0..2) {
+        let (got, wall) = time(|| ways[way](addr, pages.clone()));
+        assert_eq!(got, bytes, "every page was fetched");
+        best[way] = best[way].min(ms(wall));
     }
     drop(server);
-    let sequential = figure("sequential_ms", ms(sequential), "ms");
-    let threads = figure("threads_ms", summarize(&thread_ms).min, "ms");
-    let processes = figure("processes_ms", summarize(&process_ms).min, "ms");
-    figure("process_extra_ms", processes.value - threads.value, "ms");
     let (latency, n) = (args.latency_ms as f64, args.fetches);
     let mut table = Table::new(["way", "wall (best)", "in latencies"]);
-    let ways = [
-        ("one after another".into(), sequential),
-        (format!("{n} threads"), threads),
-        (format!("{n} processes"), processes),
-    ];
-    for (way, wall) in ways {
+    let mut row = |way: String, name, wall_ms| {
+        let wall = figure(name, wall_ms, "ms");
         table.cells(&format!("{way}|{wall:.0}|{:.2}", wall.value / latency));
-    }
+        wall
+    };
+    let sequential = row("one after another".into(), "sequential_ms", ms(sequential));
+    let threads = row(format!("{n} threads"), "threads_ms", best[0]);
+    let processes = row(format!("{n} processes"), "processes_ms", best[1]);
     table.print();
+    figure("process_extra_ms", processes.value - threads.value, "ms");
     println!("{n} pages of {bytes} bytes in all, {latency:.0} ms of latency each");
     // Both overlap the waits: far below the sum of the latencies. Processes
     // pay their start-up on top, so even their best run is the slower.
     let overlapped = |wall: Figure| wall.value < 0.5 * sequential.value;
-    verdict(
-        "I/O-bound work overlaps in threads and in processes; processes are slightly slower",
-        overlapped(threads) && overlapped(processes) && processes.value > threads.value,
-        &format!(
-            "{sequential:.0} one after another, {threads:.0} in threads, {processes:.0} in processes"
-        ),
-    )
+    let held = overlapped(threads) && overlapped(processes) && processes.value > threads.value;
+    let claim =
+        "I/O-bound work overlaps in threads and in processes; processes are slightly slower";
+    let ways = format!("{threads:.0} in threads, {processes:.0} in processes");
+    verdict(claim, held, &format!("{sequential:.0} one after another, {ways}"))
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`

@@ -46,7 +46,6 @@ struct Done {
     primes: u64,
 }
 // ANCHOR_END: protocol
-
 // ANCHOR: worker
 /// The worker's side: a loop over its stdin until the pool closes it.
 fn worker() -> ExitCode {
@@ -62,7 +61,6 @@ fn worker() -> ExitCode {
     ExitCode::SUCCESS
 }
 // ANCHOR_END: worker
-
 // ANCHOR: pool
 type Try = (u64, u64, Result<u64, String>); // A job's id, the try's number, the primes or death.
 
@@ -93,7 +91,6 @@ fn keep_fed(queue: &Mutex<VecDeque<(Job, u64)>>, retries: u64) -> Vec<Try> {
     tried
 }
 // ANCHOR_END: pool
-
 // ANCHOR: handle
 /// Starts this program again as a worker, with a pipe each way. Its `Reaped` guard kills and
 /// reaps it when dropped, so no exit path of the pool, a panic included, leaves a worker behind.
@@ -118,6 +115,7 @@ pub fn run(args: Args) -> ExitCode {
     if args.worker {
         return worker();
     }
+    // ANCHOR: start
     let job = |id| Job { id, below: 100_000 + id * 10_000, crash: id == args.crash_job };
     let queue = Mutex::new((1..=args.jobs).map(|id| (job(id), 0)).collect::<VecDeque<_>>());
     let mut tried: Vec<_> = std::thread::scope(|s| {
@@ -125,6 +123,7 @@ pub fn run(args: Args) -> ExitCode {
             (0..args.workers).map(|_| s.spawn(|| keep_fed(&queue, args.retries))).collect();
         feeders.into_iter().flat_map(|feeder| feeder.join().expect("a feeder thread")).collect()
     });
+    // ANCHOR_END: start
     tried.sort(); // Tries end in any order; sorted, each job's come together, first try first.
     let mut table = Table::new(["job", "primes below", "try", "outcome"]);
     for (id, tries, outcome) in &tried {

@@ -2,15 +2,13 @@
 //!
 //!     cargo run --release -p ch04 --bin process_spawn_cost -- --samples 200 --threads 100
 
-use std::hint::black_box;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, ExitCode, Stdio};
-use std::sync::Barrier;
 use std::thread;
 
 use support::child::Reaped;
 use support::report::{Table, figure, verdict};
-use support::timing::{Summary, current_rss_bytes, proc_kib, summarize, time, us};
+use support::timing::{current_rss_bytes, proc_kib, summarize, time, us};
 
 /// Start trivial children and trivial threads, and compare what each costs.
 #[derive(clap::Parser)]
@@ -26,16 +24,23 @@ pub struct Args {
     worker: Option<Role>,
 }
 
-/// What a worker process does.
+// ANCHOR: spawn
+/// What a worker process does: end at once, or stay idle.
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum Role {
-    /// End at once.
     Exit,
-    /// Say "ready", then wait for stdin to close.
     Idle,
 }
 
-// ANCHOR: spawn
+/// The worker's side. An idle worker blocks until the parent closes its stdin (or dies).
+fn work(role: Role) -> ExitCode {
+    if let Role::Idle = role {
+        println!("ready");
+        let _ = std::io::stdin().read_to_end(&mut Vec::new());
+    }
+    ExitCode::SUCCESS
+}
+
 /// This program again, as a worker with nothing to read or print.
 fn worker(role: &str) -> Command {
     let mut command = support::child::command("process_spawn_cost");
@@ -52,7 +57,7 @@ fn start_process() {
 
 /// A thread shares the process: the kernel makes a task and a stack.
 fn start_thread() {
-    thread::spawn(|| black_box(1)).join().expect("the thread ran");
+    thread::spawn(|| std::hint::black_box(1)).join().expect("the thread ran");
 }
 // ANCHOR_END: spawn
 
@@ -62,26 +67,17 @@ fn start_thread() {
 fn idle_process_kib() -> (f64, f64) {
     let spawned = worker("idle").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn();
     let mut idle = Reaped(spawned.expect("start"));
-    let mut ready = String::new();
     let stdout = idle.0.stdout.as_mut().expect("piped");
-    BufReader::new(stdout).read_line(&mut ready).expect("read ready");
+    BufReader::new(stdout).read_line(&mut String::new()).expect("read \"ready\"");
     let kib = |file, field| proc_kib(&idle.0.id().to_string(), file, field) as f64;
     let own = kib("smaps_rollup", "Private_Clean:") + kib("smaps_rollup", "Private_Dirty:");
     (kib("status", "VmRSS:"), own)
 }
 
-/// The idle worker's side: say "ready", then block until the parent closes
-/// its stdin (or dies).
-fn idle_worker() -> ExitCode {
-    println!("ready");
-    let _ = std::io::stdin().read_to_end(&mut Vec::new());
-    ExitCode::SUCCESS
-}
-
 /// `threads` idle threads at once: what the process's resident memory grew
 /// by, in KiB per thread.
 fn idle_thread_kib(threads: usize) -> f64 {
-    let (gate, before) = (Barrier::new(threads + 1), current_rss_bytes());
+    let (gate, before) = (std::sync::Barrier::new(threads + 1), current_rss_bytes());
     thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {
@@ -98,48 +94,36 @@ fn idle_thread_kib(threads: usize) -> f64 {
 // ANCHOR_END: memory
 
 pub fn run(args: Args) -> ExitCode {
-    match args.worker {
-        Some(Role::Exit) => return ExitCode::SUCCESS,
-        Some(Role::Idle) => return idle_worker(),
-        None => {}
+    if let Some(role) = args.worker {
+        return work(role);
     }
-    let (process, thread) =
-        (time_us(args.samples, start_process), time_us(args.samples, start_thread));
-    let ((process_rss, process_own), thread_kib) =
-        (idle_process_kib(), idle_thread_kib(args.threads as usize));
     // Other programs on the machine can only make a start slower: the best
     // of the samples is the cost itself, the median what a start usually took.
-    let both = |[p, t]: [&str; 2], [of_p, of_t]: [f64; 2], unit| {
-        (figure(p, of_p, unit), figure(t, of_t, unit))
-    };
-    let best = both(["process_spawn_us", "thread_spawn_us"], [process.min, thread.min], "µs");
-    let median = [process.median, thread.median];
-    let median = both(["process_spawn_median_us", "thread_spawn_median_us"], median, "µs");
-    let rss = both(["process_rss_kib", "thread_rss_kib"], [process_rss, thread_kib], "KiB");
-    let own = (figure("process_private_kib", process_own, "KiB"), rss.1);
+    let starts =
+        |once: fn()| summarize(&(0..args.samples).map(|_| us(time(once).1)).collect::<Vec<_>>());
+    let (process, thread) = (starts(start_process), starts(start_thread));
+    let ((rss, own), thread_kib) = (idle_process_kib(), idle_thread_kib(args.threads as usize));
     let mut table = Table::new(["cost", "a process", "a thread", "ratio"]);
-    let rows = [
-        ("start and wait for, best", best),
-        ("start and wait for, median", median),
-        ("resident memory (RSS)", rss),
-        ("  of which its own", own),
-    ];
-    for (cost, (p, t)) in rows {
+    let mut row = |cost, [p, t]: [&str; 2], [of_p, of_t]: [f64; 2], unit| {
+        let (p, t) = (figure(p, of_p, unit), figure(t, of_t, unit));
         table.cells(&format!("{cost}|{p:.0}|{t:.0}|{:.0}x", p.value / t.value.max(0.01)));
-    }
+        (p, t)
+    };
+    let names = ["process_spawn_us", "thread_spawn_us"];
+    let best = row("start and wait for, best", names, [process.min, thread.min], "µs");
+    let names = ["process_spawn_median_us", "thread_spawn_median_us"];
+    row("start and wait for, median", names, [process.median, thread.median], "µs");
+    let names = ["process_rss_kib", "thread_rss_kib"];
+    let memory = row("resident memory (RSS)", names, [rss, thread_kib], "KiB");
+    row("  of which its own", ["process_private_kib", "thread_rss_kib"], [own, thread_kib], "KiB");
     table.print();
     let spawn_ratio = figure("spawn_ratio", best.0.value / best.1.value, "x");
-    let memory_ratio = figure("memory_ratio", rss.0.value / rss.1.value.max(0.01), "x");
+    let memory_ratio = figure("memory_ratio", memory.0.value / memory.1.value.max(0.01), "x");
     verdict(
         "a process costs more than ten times a thread, to start and in memory",
         spawn_ratio.value > 10.0 && memory_ratio.value > 10.0,
-        &format!("best {:.0} vs {:.0}; {:.0} vs {:.0}", best.0, best.1, rss.0, rss.1),
+        &format!("best {:.0} vs {:.0}; {:.0} vs {:.0}", best.0, best.1, memory.0, memory.1),
     )
-}
-
-/// Runs `once` `samples` times: the microseconds each took.
-fn time_us(samples: u64, mut once: impl FnMut()) -> Summary {
-    summarize(&(0..samples).map(|_| us(time(&mut once).1)).collect::<Vec<_>>())
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`

@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use support::report::{Table, figure, verdict};
-use support::timing::ms;
 use tokio::time::{MissedTickBehavior, interval, sleep};
 
 /// Run a heartbeat next to a CPU hog on one thread, three ways.
@@ -95,31 +94,26 @@ pub fn run(args: Args) -> ExitCode {
     let expected = figure("expected_ticks", (args.hog_ms / args.tick_ms) as f64, "ticks");
     let hog_ms = figure("hog_ms", args.hog_ms as f64, "ms");
     let mut table = Table::new(["the hog", "ticks during it", "expected", "longest gap"]);
-    let mut gaps = Vec::new();
-    for (hog, label, name) in [
+    let rows = [
         (Hog::Busy, "busy loop, no .await", "busy"),
         (Hog::Yielding, "yield_now() every 1 ms", "yielding"),
         (Hog::SpawnBlocking, "spawn_blocking", "spawn_blocking"),
-    ] {
+    ];
+    let [(busy_ticks, busy), (_, yielding), (_, blocking)] = rows.map(|(hog, label, name)| {
         let (during, gap) = heartbeat_next_to(hog, &args);
         let during = figure(&format!("ticks_{name}"), during as f64, "ticks");
-        let gap = figure(&format!("gap_{name}_ms"), ms(gap), "ms");
+        let gap = figure(&format!("gap_{name}_ms"), support::timing::ms(gap), "ms");
         table.cells(&format!("{label}|{during:#}|{expected:#}|{gap:.1}"));
-        gaps.push((during.value, gap));
-    }
+        (during.value, gap)
+    });
     table.print();
-    let [(busy_ticks, busy), (_, yielding), (_, blocking)] = gaps[..] else {
-        unreachable!("three hogs")
-    };
     let stalled = busy_ticks == 0.0 && busy.value >= 0.9 * hog_ms.value;
     let freed = yielding.value < 0.5 * hog_ms.value && blocking.value < 0.5 * hog_ms.value;
-    verdict(
-        "a busy loop with no .await stops the heartbeat for its whole run; yield_now or spawn_blocking bring it back",
-        stalled && freed,
-        &format!(
-            "longest gap: {busy:.0} with the busy loop ({hog_ms:.0} of work), {yielding:.0} yielding, {blocking:.0} with spawn_blocking"
-        ),
-    )
+    let claim = "a busy loop with no .await stops the heartbeat for its whole run; yield_now or spawn_blocking bring it back";
+    let fixes = format!("{yielding:.0} yielding, {blocking:.0} with spawn_blocking");
+    let evidence =
+        format!("longest gap: {busy:.0} with the busy loop ({hog_ms:.0} of work), {fixes}");
+    verdict(claim, stalled && freed, &evidence)
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`

@@ -2,10 +2,8 @@
 //!
 //!     cargo run --release -p ch05 --bin future_size
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use support::report::{Table, figure, verdict};
 use tokio::io::AsyncReadExt;
@@ -27,7 +25,7 @@ async fn heartbeat() {
 
 /// Holds a tokio timer across its `.await`.
 async fn quote_after(ms: u64) -> u32 {
-    tokio::time::sleep(Duration::from_millis(ms)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
     10_157
 }
 
@@ -82,15 +80,13 @@ async fn fetch_page(server: SocketAddr) -> usize {
 }
 // ANCHOR_END: async_fns
 
-// ANCHOR: bytes
+// ANCHOR: sizes
 /// The size of a future's state machine. Calling an async fn only builds the
 /// machine in its first state; this measures it and drops it, never run.
 fn bytes(future: impl Future) -> usize {
     size_of_val(&future)
 }
-// ANCHOR_END: bytes
 
-// ANCHOR: sizes
 /// Each future, what it keeps across its `.await`, and its size: built,
 /// measured and dropped, never run.
 fn sizes(server: SocketAddr, stream: &mut TcpStream) -> [(&'static str, &'static str, usize); 10] {
@@ -122,24 +118,22 @@ pub fn run(_args: Args) -> ExitCode {
     let mut table = Table::new(["future", "holds across .await", "size", "of a thread stack"]);
     for (name, holds, bytes) in sizes {
         let size = figure(&format!("{name}_bytes"), bytes as f64, "bytes");
-        let share = format!("{:.3}%", 100.0 * bytes as f64 / THREAD_STACK as f64);
-        table.row([name.into(), holds.into(), size.to_string(), share]);
+        let share = 100.0 * bytes as f64 / THREAD_STACK as f64;
+        table.cells(&format!("{name}|{holds}|{size}|{share:.3}%"));
     }
-    let stack = figure("thread_stack_bytes", THREAD_STACK as f64, "bytes").to_string();
-    table.row(["a thread (std default)", "its whole stack", stack.as_str(), "100.000%"]);
+    let stack = figure("thread_stack_bytes", THREAD_STACK as f64, "bytes");
+    table.cells(&format!("a thread (std default)|its whole stack|{stack}|100.000%"));
     table.print();
     let size = |wanted: &str| sizes.iter().find(|(name, ..)| *name == wanted).map_or(0, |s| s.2);
     let (page, in_scope, in_block) =
         (size("read_page"), size("checksum_in_scope"), size("checksum_in_block"));
     let largest = sizes.iter().map(|s| s.2).max().unwrap_or(0);
     let held = (4096..4096 + 512).contains(&page) && in_scope >= 4096 && in_block < 256;
-    verdict(
-        "a future is as big as what it holds across .await, each well under 1% of a thread's stack",
-        held && size("header_and_page") >= 4096 + 1024 && largest * 100 < THREAD_STACK,
-        &format!(
-            "4 KiB held: {page} B, in scope: {in_scope} B, in a block: {in_block} B; largest: {largest} B"
-        ),
-    )
+    let held = held && size("header_and_page") >= 4096 + 1024 && largest * 100 < THREAD_STACK;
+    let claim =
+        "a future is as big as what it holds across .await, each well under 1% of a thread's stack";
+    let kept = format!("4 KiB held: {page} B, in scope: {in_scope} B, in a block: {in_block} B");
+    verdict(claim, held, &format!("{kept}; largest: {largest} B"))
 }
 
 #[allow(dead_code)] // the tour calls `run` and never `main`

@@ -15,6 +15,7 @@ pub struct Args {
     take: u64,
 }
 
+// ANCHOR: subroutine
 /// How many prices one page of the ticker API holds.
 const PAGE_SIZE: usize = 3;
 
@@ -24,7 +25,6 @@ fn fetch_page(page: usize, args: &Args) -> Option<Vec<u32>> {
     (page < args.pages as usize).then(|| (0..PAGE_SIZE).map(price).collect())
 }
 
-// ANCHOR: subroutine
 /// A subroutine runs to completion: every page is fetched before the caller sees one price.
 fn all_prices(args: &Args) -> Vec<u32> {
     let (mut prices, mut page) = (Vec::new(), 0);

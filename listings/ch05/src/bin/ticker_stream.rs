@@ -86,11 +86,8 @@ async fn with_macro(args: &Args) -> (Vec<u32>, usize) {
 
 /// What the macro writes, by hand: tokio's documentation shows this expansion.
 fn by_hand(args: &Args) -> (Vec<u32>, usize) {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a current-thread runtime")
-        .block_on(async { read_ticker(args).await })
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+    runtime.expect("a current-thread runtime").block_on(async { read_ticker(args).await })
 }
 // ANCHOR_END: main
 
@@ -98,25 +95,20 @@ pub fn run(args: Args) -> std::process::ExitCode {
     let every = (0..args.pages as usize).flat_map(|p| (0..PAGE_SIZE).map(move |i| price(p, i)));
     let expected: Vec<u32> = every.collect();
     let lazy = (args.take as usize).min(expected.len()).div_ceil(PAGE_SIZE);
-    let (macro_prices, macro_at_pause) = with_macro(&args);
-    let (hand_prices, hand_at_pause) = by_hand(&args);
-    let prices = figure("prices", macro_prices.len() as f64, "prices");
-    let at_pause = figure("pages_fetched_at_pause", macro_at_pause as f64, "pages");
+    let runs = [with_macro(&args), by_hand(&args)];
+    let prices = figure("prices", runs[0].0.len() as f64, "prices");
+    let at_pause = figure("pages_fetched_at_pause", runs[0].1 as f64, "pages");
     let mut table = Table::new(["runtime", "prices", "pages fetched at the pause", "all in order"]);
-    for (how, seen, at) in [
-        ("#[tokio::main]", &macro_prices, macro_at_pause),
-        ("Builder + block_on", &hand_prices, hand_at_pause),
-    ] {
+    for (how, (seen, at)) in ["#[tokio::main]", "Builder + block_on"].into_iter().zip(&runs) {
         let in_order = if *seen == expected { "yes" } else { "no" };
         table.cells(&format!("{how}|{}|{at} of {}|{in_order}", seen.len(), args.pages));
     }
     table.print();
     let bytes = size_of_val(&ticker(&args, &Cell::new(0)));
     println!("suspended, the stream is {}", figure("stream_bytes", bytes as f64, "bytes"));
-    let same = macro_prices == expected && hand_prices == expected;
     verdict(
         "the stream yields the generator's prices, fetching pages as needed; the macro is block_on",
-        same && macro_at_pause == lazy && hand_at_pause == lazy,
+        runs.iter().all(|(seen, at)| *seen == expected && *at == lazy),
         &format!("{prices} both ways; pages fetched at the pause: {at_pause:#} of {}", args.pages),
     )
 }

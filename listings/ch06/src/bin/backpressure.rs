@@ -3,7 +3,6 @@
 //!     cargo run --release -p ch06 --bin backpressure -- --requests 128 --capacity 16
 
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
@@ -81,7 +80,7 @@ async fn bounded_channel(server: SocketAddr, requests: u64, limit: usize) {
 // ANCHOR_END: limits
 
 /// The three ways, each as a function that runs the requests under a limit.
-type Way = fn(SocketAddr, u64, usize) -> Pin<Box<dyn Future<Output = ()>>>;
+type Way = fn(SocketAddr, u64, usize) -> std::pin::Pin<Box<dyn Future<Output = ()>>>;
 const WAYS: [(&str, Way); 3] = [
     ("buffer_unordered", |server, n, limit| Box::pin(buffer_unordered(server, n, limit))),
     ("Semaphore", |server, n, limit| Box::pin(semaphore(server, n, limit))),
@@ -118,20 +117,17 @@ pub fn run(args: Args) -> ExitCode {
         table.cells(&format!("{name}|{way}|{wall:.0} ms|{queue}"));
         if way == WAYS[0].0 {
             // The figures and curves follow buffer_unordered.
-            figure(&format!("wall_ms_{name}"), wall, "ms");
-            figure(&format!("queue_{name}"), queue, "");
-            walls.push((limit as f64, wall));
-            queues.push((limit as f64, queue));
+            walls.push((limit as f64, figure(&format!("wall_ms_{name}"), wall, "ms").value));
+            queues.push((limit as f64, figure(&format!("queue_{name}"), queue, "").value));
         }
     }
     table.print();
     println!(
-        "({requests} requests per row; the server serves {capacity} at once, {latency} ms each)"
+        "({requests} requests a row; the server serves {capacity} at once, {latency} ms each)"
     );
     series("wall_ms_by_limit", "requests in flight", "ms", &walls);
     series("queue_by_limit", "requests in flight", "requests", &queues);
-    let at = |limit: usize| limits.iter().position(|&l| l == limit);
-    let knee = at(capacity).map_or(walls.len() - 1, |i| i);
+    let knee = limits.iter().position(|&l| l == capacity).unwrap_or(walls.len() - 1);
     let (all, at_knee) = (walls[walls.len() - 1].1, walls[knee].1);
     verdict(
         "up to the capacity, no queue; past it, the queue grows and the time does not fall",

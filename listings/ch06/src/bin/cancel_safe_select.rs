@@ -103,9 +103,11 @@ impl Tally {
 
 pub fn run(args: Args) -> ExitCode {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build();
+    // ANCHOR: readers
     let tallies = runtime.expect("build the runtime").block_on(async {
         let mut tallies = Vec::new();
         for keep in [false, true] {
+            // A socket pair in memory: the feed writes into one end, the reader reads the other.
             let (ours, theirs) = tokio::io::duplex(64 * 1024);
             let (status_tx, status_rx) = mpsc::channel(16);
             let sender = tokio::spawn(feed(theirs, status_tx, args.quotes, args.split_every));
@@ -118,6 +120,7 @@ pub fn run(args: Args) -> ExitCode {
         }
         tallies
     });
+    // ANCHOR_END: readers
     let (sent, split) = (args.quotes, args.quotes.checked_div(args.split_every).unwrap_or(0));
     let lost = [("unsafe", &tallies[0]), ("safe", &tallies[1])]
         .map(|(name, tally)| figure(&format!("lost_{name}"), (sent - tally.intact) as f64, ""));

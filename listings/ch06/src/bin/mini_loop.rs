@@ -63,10 +63,10 @@ pub fn run(args: Args) -> ExitCode {
     let (polls, left) = (stats.polls, stats.live_tasks);
     println!("task polls: {polls}, waits in epoll: {parks:#}, tasks left: {left}");
     println!("first back slept {} ms, last {} ms", finished[0], finished[finished.len() - 1]);
-    let [ready, parked] = turns_over_time(&ticks.borrow(), started, stats.polls, total_ms);
+    let [ready, parked] = turns_over_time(&ticks.borrow(), started, polls, total_ms);
     series("ready_by_time", "ms since the start", "tasks", &ready);
     series("parked_by_time", "ms since the start", "tasks", &parked);
-    let all_back = finished.len() == sleeps.len() && stats.live_tasks == 0;
+    let all_back = finished.len() == sleeps.len() && left == 0;
     verdict(
         "N sleeping tasks on one thread finish in about the longest sleep, not the sum",
         all_back && total_ms >= longest_ms && total_ms < 1.5 * longest_ms,
@@ -83,9 +83,9 @@ fn turns_over_time(ticks: &[Tick], started: Instant, polls: u64, total_ms: f64) 
     let (mut ticks, mut waiting, mut unreported) = (ticks.iter().peekable(), 0, polls);
     for stretch in 1..=100 {
         let end_ms = (total_ms * f64::from(stretch)).round() / 100.0; // to 0.01 ms
-        let in_stretch = |tick: &&Tick| stretch == 100 || tick.at - started < ms(end_ms);
+        let end = started + Duration::from_secs_f64(end_ms / 1e3);
         let mut ran = 0;
-        while let Some(tick) = ticks.next_if(in_stretch) {
+        while let Some(tick) = ticks.next_if(|tick| stretch == 100 || tick.at < end) {
             (ran, waiting) = (ran + tick.ran, tick.parked);
         }
         unreported -= ran;
@@ -98,10 +98,6 @@ fn turns_over_time(ticks: &[Tick], started: Instant, polls: u64, total_ms: f64) 
     [ready, parked]
 }
 type Curve = Vec<(f64, f64)>;
-
-fn ms(ms: f64) -> Duration {
-    Duration::from_secs_f64(ms / 1e3)
-}
 
 #[allow(dead_code)] // the tour calls `run` and never `main`
 fn main() -> ExitCode {

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use support::report::{Table, metric, verdict};
+use support::report::{Table, figure, metric, verdict};
 use support::timing::summarize;
 
 /// Count how many tasks run at once on one loop, then block it with a CPU-bound step.
@@ -21,6 +21,7 @@ pub struct Args {
     cpu_step_ms: u64,
 }
 
+// ANCHOR: busy
 /// Keeps the CPU busy for `duration` without awaiting: a stand-in for parsing,
 /// hashing or compressing in the middle of an async function.
 fn busy(duration: Duration) {
@@ -29,12 +30,10 @@ fn busy(duration: Duration) {
         std::hint::spin_loop();
     }
 }
+// ANCHOR_END: busy
 
 pub fn run(args: Args) -> ExitCode {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .expect("build the runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
     let local = tokio::task::LocalSet::new(); // Tasks that stay on this thread may share an Rc.
 
     // ANCHOR: counter
@@ -89,8 +88,7 @@ pub fn run(args: Args) -> ExitCode {
     // A busy machine can stall any thread now and then: time each case three
     // times and keep the median.
     let median_delay = |cpu_step| {
-        let samples: Vec<f64> = (0..3).map(|_| worst_delay(cpu_step).as_secs_f64() * 1e3).collect();
-        summarize(&samples)
+        summarize(&(0..3).map(|_| worst_delay(cpu_step).as_secs_f64() * 1e3).collect::<Vec<_>>())
     };
     let pieces = (args.cpu_step_ms / 2) as u32; // About 2 ms each
     let idle = median_delay(None);
@@ -99,29 +97,25 @@ pub fn run(args: Args) -> ExitCode {
     // ANCHOR_END: blocking_step
 
     let mut table = Table::new(["the other task", "worst ticker delay, median (min-max)"]);
-    table.row(["sleeps (no CPU step)".to_string(), format!("{idle:.1} ms")]);
-    let step = format!("{} ms CPU step, no await", args.cpu_step_ms);
-    table.row([step, format!("{blocked:.1} ms")]);
-    let split = format!("same step in {pieces} pieces, awaits between");
-    table.row([split, format!("{shared:.1} ms")]);
+    let step = args.cpu_step_ms as f64;
+    for (name, case, delay) in [
+        ("idle", "sleeps (no CPU step)".to_string(), &idle),
+        ("blocked", format!("{step:.0} ms CPU step, no await"), &blocked),
+        ("pieces", format!("same step in {pieces} pieces, awaits between"), &shared),
+    ] {
+        metric(&format!("delay_{name}_ms"), delay.median, "ms");
+        table.cells(&format!("{case}|{delay:.1} ms"));
+    }
     table.print();
-
-    metric("max_running", most.get() as f64, "");
-    metric("delay_idle_ms", idle.median, "ms");
-    metric("delay_blocked_ms", blocked.median, "ms");
-    metric("delay_pieces_ms", shared.median, "ms");
-    let step_ms = args.cpu_step_ms as f64;
+    let most = figure("max_running", most.get() as f64, "");
     // Other programs can only add delay, never remove it: so the claim is
     // checked on the least delayed of the three runs.
-    let holds = most.get() == 1 && blocked.min > 0.8 * step_ms && shared.min < 0.5 * step_ms;
     verdict(
         "one loop runs one task at a time: a CPU-bound step without await delays all the others",
-        holds,
+        most.value == 1.0 && blocked.min > 0.8 * step && shared.min < 0.5 * step,
         &format!(
-            "at most {} running; a {step_ms:.0} ms step delayed the ticker {:.0} ms, in pieces {:.1} ms, at least",
-            most.get(),
-            blocked.min,
-            shared.min
+            "at most {most} running; a {step:.0} ms step delayed the ticker {:.0} ms, in pieces {:.1} ms, at least",
+            blocked.min, shared.min
         ),
     )
 }

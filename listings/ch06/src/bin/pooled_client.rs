@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use ch06::requests::{ServerProcess, fetch, serve, tcp_counter};
 use support::latency::raise_fd_limit;
-use support::report::{Table, figure, verdict};
-use support::timing::cpu_time;
+use support::report::{Figure, Table, figure, verdict};
+use support::timing::{cpu_time, ms};
 use tokio::task::JoinSet;
 
 /// Send N requests at once by hand, then twice through one reqwest Client.
@@ -20,8 +20,7 @@ pub struct Args {
     /// The API's latency, in milliseconds.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=10_000))]
     latency_ms: u64,
-    /// Internal: be the server, in a child process, until standard input closes.
-    #[arg(long, hide = true)]
+    #[arg(long, hide = true)] // Internal: be the server, in a child process, until stdin closes.
     serve: bool,
 }
 
@@ -42,40 +41,34 @@ async fn wave(client: &reqwest::Client, base: &str, requests: u64) -> usize {
 }
 // ANCHOR_END: client
 
-/// Connections this machine has opened so far (the kernel's `ActiveOpens`).
-fn opened() -> u64 {
-    tcp_counter("/proc/net/snmp", "Tcp:", "ActiveOpens")
-}
-
-/// What one wave cost: its time, its CPU, the connections it opened.
-struct Wave {
-    answered: usize,
-    wall_ms: f64,
-    cpu_us_per_request: f64,
-    connections: u64,
-}
-
-async fn measured<F: Future<Output = usize>>(requests: u64, wave: F) -> Wave {
+/// Times one wave and reports its figures as `{name}_*`: wall time, CPU per request (this
+/// process's: the client's), connections opened (the kernel's `ActiveOpens`, machine-wide).
+async fn measured(name: &'static str, requests: u64, wave: impl Future<Output = usize>) -> Wave {
+    let opened = || tcp_counter("/proc/net/snmp", "Tcp:", "ActiveOpens") as f64;
     let (started, cpu, before) = (Instant::now(), cpu_time(), opened());
-    let answered = wave.await;
-    let wall_ms = started.elapsed().as_secs_f64() * 1e3;
-    let cpu_us_per_request = (cpu_time() - cpu).as_secs_f64() * 1e6 / requests as f64;
-    Wave { answered, wall_ms, cpu_us_per_request, connections: opened() - before }
+    let answered = wave.await as u64 == requests;
+    let (wall, cpu, connections) = (ms(started.elapsed()), ms(cpu_time() - cpu), opened() - before);
+    let fig = |what: &str, value, unit| figure(&format!("{name}_{what}"), value, unit);
+    fig("cpu_ms", cpu, "ms"); // for the twin's comparison
+    let per_request = fig("cpu_us_per_request", cpu * 1e3 / requests as f64, "µs");
+    let connections = fig("connections", connections, "connections");
+    (name, answered, [fig("wall_ms", wall, "ms"), per_request, connections])
 }
+/// A wave's name, whether it was answered in full, and its wall time, CPU per request, connections.
+type Wave = (&'static str, bool, [Figure; 3]);
 
 pub fn run(args: Args) -> ExitCode {
     if args.serve {
         return serve(args.latency_ms);
     }
+    // ANCHOR: waves
     // Each connection needs a file descriptor; the usual soft limit is 1024.
-    let limit = raise_fd_limit();
-    let requests = args.requests.min(limit.saturating_sub(100));
+    let requests = args.requests.min(raise_fd_limit().saturating_sub(100));
     let server = ServerProcess::start("pooled_client", args.latency_ms);
     let (addr, base) = (server.addr, format!("http://{}", server.addr));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
-    // ANCHOR: waves
     let waves = runtime.expect("build the runtime").block_on(async {
-        let by_hand = measured(requests, async {
+        let by_hand = measured("by_hand", requests, async {
             let mut set = JoinSet::new();
             for page in 0..requests {
                 set.spawn(fetch(addr, page, Instant::now()));
@@ -84,9 +77,9 @@ pub fn run(args: Args) -> ExitCode {
         });
         let by_hand = by_hand.await;
         let client = reqwest::Client::new(); // One pool, kept for both waves.
-        let first = measured(requests, wave(&client, &base, requests)).await;
-        let second = measured(requests, wave(&client, &base, requests)).await;
-        [("by_hand", by_hand), ("reqwest_first", first), ("reqwest_second", second)]
+        let first = measured("reqwest_first", requests, wave(&client, &base, requests)).await;
+        let second = measured("reqwest_second", requests, wave(&client, &base, requests)).await;
+        [by_hand, first, second]
     });
     // ANCHOR_END: waves
     drop(server);
@@ -94,28 +87,19 @@ pub fn run(args: Args) -> ExitCode {
     println!("{requests} requests at once in each wave, latency {} ms", args.latency_ms);
     let mut table =
         Table::new(["client", "requests", "wall", "CPU per request", "connections opened"]);
-    for (name, w) in &waves {
-        let wall = figure(&format!("{name}_wall_ms"), w.wall_ms, "ms");
-        let cpu = figure(&format!("{name}_cpu_us_per_request"), w.cpu_us_per_request, "µs");
-        let in_all = w.cpu_us_per_request * requests as f64 / 1e3;
-        figure(&format!("{name}_cpu_ms"), in_all, "ms"); // for the twin's comparison
-        let opened = figure(&format!("{name}_connections"), w.connections as f64, "connections");
+    for (name, _, [wall, cpu, opened]) in waves {
         table.cells(&format!("{name}|{requests}|{wall}|{cpu:.1}|{opened:#}"));
     }
     table.print();
-    println!(
-        "(CPU: this process's, the client's; connections: the kernel's ActiveOpens, machine-wide)"
-    );
-    let [(_, by_hand), (_, first), (_, second)] = &waves;
-    let all_answered = waves.iter().all(|(_, w)| w.answered as u64 == requests);
-    let cpu_ratio =
-        figure("pooled_cpu_ratio", first.cpu_us_per_request / second.cpu_us_per_request, "x");
+    println!("(CPU: this process's, the client's; connections: the kernel's, machine-wide)");
+    let [(.., [_, _, by_hand]), (.., [_, first_cpu, first]), (.., [_, second_cpu, second])] = waves;
+    let cpu_ratio = figure("pooled_cpu_ratio", first_cpu.value / second_cpu.value, "x");
+    let answered = waves.iter().all(|wave| wave.1);
     verdict(
         "a pooling client opens its connections once: its second wave reuses them and opens (almost) none",
-        all_answered && second.connections * 100 <= requests && first.connections >= requests / 2,
+        answered && second.value * 100.0 <= requests as f64 && first.value >= (requests / 2) as f64,
         &format!(
-            "connections opened: by hand {}, first wave {}, second wave {}; CPU per request, first wave / second: {cpu_ratio:.1}",
-            by_hand.connections, first.connections, second.connections
+            "connections opened: by hand {by_hand:#}, first wave {first:#}, second wave {second:#}; CPU per request, first wave / second: {cpu_ratio:.1}"
         ),
     )
 }

@@ -2,13 +2,11 @@
 //!
 //!     cargo run --release -p ch06 --bin runtime_table -- --tasks 10000 --min-ms 2000 --max-ms 4000
 
-use std::future::Future;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use ch06::mini_loop;
-use futures::stream::{FuturesUnordered, StreamExt};
-use futures::task::LocalSpawnExt;
+use futures::{StreamExt, stream::FuturesUnordered, task::LocalSpawnExt};
 use support::random::{SEED, sleeps_ms};
 use support::report::{Table, figure, series, verdict};
 use support::timing::{current_rss_bytes, peak_rss_bytes, time};
@@ -31,8 +29,7 @@ pub struct Args {
     scale_min_ms: u64,
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     scale_max_ms: u64,
-    /// Internal: run one runtime in this process and print its figures.
-    #[arg(long, hide = true)]
+    #[arg(long, hide = true)] // Internal: run one runtime here and print its figures.
     runtime: Option<String>,
 }
 const RUNTIMES: [&str; 6] =
@@ -42,73 +39,60 @@ const SCALING: [(&str, &str); 3] =
     [("tokio_current", "tokio"), ("smol", "smol"), ("mini_loop", "mini_loop")];
 
 // ANCHOR: runtimes
-/// Spawns one task per sleep on `runtime`; each returns after its sleep, and
-/// the results are collected as they complete.
+/// Spawns one task per sleep on `runtime`, and collects them as they complete.
 fn sleep_on(runtime: &str, sleeps: &[u64]) -> (usize, f64, usize) {
-    let ms = |ms: u64| Duration::from_millis(ms);
+    let on_tokio = |mut builder: tokio::runtime::Builder| {
+        let tokio = builder.enable_time().build().expect("build the runtime");
+        tokio.block_on(collect(sleeps, |t| tokio::spawn(tokio::time::sleep(t))))
+    };
     match runtime {
         "mini_loop" => {
-            mini_loop::block_on(collect(sleeps, |t| mini_loop::spawn(mini_loop::sleep(ms(t)))))
+            mini_loop::block_on(collect(sleeps, |t| mini_loop::spawn(mini_loop::sleep(t))))
         }
-        "tokio_current" | "tokio_multi" => {
-            let mut builder = match runtime {
-                "tokio_current" => tokio::runtime::Builder::new_current_thread(),
-                _ => tokio::runtime::Builder::new_multi_thread(), // one worker per core
-            };
-            let tokio = builder.enable_time().build().expect("build the runtime");
-            tokio.block_on(collect(sleeps, |t| tokio::spawn(tokio::time::sleep(ms(t)))))
-        }
+        "tokio_current" => on_tokio(tokio::runtime::Builder::new_current_thread()),
+        "tokio_multi" => on_tokio(tokio::runtime::Builder::new_multi_thread()), // a worker per core
         "smol" => {
             let executor = smol::LocalExecutor::new();
-            smol::block_on(executor.run(collect(sleeps, |t| {
-                executor.spawn(async move { smol::Timer::after(ms(t)).await })
-            })))
+            let spawn = |t| executor.spawn(async move { smol::Timer::after(t).await });
+            smol::block_on(executor.run(collect(sleeps, spawn)))
         }
         // Discontinued in 2025; its README points to smol.
         "async_std" => async_std::task::block_on(collect(sleeps, |t| {
-            async_std::task::spawn(async_std::task::sleep(ms(t)))
+            async_std::task::spawn(async_std::task::sleep(t))
         })),
         // The futures crate has executors but no timer: borrow smol's (async-io).
         _ => {
             let mut pool = futures::executor::LocalPool::new();
             let spawner = pool.spawner();
-            let sleeper = |t| spawner.spawn_local_with_handle(async_io::Timer::after(ms(t)));
-            pool.run_until(collect(sleeps, |t| sleeper(t).expect("spawn")))
+            let spawn = |t| spawner.spawn_local_with_handle(async_io::Timer::after(t));
+            pool.run_until(collect(sleeps, |t| spawn(t).expect("spawn")))
         }
     }
 }
 
 /// Spawns every task, then awaits them in the order they finish. Returns how
 /// many finished, the time to spawn one (ns), and how many threads were running.
-async fn collect<F: Future>(sleeps: &[u64], spawn: impl Fn(u64) -> F) -> (usize, f64, usize) {
+async fn collect<F: Future>(sleeps: &[u64], spawn: impl Fn(Duration) -> F) -> (usize, f64, usize) {
     let spawning = Instant::now();
-    let mut pending: FuturesUnordered<F> = sleeps.iter().map(|&t| spawn(t)).collect();
+    let mut pending: FuturesUnordered<F> =
+        sleeps.iter().map(|&t| spawn(Duration::from_millis(t))).collect();
     let spawn_ns = spawning.elapsed().as_nanos() as f64 / sleeps.len() as f64;
-    let (mut finished, mut threads) = (0, 0);
-    while pending.next().await.is_some() {
-        if finished == 0 {
-            threads = std::fs::read_dir("/proc/self/task").map_or(0, |tasks| tasks.count());
-        }
-        finished += 1;
-    }
-    (finished, spawn_ns, threads)
+    // The threads are counted once, when the first sleep is over.
+    let first = pending.next().await.is_some() as usize;
+    let threads = std::fs::read_dir("/proc/self/task").map_or(0, |tasks| tasks.count());
+    (first + pending.count().await, spawn_ns, threads)
 }
 // ANCHOR_END: runtimes
 
 // ANCHOR: child
-/// Peak memory is per process, so each runtime runs in a fresh child process,
-/// which prints its five figures on one line.
-fn in_child(runtime: &str, tasks: u64, min_ms: u64, max_ms: u64) -> [f64; 5] {
-    let flags = format!(
-        "--runtime {runtime} --scale 0 --tasks {tasks} --min-ms {min_ms} --max-ms {max_ms}"
-    );
+/// Peak memory is per process: each runtime runs in a child process, which prints five figures.
+fn in_child(runtime: &str, tasks: u64, (min_ms, max_ms): (u64, u64)) -> [f64; 5] {
+    let flags = format!("--runtime {runtime} --tasks {tasks} --min-ms {min_ms} --max-ms {max_ms}");
     let mut child = support::child::command("runtime_table"); // This program again.
-    let output = child.args(flags.split(' ')).output().expect("run the child");
-    let text = String::from_utf8_lossy(&output.stdout);
+    let output = child.args(flags.split(' ')).stderr(std::process::Stdio::inherit()).output();
+    let text = String::from_utf8(output.expect("run the child").stdout).unwrap_or_default();
     let numbers: Vec<f64> = text.split_whitespace().filter_map(|w| w.parse().ok()).collect();
-    numbers.try_into().unwrap_or_else(|_| {
-        panic!("child {runtime} failed: {text} {}", String::from_utf8_lossy(&output.stderr))
-    })
+    numbers.try_into().unwrap_or_else(|_| panic!("child {runtime} failed: {text}"))
 }
 
 fn child(runtime: &str, args: &Args) {
@@ -134,45 +118,33 @@ pub fn run(args: Args) -> ExitCode {
     // chapter's own) in the scaling table, whose figures are named `{runtime}_{N}k_*`.
     let scale = args.scale.iter().filter(|&&n| n > 0);
     let scaling = SCALING.iter().flat_map(|&(r, _)| scale.clone().map(move |&n| (r, n)));
-    let tables = [
-        ("", RUNTIMES.map(|r| (r, args.tasks)).to_vec(), args.min_ms, args.max_ms),
-        ("\nscaling up", scaling.collect(), args.scale_min_ms, args.scale_max_ms),
-    ];
+    let main = (false, RUNTIMES.map(|r| (r, args.tasks)).to_vec(), (args.min_ms, args.max_ms));
+    let scaled = (true, scaling.collect(), (args.scale_min_ms, args.scale_max_ms));
     let (mut curves, mut failed, mut tokio) = (Vec::new(), Vec::new(), String::new());
-    for (title, runs, min_ms, max_ms) in tables.into_iter().filter(|t| !t.1.is_empty()) {
-        let longest = *sleeps_ms(SEED, runs[0].1, min_ms, max_ms).iter().max().unwrap() as f64;
-        let range = format!("sleeps of {min_ms}-{max_ms} ms");
-        match title {
-            "" => println!("{} tasks, {range}, longest {longest:.0} ms", runs[0].1),
-            _ => println!("{title}, {range}"),
-        }
-        let header =
-            ["runtime", "tasks", "total", "overhead", "spawn/task", "memory/task", "threads"];
-        let mut table = Table::new(header);
+    for (scaled, runs, sleeps) in [main, scaled].into_iter().filter(|t| !t.1.is_empty()) {
+        let longest = *sleeps_ms(SEED, runs[0].1, sleeps.0, sleeps.1).iter().max().unwrap() as f64;
+        let title = if scaled { "\nscaling up".into() } else { format!("{} tasks", runs[0].1) };
+        println!("{title}, sleeps of {}-{} ms, longest {longest:.0} ms", sleeps.0, sleeps.1);
+        let mut table =
+            Table::new("runtime|tasks|total|overhead|spawn/task|memory/task|threads".split('|'));
         for (runtime, tasks) in runs {
-            let [finished, spawn_ns, thread_count, total_ms, bytes] =
-                in_child(runtime, tasks, min_ms, max_ms);
-            let name = match title {
-                "" => runtime.to_string(),
-                _ => format!("{runtime}_{}k", tasks / 1000),
-            };
+            let [finished, spawn_ns, threads, total_ms, bytes] = in_child(runtime, tasks, sleeps);
+            let name = if scaled { format!("{runtime}_{}k", tasks / 1000) } else { runtime.into() };
             let fig = |what: &str, value, unit| figure(&format!("{name}_{what}"), value, unit);
-            let total = fig("total_ms", total_ms, "ms");
             let overhead = fig("overhead_ms", total_ms - longest, "ms");
-            let spawn = fig("spawn_ns", spawn_ns, "ns");
-            let memory = fig("bytes_per_task", bytes, "B");
-            let threads = fig("threads", thread_count, "threads");
             table.cells(&format!(
-                "{runtime}|{tasks}|{total:.0}|{overhead:.1}|{spawn:.0}|{memory:.0}|{threads:#}"
+                "{runtime}|{tasks}|{:.0}|{overhead:.1}|{:.0}|{:.0}|{:#}",
+                fig("total_ms", total_ms, "ms"),
+                fig("spawn_ns", spawn_ns, "ns"),
+                fig("bytes_per_task", bytes, "B"),
+                fig("threads", threads, "threads"),
             ));
             if name == "tokio_current" {
                 tokio = format!("{overhead:.1} beyond the longest sleep of {longest:.0} ms");
             }
-            // About the longest sleep (far from the sum), and one thread where promised.
-            let one_thread =
-                !matches!(runtime, "mini_loop" | "tokio_current") || thread_count == 1.0;
-            let in_time = !title.is_empty() || total_ms <= 1.5 * longest && one_thread;
-            if finished != tasks as f64 || !in_time {
+            // All back, in about the longest sleep (far from the sum), on one thread where promised.
+            let one_thread = !matches!(runtime, "mini_loop" | "tokio_current") || threads == 1.0;
+            if finished != tasks as f64 || !(scaled || total_ms <= 1.5 * longest && one_thread) {
                 failed.push(runtime);
             }
             curves.push((runtime, tasks as f64, bytes, spawn_ns));

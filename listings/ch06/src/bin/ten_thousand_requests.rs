@@ -19,23 +19,24 @@ pub struct Args {
     /// The API's latency, in milliseconds.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=10_000))]
     latency_ms: u64,
-    /// Internal: be the server, in a child process, until standard input closes.
-    #[arg(long, hide = true)]
+    #[arg(long, hide = true)] // Internal: be the server, in a child process, until stdin closes.
     serve: bool,
 }
 
+// ANCHOR: kernel
 /// The kernel's count of connections dropped because an accept queue was
 /// full, and of SYNs sent again (machine-wide).
 fn dropped_and_retried() -> (u64, u64) {
     let counter = |name| tcp_counter("/proc/net/netstat", "TcpExt:", name);
     (counter("ListenOverflows"), counter("TCPSynRetrans"))
 }
+// ANCHOR_END: kernel
 
 pub fn run(args: Args) -> ExitCode {
-    if args.serve {
-        return serve(args.latency_ms);
-    }
     // ANCHOR: limits
+    if args.serve {
+        return serve(args.latency_ms); // Run again with --serve, this program is the server.
+    }
     // Each connection needs a file descriptor; the usual soft limit is 1024.
     let limit = raise_fd_limit();
     let (asked, requests) = (args.requests, args.requests.min(limit.saturating_sub(100)));
@@ -62,33 +63,28 @@ pub fn run(args: Args) -> ExitCode {
     let cpu = figure("cpu_ms", ms(thread_cpu_time() - cpu), "ms");
     let (overflows, syn_retries) = dropped_and_retried();
     let overflows = figure("accept_queue_overflows", (overflows - kernel.0) as f64, "connections");
-    let syn_retries = syn_retries - kernel.1;
     drop(server);
 
     let latency = args.latency_ms as f64;
+    let wall = figure("wall_ms", wall_ms, "ms");
+    figure("overhead_ms", wall_ms - latency, "ms");
+    let files = figure("fd_limit", limit as f64, "files");
+    let in_turn_s = requests as f64 * latency / 1e3;
+    println!("{requests} requests, latency {latency:.0} ms: {wall:.0} (in turn: {in_turn_s:.0} s)");
+    println!("CPU of the client's thread: {cpu:.0}; open files allowed per process: {files:#}");
+    // When each request was connected, and answered, counted from the start.
     let times = |pick: fn(&(Duration, Duration)) -> Duration| {
         summarize(&results.iter().map(|r| ms(pick(r))).collect::<Vec<_>>())
     };
     let (connected, answered) = (times(|r| r.0), times(|r| r.1));
-    let wall = figure("wall_ms", wall_ms, "ms");
-    figure("overhead_ms", wall_ms - latency, "ms");
-    let last_connected = figure("last_connected_ms", connected.max, "ms");
+    let last = figure("last_connected_ms", connected.max, "ms");
+    println!("connected after the start: median {:.0} ms, last {last:.0}", connected.median);
     let first = figure("first_answer_ms", answered.min, "ms");
     let median = figure("median_answer_ms", answered.median, "ms");
     let last = figure("last_answer_ms", answered.max, "ms");
-    figure("fd_limit", limit as f64, "files");
-    let sequential_s = requests as f64 * latency / 1e3;
-    println!("{requests} requests, latency {latency:.0} ms: {wall:.0} in all");
-    println!("(one after another: {sequential_s:.0} s); CPU of the client's thread: {cpu:.0}");
-    println!(
-        "after the start, connected: median {:.0} ms, last {last_connected:.0}",
-        connected.median
-    );
-    println!("                 answered: first {first:.0}, median {median:.0}, last {last:.0}");
-    println!(
-        "accept queue overflows: {overflows:#}, SYNs sent again: {syn_retries} (kernel counters)"
-    );
-    println!("open files allowed per process: {limit}");
+    println!("answered after the start: first {first:.0}, median {median:.0}, last {last:.0}");
+    let retries = syn_retries - kernel.1;
+    println!("kernel counters: accept queue overflows {overflows:#}, SYNs sent again {retries}");
     // The overhead grows with N: every connection is a handshake, a task, two
     // sockets and a timer, on both sides. It stays far below N latencies.
     verdict(

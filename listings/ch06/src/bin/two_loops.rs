@@ -97,29 +97,23 @@ pub fn run(args: Args) -> ExitCode {
         cores_used.push(sample.cpu.as_secs_f64() / sample.wall.as_secs_f64());
         // ANCHOR_END: setups
     }
-    let ms: Vec<_> = (walls.iter())
-        .map(|w| summarize(&w.iter().map(|d| d.as_secs_f64() * 1e3).collect::<Vec<_>>()))
-        .collect();
-    println!(
-        "{tasks} tasks of about {} ms of arithmetic each, {} repeats",
-        args.work_ms, args.repeats
-    );
+    let Args { work_ms, repeats, .. } = args;
+    println!("{tasks} tasks of about {work_ms} ms of arithmetic each, {repeats} repeats");
     let mut table = Table::new(["setup", "wall, median (min-max)", "speedup", "most at once"]);
-    let names = [
-        "1 loop (current-thread)",
-        "tokio multi-thread, 2 workers",
-        "2 current-thread loops on 2 threads",
+    let mut medians = [0.0; 3];
+    let setups = [
+        ("1 loop (current-thread)", "one_loop_ms"),
+        ("tokio multi-thread, 2 workers", "multi_thread_ms"),
+        ("2 current-thread loops on 2 threads", "two_loops_ms"),
     ];
-    for (i, name) in names.iter().enumerate() {
-        let speedup = ms[0].median / ms[i].median;
-        table.cells(&format!("{name}|{:.0} ms|{speedup:.2}x|{}", ms[i], most[i]));
+    for (i, (setup, name)) in setups.into_iter().enumerate() {
+        let ms = summarize(&walls[i].iter().map(|d| d.as_secs_f64() * 1e3).collect::<Vec<_>>());
+        medians[i] = figure(name, ms.median, "ms").value;
+        table.cells(&format!("{setup}|{ms:.0} ms|{:.2}x|{}", medians[0] / ms.median, most[i]));
     }
     table.print();
-    for (name, ms) in ["one_loop_ms", "multi_thread_ms", "two_loops_ms"].iter().zip(&ms) {
-        figure(name, ms.median, "ms");
-    }
-    let multi = figure("multi_thread_speedup", ms[0].median / ms[1].median, "x");
-    let two = figure("two_loops_speedup", ms[0].median / ms[2].median, "x");
+    let multi = figure("multi_thread_speedup", medians[0] / medians[1], "x");
+    let two = figure("two_loops_speedup", medians[0] / medians[2], "x");
     // Two loops can only be twice as fast if this program gets two cores. On a
     // machine shared with other busy programs it may get less: say so.
     let cores = figure("cores_used", summarize(&cores_used).median, "cores");

@@ -85,14 +85,13 @@ async fn cases(latency: Duration, patience: Duration) -> [(bool, Duration); 4] {
         let other = transfer(shares.clone(), cash.clone(), latency); // The other order.
         tokio::join!(one, other);
     });
-    let opposite = opposite.await;
     let (cash, shares) = (Arc::new(Mutex::new(1e6)), Arc::new(Mutex::new(0.0)));
     let same = timed(patience, async {
         let one = transfer(cash.clone(), shares.clone(), latency);
         let other = transfer(cash.clone(), shares.clone(), latency); // The same order.
         tokio::join!(one, other);
     });
-    [stuck, scoped, opposite, same.await]
+    [stuck, scoped, opposite.await, same.await]
 }
 // ANCHOR_END: timed
 

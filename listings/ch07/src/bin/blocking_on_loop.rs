@@ -4,10 +4,9 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use ch07::heartbeat::Heartbeat;
 use support::report::{Table, figure, series, verdict};
 use support::timing::{ms, percentile, summarize, time};
 use tokio::io::AsyncReadExt;
@@ -65,27 +64,14 @@ async fn handle_request(call: Call, calls: u64) {
     }
 }
 
-/// Ticks every `tick` until `done`; returns the gaps between ticks.
-async fn heartbeat(tick: Duration, done: Arc<AtomicBool>) -> Vec<Duration> {
-    let (mut last, mut gaps) = (Instant::now(), Vec::new());
-    while !done.load(Ordering::Relaxed) {
-        tokio::time::sleep(tick).await;
-        gaps.push(last.elapsed());
-        last = Instant::now();
-    }
-    gaps
-}
-
-/// Both tasks on one current-thread runtime: the gaps between the ticks.
-fn gaps_next_to(call: Call, calls: u64, tick: Duration) -> Vec<Duration> {
+/// Both tasks on one current-thread runtime: the gaps between the ticks, in ms.
+fn gaps_next_to(call: Call, calls: u64, tick: Duration) -> Vec<f64> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
     runtime.expect("a runtime").block_on(async {
-        let done = Arc::new(AtomicBool::new(false));
-        let beats = tokio::spawn(heartbeat(tick, done.clone()));
+        let heartbeat = Heartbeat::start(tick);
         tokio::time::sleep(tick * 3).await; // A few regular beats first.
         tokio::spawn(handle_request(call, calls)).await.expect("the handler ends");
-        done.store(true, Ordering::Relaxed);
-        beats.await.expect("the heartbeat ends")
+        heartbeat.stop().await
     })
 }
 // ANCHOR_END: handler
@@ -94,8 +80,7 @@ pub fn run(args: Args) -> ExitCode {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("prices.bin");
     std::fs::write(&path, vec![7u8; (args.file_mib as usize) << 20]).expect("write the file");
-    // A read alone, the median of three with the file in the page cache: a
-    // blocking read's best case.
+    // A read alone, from the page cache (a blocking read's best case): the median of three.
     let alone: Vec<f64> = (0..3).map(|_| ms(time(|| std::fs::read(&path)).1)).collect();
     let read = figure("read_ms", summarize(&alone).median, "ms");
     let (pause, tick) = (Duration::from_millis(args.block_ms), Duration::from_millis(args.tick_ms));
@@ -107,30 +92,28 @@ pub fn run(args: Args) -> ExitCode {
         ("tokio::fs::File, 1 MiB pieces", "tokio_stream", Call::TokioStream(path.clone())),
     ];
     let mut table = Table::new(["the handler calls", "ticks", "stalls", "longest gap", "p99 gap"]);
-    let mut stalls = Vec::new();
-    for (label, name, call) in cases {
+    let [thread_sleep, tokio_sleep, std_read, _, streamed] = cases.map(|(label, name, call)| {
+        let gaps = gaps_next_to(call, args.calls, tick);
         // A stall: a gap longer than a tick plus half of one call's blocking.
         let blocking = if name.ends_with("sleep") { args.block_ms as f64 } else { read.value };
-        let gaps: Vec<f64> = gaps_next_to(call, args.calls, tick).into_iter().map(ms).collect();
         let stalled = gaps.iter().filter(|&&gap| gap > args.tick_ms as f64 + blocking / 2.0);
         let stalled = figure(&format!("{name}_stalls"), stalled.count() as f64, "");
         let longest = figure(&format!("{name}_max_gap_ms"), percentile(&gaps, 100.0), "ms");
         let p99 = figure(&format!("{name}_p99_gap_ms"), percentile(&gaps, 99.0), "ms");
-        let (ticks, stalled_of) = (gaps.len().to_string(), format!("{stalled} of {}", args.calls));
-        table.row([label.into(), ticks, stalled_of, format!("{longest:.1}"), format!("{p99:.1}")]);
+        let ticks = gaps.len();
+        table.cells(&format!("{label}|{ticks}|{stalled} of {}|{longest:.1}|{p99:.1}", args.calls));
         // Each gap at the moment its tick came: the running sum of the gaps.
         let since_start = gaps.iter().scan(0.0, |sum, gap| Some(*sum + gap).inspect(|s| *sum = *s));
         let curve: Vec<(f64, f64)> = since_start.zip(gaps.iter().copied()).collect();
         series(&format!("gaps_{name}"), "ms since the heartbeat started", "ms", &curve);
-        stalls.push(stalled.value as u64);
-    }
+        stalled.value as u64
+    });
     table.print();
     let tick = figure("tick_ms", args.tick_ms as f64, "ms");
     let (calls, block_ms, mib) = (args.calls, args.block_ms, args.file_mib);
     println!(
         "(heartbeat every {tick}; {calls} calls of a {block_ms} ms sleep, or of a read of a {mib} MiB file, {read:.0} alone; a stall: a gap over a tick plus half a call)"
     );
-    let [thread_sleep, tokio_sleep, std_read, _, streamed] = stalls[..] else { unreachable!() };
     // Every blocking call should stall the heartbeat once; the margin, half
     // of them either way, absorbs a stray stall on a busy machine. The whole
     // file tokio::fs::read is reported, not checked: see the page.

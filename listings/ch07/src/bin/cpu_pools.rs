@@ -3,11 +3,10 @@
 //!     cargo run --release -p ch07 --bin cpu_pools -- --jobs 16 --waits 64
 
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
+use ch07::heartbeat::Heartbeat;
 use support::report::{Table, figure, verdict};
 use support::timing::{ms, percentile, time};
 
@@ -68,17 +67,7 @@ async fn run_job(pool: &str, job: Job, arg: u64) -> ThreadId {
 fn run_on(pool: &'static str, job: Job, count: u64, arg: u64) -> (f64, usize, Vec<f64>) {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
     runtime.expect("a runtime").block_on(async {
-        let done = Arc::new(AtomicBool::new(false));
-        let stop = done.clone();
-        let beats = tokio::spawn(async move {
-            let (mut gaps, mut last) = (Vec::new(), Instant::now());
-            while !stop.load(Ordering::Relaxed) {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-                gaps.push(ms(last.elapsed()));
-                last = Instant::now();
-            }
-            gaps
-        });
+        let heartbeat = Heartbeat::start(Duration::from_millis(5));
         tokio::time::sleep(Duration::from_millis(15)).await; // A few regular beats first.
         let started = Instant::now(); // measuring
         let mut jobs = tokio::task::JoinSet::new();
@@ -87,8 +76,7 @@ fn run_on(pool: &'static str, job: Job, count: u64, arg: u64) -> (f64, usize, Ve
         }
         let threads: std::collections::HashSet<_> = jobs.join_all().await.into_iter().collect();
         let wall_ms = ms(started.elapsed()); // measuring
-        done.store(true, Ordering::Relaxed);
-        (wall_ms, threads.len(), beats.await.expect("the heartbeat ends"))
+        (wall_ms, threads.len(), heartbeat.stop().await)
     })
 }
 // ANCHOR_END: pools

@@ -6,7 +6,6 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::process::ExitCode;
 use std::rc::Rc;
-use std::sync::{Arc, Mutex};
 use std::thread::{self, ThreadId};
 
 use support::report::{Table, figure, verdict};
@@ -65,21 +64,19 @@ fn run_both(tasks: u64, steps: u64) -> (ThreadId, Ledger, Vec<ThreadId>) {
         }
     });
     // ANCHOR_END: local_set
-    // The same count of Send tasks through tokio::spawn go to the workers.
-    let spawned = Arc::new(Mutex::new(Vec::new()));
-    runtime.block_on(async {
-        let handles: Vec<_> = (0..tasks)
-            .map(|_| {
-                let spawned = spawned.clone();
-                tokio::spawn(async move { spawned.lock().unwrap().push(thread::current().id()) })
-            })
-            .collect();
+    // ANCHOR: spawned
+    // The same count of Send tasks through tokio::spawn, each answering with its thread.
+    let spawned = runtime.block_on(async {
+        let handles: Vec<_> =
+            (0..tasks).map(|_| tokio::spawn(async { thread::current().id() })).collect();
+        let mut threads = Vec::new();
         for handle in handles {
-            handle.await.expect("a spawned task ends");
+            threads.push(handle.await.expect("a spawned task ends"));
         }
+        threads
     });
+    // ANCHOR_END: spawned
     let ledger = Rc::try_unwrap(ledger).ok().expect("every task dropped its Rc").into_inner();
-    let spawned = spawned.lock().unwrap().clone();
     (thread::current().id(), ledger, spawned)
 }
 

@@ -2,13 +2,10 @@
 //!
 //!     cargo run --release -p ch07 --bin make_async -- --fetches 20 --many 1000
 
-use std::collections::HashSet;
-use std::future::Future;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::ExitCode;
 use std::thread::ThreadId;
-use std::time::Instant;
 
 use support::latency::{Config, LatencyServer};
 use support::report::{Table, figure, verdict};
@@ -79,7 +76,7 @@ async fn fetch_quote(server: SocketAddr) -> (usize, ThreadId) {
 fn fetch_all(way: &str, fetches: u64, server: SocketAddr) -> (f64, usize) {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
     runtime.expect("a runtime").block_on(async {
-        let started = Instant::now(); // measuring
+        let started = std::time::Instant::now(); // measuring
         let tasks: Vec<_> = (0..fetches)
             .map(|_| match way {
                 "direct" => tokio::spawn(async move { fetch_quote_blocking(server) }),
@@ -88,7 +85,7 @@ fn fetch_all(way: &str, fetches: u64, server: SocketAddr) -> (f64, usize) {
                 other => unreachable!("no way named {other}"),
             })
             .collect();
-        let mut threads = HashSet::new();
+        let mut threads = std::collections::HashSet::new();
         for task in tasks {
             let (bytes, thread) = task.await.expect("the fetch ends");
             assert!(bytes > 0, "a response arrived");

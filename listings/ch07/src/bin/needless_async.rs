@@ -6,7 +6,7 @@ use std::hint::black_box;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use support::report::{Table, metric, verdict};
+use support::report::{Table, figure, verdict};
 use support::timing::summarize;
 
 /// Time one computation written as a plain fn and as an async fn, called five ways.
@@ -87,20 +87,15 @@ pub fn run(args: Args) -> ExitCode {
     let mut medians = Vec::new();
     for (label, name, calls, time) in ways {
         let samples: Vec<f64> = (0..args.samples).map(|_| time(calls)).collect();
-        let median = summarize(&samples).median;
-        let plain = medians.first().copied().unwrap_or(median);
-        table.row([
-            label.to_string(),
-            format!("{median:.1} ns"),
-            format!("{:.0}x", median / plain.max(0.1)),
-        ]);
-        metric(&format!("{name}_ns"), median, "ns");
-        medians.push(median);
+        let median = figure(&format!("{name}_ns"), summarize(&samples).median, "ns");
+        let plain = medians.first().copied().unwrap_or(median.value);
+        table.cells(&format!("{label}|{median:.1}|{:.0}x", median.value / plain.max(0.1)));
+        medians.push(median.value);
     }
     table.print();
-    let future_bytes = std::mem::size_of_val(&spread_async(1.0, 2.0));
-    println!("size of spread_async's future: {future_bytes} bytes; of spread's result: 8 bytes");
-    metric("future_bytes", future_bytes as f64, "bytes");
+    let future_bytes = std::mem::size_of_val(&spread_async(1.0, 2.0)) as f64;
+    let future_bytes = figure("future_bytes", future_bytes, "bytes");
+    println!("size of spread_async's future: {future_bytes}; of spread's result: 8 bytes");
 
     let [plain, awaited, futures_block_on, runtime_block_on, per_runtime] = medians[..] else {
         unreachable!("five ways")

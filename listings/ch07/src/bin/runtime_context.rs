@@ -18,12 +18,13 @@ pub struct Args {
     latency_ms: u64,
 }
 
+// ANCHOR: feed
+/// A (simulated) price fetch: it awaits tokio's timer.
 async fn fetch_price(symbol: &'static str, latency: Duration) -> f64 {
     tokio::time::sleep(latency).await;
     if symbol == "ACME" { 101.5 } else { 0.0 }
 }
 
-// ANCHOR: feed
 /// Starts fetching a price in the background. Like a Python function that
 /// calls `asyncio.create_task`, it needs a running runtime, and nothing in
 /// its signature says so.

@@ -2,12 +2,11 @@
 //!
 //!     cargo run --release -p ch07 --bin same_core_stall -- --file-mib 32
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use ch07::heartbeat::Heartbeat;
 use support::report::{Table, figure, skipped, verdict};
 use support::timing::{ms, percentile, time};
 
@@ -25,8 +24,7 @@ pub struct Args {
 // ANCHOR: pinned
 /// Pins the calling thread to one CPU, as `taskset` does.
 fn pin_to(cpu: usize) {
-    // SAFETY: `cpu_set_t` is a plain bit set: zeroed is valid, and the call
-    // only reads the set it is given.
+    // SAFETY: a zeroed `cpu_set_t` is a valid (empty) set; the call only reads it.
     unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
         libc::CPU_SET(cpu, &mut set);
@@ -38,24 +36,13 @@ fn pin_to(cpu: usize) {
 /// The loop's thread on CPU 0 with a heartbeat; the blocking calls on `cpu`.
 /// `read` reads the whole file (the kernel copies it in one system call);
 /// otherwise the blocking thread spins in user space for as long.
-fn heartbeat_with(cpu: usize, read: bool, path: &Path, spin: Duration, calls: u64) -> Vec<f64> {
-    let path = path.to_path_buf();
+fn heartbeat_with(cpu: usize, read: bool, path: PathBuf, spin: Duration, calls: u64) -> Vec<f64> {
     // The loop gets a thread of its own, so that the pin ends with it.
     let loop_thread = std::thread::spawn(move || {
         pin_to(0);
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async {
-            let done = Arc::new(AtomicBool::new(false));
-            let stop = done.clone();
-            let beats = tokio::spawn(async move {
-                let (mut gaps, mut last) = (Vec::new(), Instant::now());
-                while !stop.load(Ordering::Relaxed) {
-                    tokio::time::sleep(Duration::from_millis(5)).await;
-                    gaps.push(ms(last.elapsed()));
-                    last = Instant::now();
-                }
-                gaps
-            });
+            let heartbeat = Heartbeat::start(Duration::from_millis(5));
             for _ in 0..calls {
                 let path = path.clone();
                 tokio::task::spawn_blocking(move || {
@@ -72,8 +59,7 @@ fn heartbeat_with(cpu: usize, read: bool, path: &Path, spin: Duration, calls: u6
                 .await
                 .expect("the call ends");
             }
-            done.store(true, Ordering::Relaxed);
-            beats.await.expect("the heartbeat ends")
+            heartbeat.stop().await
         })
     });
     loop_thread.join().expect("the loop's thread ends")
@@ -118,7 +104,7 @@ pub fn run(args: Args) -> ExitCode {
         ("spin in user space", 0, "the loop's core", false, "spin_same_core"),
     ]
     .map(|(label, cpu, core, is_read, name)| {
-        let gaps = heartbeat_with(cpu, is_read, &path, read, args.calls);
+        let gaps = heartbeat_with(cpu, is_read, path.clone(), read, args.calls);
         let longest = figure(&format!("{name}_longest_ms"), percentile(&gaps, 100.0), "ms");
         let stalled = gaps.iter().filter(|&&gap| gap > stall_ms).count() as f64;
         let stalled = figure(&format!("{name}_stalls"), stalled, "");

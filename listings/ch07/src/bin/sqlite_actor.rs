@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread::{ThreadId, current};
-use std::time::Instant;
 
 use rusqlite::{Connection, params};
 use support::report::{Table, figure, verdict};
+use support::timing::time;
 
 /// Query a SQLite file from many tasks, through an actor and through a pool.
 #[derive(clap::Parser)]
@@ -29,15 +29,18 @@ pub struct Args {
     tasks: u64,
 }
 
+// ANCHOR: actor
+/// What a task asks of a connection: a closure that queries it and answers a `T`.
+trait Ask<T>: FnOnce(&Connection) -> T + Send + 'static {}
+impl<T, F: FnOnce(&Connection) -> T + Send + 'static> Ask<T> for F {}
+
+/// A question on its way to the thread that owns the connection.
 type Job = Box<dyn FnOnce(&Connection) + Send>;
 
-// ANCHOR: actor
 /// One connection, owned by one thread for its whole life, like Django's
 /// `sync_to_async(thread_sensitive=True)`. Tasks send it closures.
 #[derive(Clone)]
-struct Actor {
-    jobs: mpsc::Sender<Job>,
-}
+struct Actor(mpsc::Sender<Job>);
 
 impl Actor {
     /// Starts the thread that opens the connection and owns it.
@@ -49,17 +52,14 @@ impl Actor {
                 job(&connection); // Ends when every Actor (every sender) is dropped.
             }
         });
-        (Actor { jobs }, owner)
+        (Actor(jobs), owner)
     }
 
     /// Sends `query` to the owner thread and awaits its answer.
-    async fn call<T: Send + 'static>(
-        &self,
-        query: impl FnOnce(&Connection) -> T + Send + 'static,
-    ) -> T {
+    async fn call<T: Send + 'static>(&self, query: impl Ask<T>) -> T {
         let (answer, answered) = tokio::sync::oneshot::channel();
         let job = Box::new(move |connection: &Connection| drop(answer.send(query(connection))));
-        self.jobs.send(job).expect("the owner thread is alive");
+        self.0.send(job).expect("the owner thread is alive");
         answered.await.expect("the owner thread answers")
     }
 }
@@ -75,16 +75,8 @@ struct Pool {
 }
 
 impl Pool {
-    /// An empty pool: a call that finds no idle connection opens one.
-    fn new(path: PathBuf) -> Arc<Pool> {
-        Arc::new(Pool { path, idle: Mutex::new(Vec::new()) })
-    }
-
-    /// Runs `query` on a blocking thread, with a connection from the pool.
-    async fn call<T: Send + 'static>(
-        self: &Arc<Self>,
-        query: impl FnOnce(&Connection) -> T + Send + 'static,
-    ) -> T {
+    /// Runs `query` on a blocking thread, with an idle connection, or a new one.
+    async fn call<T: Send + 'static>(self: &Arc<Self>, query: impl Ask<T>) -> T {
         let pool = self.clone();
         tokio::task::spawn_blocking(move || {
             let taken = pool.idle.lock().unwrap().pop();
@@ -98,15 +90,6 @@ impl Pool {
     }
 }
 // ANCHOR_END: pool
-
-/// Opens the file in WAL mode: readers never wait for the writer; writers
-/// still go one at a time, and wait up to rusqlite's default 5 s for their turn.
-fn open(path: &Path) -> Connection {
-    let connection = Connection::open(path).expect("open the database");
-    connection.pragma_update(None, "journal_mode", "WAL").expect("WAL");
-    connection.pragma_update(None, "synchronous", "NORMAL").expect("synchronous");
-    connection
-}
 
 // ANCHOR: tasks
 /// Either way to a connection, for the tasks to share.
@@ -139,6 +122,15 @@ async fn load(via: Via, query: Query, total: u64, tasks: u64) -> Vec<(f64, Threa
 // ANCHOR_END: tasks
 
 // ANCHOR: queries
+/// Opens the file in WAL mode: readers never wait for the writer; writers
+/// still go one at a time, and wait up to rusqlite's default 5 s for their turn.
+fn open(path: &Path) -> Connection {
+    let connection = Connection::open(path).expect("open the database");
+    connection.pragma_update(None, "journal_mode", "WAL").expect("WAL");
+    connection.pragma_update(None, "synchronous", "NORMAL").expect("synchronous");
+    connection
+}
+
 /// A query run with the number of the request; returns its answer.
 type Query = fn(&Connection, u64) -> rusqlite::Result<f64>;
 
@@ -175,45 +167,40 @@ pub fn run(args: Args) -> ExitCode {
     setup.execute_batch(SCHEMA).expect("create the tables");
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
     let (actor, owner) = Actor::open(path.clone());
-    let pool = Pool::new(path);
+    let pool = Arc::new(Pool { path, idle: Mutex::default() });
+    let vias = [("actor", Via::Actor(actor)), ("pool", Via::Pool(pool))];
     let mut table = Table::new(["queries", "through", "queries/s", "threads", "sum of answers"]);
-    let mut row = |kind: &str, query: Query, total: u64, label: &str, via: Via| {
-        let started = Instant::now();
-        let answers = runtime.block_on(load(via, query, total, args.tasks));
-        let per_s = total as f64 / started.elapsed().as_secs_f64();
-        let per_s = figure(&format!("{kind}_{label}_per_s"), per_s, "queries/s");
-        let threads = answers.iter().map(|answer| answer.1).collect::<HashSet<_>>().len();
-        let threads = figure(&format!("{kind}_{label}_threads"), threads as f64, "");
-        let sum: f64 = answers.iter().map(|answer| answer.0).sum();
-        table.cells(&format!("{kind}|{label}|{per_s:#.0}|{threads}|{sum:.1}"));
-        (sum, per_s.value, threads.value)
-    };
     let workloads: [(_, Query, _); 3] = [
         ("reads", read_quote, args.reads),
         ("scans", scan_prices, args.scans),
         ("writes", record_trade, args.writes),
     ];
+    // Per workload, through the actor and through the pool: (queries/s, threads, sum of answers).
     let [reads, scans, writes] = workloads.map(|(kind, query, total)| {
-        let by_actor = row(kind, query, total, "actor", Via::Actor(actor.clone()));
-        [by_actor, row(kind, query, total, "pool", Via::Pool(pool.clone()))]
+        vias.clone().map(|(by, via)| {
+            let (answers, took) = time(|| runtime.block_on(load(via, query, total, args.tasks)));
+            let per_s = total as f64 / took.as_secs_f64();
+            let per_s = figure(&format!("{kind}_{by}_per_s"), per_s, "queries/s");
+            let threads: HashSet<_> = answers.iter().map(|answer| answer.1).collect();
+            let threads = figure(&format!("{kind}_{by}_threads"), threads.len() as f64, "");
+            let sum: f64 = answers.iter().map(|answer| answer.0).sum();
+            table.cells(&format!("{kind}|{by}|{per_s:#.0}|{threads}|{sum:.1}"));
+            (per_s.value, threads.value, sum)
+        })
     });
     table.print();
-    drop(actor);
+    drop(vias); // The last sender: the actor's thread ends.
     owner.join().expect("the owner thread ends");
     let trades: i64 = setup.query_row("SELECT COUNT(*) FROM trades", [], |row| row.get(0)).unwrap();
-    drop(runtime);
-
     let over = |[actor, pool]: [(f64, f64, f64); 2], kind: &str| {
-        figure(&format!("{kind}_pool_over_actor"), pool.1 / actor.1, "x")
+        figure(&format!("{kind}_pool_over_actor"), pool.0 / actor.0, "x")
     };
     let (r, s, w) = (over(reads, "reads"), over(scans, "scans"), over(writes, "writes"));
     println!(
         "pool / actor: {r:.1} for point reads, {s:.1} for scans, {w:.1} for writes; {trades} trades recorded"
     );
-    let ([actor_reads, pool_reads], [actor_scans, pool_scans]) = (reads, scans);
-    let same = actor_reads.0 == pool_reads.0
-        && (actor_scans.0 - pool_scans.0).abs() < 1e-6 * actor_scans.0;
-    let (actor_threads, pool_threads) = (actor_reads.2, pool_reads.2);
+    let same = reads[0].2 == reads[1].2 && (scans[0].2 - scans[1].2).abs() < 1e-6 * scans[0].2;
+    let (actor_threads, pool_threads) = (reads[0].1, reads[1].1);
     verdict(
         "the actor runs every query on its one thread and gives the same answers as the pool",
         same && trades as u64 == 2 * args.writes && actor_threads == 1.0 && pool_threads >= 1.0,

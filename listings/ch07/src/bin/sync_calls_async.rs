@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use futures::future::{Either, select};
 use support::panic::catch_panic;
-use support::report::{Table, metric, verdict};
+use support::report::{Table, figure, verdict};
+use support::timing::ms;
 use tokio::runtime::{Builder, Handle};
 
 /// Call an async quote fetch from sync code four ways.
@@ -23,15 +24,16 @@ pub struct Args {
     patience_ms: u64,
 }
 
+// ANCHOR: fetch
 /// An async quote fetch that needs tokio's timer.
 async fn fetch_quote(latency: Duration) -> f64 {
     tokio::time::sleep(latency).await;
     101.5
 }
+// ANCHOR_END: fetch
 
 pub fn run(args: Args) -> ExitCode {
     let latency = Duration::from_millis(args.latency_ms);
-    let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1e3);
     let mut table = Table::new(["sync code calls fetch_quote()", "outcome"]);
 
     // ANCHOR: block_on
@@ -46,8 +48,9 @@ pub fn run(args: Args) -> ExitCode {
         .unwrap();
     let from_thread = from_thread.join().expect("the thread ends");
     // ANCHOR_END: block_on
-    table.row(["Runtime::block_on, from main".into(), format!("{quote} after {}", ms(took))]);
-    table.row(["Handle::block_on, from another thread".into(), format!("{from_thread}")]);
+    let took = figure("block_on_ms", ms(took), "ms");
+    table.cells(&format!("Runtime::block_on, from main|{quote} after {took:.1}"));
+    table.cells(&format!("Handle::block_on, from another thread|{from_thread}"));
 
     // ANCHOR: nested
     // 3. From inside the runtime: block_on would block a thread that drives tasks.
@@ -84,15 +87,11 @@ pub fn run(args: Args) -> ExitCode {
     let (finished, released_after) = reported.recv().expect("the thread reports");
     stuck.join().expect("the thread ends");
     // ANCHOR_END: hang
-    let outcome = if finished {
-        "finished".to_string()
-    } else {
-        format!("still waiting after {}", ms(released_after))
-    };
+    let hung_for = figure("hung_for_ms", ms(released_after), "ms");
+    let outcome =
+        if finished { "finished".into() } else { format!("still waiting after {hung_for:.1}") };
     table.row(["futures::executor::block_on, inside a current-thread runtime".into(), outcome]);
     table.print();
-    metric("block_on_ms", took.as_secs_f64() * 1e3, "ms");
-    metric("hung_for_ms", released_after.as_secs_f64() * 1e3, "ms");
 
     let core = "Cannot start a runtime from within a runtime";
     let holds =
@@ -101,10 +100,8 @@ pub fn run(args: Args) -> ExitCode {
         "block_on works from sync code on any thread; inside a runtime tokio panics and futures' block_on hangs",
         holds,
         &format!(
-            "a {}-ms fetch: {} through block_on; still waiting after {} inside the runtime",
-            args.latency_ms,
-            ms(took),
-            ms(released_after)
+            "a {}-ms fetch: {took:.1} through block_on; still waiting after {hung_for:.1} inside the runtime",
+            args.latency_ms
         ),
     )
 }

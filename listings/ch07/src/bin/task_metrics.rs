@@ -2,15 +2,14 @@
 //!
 //!     cargo run --release -p ch07 --bin task_metrics -- --threshold-us 100
 
-use std::io::Write;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use ch07::handlers::{self, history_report, quote_from_cache, rate_limited_quote};
 use support::report::{Table, figure, verdict};
 use tokio_metrics::TaskMonitor;
-use tracing_subscriber::fmt::format::FmtSpan;
+use tracing_subscriber::fmt::{MakeWriter, format::FmtSpan};
 
 /// Run the watchdog's three handlers under tokio-metrics and a tracing subscriber.
 #[derive(clap::Parser)]
@@ -23,11 +22,14 @@ pub struct Args {
     requests: u64,
 }
 
+/// Where the subscriber writes: a buffer the listing reads afterwards.
+static SPANS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
 // ANCHOR: monitors
 /// One `TaskMonitor` per kind of task (tokio-metrics' advice), each counting
 /// its tasks' polls, slow ones apart; and a subscriber that reports every
 /// span when it closes, with the time spent inside it.
-fn watch(args: &Args, path: std::path::PathBuf, spans: SpanLog) -> [tokio_metrics::TaskMetrics; 3] {
+fn watch(args: &Args, path: std::path::PathBuf) -> [tokio_metrics::TaskMetrics; 3] {
     let threshold = Duration::from_micros(args.threshold_us);
     let monitor = || {
         let mut builder = TaskMonitor::builder();
@@ -40,7 +42,7 @@ fn watch(args: &Args, path: std::path::PathBuf, spans: SpanLog) -> [tokio_metric
         .with_target(false)
         .with_timer(()) // no clock on each line; the spans still time themselves
         .with_ansi(false)
-        .with_writer(move || spans.clone())
+        .with_writer(|| SPANS.make_writer())
         .finish();
     let _listening = tracing::subscriber::set_default(subscriber);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
@@ -57,25 +59,11 @@ fn watch(args: &Args, path: std::path::PathBuf, spans: SpanLog) -> [tokio_metric
 }
 // ANCHOR_END: monitors
 
-/// Where the subscriber writes: a buffer the listing reads afterwards.
-#[derive(Clone, Default)]
-struct SpanLog(Arc<Mutex<Vec<u8>>>);
-
-impl Write for SpanLog {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 pub fn run(args: Args) -> ExitCode {
     let (_dir, path) = handlers::history_file();
-    let spans = SpanLog::default();
-    let metrics = watch(&args, path, spans.clone());
-    let log = String::from_utf8_lossy(&spans.0.lock().unwrap()).into_owned();
+    let metrics = watch(&args, path);
+    let log = std::mem::take(&mut *SPANS.lock().unwrap()); // Empty for the next run.
+    let log = String::from_utf8_lossy(&log);
     let closed: Vec<&str> = log.lines().map(str::trim).filter(|l| l.contains("close")).collect();
     println!("the subscriber's first lines (of {} spans closed):", closed.len());
     closed.iter().take(3).for_each(|line| println!("  {line}"));

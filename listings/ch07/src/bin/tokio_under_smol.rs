@@ -4,12 +4,12 @@
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::time::Instant;
 
 use async_compat::Compat;
 use support::latency::{Config, LatencyServer};
 use support::panic::catch_panic;
-use support::report::{Table, metric, verdict};
+use support::report::{Table, figure, verdict};
+use support::timing::{ms, time};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Call a tokio-only client from smol, bare and through two bridges.
@@ -37,10 +37,6 @@ async fn fetch_quote(server: SocketAddr) -> std::io::Result<usize> {
 pub fn run(args: Args) -> ExitCode {
     let server = LatencyServer::start(Config::latency(args.latency_ms)).expect("start the server");
     let addr = server.addr();
-    let timed = |f: &dyn Fn() -> usize| {
-        let started = Instant::now();
-        (f(), started.elapsed().as_secs_f64() * 1e3)
-    };
 
     // ANCHOR: bare
     let bare = catch_panic(|| smol::block_on(fetch_quote(addr)));
@@ -63,26 +59,17 @@ pub fn run(args: Args) -> ExitCode {
         smol::block_on(async { handle.spawn(fetch_quote(addr)).await }).unwrap().expect("a quote")
     };
     // ANCHOR_END: bridges
-    let (compat_bytes, compat_ms) = timed(&compat);
-    let (side_bytes, side_ms) = timed(&side);
+    let ((compat_bytes, compat), (side_bytes, side)) = (time(compat), time(side));
     drop(tokio_side);
     drop(server);
 
+    let compat_ms = figure("compat_ms", ms(compat), "ms");
+    let side_ms = figure("side_runtime_ms", ms(side), "ms");
     let mut table = Table::new(["fetch_quote() under smol", "outcome", "took"]);
     table.row(["bare", "panic (above)", "-"]);
-    table.row([
-        "Compat::new(..)".into(),
-        format!("{compat_bytes} bytes"),
-        format!("{compat_ms:.0} ms"),
-    ]);
-    table.row([
-        "a tokio runtime on a side thread".into(),
-        format!("{side_bytes} bytes"),
-        format!("{side_ms:.0} ms"),
-    ]);
+    table.cells(&format!("Compat::new(..)|{compat_bytes} bytes|{compat_ms:.0}"));
+    table.cells(&format!("a tokio runtime on a side thread|{side_bytes} bytes|{side_ms:.0}"));
     table.print();
-    metric("compat_ms", compat_ms, "ms");
-    metric("side_runtime_ms", side_ms, "ms");
 
     let core = "must be called from the context of a Tokio 1.x runtime";
     let holds = message.contains(core) && compat_bytes > 0 && compat_bytes == side_bytes;

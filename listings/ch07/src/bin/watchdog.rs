@@ -65,22 +65,19 @@ impl<F: Future> Future for Watchdog<F> {
 
 pub fn run(args: Args) -> ExitCode {
     let (_dir, path) = handlers::history_file();
-    let threshold = Duration::from_micros(args.threshold_us);
+    // ANCHOR: watch
+    let (n, threshold) = (args.requests, Duration::from_micros(args.threshold_us));
     let slow = SlowPolls::default();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
-    // ANCHOR: watch
-    let polls = runtime.expect("a runtime").block_on(async {
-        let (n, t) = (args.requests, threshold);
-        let cache = Watchdog::new("quote_from_cache", quote_from_cache(n), t, &slow);
-        let limited = Watchdog::new("rate_limited_quote", rate_limited_quote(n), t, &slow);
-        let history = Watchdog::new("history_report", history_report(n, path), t, &slow);
+    runtime.expect("a runtime").block_on(async {
+        let cache = Watchdog::new("quote_from_cache", quote_from_cache(n), threshold, &slow);
+        let limited = Watchdog::new("rate_limited_quote", rate_limited_quote(n), threshold, &slow);
+        let history = Watchdog::new("history_report", history_report(n, path), threshold, &slow);
         let (cache, limited, history) =
-            (tokio::spawn(cache), tokio::spawn(limited), tokio::spawn(history));
-        let (cache, limited, history) = tokio::join!(cache, limited, history);
-        (cache.is_ok(), limited.is_ok(), history.is_ok())
+            tokio::join!(tokio::spawn(cache), tokio::spawn(limited), tokio::spawn(history));
+        assert!(cache.is_ok() && limited.is_ok() && history.is_ok(), "every handler ends");
     });
     // ANCHOR_END: watch
-    assert!(polls == (true, true, true), "every handler ends");
     let slow = slow.lock().unwrap();
     println!("polls longer than {} µs:", args.threshold_us);
     for (name, poll, took) in slow.iter().take(12) {
@@ -90,18 +87,16 @@ pub fn run(args: Args) -> ExitCode {
         println!("  ... and {} more", slow.len() - 12);
     }
     let mut table = Table::new(["handler", "slow polls", "longest poll"]);
-    let mut counts = Vec::new();
-    for name in handlers::NAMES {
+    let [cache, limited, history] = handlers::NAMES.map(|name| {
         let mine: Vec<f64> = slow.iter().filter(|s| s.0 == name).map(|s| ms(s.2)).collect();
-        let count = figure(&format!("{name}_slow_polls"), mine.len() as f64, "polls").value;
+        let count = figure(&format!("{name}_slow_polls"), mine.len() as f64, "polls");
         let longest = mine.iter().copied().fold(0.0, f64::max);
         let longest = figure(&format!("{name}_longest_ms"), longest, "ms");
-        table.row([name.to_string(), count.to_string(), format!("{longest:.2}")]);
-        counts.push(count as u64);
-    }
+        table.cells(&format!("{name}|{count:#}|{longest:.2}"));
+        count.value as u64
+    });
     table.print();
 
-    let [cache, limited, history] = counts[..] else { unreachable!("three handlers") };
     let reads = args.requests.div_ceil(5);
     // A well-behaved poll can still be slow now and then: the OS may take the
     // CPU away in the middle of it. A tenth of its polls is the margin.

@@ -8,7 +8,6 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::process::ExitCode;
 
 use corosensei::{Coroutine, CoroutineResult, Yielder};
-use num_bigint::BigUint;
 use support::latency::{Config, LatencyServer};
 use support::report::{Table, figure, verdict};
 use support::timing::measure;
@@ -32,7 +31,7 @@ pub struct Args {
 
 /// The CPU-bound job, as in the other listings: the result's size in bits.
 fn power_job(exponent: u32) -> usize {
-    BigUint::from(7777u32).pow(exponent).bits() as usize
+    num_bigint::BigUint::from(7777u32).pow(exponent).bits() as usize
 }
 
 /// The request for one page; `Connection: close` ends the stream with the response.
@@ -109,21 +108,17 @@ pub fn run(args: Args) -> ExitCode {
     // ANCHOR_END: run
 
     let secs = |took: std::time::Duration| took.as_secs_f64();
-    let (one_power_job, one_fetch_job) =
+    let (power_alone, fetch_alone) =
         (secs(alone.wall), requests as f64 * args.latency_ms as f64 / 1e3);
-    let cpu_s = figure("green_cpu_s", secs(cpu.wall), "s").value;
-    let io_s = figure("green_io_s", secs(io.wall), "s").value;
-    let cores_used = figure("green_cpu_cores_used", secs(cpu.cpu) / cpu_s, "cores");
+    let cpu_s = figure("green_cpu_s", secs(cpu.wall), "s");
+    let io_s = figure("green_io_s", secs(io.wall), "s");
+    let cores_used = figure("green_cpu_cores_used", secs(cpu.cpu) / cpu_s.value, "cores");
+    let (cpu_jobs, io_jobs, io_cores) =
+        (cpu_s.value / power_alone, io_s.value / fetch_alone, secs(io.cpu) / io_s.value);
     let header = ["job", "one job alone (s)", "all jobs, green (s)", "in jobs alone", "cores used"];
     let mut table = Table::new(header);
-    for (job, one, all, cores) in [
-        ("CPU-bound", one_power_job, cpu_s, cores_used.value),
-        ("I/O-bound", one_fetch_job, io_s, secs(io.cpu) / io_s),
-    ] {
-        let in_jobs = format!("{:.1}", all / one);
-        let [one, all, cores] = [one, all, cores].map(|x| format!("{x:.2}"));
-        table.row([job.into(), one, all, in_jobs, cores]);
-    }
+    table.cells(&format!("CPU-bound|{power_alone:.2}|{cpu_s:#.2}|{cpu_jobs:.1}|{cores_used:#.2}"));
+    table.cells(&format!("I/O-bound|{fetch_alone:.2}|{io_s:#.2}|{io_jobs:.1}|{io_cores:.2}"));
     table.print();
     let served = server.requests_served();
     println!("{jobs} jobs of each kind on one OS thread; {served} responses served");
@@ -132,15 +127,11 @@ pub fn run(args: Args) -> ExitCode {
     // one core at most, about the sum of the jobs. The fetches suspend at
     // every wait, so they overlap: about one job's wait for all of them.
     let right = powers == jobs as usize * one_power && received > 0;
-    let overlapped = io_s < 3.0 * one_fetch_job && io_s >= 0.9 * one_fetch_job;
+    let overlapped = io_s.value < 3.0 * fetch_alone && io_s.value >= 0.9 * fetch_alone;
     verdict(
         "green threads overlap the I/O-bound jobs but run the CPU-bound ones one after another",
         right && cores_used.value < 1.1 && overlapped,
-        &format!(
-            "CPU: {:.1} jobs' time on {cores_used:.2}; I/O: {:.1} jobs' waits",
-            cpu_s / one_power_job,
-            io_s / one_fetch_job
-        ),
+        &format!("CPU: {cpu_jobs:.1} jobs' time on {cores_used:.2}; I/O: {io_jobs:.1} jobs' waits"),
     )
 }
 

@@ -3,15 +3,14 @@
 //!     cargo run --release -p ch08 --bin io_at_scale -- --sizes 40,1000,10000 --latency-ms 200
 
 use std::io::{Read, Write};
+use std::iter::from_fn;
 use std::net::{SocketAddr, TcpStream};
 use std::process::{ExitCode, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::scope;
-use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use support::child::Reaped;
-use support::latency::{Config, LatencyServer, raise_fd_limit};
+use support::latency::{Config, LatencyServer};
 use support::report::{Table, figure, series, verdict};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -35,20 +34,20 @@ pub struct Args {
 
 // ANCHOR: models
 /// One request: connect, ask for a page, read the answer to its end.
-fn fetch(addr: SocketAddr, page: usize) -> usize {
+fn fetch(addr: SocketAddr, page: u32) -> usize {
     let mut stream = TcpStream::connect(addr).expect("connect");
     stream.write_all(request(page).as_bytes()).expect("send");
     stream.read_to_end(&mut Vec::new()).expect("receive")
 }
 
-fn request(page: usize) -> String {
+fn request(page: u32) -> String {
     format!("GET /ticker/ACME?page={page} HTTP/1.1\r\nHost: ticker\r\nConnection: close\r\n\r\n")
 }
 
 /// Sends `size` requests at once on `model`; returns the bytes received and
 /// the peak memory of its helper processes, if any.
-fn run_model(model: &str, size: usize, addr: SocketAddr, pool: usize) -> (usize, f64) {
-    match model {
+fn run_model(Spec { model, size, pool, addr }: Spec) -> (usize, f64) {
+    match model.as_str() {
         // One OS thread per request, each blocked in its own read.
         "threads" => scope(|s| {
             let handles: Vec<_> = (0..size).map(|p| s.spawn(move || fetch(addr, p))).collect();
@@ -56,11 +55,9 @@ fn run_model(model: &str, size: usize, addr: SocketAddr, pool: usize) -> (usize,
         }),
         // A bounded pool: each of `pool` threads takes the next request, until none is left.
         "pool" => {
-            let next = AtomicUsize::new(0);
-            let worker = || {
-                let pages = std::iter::from_fn(|| Some(next.fetch_add(1, Ordering::Relaxed)));
-                pages.take_while(|&p| p < size).map(|p| fetch(addr, p)).sum::<usize>()
-            };
+            let pages = std::sync::Mutex::new(0..size);
+            let next = || pages.lock().unwrap().next();
+            let worker = || from_fn(next).map(|p| fetch(addr, p)).sum::<usize>();
             scope(|s| {
                 let handles: Vec<_> = (0..pool.min(size)).map(|_| s.spawn(worker)).collect();
                 (handles.into_iter().map(|h| h.join().unwrap()).sum(), 0.0)
@@ -73,17 +70,14 @@ fn run_model(model: &str, size: usize, addr: SocketAddr, pool: usize) -> (usize,
                 stream.write_all(request(page).as_bytes()).await.expect("send");
                 stream.read_to_end(&mut Vec::new()).await.expect("receive")
             };
-            let handles: Vec<_> = (0..size).map(|p| tokio::spawn(fetch(p))).collect();
-            let mut received = 0;
-            for handle in handles {
-                received += handle.await.unwrap();
-            }
-            (received, 0.0)
+            // Collecting the futures into a JoinSet spawns each one as a task.
+            let tasks: tokio::task::JoinSet<usize> = (0..size).map(fetch).collect();
+            (tasks.join_all().await.into_iter().sum(), 0.0)
         }),
         // One process per request; each reports its own peak memory.
         "processes" => {
-            let one = |page| Spec { model: "one".into(), size: page, pool, addr };
-            let children: Vec<Reaped> = (0..size).map(|p| start_child(one(p))).collect();
+            let one = |page| start_child(Spec { model: "one".into(), size: page, pool, addr });
+            let children: Vec<Reaped> = (0..size).map(one).collect();
             let reports = children.into_iter().map(report);
             reports.fold((0, 0.0), |(bytes, mib), r| (bytes + r.received, mib + r.peak_mib))
         }
@@ -97,8 +91,8 @@ fn run_model(model: &str, size: usize, addr: SocketAddr, pool: usize) -> (usize,
 #[derive(Serialize, Deserialize)]
 struct Spec {
     model: String,
-    size: usize,
-    pool: usize,
+    size: u32,
+    pool: u32,
     addr: SocketAddr,
 }
 #[derive(Serialize, Deserialize)]
@@ -117,15 +111,13 @@ fn start_child(spec: Spec) -> Reaped {
 
 /// The child's side: run one model, then report its wall time and its peak memory.
 fn child(spec: &str) -> ExitCode {
-    let spec: Spec = serde_json::from_str(spec).expect("a child's spec");
-    raise_fd_limit(); // Every connection is a file descriptor.
-    let started = Instant::now();
-    let (received, helpers_mib) = run_model(&spec.model, spec.size, spec.addr, spec.pool);
-    let wall_s = started.elapsed().as_secs_f64();
+    support::latency::raise_fd_limit(); // Every connection is a file descriptor.
+    let spec = serde_json::from_str(spec).expect("a child's spec");
+    let ((received, helpers_mib), took) = support::timing::time(|| run_model(spec));
     // VmHWM: the most this process has had resident since it started.
     let peak_mib = support::timing::peak_rss_bytes() as f64 / (1 << 20) as f64 + helpers_mib;
-    let report = serde_json::to_string(&Report { wall_s, peak_mib, received });
-    println!("{}", report.expect("a report"));
+    let report = Report { wall_s: took.as_secs_f64(), peak_mib, received };
+    println!("{}", serde_json::to_string(&report).expect("a report"));
     ExitCode::SUCCESS
 }
 
@@ -140,15 +132,14 @@ pub fn run(args: Args) -> ExitCode {
         return child(spec);
     }
     let server = LatencyServer::start(Config::latency(args.latency_ms)).expect("start the API");
-    let (addr, pool, latency) = (server.addr(), args.pool as usize, args.latency_ms as f64 / 1e3);
+    let (addr, pool, latency) = (server.addr(), args.pool, args.latency_ms as f64 / 1e3);
     let mut table = Table::new(["model", "requests", "wall (s)", "latencies", "peak memory"]);
-    let mut results: Vec<(&str, usize, Report)> = Vec::new();
+    let mut runs = std::collections::HashMap::new();
     for model in ["threads", "pool", "processes", "async"] {
+        let (mut walls, mut memory) = (Vec::new(), Vec::new());
         // Processes stop at 100: 10,000 of them would take seconds to start
         // and gigabytes of memory, as chapter 4 measures.
-        let sizes = args.sizes.iter().map(|&s| s as usize);
-        let (mut walls, mut memory) = (Vec::new(), Vec::new());
-        for size in sizes.filter(|&s| model != "processes" || s <= 100) {
+        for &size in args.sizes.iter().filter(|&&n| model != "processes" || n <= 100) {
             // A fresh process per model and size, so the peak memory is its own.
             let r = report(start_child(Spec { model: model.into(), size, pool, addr }));
             let wall = figure(&format!("{model}_{size}_s"), r.wall_s, "s");
@@ -156,7 +147,7 @@ pub fn run(args: Args) -> ExitCode {
             table.cells(&format!("{model}|{size}|{wall:#.2}|{:.2}|{peak:.1}", r.wall_s / latency));
             walls.push((size as f64, r.wall_s));
             memory.push((size as f64, r.peak_mib));
-            results.push((model, size, r));
+            runs.insert((model, size), (wall, peak, r.received));
         }
         series(&format!("{model}_wall"), "concurrent requests", "s", &walls);
         series(&format!("{model}_memory"), "concurrent requests", "MiB", &memory);
@@ -168,22 +159,22 @@ pub fn run(args: Args) -> ExitCode {
     // another. At the largest, the pool needs a latency per round of `pool` requests and tasks
     // do not queue, so with 5 rounds or more they finish clearly first (both pay the same
     // per-connection work of the kernel); a thread per request holds over twice a task's memory.
-    let (small, large) = (args.sizes.iter().min(), args.sizes.iter().max());
-    let (small, large) = (*small.unwrap() as usize, *large.unwrap() as usize);
-    let at = |model| &results.iter().find(|r| r.0 == model && r.1 == large).unwrap().2;
-    let (pooled, tasks, threads) = (at("pool"), at("async"), at("threads"));
+    let (small, large) = (*args.sizes.iter().min().unwrap(), *args.sizes.iter().max().unwrap());
+    let [(pooled, ..), (tasks, tasks_mib, _), (_, threads_mib, _)] =
+        ["pool", "async", "threads"].map(|m| runs[&(m, large)]);
     let rounds = large.div_ceil(pool) as f64;
-    let mut at_small = results.iter().filter(|r| r.1 == small);
-    let overlapped = at_small.all(|r| r.2.wall_s < (1.0 + small as f64 / 4.0) * latency);
-    let queued = pooled.wall_s >= 0.9 * rounds * latency;
-    let tasks_first = rounds < 5.0 || tasks.wall_s < 0.8 * pooled.wall_s;
-    let memory = large < 5_000 || 2.0 * tasks.peak_mib < threads.peak_mib;
+    let overlapped = runs.iter().all(|(&(_, size), &(wall, _, received))| {
+        received > 0 && (size != small || wall.value < (1.0 + small as f64 / 4.0) * latency)
+    });
+    let queued = pooled.value >= 0.9 * rounds * latency;
+    let tasks_first = rounds < 5.0 || tasks.value < 0.8 * pooled.value;
+    let memory = large < 5_000 || 2.0 * tasks_mib.value < threads_mib.value;
     verdict(
         "every model overlaps the requests; at the largest size the pool queues, and threads cost memory",
-        results.iter().all(|r| r.2.received > 0) && overlapped && queued && tasks_first && memory,
+        overlapped && queued && tasks_first && memory,
         &format!(
-            "at {large}: pool {:.2} s ({rounds} rounds), async {:.2} s; threads {:.0} MiB, async {:.0} MiB",
-            pooled.wall_s, tasks.wall_s, threads.peak_mib, tasks.peak_mib
+            "at {large}: pool {:.2} ({rounds} rounds), async {:.2}; threads {:.0}, async {:.0}",
+            pooled, tasks, threads_mib, tasks_mib
         ),
     )
 }

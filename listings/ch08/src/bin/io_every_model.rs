@@ -9,7 +9,6 @@ use std::process::{ExitCode, Stdio};
 use support::child::Reaped;
 use support::latency::{Config, LatencyServer};
 use support::report::{Table, figure, verdict};
-use support::timing::time;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::task::JoinSet;
 
@@ -62,15 +61,15 @@ async fn async_job(addr: SocketAddr, requests: u32) -> usize {
 // ANCHOR_END: job
 
 pub fn run(args: Args) -> ExitCode {
+    // ANCHOR: worker_side
+    // The worker's side: one job against the parent's server, the bytes it received printed.
     if let Some(addr) = args.worker {
         println!("{}", io_job(addr, args.requests));
         return ExitCode::SUCCESS;
     }
+    // ANCHOR_END: worker_side
     let server = LatencyServer::start(Config::latency(args.latency_ms)).expect("start the API");
     let (addr, jobs, requests) = (server.addr(), args.jobs as usize, args.requests);
-    // Like asyncio's, this event loop runs on one thread.
-    let runtime =
-        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
 
     // ANCHOR: models
     let sequential = || (0..jobs).map(|_| io_job(addr, requests)).sum();
@@ -84,7 +83,10 @@ pub fn run(args: Args) -> ExitCode {
         let workers: Vec<Reaped> = (0..jobs).map(|_| start_worker(addr, requests)).collect();
         workers.into_iter().map(answer).sum()
     };
-    // Collecting the jobs' futures into a JoinSet spawns each one as a task.
+    // Like asyncio's, this event loop runs on one thread. Collecting the jobs' futures into a
+    // JoinSet spawns each one as a task on it.
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let tasks = || {
         runtime.block_on(async {
             let spawned: JoinSet<usize> = (0..jobs).map(|_| async_job(addr, requests)).collect();
@@ -100,10 +102,10 @@ pub fn run(args: Args) -> ExitCode {
         ("async", "tokio tasks, one thread", &tasks),
     ];
     let one_job = figure("one_job_s", requests as f64 * args.latency_ms as f64 / 1e3, "s");
-    let (mut walls, mut received) = (Vec::new(), Vec::new());
     let mut table = Table::new(["model", "how", "wall (s)", "in one job's waits"]);
+    let (mut walls, mut received) = (Vec::new(), Vec::new());
     for (name, how, model) in models {
-        let (bytes, took) = time(model);
+        let (bytes, took) = support::timing::time(model);
         let wall = figure(&format!("{name}_s"), took.as_secs_f64(), "s");
         table.cells(&format!("{name}|{how}|{wall:#.2}|{:.1}", wall.value / one_job.value));
         walls.push(wall.value);
@@ -115,22 +117,19 @@ pub fn run(args: Args) -> ExitCode {
 
     // Sequential waits every job's time in turn; each concurrent model
     // overlaps the jobs, so it must be several times faster (ideally `jobs`).
-    let speedups: Vec<f64> = walls.iter().map(|w| walls[0] / w).collect();
-    let holds = received.iter().all(|r| *r == received[0])
-        && walls[0] >= 0.9 * jobs as f64 * one_job.value
-        && speedups[1..].iter().all(|s| *s >= 0.4 * jobs as f64);
+    let speedups: Vec<f64> = walls[1..].iter().map(|w| walls[0] / w).collect();
     verdict(
         "every concurrent model takes about one job's wait, the sequential one the sum",
-        holds,
-        &format!("speed-ups over sequential: {:.1?}", &speedups[1..]),
+        received.iter().all(|r| *r == received[0])
+            && walls[0] >= 0.9 * jobs as f64 * one_job.value
+            && speedups.iter().all(|s| *s >= 0.4 * jobs as f64),
+        &format!("speed-ups over sequential: {speedups:.1?}"),
     )
 }
 
 // ANCHOR: worker
-/// Starts this program again as a worker: with `--worker`, its `run` runs one
-/// `io_job` against that address and prints the bytes it received.
+/// Starts this program again as a worker for one job (support::child has the convention).
 fn start_worker(addr: SocketAddr, requests: u32) -> Reaped {
-    // This program again, as a worker: support::child has the convention.
     let mut command = support::child::command("io_every_model");
     command.args(["--worker", &addr.to_string(), "--requests", &requests.to_string()]);
     Reaped(command.stdout(Stdio::piped()).spawn().expect("start a worker process"))
@@ -138,8 +137,7 @@ fn start_worker(addr: SocketAddr, requests: u32) -> Reaped {
 
 /// A worker's answer: the number it prints before it exits, read from the pipe to its end.
 fn answer(mut worker: Reaped) -> usize {
-    let stdout = worker.0.stdout.take().expect("piped");
-    serde_json::from_reader(stdout).expect("a worker's byte count")
+    serde_json::from_reader(worker.0.stdout.take().expect("piped")).expect("a worker's bytes")
 }
 // ANCHOR_END: worker
 

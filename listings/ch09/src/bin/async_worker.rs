@@ -4,7 +4,6 @@
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use ch09::queue::{self, Job};
 use redis::{AsyncCommands, Commands};
@@ -12,6 +11,7 @@ use support::child::Reaped;
 use support::latency::{Config, LatencyServer};
 use support::redis_server::RedisServer;
 use support::report::{Table, figure, verdict};
+use support::timing::{children_cpu_time, ms, peak_rss_bytes_of};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Take jobs from Redis with many one-job worker processes, then with one tokio worker.
@@ -39,7 +39,7 @@ async fn async_worker(client: redis::Client, at_once: usize) {
     let forever = redis::AsyncConnectionConfig::new().set_response_timeout(None);
     let mut taker = client.get_multiplexed_async_connection_with_config(&forever).await.unwrap();
     let results = client.get_multiplexed_async_connection().await.expect("connect");
-    let permits = Arc::new(tokio::sync::Semaphore::new(at_once));
+    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(at_once));
     let mut tasks = tokio::task::JoinSet::new();
     loop {
         let permit = permits.clone().acquire_owned().await.expect("never closed");
@@ -69,37 +69,38 @@ async fn count_words(job: &Job) -> u64 {
 }
 // ANCHOR_END: async_worker
 
-/// Starts the workers, pushes the jobs, waits for every receipt. Returns
+// ANCHOR: row
+/// One row: `n` workers of one `kind`, each this program again, all waiting in
+/// BRPOP before the jobs are pushed, so that none is still starting. Returns
 /// jobs per second, the workers' CPU ms per job, and their peak memory in MiB.
 fn one_row(redis: &RedisServer, api: SocketAddr, jobs: u64, kind: &str, n: u64) -> [f64; 3] {
     let mut connection = redis.connect();
     redis::cmd("FLUSHALL").exec(&mut connection).expect("start from an empty Redis");
-    let cpu_before = support::timing::children_cpu_time();
+    let cpu_before = children_cpu_time(); // measuring
     let workers: Vec<Reaped> = (0..n)
         .map(|_| {
             let mut command = support::child::command("async_worker");
             Reaped(command.args(["--worker", &redis.url(), kind]).spawn().expect("a worker"))
         })
         .collect();
-    queue::wait_for(|| queue::blocked_clients(&mut connection) == n); // all ready: none starting
-    let started = std::time::Instant::now();
+    queue::wait_for(|| queue::blocked_clients(&mut connection) == n);
+    let started = std::time::Instant::now(); // measuring
     let all: Vec<Job> =
         (1..=jobs).map(|id| Job { id, server: api, page: id, queued_us: 0 }).collect();
     queue::push_jobs(&mut connection, &all);
     for _ in 0..jobs {
-        let done: Option<(String, u64)> = connection.brpop("done", 30.0).expect("BRPOP");
-        done.expect("a receipt within 30 s");
+        let _: (String, u64) = connection.brpop("done", 30.0).expect("a receipt within 30 s");
     }
-    let rate = jobs as f64 / started.elapsed().as_secs_f64();
-    let peak: u64 =
-        workers.iter().map(|w| support::timing::peak_rss_bytes_of(&w.0.id().to_string())).sum();
+    let rate = jobs as f64 / started.elapsed().as_secs_f64(); // measuring
+    let peaks = workers.iter().map(|w| peak_rss_bytes_of(&w.0.id().to_string())); // measuring
+    let mib = peaks.sum::<u64>() as f64 / (1 << 20) as f64; // measuring
     let _: usize = connection.lpush(queue::JOBS, vec!["stop"; n as usize]).expect("the stops");
     for mut worker in workers {
         assert!(worker.0.wait().expect("wait for a worker").success(), "a worker failed");
     }
-    let cpu = support::timing::ms(support::timing::children_cpu_time() - cpu_before);
-    [rate, cpu / jobs as f64, peak as f64 / (1 << 20) as f64]
+    [rate, ms(children_cpu_time() - cpu_before) / jobs as f64, mib] // measuring
 }
+// ANCHOR_END: row
 
 pub fn run(args: Args) -> ExitCode {
     if let [url, kind] = &args.worker[..] {
@@ -115,19 +116,18 @@ pub fn run(args: Args) -> ExitCode {
     let mut table = Table::new(["at once", "workers", "jobs/s", "CPU per job", "workers' memory"]);
     let (mut held, mut evidence) = (true, Vec::new());
     for &n in &args.at_once {
-        let mut rates = Vec::new();
-        for (label, name, kind, processes) in [
+        let rows = [
             (format!("{n} processes"), "processes", "sync".to_string(), n),
             ("1 process on tokio".to_string(), "tokio", format!("async:{n}"), 1),
-        ] {
+        ];
+        let [processes, tokio] = rows.map(|(label, name, kind, processes)| {
             let [rate, cpu, memory] = one_row(&redis, api.addr(), args.jobs, &kind, processes);
             let rate = figure(&format!("{name}_jobs_per_s_{n}"), rate, "jobs/s");
             let cpu = figure(&format!("{name}_cpu_ms_per_job_{n}"), cpu, "ms");
             let memory = figure(&format!("{name}_memory_mib_{n}"), memory, "MiB");
             table.cells(&format!("{n}|{label}|{rate:.0}|{cpu:.2}|{memory:.1}"));
-            rates.push((rate.value, memory.value));
-        }
-        let (processes, tokio) = (rates[0], rates[1]);
+            (rate.value, memory.value)
+        });
         held &= tokio.0 >= 0.7 * processes.0 && (n < 4 || tokio.1 < processes.1);
         evidence.push(format!("{n} at once: {:.0} vs {:.0} jobs/s", tokio.0, processes.0));
     }

@@ -8,8 +8,7 @@ use std::process::{ChildStdin, ChildStdout, ExitCode, Stdio};
 use ch09::queue::JOBS;
 use redis::{Commands, Connection};
 use support::child::Reaped;
-use support::redis_server::RedisServer;
-use support::report::{Table, figure, verdict};
+use support::report::{Figure, Table, figure, verdict};
 
 /// Send a tiny job and wait for its answer: by a call, through a pipe, through Redis.
 #[derive(clap::Parser)]
@@ -39,6 +38,14 @@ fn through_a_pipe(to: &mut ChildStdin, from: &mut BufReader<ChildStdout>, line: 
     answer.trim().parse().expect("a count")
 }
 
+/// The worker at the other end of the pipes: a line in, its count out.
+fn pipe_worker() -> ExitCode {
+    for line in std::io::stdin().lines() {
+        println!("{}", count_words(&line.expect("a line from the listing")));
+    }
+    ExitCode::SUCCESS // the listing closed its end of the pipe
+}
+
 /// Redis between them: the job onto the queue, the answer onto a reply list.
 /// Each is a trip to the broker, and the worker makes two more.
 fn through_redis(redis: &mut Connection, line: &str) -> u64 {
@@ -48,27 +55,21 @@ fn through_redis(redis: &mut Connection, line: &str) -> u64 {
 }
 
 /// The worker at the other end of Redis.
-fn redis_worker(redis: &mut Connection) {
+fn redis_worker(url: &str) -> ExitCode {
+    let client = redis::Client::open(url).expect("a valid address");
+    let mut redis = client.get_connection().expect("connect to redis-server");
     loop {
         let (_list, line): (String, String) = redis.brpop(JOBS, 0.0).expect("BRPOP a job");
         if line == "stop" {
-            return;
+            return ExitCode::SUCCESS;
         }
         let _: usize = redis.lpush("answers", count_words(&line)).expect("LPUSH the answer");
     }
 }
 // ANCHOR_END: hops
 
-/// The worker at the other end of the pipes.
-fn pipe_worker() {
-    for line in std::io::stdin().lines() {
-        println!("{}", count_words(&line.expect("a line from the listing")));
-    }
-}
-
-/// The median of `round_trips` timed trips, in µs, each answer checked.
-fn per_trip_us(round_trips: u64, mut trip: impl FnMut(&str) -> u64) -> f64 {
-    let line = "ACME 101.25 101.50 100.75 101.00";
+/// The median of `round_trips` timed trips of `line`, in µs, each answer checked.
+fn per_trip_us(round_trips: u64, line: &str, mut trip: impl FnMut(&str) -> u64) -> f64 {
     let samples: Vec<f64> = (0..round_trips)
         .map(|_| {
             let started = std::time::Instant::now();
@@ -81,42 +82,39 @@ fn per_trip_us(round_trips: u64, mut trip: impl FnMut(&str) -> u64) -> f64 {
 
 pub fn run(args: Args) -> ExitCode {
     if let Some(url) = &args.redis_worker {
-        let client = redis::Client::open(url.as_str()).expect("a valid address");
-        redis_worker(&mut client.get_connection().expect("connect to redis-server"));
-        return ExitCode::SUCCESS;
+        return redis_worker(url);
     }
     if args.pipe_worker {
-        pipe_worker();
-        return ExitCode::SUCCESS;
+        return pipe_worker();
     }
-    let n = args.round_trips;
-    let line = "ACME 101.25 101.50 100.75 101.00";
+    let (n, line) = (args.round_trips, "ACME 101.25 101.50 100.75 101.00");
     let (_, spent) = support::timing::time(|| {
         (0..n * 100).map(|_| count_words(std::hint::black_box(line))).sum::<u64>()
     });
     let call = figure("call_us", support::timing::us(spent) / (n * 100) as f64, "µs");
+    // ANCHOR: start
+    // Both workers are this program again, each started with its hidden flag.
     let mut command = support::child::command("broker_hop");
     command.arg("--pipe-worker").stdin(Stdio::piped()).stdout(Stdio::piped());
     let mut child = Reaped(command.spawn().expect("start the pipe worker"));
     let mut to = child.0.stdin.take().expect("its stdin");
     let mut from = BufReader::new(child.0.stdout.take().expect("its stdout"));
-    let pipe = figure("pipe_us", per_trip_us(n, |l| through_a_pipe(&mut to, &mut from, l)), "µs");
+    let pipe = per_trip_us(n, line, |l| through_a_pipe(&mut to, &mut from, l));
     drop(to); // the worker reads the end of its input and exits
-    let redis = RedisServer::start();
-    let mut worker = support::child::command("broker_hop");
-    let worker = Reaped(worker.args(["--redis-worker", &redis.url()]).spawn().expect("a worker"));
+    let redis = support::redis_server::RedisServer::start();
+    let mut command = support::child::command("broker_hop");
+    let worker = Reaped(command.args(["--redis-worker", &redis.url()]).spawn().expect("a worker"));
     let mut connection = redis.connect();
-    let broker = per_trip_us(n, |line| through_redis(&mut connection, line));
-    let broker = figure("redis_us", broker, "µs");
+    let broker = per_trip_us(n, line, |l| through_redis(&mut connection, l));
     let _: usize = connection.lpush(JOBS, "stop").expect("LPUSH the stop");
+    // ANCHOR_END: start
     drop((worker, child));
+    let (pipe, broker) = (figure("pipe_us", pipe, "µs"), figure("redis_us", broker, "µs"));
+    let ratio = |trip: Figure| trip.value / pipe.value;
     let mut table = Table::new(["a job and its answer", "median round trip", "against a pipe"]);
-    table.cells(&format!("a function call|{call:.3}|{:.3}x", call.value / pipe.value));
+    table.cells(&format!("a function call|{call:.3}|{:.3}x", ratio(call)));
     table.cells(&format!("a pipe to a child process|{pipe:.1}|1x"));
-    table.cells(&format!(
-        "a Redis list, a worker process|{broker:.1}|{:.1}x",
-        broker.value / pipe.value
-    ));
+    table.cells(&format!("a Redis list, a worker process|{broker:.1}|{:.1}x", ratio(broker)));
     table.print();
     println!("(medians of {n} round trips each; redis-server {})", redis.version());
     verdict(

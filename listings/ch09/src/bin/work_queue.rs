@@ -4,7 +4,6 @@
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use ch09::queue::{self, Job};
 use redis::{Commands, Connection};
@@ -12,7 +11,7 @@ use support::child::Reaped;
 use support::latency::{Config, LatencyServer};
 use support::redis_server::RedisServer;
 use support::report::{Table, figure, series, verdict};
-use support::timing::{ms, percentile};
+use support::timing::percentile;
 
 /// Count the words of pages fetched by worker processes that take jobs from Redis.
 #[derive(clap::Parser)]
@@ -60,7 +59,13 @@ fn worker(redis_url: &str) -> ExitCode {
 fn run_queue(redis: &RedisServer, api: SocketAddr, jobs: u64, workers: u64) -> Vec<[u64; 3]> {
     let mut connection = redis.connect();
     redis::cmd("FLUSHALL").exec(&mut connection).expect("start from an empty Redis");
-    let started: Vec<Reaped> = (0..workers).map(|_| start_worker(&redis.url())).collect();
+    // Each worker is this program again, with the hidden `--worker` flag.
+    let started: Vec<Reaped> = (0..workers)
+        .map(|_| {
+            let mut command = support::child::command("work_queue");
+            Reaped(command.args(["--worker", &redis.url()]).spawn().expect("start a worker"))
+        })
+        .collect();
     for _ in 0..workers {
         wait_for(&mut connection, "ready");
     }
@@ -72,25 +77,19 @@ fn run_queue(redis: &RedisServer, api: SocketAddr, jobs: u64, workers: u64) -> V
         .map(|_| serde_json::from_str(&wait_for(&mut connection, "done")).expect("a receipt"))
         .collect();
     // One "stop" per worker: each takes one after its last job and exits.
-    let stops = vec!["stop"; workers as usize];
-    let _: usize = connection.lpush(queue::JOBS, stops).expect("LPUSH the stops");
+    let _: usize = connection.lpush(queue::JOBS, vec!["stop"; workers as usize]).expect("LPUSH");
     for mut worker in started {
         assert!(worker.0.wait().expect("wait for a worker").success(), "a worker failed");
     }
     receipts
 }
-// ANCHOR_END: producer
 
 /// BRPOP with a limit: a worker that died would leave the producer waiting.
 fn wait_for(connection: &mut Connection, list: &str) -> String {
     let popped: Option<(String, String)> = connection.brpop(list, 30.0).expect("BRPOP");
     popped.unwrap_or_else(|| panic!("nothing on `{list}` for 30 s")).1
 }
-
-fn start_worker(redis_url: &str) -> Reaped {
-    let mut command = support::child::command("work_queue");
-    Reaped(command.args(["--worker", redis_url]).spawn().expect("start a worker"))
-}
+// ANCHOR_END: producer
 
 pub fn run(args: Args) -> ExitCode {
     if let Some(redis_url) = &args.worker {
@@ -98,26 +97,25 @@ pub fn run(args: Args) -> ExitCode {
     }
     let redis = RedisServer::start();
     let api = LatencyServer::start(Config::latency(args.latency_ms)).expect("start the API");
-    let (latency_s, jobs) = (args.latency_ms as f64 / 1e3, args.jobs as f64);
+    let (jobs, latency_ms, version) = (args.jobs as f64, args.latency_ms, redis.version());
     let mut table = Table::new(["workers", "jobs/s", "ideal", "in a worker", "queued"]);
     let (mut rates, mut ideals, mut short) = (Vec::new(), Vec::new(), 0);
     let cpu_before = redis.cpu_ms();
     for &k in &args.workers {
         let receipts = run_queue(&redis, api.addr(), args.jobs, k);
-        let span = |from: u64, to: u64| ms(Duration::from_micros(to.saturating_sub(from)));
+        let span = |from: u64, to: u64| to.saturating_sub(from) as f64 / 1e3; // µs to ms
         // Throughput: from the push to the last job done, as the receipts say.
         let last_done = receipts.iter().map(|r| r[2]).max().unwrap_or(0);
         let rate = jobs / (span(receipts[0][0], last_done) / 1e3);
         let rate = figure(&format!("jobs_per_s_{k}"), rate, "jobs/s");
         // Ideal: the jobs in rounds of k, each round one latency long.
-        let ideal = jobs / (args.jobs.div_ceil(k) as f64 * latency_s);
+        let ideal = jobs / (args.jobs.div_ceil(k) as f64 * latency_ms as f64 / 1e3);
         let ideal = figure(&format!("ideal_jobs_per_s_{k}"), ideal, "jobs/s");
         let in_worker: Vec<f64> = receipts.iter().map(|r| span(r[1], r[2])).collect();
         let in_worker = figure(&format!("job_ms_{k}"), percentile(&in_worker, 50.0), "ms");
         let queued: Vec<f64> = receipts.iter().map(|r| span(r[0], r[2])).collect();
         let queued = figure(&format!("queued_ms_{k}"), percentile(&queued, 50.0), "ms");
-        let cells = [format!("{rate:.0}"), format!("{ideal:.0}"), format!("{in_worker:.1}")];
-        table.row([vec![k.to_string()], cells.to_vec(), vec![format!("{queued:.0}")]].concat());
+        table.cells(&format!("{k}|{rate:.0}|{ideal:.0}|{in_worker:.1}|{queued:.0}"));
         rates.push((k as f64, rate.value));
         ideals.push((k as f64, ideal.value));
         short += usize::from(rate.value < 0.5 * ideal.value);
@@ -126,11 +124,9 @@ pub fn run(args: Args) -> ExitCode {
     let per_job = cpu.value * 1e3 / (jobs * args.workers.len() as f64);
     let per_job = figure("redis_cpu_us_per_job", per_job, "µs");
     table.print();
-    let version = redis.version();
     println!(
-        "(redis-server {version} on a Unix socket; {jobs} jobs per row, each page {} ms \
-         away; in a worker: median from taking a job to its receipt; queued: from push to receipt)",
-        args.latency_ms
+        "(redis-server {version} on a Unix socket; {jobs} jobs per row, each page {latency_ms} ms \
+         away; in a worker: median from taking a job to its receipt; queued: from push to receipt)"
     );
     println!("redis-server's CPU time over every row: {cpu:.1}, {per_job:.0} per job");
     series("jobs_per_s_by_workers", "workers", "jobs/s", &rates);

@@ -35,7 +35,9 @@ pub struct Args {
 // ANCHOR: worker
 /// A worker process. Redis counts each delivery, each result stored and
 /// each duplicate refused, so the counts survive the worker.
-fn worker(redis: &mut Connection, reliable: bool, pause_at: Option<&str>) -> ExitCode {
+fn worker(redis_url: &str, reliable: bool, pause_at: Option<&str>) -> ExitCode {
+    let client = redis::Client::open(redis_url).expect("a valid address");
+    let redis = &mut client.get_connection().expect("connect to redis-server");
     let name = format!("worker-{}", std::process::id());
     loop {
         let job = if reliable { queue::take_reliably(redis, &name) } else { queue::take(redis) };
@@ -43,8 +45,7 @@ fn worker(redis: &mut Connection, reliable: bool, pause_at: Option<&str>) -> Exi
             let _: u64 = redis.incr("delivered", 1).expect("INCR");
             let parsed: Job = serde_json::from_str(&job).expect("a well-formed job");
             pause_here(redis, pause_at == Some("taken"), parsed.id);
-            let words = queue::count_words(&parsed);
-            let first = queue::store(redis, parsed.id, words);
+            let first = queue::store(redis, parsed.id, queue::count_words(&parsed));
             let _: u64 = redis.incr(if first { "completed" } else { "refused" }, 1).expect("INCR");
             pause_here(redis, pause_at == Some("stored"), parsed.id);
         }
@@ -56,7 +57,6 @@ fn worker(redis: &mut Connection, reliable: bool, pause_at: Option<&str>) -> Exi
         }
     }
 }
-// ANCHOR_END: worker
 
 /// The fixed point: tell the listing, then wait to be killed (30 s at most: never linger).
 fn pause_here(redis: &mut Connection, here: bool, id: u64) {
@@ -66,6 +66,7 @@ fn pause_here(redis: &mut Connection, here: bool, id: u64) {
         std::process::exit(1);
     }
 }
+// ANCHOR_END: worker
 
 // ANCHOR: faults
 /// Pushes the jobs; kills one worker after it took a job, then one after it
@@ -74,9 +75,8 @@ fn pause_here(redis: &mut Connection, here: bool, id: u64) {
 fn run_with_kills(redis: &RedisServer, api: SocketAddr, jobs: u64, reliable: bool) -> u64 {
     let mut connection = redis.connect();
     redis::cmd("FLUSHALL").exec(&mut connection).expect("start from an empty Redis");
-    let queued_us = queue::now_us();
     let jobs: Vec<Job> =
-        (1..=jobs).map(|id| Job { id, server: api, page: id, queued_us }).collect();
+        (1..=jobs).map(|id| Job { id, server: api, page: id, queued_us: 0 }).collect();
     queue::push_jobs(&mut connection, &jobs);
     let mut put_back = 0;
     for point in ["taken", "stored"] {
@@ -96,43 +96,42 @@ fn run_with_kills(redis: &RedisServer, api: SocketAddr, jobs: u64, reliable: boo
     assert!(survivor.0.wait().expect("wait for the worker").success(), "the worker failed");
     put_back
 }
-// ANCHOR_END: faults
 
+/// A worker is this program again, told by hidden flags how to take jobs and where to stop.
 fn start_worker(redis: &RedisServer, reliable: bool, pause_at: Option<&str>) -> Reaped {
     let mut command = support::child::command("worker_killed");
-    command.args(["--worker", &redis.url()]);
-    command.args(reliable.then_some("--reliable"));
+    command.args(["--worker", &redis.url()]).args(reliable.then_some("--reliable"));
     command.args(pause_at.map(|point| format!("--pause-at={point}")));
     Reaped(command.spawn().expect("start a worker"))
 }
+// ANCHOR_END: faults
 
 pub fn run(args: Args) -> ExitCode {
     if let Some(redis_url) = &args.worker {
-        let client = redis::Client::open(redis_url.as_str()).expect("a valid address");
-        let mut redis = client.get_connection().expect("connect to redis-server");
-        return worker(&mut redis, args.reliable, args.pause_at.as_deref());
+        return worker(redis_url, args.reliable, args.pause_at.as_deref());
     }
     let redis = RedisServer::start();
     let api = LatencyServer::start(Config::latency(args.latency_ms)).expect("start the API");
-    let columns = ["queue", "submitted", "delivered", "completed", "lost", "put back", "refused"];
-    let (mut table, mut counts) = (Table::new(columns), Vec::new());
+    let mut table =
+        Table::new(["queue", "submitted", "delivered", "completed", "lost", "put back", "refused"]);
+    let (n, mut counts) = (args.jobs, Vec::new());
     let queues = [("BRPOP", "brpop", false), ("BLMOVE + LREM", "reliable", true)];
     for (label, name, reliable) in queues {
-        let put_back = run_with_kills(&redis, api.addr(), args.jobs, reliable);
+        let put_back = run_with_kills(&redis, api.addr(), n, reliable);
         let mut connection = redis.connect();
         let mut get = |key: &str| connection.get::<_, Option<u64>>(key).unwrap().unwrap_or(0);
         let (delivered, completed, refused) = (get("delivered"), get("completed"), get("refused"));
-        let lost = args.jobs - completed;
-        let counted = [delivered, completed, lost, put_back, refused];
+        let counted = [delivered, completed, n - completed, put_back, refused];
+        let mut row = format!("{label}|{n}");
         let what = ["delivered", "completed", "lost", "put_back", "refused"];
-        let figure = |(w, n): (&&str, u64)| figure(&format!("{name}_{w}"), n as f64, "");
-        let cells: Vec<String> = what.iter().zip(counted).map(|c| figure(c).to_string()).collect();
-        table.row([vec![label.to_string(), args.jobs.to_string()], cells].concat());
+        for (what, count) in what.iter().zip(counted) {
+            row += &format!("|{}", figure(&format!("{name}_{what}"), count as f64, ""));
+        }
+        table.cells(&row);
         counts.push(counted);
     }
     table.print();
     println!("(redis-server {}; two workers killed with SIGKILL in each queue)", redis.version());
-    let n = args.jobs;
     let (plain, reliable) = (counts[0], counts[1]);
     verdict(
         "BRPOP loses the job taken before the kill; the reliable queue completes all, once each",
