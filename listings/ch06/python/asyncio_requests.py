@@ -112,12 +112,13 @@ def main():
     # CPU time grows with N, and so does the overhead. Checked: far below N latencies (a twentieth);
     # the overhead against the CPU time is reported, since a busy machine stretches the wall time.
     slowest = max(walls, key=walls.get)
+    label = {name: label for label, name, _, _ in cases}[slowest]
     holds = all(latency <= wall < max(2 * latency, requests * latency / 20) for wall in walls.values())
     return workbook.verdict(
         "N concurrent requests from one thread take far less than N latencies: one, plus the client's CPU time",
         holds,
         f"{requests} x {latency} ms: streams {walls['streams']:.0f} ms ({cpus['streams']:.0f} ms CPU), "
-        f"slowest {slowest} {walls[slowest]:.0f} ms ({cpus[slowest]:.0f} ms CPU); "
+        f"slowest {label} {walls[slowest]:.0f} ms ({cpus[slowest]:.0f} ms CPU); "
         f"one after another {requests * latency / 1e3:.0f} s",
     )
 

@@ -81,9 +81,8 @@ fn operand(word: &str, figures: &mut dyn Figures) -> Result<f64, String> {
     })?;
     let output = figures.output(id)?;
     output
-        .metrics
-        .get(name)
-        .map(|metric| metric.median)
+        .quoted(name)
+        .map(|quoted| quoted.value)
         .ok_or_else(|| format!("{id} reports no metric `{name}`"))
 }
 

@@ -61,34 +61,13 @@ fn combine(listing: &Listing, runs: Vec<Run>) -> Result<Combined> {
         }
     }
     // The displayed run is the most typical one: the run whose figures sit,
-    // over all its metrics, closest to the middle of the runs. Then the
-    // output a page shows agrees with the medians its prose quotes as well
-    // as one real run can.
+    // over all its metrics, closest to the middle of the runs; the text
+    // quotes its figures (`Output::quoted`).
     let samples: Vec<&[f64]> = metrics.values().map(|m| m.samples.as_slice()).collect();
-    let shown = most_typical_run(&samples, runs.len());
+    let shown = crate::output::most_typical_run(&samples, runs.len());
     let run = runs.into_iter().nth(shown).expect("shown is a run index");
     let stdout = run.stdout.lines().map(str::to_string).collect();
     Ok(Combined { stdout, metrics, series: run.reported.series, verdict: run.reported.verdict })
-}
-
-/// The run whose values are, summed over the metrics, the fewest ranks away
-/// from the middle rank; the last run when there are no metrics, the earliest
-/// on a tie.
-fn most_typical_run(metrics: &[&[f64]], runs: usize) -> usize {
-    let middle = (runs as f64 - 1.0) / 2.0;
-    let distance = |run: usize| -> f64 {
-        metrics
-            .iter()
-            .map(|values| {
-                let rank = values.iter().filter(|v| v.total_cmp(&values[run]).is_lt()).count();
-                (rank as f64 - middle).abs()
-            })
-            .sum()
-    };
-    if metrics.is_empty() {
-        return runs - 1;
-    }
-    (0..runs).min_by(|&a, &b| distance(a).total_cmp(&distance(b))).unwrap_or(0)
 }
 
 fn median(sorted: &[f64]) -> f64 {
@@ -418,18 +397,6 @@ fn main() {
         // One that leaves a process running fails, and the process is killed.
         let message = failure(&project, "ch99/leaking");
         assert!(message.contains("ch99/leaking exited but left processes running"), "{message}");
-    }
-
-    #[test]
-    fn the_shown_run_is_the_most_typical_over_all_metrics() {
-        // Run 0 is the median by the first metric but an outlier by the other
-        // two; run 2 sits in the middle of all three.
-        let first: &[f64] = &[5.0, 1.0, 6.0, 9.0, 2.0];
-        let second: &[f64] = &[100.0, 3.0, 4.0, 5.0, 2.0];
-        let third: &[f64] = &[0.0, 10.0, 11.0, 12.0, 9.0];
-        assert_eq!(most_typical_run(&[first, second, third], 5), 2);
-        assert_eq!(most_typical_run(&[first], 5), 0);
-        assert_eq!(most_typical_run(&[], 3), 2);
     }
 
     #[test]

@@ -122,7 +122,7 @@ impl Output {
     /// The caption under an embedded output: what ran, where and when.
     pub fn caption(&self) -> String {
         let runs = if self.runs > 1 {
-            format!(", the most typical of {} runs", self.runs)
+            format!(", the most typical of {} runs, whose figures the text quotes", self.runs)
         } else {
             String::new()
         };
@@ -138,30 +138,82 @@ impl Output {
     }
 }
 
-impl Metric {
-    /// Whether some run lies more than 20% away from the median: then the
-    /// median alone would read more firmly than the runs allow.
-    pub fn is_noisy(&self) -> bool {
-        self.median != 0.0
-            && self.samples.iter().any(|s| ((s - self.median) / self.median).abs() > 0.2)
+impl Output {
+    /// The run a page shows: its stdout, its series and its verdict are the
+    /// output's, and the text quotes its figures (see `most_typical_run`).
+    pub fn shown_run(&self) -> usize {
+        let samples: Vec<&[f64]> = self.metrics.values().map(|m| m.samples.as_slice()).collect();
+        let runs = samples.iter().map(|s| s.len()).min().unwrap_or(self.runs as usize);
+        most_typical_run(&samples, runs)
     }
 
-    /// The median as a page shows it: plain, or, when noisy, marked, with
-    /// the runs' range on hover, on focus and for screen readers.
+    /// The figure the text quotes for the metric `name`: the shown run's
+    /// value, so that a sentence agrees with the output printed beside it.
+    pub fn quoted(&self, name: &str) -> Option<Quoted<'_>> {
+        let metric = self.metrics.get(name)?;
+        let value = metric.samples.get(self.shown_run()).copied().unwrap_or(metric.median);
+        Some(Quoted { value, metric })
+    }
+}
+
+/// The run whose values are, summed over the metrics, the fewest ranks away
+/// from the middle rank; the last run when there are no metrics, the earliest
+/// on a tie. Then the output a page shows, and the figures its text quotes,
+/// are one real run's, and as typical of the runs as one run can be.
+pub fn most_typical_run(metrics: &[&[f64]], runs: usize) -> usize {
+    let middle = (runs as f64 - 1.0) / 2.0;
+    let distance = |run: usize| -> f64 {
+        metrics
+            .iter()
+            .map(|values| {
+                let rank = values.iter().filter(|v| v.total_cmp(&values[run]).is_lt()).count();
+                (rank as f64 - middle).abs()
+            })
+            .sum()
+    };
+    if metrics.is_empty() || runs == 0 {
+        return runs.saturating_sub(1);
+    }
+    (0..runs).min_by(|&a, &b| distance(a).total_cmp(&distance(b))).unwrap_or(0)
+}
+
+/// A metric as the text quotes it: the shown run's value, with every run
+/// behind it.
+#[derive(Clone, Copy, Debug)]
+pub struct Quoted<'a> {
+    /// The shown run's value.
+    pub value: f64,
+    /// The metric over all runs: its unit and its spread.
+    pub metric: &'a Metric,
+}
+
+impl Quoted<'_> {
+    /// The figure as a page shows it: plain, or, when the runs were noisy,
+    /// marked, with their range on hover, on focus and for screen readers.
     pub fn shown(&self) -> String {
-        let median = format_figure(self.median, &self.unit);
-        if !self.is_noisy() {
-            return median;
+        let metric = self.metric;
+        let figure = format_figure(self.value, &metric.unit);
+        if !metric.is_noisy() {
+            return figure;
         }
         let range = format!(
             "noisy: its {} runs ranged from {} to {}",
-            self.samples.len(),
-            format_figure(self.min, &self.unit),
-            format_figure(self.max, &self.unit)
+            metric.samples.len(),
+            format_figure(metric.min, &metric.unit),
+            format_figure(metric.max, &metric.unit)
         );
         format!(
-            "<span class=\"workbook-noisy\" tabindex=\"0\" title=\"{range}\" aria-label=\"{median} ({range})\">{median}</span>"
+            "<span class=\"workbook-noisy\" tabindex=\"0\" title=\"{range}\" aria-label=\"{figure} ({range})\">{figure}</span>"
         )
+    }
+}
+
+impl Metric {
+    /// Whether some run lies more than 20% away from the median: then one
+    /// run's figure alone would read more firmly than the runs allow.
+    pub fn is_noisy(&self) -> bool {
+        self.median != 0.0
+            && self.samples.iter().any(|s| ((s - self.median) / self.median).abs() > 0.2)
     }
 }
 
@@ -186,10 +238,10 @@ pub fn format_figure(value: f64, unit: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{Metric, format_figure};
+    use super::{Metric, Quoted, format_figure, most_typical_run};
 
     #[test]
-    fn a_noisy_median_is_marked_with_its_range() {
+    fn a_noisy_figure_is_marked_with_its_range() {
         let metric = |samples: &[f64]| {
             let mut sorted = samples.to_vec();
             sorted.sort_by(f64::total_cmp);
@@ -201,11 +253,47 @@ mod tests {
                 samples: samples.to_vec(),
             }
         };
-        assert_eq!(metric(&[100.0, 110.0, 90.0]).shown(), "100 ms");
+        let quiet = metric(&[100.0, 110.0, 90.0]);
+        assert_eq!(Quoted { value: 110.0, metric: &quiet }.shown(), "110 ms");
+        let noisy = metric(&[100.0, 130.0, 95.0]);
         assert_eq!(
-            metric(&[100.0, 130.0, 95.0]).shown(),
-            "<span class=\"workbook-noisy\" tabindex=\"0\" title=\"noisy: its 3 runs ranged from 95 ms to 130 ms\" aria-label=\"100 ms (noisy: its 3 runs ranged from 95 ms to 130 ms)\">100 ms</span>"
+            Quoted { value: 130.0, metric: &noisy }.shown(),
+            "<span class=\"workbook-noisy\" tabindex=\"0\" title=\"noisy: its 3 runs ranged from 95 ms to 130 ms\" aria-label=\"130 ms (noisy: its 3 runs ranged from 95 ms to 130 ms)\">130 ms</span>"
         );
+    }
+
+    #[test]
+    fn the_text_quotes_the_shown_run_even_where_it_is_not_the_median() {
+        // Run 1 sits in the middle of `a` and `b`, so it is the shown run; its
+        // `c` is the largest of the three, and that is what the text quotes,
+        // as the output beside it prints it.
+        let metric = |samples: [f64; 3]| serde_json::json!({"unit": "ms", "median": 0.0, "min": 0.0, "max": 0.0, "samples": samples});
+        let output: super::Output = serde_json::from_value(serde_json::json!({
+            "listing": "ch99/waiting", "command": "", "args": [], "runs": 3, "fingerprint": "",
+            "machine": {"cpu": "", "cores": 2, "os": "", "rustc": ""},
+            "measured_at": "2026-01-02", "stdout": [],
+            "metrics": {
+                "a": metric([1.0, 2.0, 3.0]),
+                "b": metric([30.0, 20.0, 10.0]),
+                "c": metric([20.0, 40.0, 21.0]),
+            },
+        }))
+        .unwrap();
+        assert_eq!(output.shown_run(), 1);
+        assert_eq!(output.quoted("c").map(|q| q.value), Some(40.0));
+        assert!(output.quoted("d").is_none());
+    }
+
+    #[test]
+    fn the_shown_run_is_the_most_typical_over_all_metrics() {
+        // Run 0 is the median by the first metric but an outlier by the other
+        // two; run 2 sits in the middle of all three.
+        let first: &[f64] = &[5.0, 1.0, 6.0, 9.0, 2.0];
+        let second: &[f64] = &[100.0, 3.0, 4.0, 5.0, 2.0];
+        let third: &[f64] = &[0.0, 10.0, 11.0, 12.0, 9.0];
+        assert_eq!(most_typical_run(&[first, second, third], 5), 2);
+        assert_eq!(most_typical_run(&[first], 5), 0);
+        assert_eq!(most_typical_run(&[], 3), 2);
     }
 
     fn check(value: f64, unit: &str, expected: &str) {

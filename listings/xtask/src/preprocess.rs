@@ -402,8 +402,8 @@ impl<'a> Pages<'a> {
     fn metric_directive(&mut self, args: &[&str]) -> Result<String, String> {
         let [id, name] = args else { return Err(WRONG.into()) };
         let output = self.output(id)?;
-        match output.metrics.get(*name) {
-            Some(metric) => Ok(metric.shown()),
+        match output.quoted(name) {
+            Some(quoted) => Ok(quoted.shown()),
             None => {
                 let known: Vec<&str> = output.metrics.keys().map(String::as_str).collect();
                 Err(format!("{id} reports no metric `{name}` (it reports: {})", known.join(", ")))
@@ -452,17 +452,16 @@ impl<'a> Pages<'a> {
         }
         let figure = |pages: &mut Self, (id, name): (&str, &str)| {
             let output = pages.output(id)?;
-            let metric = output
-                .metrics
-                .get(name)
-                .ok_or_else(|| format!("{id} reports no metric `{name}`"))?;
-            if metric.median.is_nan() || metric.median <= 0.0 {
+            let quoted =
+                output.quoted(name).ok_or_else(|| format!("{id} reports no metric `{name}`"))?;
+            let (value, unit) = (quoted.value, &quoted.metric.unit);
+            if value.is_nan() || value <= 0.0 {
                 return Err(format!(
                     "{id}:{name} is not above zero, so no guess can be close to it"
                 ));
             }
-            let shown = crate::output::format_figure(metric.median, &metric.unit);
-            Ok((metric.median, metric.unit.clone(), shown, output.machine.python.clone()))
+            let shown = crate::output::format_figure(value, unit);
+            Ok((value, unit.clone(), shown, output.machine.python.clone()))
         };
         let (value, unit, shown, _) = figure(self, measured)?;
         let element = format!("predict-{}-{}", measured.0.replace('/', "-"), measured.1);
@@ -762,7 +761,7 @@ mod tests {
                 "```rust\nlet wait = std::time::Duration::from_millis(5);\n    std::thread::sleep(wait);\n```\n\
                 <small class=\"listing-source\">`listings/ch99/src/bin/waiting.rs`</small>\n\n\
                 ```text\nwaited 5.1 ms\nclaim holds: waiting takes time\n```\n\n\
-                *Measured output of `cargo run --release -p ch99 --bin waiting`, the most typical of 3 runs, on the machine that built this page: Test CPU (2 cores), Test OS, rustc 1.0.0, on 2026-01-02.*\n\n\
+                *Measured output of `cargo run --release -p ch99 --bin waiting`, the most typical of 3 runs, whose figures the text quotes, on the machine that built this page: Test CPU (2 cores), Test OS, rustc 1.0.0, on 2026-01-02.*\n\n\
                 <div class=\"workbook-run\" data-listing=\"ch99/waiting\" hidden></div>\n\n\
                 It took 5.12 ms.\n",
             ),

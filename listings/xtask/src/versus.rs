@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use crate::output::Output;
+use crate::output::{Output, Quoted};
 
 /// One row of a `versus` table: a Python twin's metric beside a Rust
 /// listing's, measuring the same quantity.
@@ -22,6 +22,14 @@ pub struct Comparison<'a> {
 /// Units of time: a ratio of two is only shown for the same work.
 const TIME_UNITS: [&str; 5] = ["ns", "µs", "us", "ms", "s"];
 
+/// `name` as the text quotes it from `output`, or which metrics it has.
+fn quoted<'a>(output: &'a Output, name: &str) -> Result<Quoted<'a>, String> {
+    output.quoted(name).ok_or_else(|| {
+        let known: Vec<&str> = output.metrics.keys().map(String::as_str).collect();
+        format!("{} reports no metric `{name}` (it reports: {})", output.listing, known.join(", "))
+    })
+}
+
 /// The side-by-side table: each quantity, its CPython and Rust figures and
 /// their ratio, computed here from the two outputs, never typed.
 pub fn versus(rows: &[Comparison<'_>]) -> Result<String, String> {
@@ -34,25 +42,16 @@ pub fn versus(rows: &[Comparison<'_>]) -> Result<String, String> {
         first.rust.machine.rustc
     );
     for row in rows {
-        let find = |output: &Output, name: &str| {
-            output.metrics.get(name).cloned().ok_or_else(|| {
-                let known: Vec<&str> = output.metrics.keys().map(String::as_str).collect();
-                format!(
-                    "{} reports no metric `{name}` (it reports: {})",
-                    output.listing,
-                    known.join(", ")
-                )
-            })
-        };
-        let python = find(row.python, row.python_metric)?;
-        let rust = find(row.rust, row.rust_metric)?;
-        if python.unit != rust.unit {
+        let python = quoted(row.python, row.python_metric)?;
+        let rust = quoted(row.rust, row.rust_metric)?;
+        let unit = &python.metric.unit;
+        if *unit != rust.metric.unit {
             return Err(format!(
                 "`{}` is in {:?} and `{}` in {:?}: versus refuses a ratio of unlike units",
-                row.python_metric, python.unit, row.rust_metric, rust.unit
+                row.python_metric, unit, row.rust_metric, rust.metric.unit
             ));
         }
-        if TIME_UNITS.contains(&python.unit.as_str()) && !row.same_work {
+        if TIME_UNITS.contains(&unit.as_str()) && !row.same_work {
             return Err(format!(
                 "`{}` and `{}` are times: a ratio of times is shown only for the same work, or a time per event measured alike; say `same-work` or `per-event` if it is",
                 row.python_metric, row.rust_metric
@@ -61,10 +60,10 @@ pub fn versus(rows: &[Comparison<'_>]) -> Result<String, String> {
         if row.label.is_empty() {
             return Err("each pair needs what it measures after `|`".into());
         }
-        let ratio = if rust.median == 0.0 {
+        let ratio = if rust.value == 0.0 {
             "n/a".to_string()
         } else {
-            let ratio = python.median / rust.median;
+            let ratio = python.value / rust.value;
             let digits = match ratio.abs() {
                 r if r >= 100.0 => 0,
                 r if r >= 10.0 => 1,

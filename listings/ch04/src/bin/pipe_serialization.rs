@@ -100,7 +100,7 @@ pub fn run(args: Args) -> ExitCode {
         let thread_rt = (0..args.samples * 4).map(|_| us(to_thread(&mut batch, &inbox, &acks)));
         let thread_rt = thread_rt.fold(f64::MAX, f64::min);
         let (bytes, json) = (size(kib * 1024), size(tries[0].2 as u64));
-        let ratio = format!("{:.0}x", process_rt / thread_rt);
+        let ratio = format!("{:.1}x", process_rt / thread_rt);
         table.row([bytes, json, cell(encode), cell(process_rt), cell(thread_rt), ratio]);
         process_curve.push((kib as f64, process_rt));
         thread_curve.push((kib as f64, thread_rt));

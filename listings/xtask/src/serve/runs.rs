@@ -542,7 +542,7 @@ fn compared(reported: &Reported, book: Option<&Output>) -> Vec<Value> {
         .iter()
         .map(|(name, value, unit)| {
             let in_book =
-                book.and_then(|b| b.metrics.get(name)).map(|m| format_figure(m.median, &m.unit));
+                book.and_then(|b| b.quoted(name)).map(|q| format_figure(q.value, &q.metric.unit));
             json!({"name": name, "run": format_figure(*value, unit), "book": in_book})
         })
         .collect()
