@@ -8,16 +8,23 @@
 use support::cli::parse_from;
 use support::tour::Stop;
 
+// A listing's `main` is for its own binary: the tour calls its `run`.
+#[allow(dead_code)]
 #[path = "bin/blocking_fetch.rs"]
 mod blocking_fetch;
+#[allow(dead_code)]
 #[path = "bin/cost_of_waiting.rs"]
 mod cost_of_waiting;
+#[allow(dead_code)]
 #[path = "bin/fetch_and_save.rs"]
 mod fetch_and_save;
+#[allow(dead_code)]
 #[path = "bin/fetch_and_save_callbacks.rs"]
 mod fetch_and_save_callbacks;
+#[allow(dead_code)]
 #[path = "bin/nonblocking_socket.rs"]
 mod nonblocking_socket;
+#[allow(dead_code)]
 #[path = "bin/readiness_fetch.rs"]
 mod readiness_fetch;
 

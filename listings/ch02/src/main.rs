@@ -10,14 +10,20 @@
 use support::cli::parse_from;
 use support::tour::Stop;
 
+// A listing's `main` is for its own binary: the tour calls its `run`.
+#[allow(dead_code)]
 #[path = "bin/convoy.rs"]
 mod convoy;
+#[allow(dead_code)]
 #[path = "bin/cpu_threads.rs"]
 mod cpu_threads;
+#[allow(dead_code)]
 #[path = "bin/interpreter_lock.rs"]
 mod interpreter_lock;
+#[allow(dead_code)]
 #[path = "bin/io_threads.rs"]
 mod io_threads;
+#[allow(dead_code)]
 #[path = "bin/shared_counter.rs"]
 mod shared_counter;
 

@@ -9,26 +9,38 @@
 use support::cli::parse_from;
 use support::tour::Stop;
 
+// A listing's `main` is for its own binary: the tour calls its `run`.
+#[allow(dead_code)]
 #[path = "bin/context_switch.rs"]
 mod context_switch;
+#[allow(dead_code)]
 #[path = "bin/false_sharing.rs"]
 mod false_sharing;
+#[allow(dead_code)]
 #[path = "bin/main_returns.rs"]
 mod main_returns;
+#[allow(dead_code)]
 #[path = "bin/panic_at_join.rs"]
 mod panic_at_join;
+#[allow(dead_code)]
 #[path = "bin/preemption.rs"]
 mod preemption;
+#[allow(dead_code)]
 #[path = "bin/ten_thousand_threads.rs"]
 mod ten_thousand_threads;
+#[allow(dead_code)]
 #[path = "bin/thread_ceiling.rs"]
 mod thread_ceiling;
+#[allow(dead_code)]
 #[path = "bin/thread_cost.rs"]
 mod thread_cost;
+#[allow(dead_code)]
 #[path = "bin/thread_limits.rs"]
 mod thread_limits;
+#[allow(dead_code)]
 #[path = "bin/volume_by_symbol.rs"]
 mod volume_by_symbol;
+#[allow(dead_code)]
 #[path = "bin/worker_pool.rs"]
 mod worker_pool;
 

@@ -8,18 +8,26 @@
 use support::cli::parse_from;
 use support::tour::Stop;
 
+// A listing's `main` is for its own binary: the tour calls its `run`.
+#[allow(dead_code)]
 #[path = "bin/cpu_in_processes.rs"]
 mod cpu_in_processes;
+#[allow(dead_code)]
 #[path = "bin/crash_isolation.rs"]
 mod crash_isolation;
+#[allow(dead_code)]
 #[path = "bin/fd_across_processes.rs"]
 mod fd_across_processes;
+#[allow(dead_code)]
 #[path = "bin/io_in_processes.rs"]
 mod io_in_processes;
+#[allow(dead_code)]
 #[path = "bin/pipe_serialization.rs"]
 mod pipe_serialization;
+#[allow(dead_code)]
 #[path = "bin/process_pool.rs"]
 mod process_pool;
+#[allow(dead_code)]
 #[path = "bin/process_spawn_cost.rs"]
 mod process_spawn_cost;
 

@@ -10,20 +10,29 @@
 use support::cli::parse_from;
 use support::tour::Stop;
 
+// A listing's `main` is for its own binary: the tour calls its `run`.
+#[allow(dead_code)]
 #[path = "bin/cooperative_hog.rs"]
 mod cooperative_hog;
+#[allow(dead_code)]
 #[path = "bin/coroutine_cost.rs"]
 mod coroutine_cost;
+#[allow(dead_code)]
 #[path = "bin/future_by_hand.rs"]
 mod future_by_hand;
+#[allow(dead_code)]
 #[path = "bin/future_size.rs"]
 mod future_size;
+#[allow(dead_code)]
 #[path = "bin/green_threads.rs"]
 mod green_threads;
+#[allow(dead_code)]
 #[path = "bin/pinned_future.rs"]
 mod pinned_future;
+#[allow(dead_code)]
 #[path = "bin/ticker_generator.rs"]
 mod ticker_generator;
+#[allow(dead_code)]
 #[path = "bin/ticker_stream.rs"]
 mod ticker_stream;
 

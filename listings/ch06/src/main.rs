@@ -8,28 +8,41 @@
 use support::cli::parse_from;
 use support::tour::Stop;
 
+// A listing's `main` is for its own binary: the tour calls its `run`.
+#[allow(dead_code)]
 #[path = "bin/backpressure.rs"]
 mod backpressure;
+#[allow(dead_code)]
 #[path = "bin/cancel_by_drop.rs"]
 mod cancel_by_drop;
+#[allow(dead_code)]
 #[path = "bin/cancel_safe_select.rs"]
 mod cancel_safe_select;
+#[allow(dead_code)]
 #[path = "bin/gather_and_race.rs"]
 mod gather_and_race;
+#[allow(dead_code)]
 #[path = "bin/graceful_shutdown.rs"]
 mod graceful_shutdown;
+#[allow(dead_code)]
 #[path = "bin/join_set_failure.rs"]
 mod join_set_failure;
+#[allow(dead_code)]
 #[path = "bin/mini_loop.rs"]
 mod mini_loop;
+#[allow(dead_code)]
 #[path = "bin/one_at_a_time.rs"]
 mod one_at_a_time;
+#[allow(dead_code)]
 #[path = "bin/pooled_client.rs"]
 mod pooled_client;
+#[allow(dead_code)]
 #[path = "bin/runtime_table.rs"]
 mod runtime_table;
+#[allow(dead_code)]
 #[path = "bin/ten_thousand_requests.rs"]
 mod ten_thousand_requests;
+#[allow(dead_code)]
 #[path = "bin/two_loops.rs"]
 mod two_loops;
 

@@ -10,34 +10,50 @@
 use support::cli::parse_from;
 use support::tour::Stop;
 
+// A listing's `main` is for its own binary: the tour calls its `run`.
+#[allow(dead_code)]
 #[path = "bin/async_lock_deadlock.rs"]
 mod async_lock_deadlock;
+#[allow(dead_code)]
 #[path = "bin/blocking_on_loop.rs"]
 mod blocking_on_loop;
+#[allow(dead_code)]
 #[path = "bin/cpu_pools.rs"]
 mod cpu_pools;
+#[allow(dead_code)]
 #[path = "bin/local_tasks.rs"]
 mod local_tasks;
+#[allow(dead_code)]
 #[path = "bin/make_async.rs"]
 mod make_async;
+#[allow(dead_code)]
 #[path = "bin/needless_async.rs"]
 mod needless_async;
+#[allow(dead_code)]
 #[path = "bin/outliving_threads.rs"]
 mod outliving_threads;
+#[allow(dead_code)]
 #[path = "bin/runtime_context.rs"]
 mod runtime_context;
+#[allow(dead_code)]
 #[path = "bin/same_core_stall.rs"]
 mod same_core_stall;
+#[allow(dead_code)]
 #[path = "bin/sqlite_actor.rs"]
 mod sqlite_actor;
+#[allow(dead_code)]
 #[path = "bin/sync_calls_async.rs"]
 mod sync_calls_async;
+#[allow(dead_code)]
 #[path = "bin/task_metrics.rs"]
 mod task_metrics;
+#[allow(dead_code)]
 #[path = "bin/task_panics.rs"]
 mod task_panics;
+#[allow(dead_code)]
 #[path = "bin/tokio_under_smol.rs"]
 mod tokio_under_smol;
+#[allow(dead_code)]
 #[path = "bin/watchdog.rs"]
 mod watchdog;
 

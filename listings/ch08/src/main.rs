@@ -8,14 +8,20 @@
 use support::cli::parse_from;
 use support::tour::Stop;
 
+// A listing's `main` is for its own binary: the tour calls its `run`.
+#[allow(dead_code)]
 #[path = "bin/chess_exhibition.rs"]
 mod chess_exhibition;
+#[allow(dead_code)]
 #[path = "bin/cpu_every_model.rs"]
 mod cpu_every_model;
+#[allow(dead_code)]
 #[path = "bin/green_both_jobs.rs"]
 mod green_both_jobs;
+#[allow(dead_code)]
 #[path = "bin/io_at_scale.rs"]
 mod io_at_scale;
+#[allow(dead_code)]
 #[path = "bin/io_every_model.rs"]
 mod io_every_model;
 

@@ -8,14 +8,20 @@
 use support::cli::parse_from;
 use support::tour::Stop;
 
+// A listing's `main` is for its own binary: the tour calls its `run`.
+#[allow(dead_code)]
 #[path = "bin/async_worker.rs"]
 mod async_worker;
+#[allow(dead_code)]
 #[path = "bin/broker_hop.rs"]
 mod broker_hop;
+#[allow(dead_code)]
 #[path = "bin/redis_killed.rs"]
 mod redis_killed;
+#[allow(dead_code)]
 #[path = "bin/work_queue.rs"]
 mod work_queue;
+#[allow(dead_code)]
 #[path = "bin/worker_killed.rs"]
 mod worker_killed;
 

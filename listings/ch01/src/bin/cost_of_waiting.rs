@@ -138,7 +138,6 @@ fn human_scale(seconds: f64) -> String {
     format!("{:.1} {name}", seconds / size)
 }
 
-#[allow(dead_code)] // the tour calls `run` and never `main`
 fn main() -> ExitCode {
     run(support::cli::parse())
 }

@@ -124,7 +124,6 @@ fn is_complete(response: &[u8]) -> bool {
 }
 // ANCHOR_END: helpers
 
-#[allow(dead_code)] // the tour calls `run` and never `main`
 fn main() -> ExitCode {
     run(support::cli::parse())
 }

@@ -125,7 +125,6 @@ fn body_if_complete(response: &[u8]) -> Option<&[u8]> {
     response.get(end..end + length.trim().parse::<usize>().ok()?)
 }
 
-#[allow(dead_code)] // the tour calls `run` and never `main`
 fn main() -> ExitCode {
     run(support::cli::parse())
 }

@@ -133,7 +133,6 @@ pub fn claim_holds(used: &[f64], most: &[f64], cores: f64) -> bool {
     one_at_a_time && together && used[5] < cores + 0.2
 }
 
-#[allow(dead_code)] // the tour calls `run` and never `main`
 fn main() -> ExitCode {
     run(support::cli::parse())
 }

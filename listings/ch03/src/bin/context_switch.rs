@@ -96,7 +96,6 @@ fn pin_to(core: Option<usize>) {
 }
 // ANCHOR_END: pin
 
-#[allow(dead_code)] // the tour calls `run` and never `main`
 fn main() -> ExitCode {
     run(support::cli::parse())
 }

@@ -74,7 +74,6 @@ fn child(how: &str, delay: Duration) -> ExitCode {
 }
 // ANCHOR_END: child
 
-#[allow(dead_code)] // the tour calls `run` and never `main`
 fn main() -> ExitCode {
     run(support::cli::parse())
 }

@@ -77,7 +77,6 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 // ANCHOR_END: panic_message
 
-#[allow(dead_code)] // the tour calls `run` and never `main`
 fn main() -> ExitCode {
     run(support::cli::parse())
 }

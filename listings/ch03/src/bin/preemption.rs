@@ -112,7 +112,6 @@ fn pin_to(core: usize) {
     }
 }
 
-#[allow(dead_code)] // the tour calls `run` and never `main`
 fn main() -> ExitCode {
     run(support::cli::parse())
 }

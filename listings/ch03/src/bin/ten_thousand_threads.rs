@@ -131,7 +131,6 @@ fn on_the_curve(started: usize, total: usize) -> bool {
     started == total || (started >= 10 && [decade, 2 * decade, 5 * decade].contains(&started))
 }
 
-#[allow(dead_code)] // the tour calls `run` and never `main`
 fn main() -> ExitCode {
     run(support::cli::parse())
 }

@@ -140,7 +140,6 @@ fn probe(cap: u64) -> ExitCode {
 }
 // ANCHOR_END: probe
 
-#[allow(dead_code)] // the tour calls `run` and never `main`
 fn main() -> ExitCode {
     run(support::cli::parse())
 }

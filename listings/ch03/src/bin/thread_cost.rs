@@ -111,7 +111,6 @@ fn proc_number(path: &str, prefix: &str, field: usize) -> u64 {
     line.split_whitespace().nth(field).unwrap().parse().unwrap_or(0)
 }
 
-#[allow(dead_code)] // the tour calls `run` and never `main`
 fn main() -> ExitCode {
     run(support::cli::parse())
 }

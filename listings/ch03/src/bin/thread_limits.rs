@@ -123,7 +123,6 @@ fn cgroup_pids() -> (f64, f64) {
 }
 // ANCHOR_END: cgroup
 
-#[allow(dead_code)] // the tour calls `run` and never `main`
 fn main() -> ExitCode {
     run(support::cli::parse())
 }

@@ -142,7 +142,6 @@ pub fn run(args: Args) -> ExitCode {
     )
 }
 
-#[allow(dead_code)] // the tour calls `run` and never `main`
 fn main() -> ExitCode {
     run(support::cli::parse())
 }

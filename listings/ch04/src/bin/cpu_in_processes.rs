@@ -144,7 +144,6 @@ pub fn claim_holds(threads_speedup: f64, processes_speedup: f64) -> bool {
     threads_speedup >= 0.7 * processes_speedup
 }
 
-#[allow(dead_code)] // the tour calls `run` and never `main`
 fn main() -> ExitCode {
     run(support::cli::parse())
 }

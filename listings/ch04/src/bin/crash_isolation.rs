@@ -139,7 +139,6 @@ fn signal_name(signal: i32) -> &'static str {
     names.iter().find(|(number, _)| *number == signal).map_or("another signal", |(_, name)| name)
 }
 
-#[allow(dead_code)] // the tour calls `run` and never `main`
 fn main() -> ExitCode {
     run(support::cli::parse())
 }

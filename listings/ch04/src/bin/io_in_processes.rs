@@ -128,7 +128,6 @@ pub fn run(args: Args) -> ExitCode {
     verdict(claim, held, &format!("{sequential:.0} one after another, {ways}"))
 }
 
-#[allow(dead_code)] // the tour calls `run` and never `main`
 fn main() -> ExitCode {
     run(support::cli::parse())
 }

@@ -144,7 +144,6 @@ fn cell(micros: f64) -> String {
     }
 }
 
-#[allow(dead_code)] // the tour calls `run` and never `main`
 fn main() -> ExitCode {
     run(support::cli::parse())
 }

@@ -116,7 +116,6 @@ pub fn run(args: Args) -> ExitCode {
     verdict(claim, stalled && freed, &evidence)
 }
 
-#[allow(dead_code)] // the tour calls `run` and never `main`
 fn main() -> ExitCode {
     run(support::cli::parse())
 }

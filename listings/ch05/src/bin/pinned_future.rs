@@ -138,7 +138,6 @@ pub fn run(args: Args) -> ExitCode {
     verdict(claim, held, &format!("{n} futures: {counts}; {pointer} moved"))
 }
 
-#[allow(dead_code)] // the tour calls `run` and never `main`
 fn main() -> ExitCode {
     run(support::cli::parse())
 }

@@ -144,7 +144,6 @@ pub fn run(args: Args) -> std::process::ExitCode {
     )
 }
 
-#[allow(dead_code)] // the tour calls `run` and never `main`
 fn main() -> std::process::ExitCode {
     run(support::cli::parse())
 }

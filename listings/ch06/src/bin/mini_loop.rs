@@ -99,7 +99,6 @@ fn turns_over_time(ticks: &[Tick], started: Instant, polls: u64, total_ms: f64) 
 }
 type Curve = Vec<(f64, f64)>;
 
-#[allow(dead_code)] // the tour calls `run` and never `main`
 fn main() -> ExitCode {
     run(support::cli::parse())
 }

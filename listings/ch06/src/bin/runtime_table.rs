@@ -165,7 +165,6 @@ pub fn run(args: Args) -> ExitCode {
     verdict(claim, failed.is_empty(), &evidence)
 }
 
-#[allow(dead_code)] // the tour calls `run` and never `main`
 fn main() -> ExitCode {
     run(support::cli::parse())
 }

@@ -137,7 +137,6 @@ fn answer(mut worker: Reaped) -> u64 {
 }
 // ANCHOR_END: worker
 
-#[allow(dead_code)] // the tour calls `run` and never `main`
 fn main() -> ExitCode {
     run(support::cli::parse())
 }

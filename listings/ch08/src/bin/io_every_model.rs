@@ -141,7 +141,6 @@ fn answer(mut worker: Reaped) -> usize {
 }
 // ANCHOR_END: worker
 
-#[allow(dead_code)] // the tour calls `run` and never `main`
 fn main() -> ExitCode {
     run(support::cli::parse())
 }
