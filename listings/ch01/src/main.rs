@@ -22,6 +22,9 @@ mod fetch_and_save;
 #[path = "bin/fetch_and_save_callbacks.rs"]
 mod fetch_and_save_callbacks;
 #[allow(dead_code)]
+#[path = "bin/file_readiness.rs"]
+mod file_readiness;
+#[allow(dead_code)]
 #[path = "bin/nonblocking_socket.rs"]
 mod nonblocking_socket;
 #[allow(dead_code)]
@@ -70,6 +73,13 @@ const STOPS: &[Stop] = &[
         flags: &[],
         quick: &["--latency-ms", "30"],
         run: |args| fetch_and_save_callbacks::run(parse_from(args)),
+    },
+    Stop {
+        name: "file_readiness",
+        title: "a file is never waited on",
+        flags: &[],
+        quick: &["--kib", "64"],
+        run: |args| file_readiness::run(parse_from(args)),
     },
 ];
 

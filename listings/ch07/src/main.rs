@@ -42,6 +42,9 @@ mod same_core_stall;
 #[path = "bin/sqlite_actor.rs"]
 mod sqlite_actor;
 #[allow(dead_code)]
+#[path = "bin/sqlite_writes.rs"]
+mod sqlite_writes;
+#[allow(dead_code)]
 #[path = "bin/sync_calls_async.rs"]
 mod sync_calls_async;
 #[allow(dead_code)]
@@ -146,8 +149,15 @@ const STOPS: &[Stop] = &[
         name: "sqlite_actor",
         title: "a SQLite connection behind an actor, and a pool",
         flags: &[],
-        quick: &["--reads", "2000", "--scans", "20", "--writes", "200"],
+        quick: &["--reads", "2000", "--scans", "20"],
         run: |args| sqlite_actor::run(parse_from(args)),
+    },
+    Stop {
+        name: "sqlite_writes",
+        title: "SQLite writes, through an actor and a pool",
+        flags: &[],
+        quick: &["--writes", "200"],
+        run: |args| sqlite_writes::run(parse_from(args)),
     },
     Stop {
         name: "outliving_threads",

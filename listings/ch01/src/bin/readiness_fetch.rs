@@ -2,9 +2,10 @@
 //!
 //!     cargo run --release -p ch01 --bin readiness_fetch -- --fetches 100 --latency-ms 100
 
-use std::{io::ErrorKind, io::Read, io::Write, process::ExitCode, time::Instant};
+use std::{process::ExitCode, time::Instant};
 
-use mio::{Events, Interest, Poll, Token, net::TcpStream};
+use ch01::fetch::Fetch;
+use mio::{Events, Interest, Poll, Token};
 use support::latency::{Config, LatencyServer, ticker_body};
 use support::report::{Table, figure, verdict};
 use support::timing::{ms, thread_cpu_time};
@@ -22,17 +23,6 @@ pub struct Args {
     latency_ms: u64,
 }
 
-// ANCHOR: fetch
-/// One fetch: its socket, whether the request went out, what came back.
-struct Fetch {
-    stream: TcpStream,
-    request: String,
-    sent: bool,
-    response: Vec<u8>,
-    done: bool,
-}
-// ANCHOR_END: fetch
-
 pub fn run(args: Args) -> ExitCode {
     let fetches = args.fetches as usize;
     // Each fetch needs a file descriptor here and one in the server; starting
@@ -42,19 +32,15 @@ pub fn run(args: Args) -> ExitCode {
     let (start, cpu) = (Instant::now(), thread_cpu_time());
 
     // ANCHOR: register
-    // connect() on a non-blocking socket returns at once; the handshake goes on
-    // in the kernel. Each socket is registered with the poller under a token:
-    // "tell me when socket i can be written to or read from".
+    // Each socket is registered with the poller under a token: "tell me when
+    // socket i can be written to or read from".
     let mut poll = Poll::new().expect("create the poller");
-    let mut in_flight: Vec<Fetch> = (0..fetches)
+    let mut in_flight: Vec<(Fetch, Vec<u8>)> = (0..fetches)
         .map(|i| {
-            let mut stream = TcpStream::connect(server.addr()).expect("start connecting");
+            let mut fetch = Fetch::start(server.addr(), i as u64);
             let interest = Interest::WRITABLE | Interest::READABLE;
-            poll.registry().register(&mut stream, Token(i), interest).expect("register");
-            let request = format!(
-                "GET /ticker/ACME?page={i} HTTP/1.1\r\nHost: ticker\r\nConnection: close\r\n\r\n"
-            );
-            Fetch { stream, request, sent: false, response: Vec::new(), done: false }
+            poll.registry().register(&mut fetch.stream, Token(i), interest).expect("register");
+            (fetch, Vec::new())
         })
         .collect();
     // ANCHOR_END: register
@@ -67,29 +53,14 @@ pub fn run(args: Args) -> ExitCode {
         poll.poll(&mut events, None).expect("poll");
         polls += 1;
         for event in events.iter() {
-            let (page, fetch) = (event.token().0, &mut in_flight[event.token().0]);
-            if fetch.done {
-                continue;
-            }
-            // Writable once connected: the short request fits the send buffer.
-            if event.is_writable() && !fetch.sent && fetch.stream.peer_addr().is_ok() {
-                fetch.stream.write_all(fetch.request.as_bytes()).expect("send");
-                fetch.sent = true;
-            }
-            // Readiness is reported once per change, so read until WouldBlock.
-            while event.is_readable() {
-                match fetch.stream.read(&mut buffer) {
-                    Ok(0) => break,
-                    Ok(n) => fetch.response.extend_from_slice(&buffer[..n]),
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                    Err(e) => panic!("read failed: {e}"),
-                }
-            }
-            if let Some(body) = body_if_complete(&fetch.response) {
-                bodies_ok +=
-                    usize::from(body == ticker_body("ACME", page as u64, config.payload_bytes));
+            let (page, (fetch, response)) = (event.token().0, &mut in_flight[event.token().0]);
+            // Serve the ready socket; at its end, stop watching it and check the body.
+            if fetch.on_ready(&mut buffer, |piece| response.extend_from_slice(piece)) {
                 poll.registry().deregister(&mut fetch.stream).expect("deregister");
-                fetch.done = true;
+                // The body follows the blank line that ends the head.
+                let head = response.windows(4).position(|w| w == b"\r\n\r\n").expect("a head");
+                let expected = ticker_body("ACME", page as u64, config.payload_bytes);
+                bodies_ok += usize::from(response[head + 4..] == expected[..]);
                 remaining -= 1;
             }
         }
@@ -115,14 +86,6 @@ pub fn run(args: Args) -> ExitCode {
         bodies_ok == fetches && one_latency,
         &format!("{fetches} x {latency:.0} ms in {wall:.0}, {bodies_ok} bodies complete"),
     )
-}
-
-/// The body, once the headers and all `Content-Length` bytes have arrived.
-fn body_if_complete(response: &[u8]) -> Option<&[u8]> {
-    let end = response.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
-    let headers = std::str::from_utf8(&response[..end]).ok()?.to_ascii_lowercase();
-    let length = headers.split("content-length:").nth(1)?.lines().next()?;
-    response.get(end..end + length.trim().parse::<usize>().ok()?)
 }
 
 fn main() -> ExitCode {

@@ -32,12 +32,7 @@ pub struct Args {
 /// `blocking_io`, and times how long it waits to get the lock back after
 /// each answer. With `busy`, a CPU-bound thread runs meanwhile and only
 /// gives the lock up when asked, at the switch interval.
-fn io_next_to(
-    server: SocketAddr,
-    ops: u64,
-    interval: Duration,
-    busy: bool,
-) -> (Duration, Vec<f64>) {
+fn io_next_to(api: SocketAddr, ops: u64, interval: Duration, busy: bool) -> (Duration, Vec<f64>) {
     let (lock, done) = (InterpreterLock::new(interval), AtomicBool::new(false));
     let (holding, started) = mpsc::channel();
     thread::scope(|scope| {
@@ -45,10 +40,8 @@ fn io_next_to(
             scope.spawn(|| {
                 let mut interpreter = lock.acquire();
                 holding.send(()).unwrap();
-                for unit in 0.. {
-                    if done.load(Relaxed) {
-                        break;
-                    }
+                // It computes until the I/O thread is done.
+                for unit in (0..).take_while(|_| !done.load(Relaxed)) {
                     interpreter.checkpoint();
                     std::hint::black_box(run_bytecodes(1000, unit));
                 }
@@ -64,7 +57,7 @@ fn io_next_to(
             // The answer is in when the closure returns; `blocking_io` then
             // waits for the lock, and that wait is what this times.
             let answered = interpreter.blocking_io(|| {
-                fetch_page(server, page).expect("fetch a page");
+                fetch_page(api, page).expect("fetch a page");
                 Instant::now()
             });
             waits.push(ms(answered.elapsed()));
@@ -80,28 +73,26 @@ fn io_next_to(
 
 pub fn run(args: Args) -> ExitCode {
     let server = LatencyServer::start(Config::latency(args.latency_ms)).expect("start the server");
-    // The first row has the lock to itself; then one row per interval with
-    // a CPU-bound thread competing for the lock.
-    let rows = std::iter::once((5, false)).chain(args.intervals_ms.iter().map(|&ms| (ms, true)));
     let mut table = Table::new(["next to", "interval", "requests/s", "median wait", "slowest"]);
-    let (mut alone, mut busy_waits) = ((0.0, 0.0), Vec::new());
-    for (interval_ms, busy) in rows {
-        let (wall, waits) =
-            io_next_to(server.addr(), args.ops, Duration::from_millis(interval_ms), busy);
+    let mut row = |interval_ms: u64, busy: bool, name: &str| {
+        let interval = Duration::from_millis(interval_ms);
+        let (wall, waits) = io_next_to(server.addr(), args.ops, interval, busy);
         let waited = summarize(&waits);
-        let name = if busy { format!("{interval_ms}ms") } else { "alone".to_string() };
         let wait = figure(&format!("wait_ms_{name}"), waited.median, "ms");
         let rate = args.ops as f64 / wall.as_secs_f64();
         let rate = figure(&format!("requests_per_s_{name}"), rate, "requests/s");
         let next_to = if busy { "a CPU-bound thread" } else { "nothing" };
         table.cells(&format!("{next_to}|{interval_ms} ms|{rate:#.0}|{wait}|{:.2} ms", waited.max));
-        if busy {
-            figure(&format!("slowdown_{name}"), alone.0 / rate.value, "x");
-            busy_waits.push((interval_ms as f64, wait.value));
-        } else {
-            alone = (rate.value, wait.value);
-            figure("wait_us_alone", 1e3 * wait.value, "µs");
-        }
+        (rate.value, wait.value)
+    };
+    // One row with the lock to itself, then one per interval next to a CPU-bound thread.
+    let (alone_rate, alone_wait) = row(5, false, "alone");
+    figure("wait_us_alone", 1e3 * alone_wait, "µs");
+    let mut busy_waits = Vec::new();
+    for &interval_ms in &args.intervals_ms {
+        let (rate, wait) = row(interval_ms, true, &format!("{interval_ms}ms"));
+        figure(&format!("slowdown_{interval_ms}ms"), alone_rate / rate, "x");
+        busy_waits.push((interval_ms as f64, wait));
     }
     drop(server);
     table.print();
@@ -112,16 +103,15 @@ pub fn run(args: Args) -> ExitCode {
     // soon the OS runs the waiting thread, which a busy machine delays.
     busy_waits.sort_by(|a, b| a.0.total_cmp(&b.0));
     let (briefest, longest) = (busy_waits[0], busy_waits[busy_waits.len() - 1]);
-    let free_when_alone = alone.1 < 0.25 * briefest.0;
+    let free_when_alone = alone_wait < 0.25 * briefest.0;
     let at_least_an_interval = busy_waits.iter().all(|&(interval, wait)| wait >= 0.8 * interval);
     let grows = longest.0 < 2.0 * briefest.0 || longest.1 > 2.0 * briefest.1;
-    let evidence: Vec<String> =
+    let next_to: Vec<_> =
         busy_waits.iter().map(|(i, w)| format!("{w:.2} ms at {i:.0} ms")).collect();
-    verdict(
-        "next to a CPU-bound thread, every I/O costs the I/O thread at least one switch interval of waiting for the lock",
-        free_when_alone && at_least_an_interval && grows,
-        &format!("median wait alone {:.2} ms; next to it {}", alone.1, evidence.join(", ")),
-    )
+    let claim = "next to a CPU-bound thread, every I/O costs the I/O thread at least one switch interval of waiting for the lock";
+    let evidence =
+        format!("median wait alone {alone_wait:.2} ms; next to it {}", next_to.join(", "));
+    verdict(claim, free_when_alone && at_least_an_interval && grows, &evidence)
 }
 
 fn main() -> ExitCode {

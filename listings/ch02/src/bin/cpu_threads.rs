@@ -4,7 +4,6 @@
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-use std::thread;
 use std::time::Duration;
 
 use ch02::interpreter_lock::{InterpreterLock, Stats};
@@ -27,16 +26,15 @@ pub struct Args {
 }
 
 // ANCHOR: job
-/// Splits `units` of work over `threads` threads. With a switch interval,
-/// every thread must hold one interpreter lock to run, as Python threads
-/// must hold the GIL; without one, the threads are plain Rust threads.
-/// Returns the job's clocks, the lock's hand-overs, and the most threads
-/// that were inside a unit of work at the same moment.
+/// Splits `units` of work over `threads` threads. With a switch interval, every thread must hold
+/// one interpreter lock to run, as Python threads must hold the GIL; without one, the threads are
+/// plain Rust threads. Returns the job's clocks, the lock's hand-overs, and the most threads that
+/// were inside a unit of work at the same moment.
 fn run_job(units: u64, threads: u64, switch_interval: Option<Duration>) -> (Sample, Stats, usize) {
     let lock = switch_interval.map(InterpreterLock::new);
     let (lock, running, most_running) = (lock.as_ref(), &AtomicUsize::new(0), &AtomicUsize::new(0));
     let ((), sample) = measure(|| {
-        thread::scope(|scope| {
+        std::thread::scope(|scope| {
             for share in 0..threads {
                 let mine = (units * share / threads)..(units * (share + 1) / threads);
                 scope.spawn(move || {
@@ -80,15 +78,12 @@ pub fn run(args: Args) -> ExitCode {
         Table::new("threads lock wall CPU CPU/wall speed-up together hand-overs lost".split(' '));
     let (mut walls, mut used, mut most, mut speedups) = (vec![], vec![], vec![], vec![]);
     for (r, &(locked, threads)) in rows.iter().enumerate() {
-        let median = |f: fn(&(Sample, Stats, usize)) -> f64| {
-            summarize(&runs[r].iter().map(f).collect::<Vec<_>>()).median
-        };
+        let median =
+            |f: fn(&_) -> f64| summarize(&runs[r].iter().map(f).collect::<Vec<_>>()).median;
         let lock = if locked { "held" } else { "none" };
-        let fig =
-            |name: &str, value, unit| figure(&format!("{name}_{lock}_{threads}"), value, unit);
+        let fig = |name, value, unit| figure(&format!("{name}_{lock}_{threads}"), value, unit);
         let wall = fig("wall_ms", median(|(s, ..)| ms(s.wall)), "ms");
         walls.push(wall.value);
-        // CPU time over wall time: how many cores the job kept busy on average.
         let cores_used = fig("cores_used", median(|(s, ..)| ms(s.cpu) / ms(s.wall)), "cores");
         // The speed-up is over the row on one thread with the same lock.
         let speedup = fig("speedup", walls[r / 3 * 3] / wall.value, "x");
@@ -107,26 +102,22 @@ pub fn run(args: Args) -> ExitCode {
     table.print();
     series("speedup_held", "threads", "x", &speedups[..3]);
     series("speedup_none", "threads", "x", &speedups[3..]);
-    let cores = thread::available_parallelism().map_or(1, usize::from) as f64;
+    let cores = std::thread::available_parallelism().map_or(1, usize::from) as f64;
     let cores = figure("cores", cores, "cores");
-    println!("\n{cores}; \"together\": the most threads inside a unit of work at once");
 
     let [a, b, c, d] =
         [1, 2, 4, 5].map(|r| format!("{:.2}x on {:.2} cores", speedups[r].1, used[r]));
-    verdict(
-        "with the lock, one thread works at a time, on one core, so more threads bring no speed-up; without it, they work together, on no more cores than the machine has",
-        claim_holds(&used, &most, cores.value),
-        &format!("2 and 4 threads with the lock: {a}, {b}; without: {c}, {d}"),
-    )
+    let claim = "with the lock, one thread works at a time, on one core, so more threads bring no speed-up; without it, they work together, on no more cores than the machine has";
+    let evidence = format!("2 and 4 threads with the lock: {a}, {b}; without: {c}, {d}; {cores}");
+    verdict(claim, claim_holds(&used, &most, cores.value), &evidence)
 }
 
-/// The claim, from each row's cores used and most threads at work at once
-/// (with the lock on 1, 2, 4 threads, then without), on `cores`. With the
-/// lock no two threads are ever inside their work at once, so the job cannot
-/// finish sooner than on one thread. Without it they are, on as many cores as
-/// are free: on a machine shared with other programs that changes from one
-/// second to the next, so the check is on the cause (threads at work
-/// together), not on a speed-up. Unit tests: `ch02/tests/claims.rs`.
+/// The claim, from each row's cores used and most threads at work at once (with the lock on
+/// 1, 2, 4 threads, then without), on `cores`. With the lock no two threads are ever inside their
+/// work at once, so the job cannot finish sooner than on one thread. Without it they are, on as
+/// many cores as are free: on a machine shared with other programs that changes from one second
+/// to the next, so the check is on the cause (threads at work together), not on a speed-up.
+/// Unit tests: `ch02/tests/claims.rs`.
 pub fn claim_holds(used: &[f64], most: &[f64], cores: f64) -> bool {
     let one_at_a_time = (0..3).all(|r| most[r] == 1.0 && used[r] < 1.2);
     let together = cores < 2.0 || most[5] >= 2.0;

@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use ch02::interpreter_lock::InterpreterLock;
-use ch02::work::{run_bytecodes, units_for};
 use support::report::{Table, figure, series, verdict};
 use support::timing::{ms, summarize, thread_cpu_time};
 
@@ -28,7 +27,7 @@ pub struct Args {
 pub fn run(args: Args) -> ExitCode {
     // ANCHOR: take_turns
     let lock = InterpreterLock::new(Duration::from_millis(args.switch_ms));
-    let units = units_for(Duration::from_millis(args.work_ms));
+    let units = ch02::work::units_for(Duration::from_millis(args.work_ms));
     // Each thread runs its units of work under the lock, checking between
     // two units whether another thread asked for it. `running` counts the
     // threads inside a unit of work right now; it must never exceed one.
@@ -53,7 +52,7 @@ pub fn run(args: Args) -> ExitCode {
                             turn_began = Instant::now();
                         }
                         most_running.fetch_max(running.fetch_add(1, Relaxed) + 1, Relaxed);
-                        std::hint::black_box(run_bytecodes(1000, seed ^ unit));
+                        std::hint::black_box(ch02::work::run_bytecodes(1000, seed ^ unit));
                         running.fetch_sub(1, Relaxed);
                     }
                     // The last turn ends when `interpreter` is dropped, just below.
@@ -73,19 +72,12 @@ pub fn run(args: Args) -> ExitCode {
         table.cells(&format!("{}|{}|{:.0} ms", i + 1, turns.len(), ms(*cpu)));
     }
     table.print();
-    let (turns, waits): (Vec<f64>, Vec<f64>) = threads.iter().flat_map(|t| t.0.clone()).unzip();
-    let median = |v: &[f64]| if v.is_empty() { 0.0 } else { summarize(v).median };
-    let most = figure("most_running", most_running.load(Relaxed) as f64, "");
-    let turn = figure("median_turn_ms", median(&turns), "ms");
-    let wait = figure("median_wait_ms", median(&waits), "ms");
+    let cpu = ms(threads.iter().map(|t| t.2).sum());
     let stats = lock.stats();
     let handovers = figure("handovers", stats.handovers as f64, "");
     let transit = 1e3 * ms(stats.in_transit) / stats.handovers.max(1) as f64;
     let transit = figure("handover_us", transit, "µs");
-    let cpu = ms(threads.iter().map(|t| t.2).sum());
-    println!("\n{wall:.0} ms wall, {cpu:.0} ms CPU; at most {most} thread running at once");
-    println!("median turn {turn:.1}, median wait for the next turn {wait:.1}");
-    println!("{handovers} hand-overs, {transit:.0} each from release to the next thread running");
+    println!("\n{wall:.0} ms wall, {cpu:.0} ms CPU; {handovers} hand-overs, {transit:.0} each");
 
     // The book's timeline of the first twenty switch intervals: which thread
     // held the lock, from when to when. Consecutive turns are joined by a
@@ -105,19 +97,21 @@ pub fn run(args: Args) -> ExitCode {
     // It can last longer: the waiter must itself get a CPU to ask, and on a
     // busy machine that takes a scheduler slice or two, so the check for
     // fairness compares waits with turns, which stretch together.
+    let (turns, waits): (Vec<f64>, Vec<f64>) = threads.iter().flat_map(|t| t.0.clone()).unzip();
+    let median = |v: &[f64]| if v.is_empty() { 0.0 } else { summarize(v).median };
+    let most = figure("most_running", most_running.load(Relaxed) as f64, "");
+    let turn = figure("median_turn_ms", median(&turns), "ms");
+    let wait = figure("median_wait_ms", median(&waits), "ms");
     let (interval, others) = (args.switch_ms as f64, (args.threads - 1) as f64);
     let fewest_turns = threads.iter().map(|t| t.0.len()).min().unwrap_or(0);
-    let (turn, wait) = (turn.value, wait.value);
     let takes_turns = fewest_turns >= 3
-        && turn >= 0.8 * interval
-        && (0.5 * others * turn..=2.0 * others * turn).contains(&wait);
-    verdict(
-        "one thread runs at a time; turns last at least a switch interval, and each thread waits about one turn per other thread",
-        most.value == 1.0 && (args.threads == 1 || takes_turns),
-        &format!(
-            "at most {most} running; median turn {turn:.1} ms (interval {interval:.0} ms), median wait {wait:.1} ms, fewest turns {fewest_turns}"
-        ),
-    )
+        && turn.value >= 0.8 * interval
+        && (0.5 * others * turn.value..=2.0 * others * turn.value).contains(&wait.value);
+    let claim = "one thread runs at a time; turns last at least a switch interval, and each thread waits about one turn per other thread";
+    let evidence = format!(
+        "at most {most} running; median turn {turn:.1} (interval {interval:.0} ms), median wait {wait:.1}, fewest turns {fewest_turns}"
+    );
+    verdict(claim, most.value == 1.0 && (args.threads == 1 || takes_turns), &evidence)
 }
 
 fn main() -> ExitCode {

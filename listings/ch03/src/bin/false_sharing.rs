@@ -98,8 +98,7 @@ pub fn run(args: Args) -> ExitCode {
     // ANCHOR_END: each_layout
 
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let mut table =
-        Table::new(["counters", "each thread its own symbol", "every thread every symbol"]);
+    let mut table = Table::new(["counters", "one symbol per thread", "every thread every symbol"]);
     let mut exact = true;
     // Per layout, the CPU time of all threads per addition: [own symbol, every symbol].
     let [[apart, apart_every], [padded, padded_every], [packed, _]] =
@@ -114,9 +113,7 @@ pub fn run(args: Args) -> ExitCode {
             costs
         });
     table.print();
-    println!(
-        "(CPU time of all threads per addition; {threads} threads, {adds} additions each, {cores} cores)"
-    );
+    println!("(CPU time of all threads per add: {threads} threads, {adds} each, {cores} cores)");
     // Whether a shared line costs anything depends on the machine's caches (see the page), so
     // that ratio is reported, not claimed; what holds everywhere is that an atomic add costs
     // more than a plain one, with or without another core.

@@ -3,8 +3,7 @@
 //!     cargo run --release -p ch03 --bin ten_thousand_threads -- --threads 10000 --min-sleep-ms 2000 --max-sleep-ms 4000
 
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, atomic::AtomicUsize, atomic::Ordering, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -28,8 +27,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> ExitCode {
     if args.min_sleep_ms > args.max_sleep_ms {
-        eprintln!("error: --min-sleep-ms must not exceed --max-sleep-ms");
-        return ExitCode::from(2);
+        support::cli::refuse("--min-sleep-ms must not exceed --max-sleep-ms");
     }
     // ANCHOR: spawn_all
     // The same sleeps on every run, and in the Python twin: a fixed seed.
@@ -118,9 +116,7 @@ pub fn run(args: Args) -> ExitCode {
             "{threads} threads sleeping {min}-{max} ms finish in about the longest sleep, all alive at once"
         ),
         holds,
-        &format!(
-            "{finished} done in {wall:.2}, longest sleep {longest:.2}, {most_alive} alive at once"
-        ),
+        &format!("{finished} done in {wall:.2}, longest {longest:.2}, {most_alive} alive at once"),
     )
 }
 

@@ -24,6 +24,7 @@ pub fn run(args: Args) -> ExitCode {
     if let Some(cap) = args.probe {
         return probe(cap);
     }
+    // ANCHOR: cap
     // The tasks free on the machine, for this user and in this cgroup: the
     // child may take two thirds of the fewest, so other programs keep room.
     let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
@@ -45,8 +46,7 @@ pub fn run(args: Args) -> ExitCode {
     }
     let free_tasks = free.into_iter().fold(f64::INFINITY, f64::min) - tasks; // min skips NaN.
     let cap = (args.cap as f64).min(free_tasks * 2.0 / 3.0) as u64;
-    let map_max = number("/proc/sys/vm/max_map_count");
-
+    // ANCHOR_END: cap
     // ANCHOR: parent
     // The child is this same program (support::child). It reports one line per
     // thread started, so that the count survives even if the child dies at the
@@ -77,6 +77,7 @@ pub fn run(args: Args) -> ExitCode {
     };
     // The maps each thread adds, measured past the first thousand threads
     // (which also create glibc's malloc arenas), predict where the maps run out.
+    let map_max = number("/proc/sys/vm/max_map_count");
     let at_2000 = value("maps at 2000");
     let maps_each = (at_2000 - value("maps at 1000")) / 1000.0;
     let predicted = 2000.0 + ((map_max - at_2000) / maps_each).floor();
@@ -118,7 +119,7 @@ pub fn run(args: Args) -> ExitCode {
 fn probe(cap: u64) -> ExitCode {
     let maps = || std::fs::read_to_string("/proc/self/maps").map_or(0, |m| m.lines().count());
     let (ready, started) = mpsc::channel();
-    for count in 0..cap {
+    for count in 1..=cap {
         let ready = ready.clone();
         let spawned = thread::Builder::new().spawn(move || {
             ready.send(()).unwrap(); // By now its stack and signal stack are mapped.
@@ -131,9 +132,9 @@ fn probe(cap: u64) -> ExitCode {
             break;
         }
         started.recv().unwrap();
-        println!("started {}", count + 1);
-        if count + 1 == 1000 || count + 1 == 2000 {
-            println!("maps at {} {}", count + 1, maps());
+        println!("started {count}");
+        if count == 1000 || count == 2000 {
+            println!("maps at {count} {}", maps());
         }
     }
     ExitCode::SUCCESS

@@ -4,7 +4,6 @@
 
 use std::process::ExitCode;
 use std::sync::{Arc, Barrier};
-use std::thread;
 
 use support::report::{Table, figure, verdict};
 use support::timing::current_rss_bytes;
@@ -30,7 +29,7 @@ pub fn run(args: Args) -> ExitCode {
     let parked: Vec<_> = (0..n)
         .map(|_| {
             let (started, release) = (started.clone(), release.clone());
-            thread::spawn(move || {
+            std::thread::spawn(move || {
                 started.wait(); // Alive: its stack and maps are in place.
                 release.wait();
             })
@@ -100,6 +99,7 @@ pub fn run(args: Args) -> ExitCode {
     )
 }
 
+// ANCHOR: field
 /// Field `n` of the first line of `path` that starts with `prefix`: infinite
 /// for "unlimited" or "max", NaN if the file or the line is not there.
 fn field(path: &str, prefix: &str, n: usize) -> f64 {
@@ -110,6 +110,7 @@ fn field(path: &str, prefix: &str, n: usize) -> f64 {
         value => value.and_then(|v| v.parse().ok()).unwrap_or(f64::NAN),
     }
 }
+// ANCHOR_END: field
 
 // ANCHOR: cgroup
 /// This process's cgroup (v2) `pids.max` and `pids.current`: infinite and

@@ -3,8 +3,7 @@
 //!     cargo run --release -p ch03 --bin volume_by_symbol -- --threads 4 --trades 1000000
 
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex, atomic::AtomicU64, atomic::Ordering, mpsc};
 use std::thread;
 
 use support::report::{Table, figure, verdict};
@@ -110,13 +109,7 @@ pub fn run(args: Args) -> ExitCode {
     let trades = (threads * per_thread) as f64;
     let mut table = Table::new(["shared through", "exact, of 5 runs", "CPU per trade"]);
     let mut all_exact = true;
-    let ways: [(&str, &str, &dyn Fn() -> Volumes); 4] = [
-        ("Arc<Mutex<table>>", "mutex", &mutex),
-        ("an AtomicU64 per symbol", "atomics", &atomics),
-        ("mpsc channel", "channel", &channel),
-        ("scoped threads, merged", "scoped", &scoped),
-    ];
-    let [mutex, atomics, channel, scoped] = ways.map(|(label, name, add_up)| {
+    let mut way = |label: &str, name: &str, add_up: &dyn Fn() -> Volumes| {
         // CPU time of all threads together: what the trades cost, whatever
         // else the machine is doing meanwhile. Five runs, the median shown.
         let runs: Vec<_> = (0..5).map(|_| support::timing::measure(add_up)).collect();
@@ -126,7 +119,11 @@ pub fn run(args: Args) -> ExitCode {
         all_exact &= exact == 5;
         table.cells(&format!("{label}|{exact}|{ns:.2} ns"));
         figure(&format!("{name}_ns"), ns.median, "ns")
-    });
+    };
+    let mutex = way("Arc<Mutex<table>>", "mutex", &mutex);
+    let atomics = way("an AtomicU64 per symbol", "atomics", &atomics);
+    let channel = way("mpsc channel", "channel", &channel);
+    let scoped = way("scoped threads, merged", "scoped", &scoped);
     table.print();
 
     // Sharing nothing until the end costs the least, by a margin (a fifth) that noise does not

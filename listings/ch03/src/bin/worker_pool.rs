@@ -87,14 +87,13 @@ pub fn run(args: Args) -> ExitCode {
     ];
     // ANCHOR_END: jobs
 
-    // Every record must arrive, in input order, with the bytes the server sent.
     let expected_bodies: Vec<Vec<u8>> =
         pages.iter().map(|&page| ticker_body("ACME", page, config.payload_bytes)).collect();
     let mut table = Table::new(["how", "jobs", "rounds", "wall", "speed-up", "at best"]);
     let (mut sequential, mut holds, mut evidence) = (0.0, true, Vec::new());
     for (how, name, jobs, workers) in ways {
         let (fetched, wall) = support::timing::time(|| pool(server.addr(), workers, jobs));
-        holds &= fetched.concat() == expected_bodies;
+        holds &= fetched.concat() == expected_bodies; // Every record, in order, as sent.
         // Jobs run in rounds of `workers` at once, each as long as a job's fetches.
         let rounds = jobs.len().div_ceil(workers) * jobs[0].len();
         let wall = figure(&format!("{name}_ms"), support::timing::ms(wall), "ms");

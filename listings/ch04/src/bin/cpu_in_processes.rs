@@ -2,9 +2,9 @@
 //!
 //!     cargo run --release -p ch04 --bin cpu_in_processes -- --jobs 10 --limit 300000
 
-use std::process::{ExitCode, Stdio};
+use std::process::ExitCode;
 
-use support::child::Reaped;
+use ch04::worker;
 use support::report::{Figure, Table, figure, metric, verdict};
 use support::timing::{ms, summarize, time};
 
@@ -47,43 +47,18 @@ fn in_threads(jobs: usize, limit: u64) -> Vec<u64> {
 /// Processes share nothing: each job is serialized down a pipe to a fresh
 /// worker, and its answer comes back the same way.
 fn in_processes(jobs: usize, limit: u64) -> Vec<u64> {
-    let workers: Vec<Reaped> = (0..jobs).map(|_| start_worker(limit)).collect();
-    workers.into_iter().map(answer).collect()
+    let workers: Vec<_> = (0..jobs).map(|_| worker::start("cpu_in_processes", &limit)).collect();
+    workers.into_iter().map(worker::answer).collect()
 }
 // ANCHOR_END: three_ways
 
-// ANCHOR: worker
-/// Starts this program again as a worker and sends it its job, the limit, as
-/// JSON: plain data. The answer, a count of primes, comes back the same way.
-fn start_worker(limit: u64) -> Reaped {
-    let mut command = support::child::command("cpu_in_processes");
-    command.arg("--worker").stdin(Stdio::piped()).stdout(Stdio::piped());
-    let mut worker = Reaped(command.spawn().expect("start a worker process"));
-    // `to_writer` takes stdin and drops it: the pipe closes, the worker reads to its end.
-    serde_json::to_writer(worker.0.stdin.take().expect("piped"), &limit).expect("send the job");
-    worker
-}
-
-/// The worker's side: one job in, one answer out.
-fn worker() -> ExitCode {
-    let limit = serde_json::from_reader(std::io::stdin()).expect("a well-formed job");
-    serde_json::to_writer(std::io::stdout(), &count_primes(limit)).expect("send the answer");
-    ExitCode::SUCCESS
-}
-
-/// The parent's side again: read the answer to its end, then reap the worker.
-fn answer(mut worker: Reaped) -> u64 {
-    let answer = serde_json::from_reader(worker.0.stdout.take().expect("piped"));
-    let status = worker.0.wait().expect("wait for the worker");
-    assert!(status.success(), "the worker failed: {status}");
-    answer.expect("a well-formed answer")
-}
-// ANCHOR_END: worker
-
 pub fn run(args: Args) -> ExitCode {
+    // ANCHOR: worker
     if args.worker {
-        return worker();
+        // This process is a worker: its job is a limit, its answer the count below it.
+        return worker::serve(count_primes);
     }
+    // ANCHOR_END: worker
     let (jobs, limit) = (args.jobs as usize, args.limit);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     // The ways take turns, so a busy moment hits them all. The last one times start-up alone.

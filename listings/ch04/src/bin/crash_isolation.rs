@@ -2,7 +2,6 @@
 //!
 //!     cargo run --release -p ch04 --bin crash_isolation
 
-use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{ExitCode, Stdio};
 
@@ -37,8 +36,8 @@ fn observe(death: Death) -> (End, String) {
     if death == Death::KilledByParent {
         worker.0.kill().expect("send SIGKILL");
     }
-    let mut stderr = String::new();
-    let _ = worker.0.stderr.take().expect("piped").read_to_string(&mut stderr);
+    let stderr =
+        std::io::read_to_string(worker.0.stderr.take().expect("piped")).unwrap_or_default();
     let status = worker.0.wait().expect("wait for the worker");
     // On Unix a process ends one of two ways: it exits with a code, or a
     // signal ends it. `code()` is the first, `signal()` the second.

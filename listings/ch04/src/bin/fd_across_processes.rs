@@ -7,9 +7,7 @@ use std::io::{BufRead, Write};
 use std::os::fd::{AsRawFd, RawFd};
 use std::process::{Child, ExitCode, Stdio};
 
-use serde::{Deserialize, Serialize};
 use support::child::Reaped;
-use support::report::verdict;
 
 /// Send an open file's descriptor to a worker process as data, then hand it the file itself.
 #[derive(clap::Parser)]
@@ -30,7 +28,7 @@ enum Role {
 
 // ANCHOR: number
 /// What the parent sends: all that serializing an open file could ever produce.
-#[derive(Serialize, Deserialize)]
+#[derive(serde::Serialize, serde::Deserialize)]
 struct FileByNumber {
     fd: RawFd,
 }
@@ -42,9 +40,7 @@ fn send_number(file: &File) -> (String, String, bool) {
     // most a message can carry is the number, and the worker's table is its own.
     let message = serde_json::to_string(&FileByNumber { fd: file.as_raw_fd() }).expect("encode");
     let mut worker = Reaped(start("number", Stdio::piped()));
-    let mut stdin = worker.0.stdin.take().expect("piped");
-    writeln!(stdin, "{message}").expect("send the number");
-    drop(stdin);
+    writeln!(worker.0.stdin.take().expect("piped"), "{message}").expect("send the number");
     let (by_number, exited_well) = output_of(worker);
     (message, by_number, exited_well)
 }
@@ -85,9 +81,7 @@ fn start(role: &str, stdin: Stdio) -> Child {
 
 /// The line the worker printed, and whether it exited successfully.
 fn output_of(mut worker: Reaped) -> (String, bool) {
-    let mut text = String::new();
-    let stdout = worker.0.stdout.take().expect("piped");
-    std::io::BufReader::new(stdout).read_line(&mut text).expect("read");
+    let text = std::io::read_to_string(worker.0.stdout.take().expect("piped")).expect("read");
     let status = worker.0.wait().expect("wait for the worker");
     (text.trim_end().to_string(), status.success())
 }
@@ -122,9 +116,8 @@ pub fn run(args: Args) -> ExitCode {
     let (inherited, inherited_status) = hand_over(File::open(&path).expect("open the ticks"));
     println!("worker, given the file as stdin: {inherited}");
     // ANCHOR_END: open
-    drop(file);
     let exited_well = number_status && inherited_status;
-    verdict(
+    support::report::verdict(
         "a descriptor number means nothing in another process; the file must be handed over by the kernel",
         exited_well && by_number.contains("os error 9") && inherited == "read \"ACME,101.50\"",
         "the number gave EBADF, the inherited file gave its first line",

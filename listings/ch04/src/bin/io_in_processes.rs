@@ -5,9 +5,9 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::ops::RangeInclusive;
-use std::process::{ExitCode, Stdio};
+use std::process::ExitCode;
 
-use support::child::Reaped;
+use ch04::worker;
 use support::latency::{Config, LatencyServer};
 use support::report::{Figure, Table, figure, verdict};
 use support::timing::{ms, time};
@@ -54,45 +54,19 @@ fn in_threads(server: SocketAddr, pages: RangeInclusive<u64>) -> usize {
 }
 
 fn in_processes(server: SocketAddr, pages: RangeInclusive<u64>) -> usize {
-    let workers: Vec<Reaped> = pages.map(|page| start_worker(server, page)).collect();
-    workers.into_iter().map(answer).sum()
+    let workers: Vec<_> =
+        pages.map(|page| worker::start("io_in_processes", &(server, page))).collect();
+    workers.into_iter().map(worker::answer::<usize>).sum()
 }
 // ANCHOR_END: three_ways
 
-// ANCHOR: worker
-/// Starts this program again as a worker and sends it where to fetch, the server's address
-/// and the page, as JSON. The page's size comes back the same way.
-fn start_worker(server: SocketAddr, page: u64) -> Reaped {
-    let mut command = support::child::command("io_in_processes");
-    command.arg("--worker").stdin(Stdio::piped()).stdout(Stdio::piped());
-    let mut worker = Reaped(command.spawn().expect("start a worker process"));
-    // `to_writer` takes stdin and drops it: the pipe closes, the worker reads to its end.
-    let stdin = worker.0.stdin.take().expect("piped");
-    serde_json::to_writer(stdin, &(server, page)).expect("send the fetch");
-    worker
-}
-
-/// The worker's side: one fetch in, with the same blocking call a thread makes; its size out.
-fn worker() -> ExitCode {
-    let (server, page) = serde_json::from_reader(std::io::stdin()).expect("a well-formed job");
-    let bytes = fetch_page(server, page);
-    serde_json::to_writer(std::io::stdout(), &bytes).expect("send the answer");
-    ExitCode::SUCCESS
-}
-
-/// The parent's side again: read the answer to its end, then reap the worker.
-fn answer(mut worker: Reaped) -> usize {
-    let bytes = serde_json::from_reader(worker.0.stdout.take().expect("piped"));
-    let status = worker.0.wait().expect("wait for the worker");
-    assert!(status.success(), "the worker failed: {status}");
-    bytes.expect("a well-formed answer")
-}
-// ANCHOR_END: worker
-
 pub fn run(args: Args) -> ExitCode {
+    // ANCHOR: worker
     if args.worker {
-        return worker();
+        // This process is a worker: where to fetch in, the page's size out.
+        return worker::serve(|(server, page)| fetch_page(server, page));
     }
+    // ANCHOR_END: worker
     let server = LatencyServer::start(Config::latency(args.latency_ms)).expect("start the server");
     let (addr, pages) = (server.addr(), 1..=args.fetches);
     let (bytes, sequential) = time(|| one_after_another(addr, pages.clone()));

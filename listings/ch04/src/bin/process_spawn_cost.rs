@@ -4,9 +4,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, ExitCode, Stdio};
-use std::thread;
 
-use support::child::Reaped;
 use support::report::{Table, figure, verdict};
 use support::timing::{current_rss_bytes, proc_kib, summarize, time, us};
 
@@ -57,7 +55,7 @@ fn start_process() {
 
 /// A thread shares the process: the kernel makes a task and a stack.
 fn start_thread() {
-    thread::spawn(|| std::hint::black_box(1)).join().expect("the thread ran");
+    std::thread::spawn(|| std::hint::black_box(1)).join().expect("the thread ran");
 }
 // ANCHOR_END: spawn
 
@@ -66,7 +64,7 @@ fn start_thread() {
 /// that is its own (the rest is shared pages of the binary and libc), in KiB.
 fn idle_process_kib() -> (f64, f64) {
     let spawned = worker("idle").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn();
-    let mut idle = Reaped(spawned.expect("start"));
+    let mut idle = support::child::Reaped(spawned.expect("start"));
     let stdout = idle.0.stdout.as_mut().expect("piped");
     BufReader::new(stdout).read_line(&mut String::new()).expect("read \"ready\"");
     let kib = |file, field| proc_kib(&idle.0.id().to_string(), file, field) as f64;
@@ -78,7 +76,7 @@ fn idle_process_kib() -> (f64, f64) {
 /// by, in KiB per thread.
 fn idle_thread_kib(threads: usize) -> f64 {
     let (gate, before) = (std::sync::Barrier::new(threads + 1), current_rss_bytes());
-    thread::scope(|s| {
+    std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {
                 gate.wait();
@@ -119,11 +117,10 @@ pub fn run(args: Args) -> ExitCode {
     table.print();
     let spawn_ratio = figure("spawn_ratio", best.0.value / best.1.value, "x");
     let memory_ratio = figure("memory_ratio", memory.0.value / memory.1.value.max(0.01), "x");
-    verdict(
-        "a process costs more than ten times a thread, to start and in memory",
-        spawn_ratio.value > 10.0 && memory_ratio.value > 10.0,
-        &format!("best {:.0} vs {:.0}; {:.0} vs {:.0}", best.0, best.1, memory.0, memory.1),
-    )
+    let claim = "a process costs more than ten times a thread, to start and in memory";
+    let evidence =
+        format!("best {:.0} vs {:.0}; {:.0} vs {:.0}", best.0, best.1, memory.0, memory.1);
+    verdict(claim, spawn_ratio.value > 10.0 && memory_ratio.value > 10.0, &evidence)
 }
 
 fn main() -> ExitCode {

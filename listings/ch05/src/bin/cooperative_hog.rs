@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use support::report::{Table, figure, verdict};
-use tokio::time::{MissedTickBehavior, interval, sleep};
 
 /// Run a heartbeat next to a CPU hog on one thread, three ways.
 #[derive(clap::Parser)]
@@ -54,14 +53,14 @@ fn heartbeat_next_to(hog: Hog, args: &Args) -> (usize, Duration) {
         let beats = ticks.clone();
         let tick = Duration::from_millis(args.tick_ms);
         let heartbeat = tokio::spawn(async move {
-            let mut every = interval(tick);
-            every.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            let mut every = tokio::time::interval(tick);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 every.tick().await;
                 beats.lock().unwrap().push(Instant::now());
             }
         });
-        sleep(tick * 5).await; // A few regular beats first.
+        tokio::time::sleep(tick * 5).await; // A few regular beats first.
         let work = Duration::from_millis(args.hog_ms);
         let timed = move |work| (Instant::now(), compute(work), Instant::now());
         let (started, (), ended) = match hog {
@@ -80,7 +79,7 @@ fn heartbeat_next_to(hog: Hog, args: &Args) -> (usize, Duration) {
             Hog::SpawnBlocking => tokio::task::spawn_blocking(move || timed(work)).await,
         }
         .expect("the hog finishes");
-        sleep(tick * 5).await; // And a few after.
+        tokio::time::sleep(tick * 5).await; // And a few after.
         heartbeat.abort();
         let ticks = ticks.lock().unwrap();
         let during = ticks.iter().filter(|&&t| t > started && t < ended).count();

@@ -134,8 +134,7 @@ pub fn run(args: Args) -> std::process::ExitCode {
     table.cells(&format!("tokio task|{task_ns:.0}|{task_rss:.0}"));
     table.cells(&format!("OS thread|{thread_us:.1}|{thread_rss:.1}"));
     table.print();
-    let threads_line = format!("{threads} parked threads: {threads_mib:.1}");
-    println!("{tasks} parked tasks: {tasks_mib:.1} resident; {threads_line}");
+    println!("{tasks} parked tasks: {tasks_mib:.1} resident; {threads} threads: {threads_mib:.1}");
     println!("each thread also reserves a 2048 KiB stack (std's default): reserved, not resident");
     verdict(
         "a future costs less than a task, and a thread costs over 10x a task in time and in memory",

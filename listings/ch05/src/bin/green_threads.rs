@@ -2,8 +2,7 @@
 //!
 //!     cargo run --release -p ch05 --bin green_threads -- --coroutines 10000 --switches 5 --samples 5
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, atomic::AtomicUsize, atomic::Ordering};
 use std::time::{Duration, Instant};
 
 use corosensei::{Coroutine, CoroutineResult, Yielder, stack::DefaultStack};
@@ -123,8 +122,7 @@ pub fn run(args: Args) -> std::process::ExitCode {
     let task_switch = figure("task_switch_ns", median(&task, 2).median * 1e6 / turns, "ns");
     figure("rss_ratio", co_rss.value / task_rss.value, "x");
     let mut table = Table::new(["each one", "create", "resident", "reserved", "switch"]);
-    let coroutine = format!("{co_create:.1}|{co_rss:.0}|{stack} stack|{co_switch:.0}");
-    table.cells(&format!("corosensei coroutine|{coroutine}"));
+    table.cells(&format!("coroutine|{co_create:.1}|{co_rss:.0}|{stack} stack|{co_switch:.0}"));
     table.cells(&format!("tokio task|{task_create:.0}|{task_rss:.0}|-|{task_switch:.0}"));
     table.print();
     let sleep_ms = figure("sleep_ms", args.sleep_ms as f64, "ms");
@@ -136,12 +134,10 @@ pub fn run(args: Args) -> std::process::ExitCode {
     let paged = co_rss.value >= 4096.0 && co_rss.value > 2.0 * task_rss.value;
     let quick = co_switch.value < 1_000.0 && task_switch.value < 1_000.0;
     let stalled = blocked.value >= 0.9 * sleep_ms.value && waited.value < sleep_ms.value / 2.0;
-    let switch = format!("switch {co_switch:.0} vs {task_switch:.0}");
-    verdict(
-        "a stackful coroutine keeps at least a page of stack resident, switches in under a microsecond, and a blocking call in one stalls all",
-        paged && quick && stalled,
-        &format!("{co_rss:.0} vs {task_rss:.0} per task; {switch}; others waited {blocked:.1}"),
-    )
+    let claim = "a stackful coroutine keeps at least a page of stack resident, switches in under a microsecond, and a blocking call in one stalls all";
+    let evidence =
+        format!("{co_rss:.0} vs {task_rss:.0} per task; switch {co_switch:.0} vs {task_switch:.0}");
+    verdict(claim, paged && quick && stalled, &format!("{evidence}; others waited {blocked:.1}"))
 }
 
 fn main() -> std::process::ExitCode {

@@ -8,8 +8,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use ch06::mini_loop::{Tick, block_on, observe, sleep, spawn, stats};
-use futures::StreamExt;
-use futures::stream::FuturesUnordered;
+use ch06::sleepers::collect;
 use support::report::{figure, series, verdict};
 
 /// Sleep 10,000 tasks on the mini loop, as the Python article does on asyncio.
@@ -34,22 +33,10 @@ pub fn run(args: Args) -> ExitCode {
     // The same sleeps every run, and in runtime_table: a fixed seed.
     let sleeps = support::random::sleeps_ms(support::random::SEED, tasks, min_ms, max_ms);
     let (started, ticks) = (Instant::now(), Rc::new(RefCell::new(Vec::new())));
-    let (finished, stats) = block_on(async {
+    let ((finished, _, threads), stats) = block_on(async {
         let seen = Rc::clone(&ticks);
         observe(move |tick| seen.borrow_mut().push(tick)); // Each turn, for a figure.
-        let mut pending: FuturesUnordered<_> = (sleeps.iter())
-            .map(|&ms| {
-                spawn(async move {
-                    sleep(Duration::from_millis(ms)).await;
-                    ms
-                })
-            })
-            .collect();
-        let mut finished = Vec::with_capacity(sleeps.len());
-        while let Some(ms) = pending.next().await {
-            finished.push(ms); // As they complete, like asyncio.as_completed.
-        }
-        (finished, stats())
+        (collect(&sleeps, |t| spawn(sleep(t))).await, stats())
     });
     let total_ms = started.elapsed().as_secs_f64() * 1e3;
     // ANCHOR_END: workload
@@ -58,19 +45,18 @@ pub fn run(args: Args) -> ExitCode {
     let longest = figure("longest_sleep_ms", longest_ms, "ms");
     let overhead = figure("overhead_ms", total_ms - longest_ms, "ms");
     let parks = figure("parks", stats.parks as f64, "waits");
-    println!("{tasks} tasks sleeping {min_ms}-{max_ms} ms on one thread: {total:.0} in all,");
+    println!("{tasks} sleeps of {min_ms}-{max_ms} ms on {threads} thread(s): {total:.0} in all,");
     println!("{overhead:.1} beyond the longest sleep ({longest:.0})");
     let (polls, left) = (stats.polls, stats.live_tasks);
     println!("task polls: {polls}, waits in epoll: {parks:#}, tasks left: {left}");
-    println!("first back slept {} ms, last {} ms", finished[0], finished[finished.len() - 1]);
     let [ready, parked] = turns_over_time(&ticks.borrow(), started, polls, total_ms);
     series("ready_by_time", "ms since the start", "tasks", &ready);
     series("parked_by_time", "ms since the start", "tasks", &parked);
-    let all_back = finished.len() == sleeps.len() && left == 0;
+    let all_back = finished == sleeps.len() && left == 0;
     verdict(
         "N sleeping tasks on one thread finish in about the longest sleep, not the sum",
         all_back && total_ms >= longest_ms && total_ms < 1.5 * longest_ms,
-        &format!("{} tasks back in {total:.0}, longest sleep {longest:.0}", finished.len()),
+        &format!("{finished} tasks back in {total:.0}, longest sleep {longest:.0}"),
     )
 }
 

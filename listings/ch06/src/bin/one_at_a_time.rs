@@ -54,7 +54,6 @@ pub fn run(args: Args) -> ExitCode {
     }
     runtime.block_on(local); // Runs the tasks until every one has finished.
     // ANCHOR_END: counter
-    println!("{} tasks, 10 steps each: at most {} running at once", args.tasks, most.get());
 
     // ANCHOR: blocking_step
     // A ticker wants to run every 10 ms. Meanwhile another task does a
@@ -85,8 +84,7 @@ pub fn run(args: Args) -> ExitCode {
             ticker.await.expect("the ticker finished")
         })
     };
-    // A busy machine can stall any thread now and then: time each case three
-    // times and keep the median.
+    // A busy machine can stall any thread now and then: each case is timed three times.
     let median_delay = |cpu_step| {
         summarize(&(0..3).map(|_| worst_delay(cpu_step).as_secs_f64() * 1e3).collect::<Vec<_>>())
     };
@@ -108,15 +106,12 @@ pub fn run(args: Args) -> ExitCode {
     }
     table.print();
     let most = figure("max_running", most.get() as f64, "");
-    // Other programs can only add delay, never remove it: so the claim is
-    // checked on the least delayed of the three runs.
+    // Other programs only add delay, never remove it: the claim rests on the least of three runs.
+    let late = format!("delayed the ticker {:.0} ms, in pieces {:.1} ms", blocked.min, shared.min);
     verdict(
         "one loop runs one task at a time: a CPU-bound step without await delays all the others",
         most.value == 1.0 && blocked.min > 0.8 * step && shared.min < 0.5 * step,
-        &format!(
-            "at most {most} running; a {step:.0} ms step delayed the ticker {:.0} ms, in pieces {:.1} ms, at least",
-            blocked.min, shared.min
-        ),
+        &format!("at most {most} running; a {step:.0} ms step {late}, at least"),
     )
 }
 

@@ -92,16 +92,16 @@ pub fn run(args: Args) -> ExitCode {
         ("tokio::fs::File, 1 MiB pieces", "tokio_stream", Call::TokioStream(path.clone())),
     ];
     let mut table = Table::new(["the handler calls", "ticks", "stalls", "longest gap", "p99 gap"]);
+    let calls = args.calls;
     let [thread_sleep, tokio_sleep, std_read, _, streamed] = cases.map(|(label, name, call)| {
-        let gaps = gaps_next_to(call, args.calls, tick);
+        let gaps = gaps_next_to(call, calls, tick);
         // A stall: a gap longer than a tick plus half of one call's blocking.
         let blocking = if name.ends_with("sleep") { args.block_ms as f64 } else { read.value };
         let stalled = gaps.iter().filter(|&&gap| gap > args.tick_ms as f64 + blocking / 2.0);
         let stalled = figure(&format!("{name}_stalls"), stalled.count() as f64, "");
         let longest = figure(&format!("{name}_max_gap_ms"), percentile(&gaps, 100.0), "ms");
         let p99 = figure(&format!("{name}_p99_gap_ms"), percentile(&gaps, 99.0), "ms");
-        let ticks = gaps.len();
-        table.cells(&format!("{label}|{ticks}|{stalled} of {}|{longest:.1}|{p99:.1}", args.calls));
+        table.cells(&format!("{label}|{}|{stalled} of {calls}|{longest:.1}|{p99:.1}", gaps.len()));
         // Each gap at the moment its tick came: the running sum of the gaps.
         let since_start = gaps.iter().scan(0.0, |sum, gap| Some(*sum + gap).inspect(|s| *sum = *s));
         let curve: Vec<(f64, f64)> = since_start.zip(gaps.iter().copied()).collect();
@@ -110,13 +110,9 @@ pub fn run(args: Args) -> ExitCode {
     });
     table.print();
     let tick = figure("tick_ms", args.tick_ms as f64, "ms");
-    let (calls, block_ms, mib) = (args.calls, args.block_ms, args.file_mib);
-    println!(
-        "(heartbeat every {tick}; {calls} calls of a {block_ms} ms sleep, or of a read of a {mib} MiB file, {read:.0} alone; a stall: a gap over a tick plus half a call)"
-    );
-    // Every blocking call should stall the heartbeat once; the margin, half
-    // of them either way, absorbs a stray stall on a busy machine. The whole
-    // file tokio::fs::read is reported, not checked: see the page.
+    println!("(a tick: {tick}; a read alone: {read:.0}; a stall: over a tick plus half a call)");
+    // Each blocking call should stall the heartbeat once; half either way absorbs a stray stall.
+    // The whole-file tokio::fs::read is reported, not checked: see the page.
     let (most, few) = (calls.div_ceil(2), calls / 2);
     verdict(
         "each blocking call stalls the heartbeat for its whole duration; the async calls do not",

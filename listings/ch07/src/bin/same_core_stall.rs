@@ -112,15 +112,10 @@ pub fn run(args: Args) -> ExitCode {
         stalled.value as u64
     });
     table.print();
-    println!(
-        "(heartbeat every 5 ms; a read of the {} MiB file took {read_ms:.0} alone; a stall: a gap over {stall_ms:.0} ms)",
-        args.file_mib
-    );
+    println!("(a tick: 5 ms; a read alone: {read_ms:.0}; a stall: a gap over {stall_ms:.0} ms)");
     println!("this kernel's preemption model: {}", preemption_model());
-
-    // Only the other-core case is checked: what the same core does depends on
-    // the kernel's preemption model, and the page says which one this was.
-    // Half the calls is the margin for other programs' noise on a shared machine.
+    // Only the other-core case is checked: the same core depends on the kernel's preemption
+    // model, which the page names. Half the calls is the margin for a shared machine's noise.
     verdict(
         claim,
         other <= args.calls / 2,

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use support::report::{Table, figure, verdict};
-use support::timing::time;
 
 /// Simulate a simultaneous chess exhibition on a scaled-down clock.
 #[derive(clap::Parser)]
@@ -64,29 +63,27 @@ async fn board(moves: u32, master: Duration, opponent: Duration) {
 fn board_to_board(opponents: u32, moves: u32, master: Duration, opponent: Duration) {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build();
     runtime.expect("a runtime").block_on(async {
-        let boards: Vec<_> =
-            (0..opponents).map(|_| tokio::spawn(board(moves, master, opponent))).collect();
-        for game in boards {
-            game.await.expect("a game ends");
-        }
+        let boards: tokio::task::JoinSet<()> =
+            (0..opponents).map(|_| board(moves, master, opponent)).collect();
+        boards.join_all().await;
     });
 }
 // ANCHOR_END: players
 
 pub fn run(args: Args) -> ExitCode {
-    let scale = Duration::from_micros(args.story_second_us);
-    let (master, opponent) = (scale * args.master_s, scale * args.opponent_s);
-    let (n, m) = (args.opponents, args.moves);
+    let Args { opponents: n, moves: m, master_s, opponent_s, story_second_us } = args;
+    let scale = Duration::from_micros(story_second_us);
+    let (master, opponent) = (scale * master_s, scale * opponent_s);
     let story_hours = |real: Duration| real.as_secs_f64() / scale.as_secs_f64() / 3600.0;
-    let ((), one_by_one) = time(|| one_game_after_another(n, m, master, opponent));
-    let ((), walking) = time(|| board_to_board(n, m, master, opponent));
+    let ((), one_by_one) = support::timing::time(|| one_game_after_another(n, m, master, opponent));
+    let ((), walking) = support::timing::time(|| board_to_board(n, m, master, opponent));
 
     // ANCHOR: story
     // What the story predicts, in story seconds. One game after another: every move of both
     // sides, in turn. Board to board: the master's own thinking on every board, plus the last
     // reply; unless one board's game takes longer, as it does with few boards: the last board
     // starts after the master's first move at every other one, then waits for every reply.
-    let (think, reply) = (args.master_s as f64, args.opponent_s as f64);
+    let (think, reply) = (master_s as f64, opponent_s as f64);
     let (boards, moves) = (n as f64, m as f64);
     let sequential_story = boards * moves * (think + reply);
     let last_board = (boards - 1.0) * think + moves * (think + reply);
@@ -101,18 +98,14 @@ pub fn run(args: Args) -> ExitCode {
     table.cells(&format!("one game after another|{sequential:#.2}|{sequential_story:#.2}"));
     table.cells(&format!("board to board|{interleaved:#.2}|{interleaved_story:#.2}"));
     table.print();
-    println!(
-        "{n} boards, {m} moves each; the master thinks {}s a move, each opponent {}s; 1 story second = {} µs",
-        args.master_s, args.opponent_s, args.story_second_us
-    );
+    println!("{n} boards, {m} moves each; master {master_s}s a move, opponent {opponent_s}s");
+    println!("1 story second = {story_second_us} µs");
     let ratio = figure("speedup", sequential.value / interleaved.value, "x");
     let predicted_ratio = sequential_story.value / interleaved_story.value;
 
-    // Neither way can beat the story's arithmetic. Other programs can only
-    // slow the simulation down, and the board-to-board run the most: every
-    // moment its one thread waits for a core delays every board. So the
-    // check is that board to board wins by at least a quarter of the story's
-    // factor (12 h to 1 h), on a clock that never runs fast.
+    // Neither way can beat the story's arithmetic. Other programs can only slow the simulation
+    // down, board to board the most: a moment its one thread waits for a core delays every board.
+    // So, on a clock that never runs fast, it must win by a quarter of the story's 12 to 1.
     verdict(
         "moving from board to board cuts the exhibition from the sum of all the games to the master's own thinking",
         sequential.value >= 0.95 * sequential_story.value

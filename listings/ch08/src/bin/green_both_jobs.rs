@@ -34,11 +34,6 @@ fn power_job(exponent: u32) -> usize {
     num_bigint::BigUint::from(7777u32).pow(exponent).bits() as usize
 }
 
-/// The request for one page; `Connection: close` ends the stream with the response.
-fn request(page: u32) -> String {
-    format!("GET /ticker/ACME?page={page} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-}
-
 // ANCHOR: green
 type Greenlet = Coroutine<(), RawFd, usize>;
 
@@ -49,7 +44,7 @@ fn green_job(hub: &Yielder<(), RawFd>, addr: SocketAddr, requests: u32) -> usize
     for page in 1..=requests {
         // A loopback connect completes at once; gevent patches connect too.
         let mut stream = TcpStream::connect(addr).expect("connect");
-        stream.write_all(request(page).as_bytes()).expect("send");
+        stream.write_all(ch08::ticker::request(page).as_bytes()).expect("send");
         stream.set_nonblocking(true).expect("non-blocking");
         loop {
             match stream.read(&mut buf) {

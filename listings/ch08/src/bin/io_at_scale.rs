@@ -2,17 +2,12 @@
 //!
 //!     cargo run --release -p ch08 --bin io_at_scale -- --sizes 40,1000,10000 --latency-ms 200
 
-use std::io::{Read, Write};
-use std::iter::from_fn;
-use std::net::{SocketAddr, TcpStream};
-use std::process::{ExitCode, Stdio};
-use std::thread::scope;
+use std::process::ExitCode;
 
-use serde::{Deserialize, Serialize};
-use support::child::Reaped;
+use ch08::ticker::{fetch, fetch_async};
+use ch08::{threads, worker};
 use support::latency::{Config, LatencyServer};
 use support::report::{Table, figure, series, verdict};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Send N requests at once to a slow loopback API, on each model, each model in a process of its own.
 #[derive(clap::Parser)]
@@ -33,52 +28,31 @@ pub struct Args {
 }
 
 // ANCHOR: models
-/// One request: connect, ask for a page, read the answer to its end.
-fn fetch(addr: SocketAddr, page: u32) -> usize {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream.write_all(request(page).as_bytes()).expect("send");
-    stream.read_to_end(&mut Vec::new()).expect("receive")
-}
-
-fn request(page: u32) -> String {
-    format!("GET /ticker/ACME?page={page} HTTP/1.1\r\nHost: ticker\r\nConnection: close\r\n\r\n")
-}
-
 /// Sends `size` requests at once on `model`; returns the bytes received and
 /// the peak memory of its helper processes, if any.
 fn run_model(Spec { model, size, pool, addr }: Spec) -> (usize, f64) {
     match model.as_str() {
         // One OS thread per request, each blocked in its own read.
-        "threads" => scope(|s| {
-            let handles: Vec<_> = (0..size).map(|p| s.spawn(move || fetch(addr, p))).collect();
-            (handles.into_iter().map(|h| h.join().unwrap()).sum(), 0.0)
-        }),
+        "threads" => (threads::each(size, |page| fetch(addr, page)), 0.0),
         // A bounded pool: each of `pool` threads takes the next request, until none is left.
         "pool" => {
             let pages = std::sync::Mutex::new(0..size);
             let next = || pages.lock().unwrap().next();
-            let worker = || from_fn(next).map(|p| fetch(addr, p)).sum::<usize>();
-            scope(|s| {
-                let handles: Vec<_> = (0..pool.min(size)).map(|_| s.spawn(worker)).collect();
-                (handles.into_iter().map(|h| h.join().unwrap()).sum(), 0.0)
-            })
+            let take_requests = |_| std::iter::from_fn(next).map(|p| fetch(addr, p)).sum();
+            (threads::each(pool.min(size), take_requests), 0.0)
         }
         // One task per request, on tokio's default (multi-threaded) runtime.
         "async" => tokio::runtime::Runtime::new().unwrap().block_on(async {
-            let fetch = |page| async move {
-                let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-                stream.write_all(request(page).as_bytes()).await.expect("send");
-                stream.read_to_end(&mut Vec::new()).await.expect("receive")
-            };
             // Collecting the futures into a JoinSet spawns each one as a task.
-            let tasks: tokio::task::JoinSet<usize> = (0..size).map(fetch).collect();
+            let tasks: tokio::task::JoinSet<usize> =
+                (0..size).map(|p| fetch_async(addr, p)).collect();
             (tasks.join_all().await.into_iter().sum(), 0.0)
         }),
         // One process per request; each reports its own peak memory.
         "processes" => {
             let one = |page| start_child(Spec { model: "one".into(), size: page, pool, addr });
-            let children: Vec<Reaped> = (0..size).map(one).collect();
-            let reports = children.into_iter().map(report);
+            let children: Vec<_> = (0..size).map(one).collect();
+            let reports = children.into_iter().map(worker::answer::<Report>);
             reports.fold((0, 0.0), |(bytes, mib), r| (bytes + r.received, mib + r.peak_mib))
         }
         _ => (fetch(addr, size), 0.0), // "one": a child of "processes".
@@ -88,25 +62,24 @@ fn run_model(Spec { model, size, pool, addr }: Spec) -> (usize, f64) {
 
 // ANCHOR: child
 /// What a child is told to run, and what it prints back: one JSON line each.
-#[derive(Serialize, Deserialize)]
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Spec {
     model: String,
     size: u32,
     pool: u32,
-    addr: SocketAddr,
+    addr: std::net::SocketAddr,
 }
-#[derive(Serialize, Deserialize)]
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Report {
     wall_s: f64,
     peak_mib: f64,
     received: usize,
 }
 
-/// Starts this program again as a child that runs one model (support::child has the convention).
-fn start_child(spec: Spec) -> Reaped {
-    let (mut child, spec) = (support::child::command("io_at_scale"), serde_json::to_string(&spec));
-    let child = child.args(["--child", &spec.expect("a spec")]).stdout(Stdio::piped());
-    Reaped(child.spawn().expect("start a child process"))
+/// Starts this program again as a child that runs one model.
+fn start_child(spec: Spec) -> support::child::Reaped {
+    let spec = serde_json::to_string(&spec).expect("a spec");
+    worker::start("io_at_scale", &["--child".into(), spec])
 }
 
 /// The child's side: run one model, then report its wall time and its peak memory.
@@ -120,11 +93,6 @@ fn child(spec: &str) -> ExitCode {
     println!("{}", serde_json::to_string(&report).expect("a report"));
     ExitCode::SUCCESS
 }
-
-/// The parent's side again: the one line of JSON a child prints before it exits.
-fn report(mut child: Reaped) -> Report {
-    serde_json::from_reader(child.0.stdout.take().expect("piped")).expect("a child's report")
-}
 // ANCHOR_END: child
 
 pub fn run(args: Args) -> ExitCode {
@@ -137,11 +105,11 @@ pub fn run(args: Args) -> ExitCode {
     let mut runs = std::collections::HashMap::new();
     for model in ["threads", "pool", "processes", "async"] {
         let (mut walls, mut memory) = (Vec::new(), Vec::new());
-        // Processes stop at 100: 10,000 of them would take seconds to start
-        // and gigabytes of memory, as chapter 4 measures.
+        // Processes stop at 100: 10,000 would cost seconds and gigabytes, as chapter 4 measures.
         for &size in args.sizes.iter().filter(|&&n| model != "processes" || n <= 100) {
             // A fresh process per model and size, so the peak memory is its own.
-            let r = report(start_child(Spec { model: model.into(), size, pool, addr }));
+            let r: Report =
+                worker::answer(start_child(Spec { model: model.into(), size, pool, addr }));
             let wall = figure(&format!("{model}_{size}_s"), r.wall_s, "s");
             let peak = figure(&format!("{model}_{size}_mib"), r.peak_mib, "MiB");
             table.cells(&format!("{model}|{size}|{wall:#.2}|{:.2}|{peak:.1}", r.wall_s / latency));
@@ -153,7 +121,6 @@ pub fn run(args: Args) -> ExitCode {
         series(&format!("{model}_memory"), "concurrent requests", "MiB", &memory);
     }
     table.print();
-    println!("latency {} ms; the pool has {pool} threads", args.latency_ms);
 
     // At the smallest size every model overlaps its requests: far less than one latency after
     // another. At the largest, the pool needs a latency per round of `pool` requests and tasks
@@ -169,13 +136,11 @@ pub fn run(args: Args) -> ExitCode {
     let queued = pooled.value >= 0.9 * rounds * latency;
     let tasks_first = rounds < 5.0 || tasks.value < 0.8 * pooled.value;
     let memory = large < 5_000 || 2.0 * tasks_mib.value < threads_mib.value;
+    let speed = format!("at {large}: pool {pooled:.2} ({rounds} rounds), async {tasks:.2}");
     verdict(
         "every model overlaps the requests; at the largest size the pool queues, and threads cost memory",
         overlapped && queued && tasks_first && memory,
-        &format!(
-            "at {large}: pool {:.2} ({rounds} rounds), async {:.2}; threads {:.0}, async {:.0}",
-            pooled, tasks, threads_mib, tasks_mib
-        ),
+        &format!("{speed}; threads {threads_mib:.0}, async {tasks_mib:.0}"),
     )
 }
 

@@ -2,14 +2,12 @@
 //!
 //!     cargo run --release -p ch08 --bin io_every_model -- --jobs 10 --requests 4 --latency-ms 100
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::process::{ExitCode, Stdio};
+use std::net::SocketAddr;
+use std::process::ExitCode;
 
-use support::child::Reaped;
+use ch08::{threads, ticker, worker};
 use support::latency::{Config, LatencyServer};
 use support::report::{Table, figure, verdict};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::task::JoinSet;
 
 /// Fetch a few pages from the loopback API, `jobs` times, on each model in turn.
@@ -30,33 +28,18 @@ pub struct Args {
 }
 
 // ANCHOR: job
-/// The request for one page; `Connection: close` makes the end of the
-/// response the end of the stream.
-fn request(page: u32) -> String {
-    format!("GET /ticker/ACME?page={page} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-}
-
 /// The I/O-bound job: fetch `requests` pages one after another, blocking.
-/// It returns the bytes received, so every model can be checked.
 fn io_job(addr: SocketAddr, requests: u32) -> usize {
-    let mut received = Vec::new();
-    for page in 1..=requests {
-        let mut stream = TcpStream::connect(addr).expect("connect");
-        stream.write_all(request(page).as_bytes()).expect("send");
-        stream.read_to_end(&mut received).expect("receive");
-    }
-    received.len()
+    (1..=requests).map(|page| ticker::fetch(addr, page)).sum()
 }
 
 /// The same job for an event loop: the same steps, each awaited.
 async fn async_job(addr: SocketAddr, requests: u32) -> usize {
-    let mut received = Vec::new();
+    let mut received = 0;
     for page in 1..=requests {
-        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-        stream.write_all(request(page).as_bytes()).await.expect("send");
-        stream.read_to_end(&mut received).await.expect("receive");
+        received += ticker::fetch_async(addr, page).await;
     }
-    received.len()
+    received
 }
 // ANCHOR_END: job
 
@@ -69,19 +52,16 @@ pub fn run(args: Args) -> ExitCode {
     }
     // ANCHOR_END: worker_side
     let server = LatencyServer::start(Config::latency(args.latency_ms)).expect("start the API");
-    let (addr, jobs, requests) = (server.addr(), args.jobs as usize, args.requests);
+    let (addr, jobs, requests) = (server.addr(), args.jobs, args.requests);
 
     // ANCHOR: models
     let sequential = || (0..jobs).map(|_| io_job(addr, requests)).sum();
-    let threads = || {
-        std::thread::scope(|s| {
-            let handles: Vec<_> = (0..jobs).map(|_| s.spawn(|| io_job(addr, requests))).collect();
-            handles.into_iter().map(|h| h.join().expect("a job")).sum()
-        })
-    };
+    let threads = || threads::each(jobs, |_| io_job(addr, requests));
     let processes = || {
-        let workers: Vec<Reaped> = (0..jobs).map(|_| start_worker(addr, requests)).collect();
-        workers.into_iter().map(answer).sum()
+        // A worker process is this listing again, with `--worker`: it runs one job.
+        let args = [format!("--worker={addr}"), format!("--requests={requests}")];
+        let workers: Vec<_> = (0..jobs).map(|_| worker::start("io_every_model", &args)).collect();
+        workers.into_iter().map(worker::answer::<usize>).sum()
     };
     // Like asyncio's, this event loop runs on one thread. Collecting the jobs' futures into a
     // JoinSet spawns each one as a task on it.
@@ -126,20 +106,6 @@ pub fn run(args: Args) -> ExitCode {
         &format!("speed-ups over sequential: {speedups:.1?}"),
     )
 }
-
-// ANCHOR: worker
-/// Starts this program again as a worker for one job (support::child has the convention).
-fn start_worker(addr: SocketAddr, requests: u32) -> Reaped {
-    let mut command = support::child::command("io_every_model");
-    command.args(["--worker", &addr.to_string(), "--requests", &requests.to_string()]);
-    Reaped(command.stdout(Stdio::piped()).spawn().expect("start a worker process"))
-}
-
-/// A worker's answer: the number it prints before it exits, read from the pipe to its end.
-fn answer(mut worker: Reaped) -> usize {
-    serde_json::from_reader(worker.0.stdout.take().expect("piped")).expect("a worker's bytes")
-}
-// ANCHOR_END: worker
 
 fn main() -> ExitCode {
     run(support::cli::parse())

@@ -70,27 +70,24 @@ fn redis_worker(url: &str) -> ExitCode {
 
 /// The median of `round_trips` timed trips of `line`, in µs, each answer checked.
 fn per_trip_us(round_trips: u64, line: &str, mut trip: impl FnMut(&str) -> u64) -> f64 {
-    let samples: Vec<f64> = (0..round_trips)
-        .map(|_| {
-            let started = std::time::Instant::now();
-            assert_eq!(trip(std::hint::black_box(line)), count_words(line), "a wrong answer");
-            support::timing::us(started.elapsed())
-        })
-        .collect();
+    let mut samples = Vec::new();
+    for _ in 0..round_trips {
+        let (answer, took) = support::timing::time(|| trip(std::hint::black_box(line)));
+        assert_eq!(answer, count_words(line), "a wrong answer");
+        samples.push(support::timing::us(took));
+    }
     support::timing::percentile(&samples, 50.0)
 }
 
 pub fn run(args: Args) -> ExitCode {
-    if let Some(url) = &args.redis_worker {
-        return redis_worker(url);
-    }
-    if args.pipe_worker {
-        return pipe_worker();
+    match (&args.redis_worker, args.pipe_worker) {
+        (Some(url), _) => return redis_worker(url),
+        (None, true) => return pipe_worker(),
+        (None, false) => {}
     }
     let (n, line) = (args.round_trips, "ACME 101.25 101.50 100.75 101.00");
-    let (_, spent) = support::timing::time(|| {
-        (0..n * 100).map(|_| count_words(std::hint::black_box(line))).sum::<u64>()
-    });
+    let calls = (0..n * 100).map(|_| count_words(std::hint::black_box(line)));
+    let (_, spent) = support::timing::time(|| calls.sum::<u64>());
     let call = figure("call_us", support::timing::us(spent) / (n * 100) as f64, "µs");
     // ANCHOR: start
     // Both workers are this program again, each started with its hidden flag.
@@ -103,12 +100,11 @@ pub fn run(args: Args) -> ExitCode {
     drop(to); // the worker reads the end of its input and exits
     let redis = support::redis_server::RedisServer::start();
     let mut command = support::child::command("broker_hop");
-    let worker = Reaped(command.args(["--redis-worker", &redis.url()]).spawn().expect("a worker"));
+    let _worker = Reaped(command.args(["--redis-worker", &redis.url()]).spawn().expect("a worker"));
     let mut connection = redis.connect();
     let broker = per_trip_us(n, line, |l| through_redis(&mut connection, l));
     let _: usize = connection.lpush(JOBS, "stop").expect("LPUSH the stop");
     // ANCHOR_END: start
-    drop((worker, child));
     let (pipe, broker) = (figure("pipe_us", pipe, "µs"), figure("redis_us", broker, "µs"));
     let ratio = |trip: Figure| trip.value / pipe.value;
     let mut table = Table::new(["a job and its answer", "median round trip", "against a pipe"]);
@@ -117,11 +113,9 @@ pub fn run(args: Args) -> ExitCode {
     table.cells(&format!("a Redis list, a worker process|{broker:.1}|{:.1}x", ratio(broker)));
     table.print();
     println!("(medians of {n} round trips each; redis-server {})", redis.version());
-    verdict(
-        "a call is far cheaper than a pipe, and a pipe cheaper than a trip through Redis",
-        call.value * 20.0 < pipe.value && pipe.value < broker.value,
-        &format!("{call:.3}, {pipe:.1}, {broker:.1} per round trip"),
-    )
+    let claim = "a call is far cheaper than a pipe, and a pipe cheaper than a trip through Redis";
+    let held = call.value * 20.0 < pipe.value && pipe.value < broker.value;
+    verdict(claim, held, &format!("{call:.3}, {pipe:.1}, {broker:.1} per round trip"))
 }
 
 fn main() -> ExitCode {

@@ -132,11 +132,8 @@ pub fn run(args: Args) -> ExitCode {
     series("jobs_per_s_by_workers", "workers", "jobs/s", &rates);
     series("ideal_jobs_per_s_by_workers", "workers", "jobs/s", &ideals);
     let evidence: Vec<String> = rates.iter().map(|(k, r)| format!("{r:.0} with {k}")).collect();
-    verdict(
-        "each worker count does at least half its ideal: one job per worker per latency",
-        short == 0,
-        &format!("jobs/s by workers: {}", evidence.join(", ")),
-    )
+    let claim = "each worker count does at least half its ideal: one job per worker per latency";
+    verdict(claim, short == 0, &format!("jobs/s by workers: {}", evidence.join(", ")))
 }
 
 fn main() -> ExitCode {

@@ -1,0 +1,8 @@
+//! Chapter 1's shared code, which the book shows by file and anchor:
+//! [`fetch`], one ticker fetch on a non-blocking `mio` socket, which
+//! `readiness_fetch` moves on from its poll loop and `fetch_and_save_callbacks`
+//! from a callback; and [`worker`], the thread that does a loop's blocking
+//! file work, for `fetch_and_save_callbacks` and `file_readiness`.
+
+pub mod fetch;
+pub mod worker;
