@@ -5,9 +5,9 @@
 use std::io::{self, Read, Write};
 use std::{net::SocketAddr, net::TcpStream, process::ExitCode, time::Duration, time::Instant};
 
-use support::latency::{Config, LatencyServer};
-use support::report::{Table, figure, verdict};
+use ch01::http::body_if_complete;
 use support::timing::{ms, thread_context_switches, thread_cpu_time};
+use support::{latency::Config, latency::LatencyServer, report::Table, report::figure};
 
 /// Fetch ticker pages one after another with blocking sockets.
 #[derive(clap::Parser)]
@@ -36,25 +36,16 @@ fn fetch_ticker(server: SocketAddr, symbol: &str, page: usize) -> io::Result<(Ve
     stream.write_all(request.as_bytes())?;
     let (mut response, mut buffer, mut reads) = (Vec::new(), vec![0; 64 * 1024], 0);
     loop {
-        // Blocks until at least one byte has arrived, then returns what is there.
-        let n = stream.read(&mut buffer)?;
-        reads += 1;
-        if n == 0 {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        response.extend_from_slice(&buffer[..n]);
         if let Some(body) = body_if_complete(&response) {
             return Ok((body.to_vec(), reads));
         }
+        reads += 1;
+        // Blocks until at least one byte has arrived, then returns what is there.
+        match stream.read(&mut buffer)? {
+            0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+            n => response.extend_from_slice(&buffer[..n]),
+        }
     }
-}
-
-/// The body, once the headers and all `Content-Length` bytes have arrived.
-fn body_if_complete(response: &[u8]) -> Option<&[u8]> {
-    let end = response.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
-    let headers = std::str::from_utf8(&response[..end]).ok()?.to_ascii_lowercase();
-    let length = headers.split("content-length:").nth(1)?.lines().next()?;
-    response.get(end..end + length.trim().parse::<usize>().ok()?)
 }
 // ANCHOR_END: fetch_ticker
 
@@ -78,7 +69,6 @@ pub fn run(args: Args) -> ExitCode {
     let (fetches, latency) = (args.fetches as usize, args.latency_ms as f64);
     let columns = ["responses", "fetches", "wall", "thread CPU", "reads/fetch", "blocks/fetch"];
     let mut table = Table::new(columns);
-    // One row: wall and CPU time in ms, then reads and blocks per fetch.
     let mut row = |label: &str, config: Config, fetches: usize| {
         let server = LatencyServer::start(config).expect("start the server");
         let (wall, cpu, reads, blocks) = fetch_all(server.addr(), fetches);
@@ -88,9 +78,8 @@ pub fn run(args: Args) -> ExitCode {
         (wall, cpu, reads, blocks)
     };
     // ANCHOR: runs
-    // Small pages, each answered after the latency; large pages sent all at once (over loopback
-    // they arrive together); then the same in 4 KiB pieces 1 ms apart, the way a real network
-    // delivers packets: unevenly. Each piece is another wait.
+    // Small pages, answered after the latency; large pages all at once (over loopback they arrive
+    // together); then in 4 KiB pieces 1 ms apart, as a real network delivers them: each a wait.
     let large = Config::latency(args.latency_ms).with_payload(args.large_kib as usize * 1024);
     let pieces = large.clone().with_chunks(4096, Duration::from_millis(1));
     let (wall, cpu, _, blocks) = row("small", Config::latency(args.latency_ms), fetches);
@@ -110,7 +99,7 @@ pub fn run(args: Args) -> ExitCode {
     figure("reads_per_response_at_once", reads_at_once, "");
     figure("switches_per_response_at_once", blocks_at_once, "");
     let about_n_l = wall.value >= 0.9 * expected.value && wall.value < 2.0 * expected.value + 200.0;
-    verdict(
+    support::report::verdict(
         "N fetches take about N x L, the thread is off the CPU while it waits, a large response takes many reads",
         about_n_l && cpu_share.value < 20.0 && reads.value > 1.0,
         &format!(

@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Duration;
 
 use ch02::interpreter_lock::{InterpreterLock, Stats};
-use ch02::work::{run_bytecodes, units_for};
 use support::report::{Table, figure, series, verdict};
 use support::timing::{Sample, measure, ms, summarize};
 
@@ -27,9 +26,8 @@ pub struct Args {
 
 // ANCHOR: job
 /// Splits `units` of work over `threads` threads. With a switch interval, every thread must hold
-/// one interpreter lock to run, as Python threads must hold the GIL; without one, the threads are
-/// plain Rust threads. Returns the job's clocks, the lock's hand-overs, and the most threads that
-/// were inside a unit of work at the same moment.
+/// one interpreter lock to run, as a Python thread holds the GIL; without one, they are plain Rust
+/// threads. Returns the job's clocks, the lock's hand-overs, and the most threads at work at once.
 fn run_job(units: u64, threads: u64, switch_interval: Option<Duration>) -> (Sample, Stats, usize) {
     let lock = switch_interval.map(InterpreterLock::new);
     let (lock, running, most_running) = (lock.as_ref(), &AtomicUsize::new(0), &AtomicUsize::new(0));
@@ -38,33 +36,30 @@ fn run_job(units: u64, threads: u64, switch_interval: Option<Duration>) -> (Samp
             for share in 0..threads {
                 let mine = (units * share / threads)..(units * (share + 1) / threads);
                 scope.spawn(move || {
-                    // The only difference between the two kinds of job:
-                    // the lock, and the checkpoints between units of work.
+                    // The only difference between the two jobs: the lock, and its checkpoints.
                     let mut interpreter = lock.map(InterpreterLock::acquire);
                     for unit in mine {
                         if let Some(interpreter) = &mut interpreter {
                             interpreter.checkpoint();
                         }
                         most_running.fetch_max(running.fetch_add(1, Relaxed) + 1, Relaxed);
-                        std::hint::black_box(run_bytecodes(1000, unit));
+                        std::hint::black_box(ch02::work::run_bytecodes(1000, unit));
                         running.fetch_sub(1, Relaxed);
                     }
                 });
             }
         })
     });
-    let stats = lock.map(InterpreterLock::stats).unwrap_or_default();
-    (sample, stats, most_running.load(Relaxed))
+    (sample, lock.map(InterpreterLock::stats).unwrap_or_default(), most_running.load(Relaxed))
 }
 // ANCHOR_END: job
 
 pub fn run(args: Args) -> ExitCode {
     // ANCHOR: rows
-    let units = units_for(Duration::from_millis(args.work_ms));
+    let units = ch02::work::units_for(Duration::from_millis(args.work_ms));
     let interval = Duration::from_millis(args.switch_ms);
-    // Rows: with the lock on 1, 2, 4 threads, then without it. Every row runs
-    // once per round, so a burst of load from other programs on this shared
-    // machine lands on all of them rather than on one row of the table.
+    // Rows: with the lock on 1, 2, 4 threads, then without it. Every row runs once per round, so a
+    // burst of load from other programs on this shared machine lands on all rows, not on one.
     let rows = [(true, 1), (true, 2), (true, 4), (false, 1), (false, 2), (false, 4)];
     let mut runs = vec![Vec::new(); rows.len()];
     for _ in 0..args.repeats {
@@ -78,8 +73,7 @@ pub fn run(args: Args) -> ExitCode {
         Table::new("threads lock wall CPU CPU/wall speed-up together hand-overs lost".split(' '));
     let (mut walls, mut used, mut most, mut speedups) = (vec![], vec![], vec![], vec![]);
     for (r, &(locked, threads)) in rows.iter().enumerate() {
-        let median =
-            |f: fn(&_) -> f64| summarize(&runs[r].iter().map(f).collect::<Vec<_>>()).median;
+        let median = |f: fn(&_) -> f64| summarize(&Vec::from_iter(runs[r].iter().map(f))).median;
         let lock = if locked { "held" } else { "none" };
         let fig = |name, value, unit| figure(&format!("{name}_{lock}_{threads}"), value, unit);
         let wall = fig("wall_ms", median(|(s, ..)| ms(s.wall)), "ms");
@@ -104,7 +98,6 @@ pub fn run(args: Args) -> ExitCode {
     series("speedup_none", "threads", "x", &speedups[3..]);
     let cores = std::thread::available_parallelism().map_or(1, usize::from) as f64;
     let cores = figure("cores", cores, "cores");
-
     let [a, b, c, d] =
         [1, 2, 4, 5].map(|r| format!("{:.2}x on {:.2} cores", speedups[r].1, used[r]));
     let claim = "with the lock, one thread works at a time, on one core, so more threads bring no speed-up; without it, they work together, on no more cores than the machine has";
@@ -112,12 +105,10 @@ pub fn run(args: Args) -> ExitCode {
     verdict(claim, claim_holds(&used, &most, cores.value), &evidence)
 }
 
-/// The claim, from each row's cores used and most threads at work at once (with the lock on
-/// 1, 2, 4 threads, then without), on `cores`. With the lock no two threads are ever inside their
-/// work at once, so the job cannot finish sooner than on one thread. Without it they are, on as
-/// many cores as are free: on a machine shared with other programs that changes from one second
-/// to the next, so the check is on the cause (threads at work together), not on a speed-up.
-/// Unit tests: `ch02/tests/claims.rs`.
+/// The claim, from each row's cores used and most threads together (rows as in `run`), on `cores`.
+/// With the lock no two threads are ever at work at once, so the job cannot finish sooner than on
+/// one thread. Without it they are, on the cores that are free, which change by the second on a
+/// shared machine: so the check is on the cause, not on a speed-up. Tests: `ch02/tests/claims.rs`.
 pub fn claim_holds(used: &[f64], most: &[f64], cores: f64) -> bool {
     let one_at_a_time = (0..3).all(|r| most[r] == 1.0 && used[r] < 1.2);
     let together = cores < 2.0 || most[5] >= 2.0;

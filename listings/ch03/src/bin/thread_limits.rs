@@ -3,10 +3,9 @@
 //!     cargo run --release -p ch03 --bin thread_limits -- --sample 1000
 
 use std::process::ExitCode;
-use std::sync::{Arc, Barrier};
+use std::sync::Barrier;
 
 use support::report::{Table, figure, verdict};
-use support::timing::current_rss_bytes;
 
 /// Read every limit on the number of threads and compute which binds first.
 #[derive(clap::Parser)]
@@ -18,29 +17,27 @@ pub struct Args {
 
 pub fn run(args: Args) -> ExitCode {
     // ANCHOR: per_thread
-    // What one more thread takes, measured on `sample` parked threads: a task
-    // (a pid), memory maps (stack, guard pages), resident memory, address space.
-    // A map is a line of /proc/self/maps; the address space, touched or not, is VmSize.
+    // What one more thread takes, measured on `sample` parked threads: a task (a pid), memory
+    // maps (lines of /proc/self/maps), resident memory, and address space, touched or not (VmSize).
     let maps = || std::fs::read_to_string("/proc/self/maps").unwrap().lines().count() as f64;
-    let address_space = || field("/proc/self/status", "VmSize:", 1); // In KiB.
+    let status = |name: &str| field("/proc/self/status", name, 1); // In KiB.
     let n = args.sample as usize;
-    let before = (maps(), current_rss_bytes() as f64 / 1024.0, address_space());
-    let (started, release) = (Arc::new(Barrier::new(n + 1)), Arc::new(Barrier::new(n + 1)));
-    let parked: Vec<_> = (0..n)
-        .map(|_| {
-            let (started, release) = (started.clone(), release.clone());
-            std::thread::spawn(move || {
+    let before = (maps(), status("VmRSS:"), status("VmSize:"));
+    let (started, release) = (&Barrier::new(n + 1), &Barrier::new(n + 1));
+    let (maps_each, rss_kib, reserved_kib) = std::thread::scope(|scope| {
+        for _ in 0..n {
+            scope.spawn(|| {
                 started.wait(); // Alive: its stack and maps are in place.
                 release.wait();
-            })
-        })
-        .collect();
-    started.wait();
-    let maps_each = (maps() - before.0) / n as f64;
-    let rss_kib = (current_rss_bytes() as f64 / 1024.0 - before.1) / n as f64;
-    let reserved_kib = (address_space() - before.2) / n as f64;
-    release.wait();
-    parked.into_iter().for_each(|thread| thread.join().unwrap());
+            });
+        }
+        started.wait();
+        let maps_each = (maps() - before.0) / n as f64;
+        let rss_kib = (status("VmRSS:") - before.1) / n as f64;
+        let reserved_kib = (status("VmSize:") - before.2) / n as f64;
+        release.wait();
+        (maps_each, rss_kib, reserved_kib)
+    });
     // ANCHOR_END: per_thread
 
     // ANCHOR: limits
@@ -48,8 +45,7 @@ pub fn run(args: Args) -> ExitCode {
     let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap(); // "0.01 0.02 0.00 3/112 999"
     let tasks: f64 = loadavg.split(['/', ' ']).nth(4).unwrap().parse().unwrap();
     let sys = |name: &str| field(&format!("/proc/sys/{name}"), "", 0);
-    let threads_max = sys("kernel/threads-max");
-    let pid_max = sys("kernel/pid_max");
+    let (threads_max, pid_max) = (sys("kernel/threads-max"), sys("kernel/pid_max"));
     let map_max = sys("vm/max_map_count");
     let nproc = field("/proc/self/limits", "Max processes", 2);
     // SAFETY: geteuid only reads this process's user id.
@@ -59,8 +55,7 @@ pub fn run(args: Args) -> ExitCode {
     let (total, available) = (mem("MemTotal:"), mem("MemAvailable:"));
     let strict = sys("vm/overcommit_memory") == 2.0; // 0 and 1 do not enforce CommitLimit.
     let (commit_limit, committed) = (mem("CommitLimit:"), mem("Committed_AS:"));
-    // Each limit: its name, its value, what is in use now, how many more threads it
-    // allows (None: not enforced for this process), and who shares it.
+    // Each limit: name, value, in use now, more threads it allows (None: not enforced), shared by.
     #[rustfmt::skip] // One limit per line, read as a table.
     let mut limits = vec![
         ("kernel.threads-max", threads_max, tasks, Some(threads_max - tasks), "machine"),
@@ -80,23 +75,20 @@ pub fn run(args: Args) -> ExitCode {
     );
     let cell = |v: f64| if v.is_finite() { format!("{v:.0}") } else { "-".into() };
     let mut table = Table::new(["limit", "value", "in use", "threads it allows", "shared by"]);
-    for &(name, value, used, allows, scope) in &limits {
+    for &(name, value, used, allows, who) in &limits {
         let allows = allows.map_or("not enforced".into(), cell);
-        table.cells(&format!("{name}|{}|{}|{allows}|{scope}", cell(value), cell(used)));
+        table.cells(&format!("{name}|{}|{}|{allows}|{who}", cell(value), cell(used)));
     }
     table.print();
-
     figure("maps_per_thread", maps_each, "maps");
     figure("max_map_count", map_max, "maps");
     figure("pid_max", pid_max, "pids");
     figure("tasks_in_use", tasks, "tasks");
-    let (name, .., allows, scope) = limits[0];
-    let ceiling = figure("ceiling", allows.unwrap_or(f64::INFINITY), "threads").value;
-    verdict(
-        "the limit that binds first allows more than 10,000 threads",
-        ceiling > 10_000.0,
-        &format!("{name} binds first, shared by the {scope}, at about {ceiling:.0} more threads"),
-    )
+    let (name, .., allows, who) = limits[0];
+    let ceiling = figure("ceiling", allows.unwrap_or(f64::INFINITY), "threads");
+    let claim = "the limit that binds first allows more than 10,000 threads";
+    let evidence = format!("{name} binds first, shared by the {who}: {ceiling:#.0} more threads");
+    verdict(claim, ceiling.value > 10_000.0, &evidence)
 }
 
 // ANCHOR: field
@@ -113,8 +105,7 @@ fn field(path: &str, prefix: &str, n: usize) -> f64 {
 // ANCHOR_END: field
 
 // ANCHOR: cgroup
-/// This process's cgroup (v2) `pids.max` and `pids.current`: infinite and
-/// NaN when no cgroup limits its tasks.
+/// This process's cgroup (v2) `pids.max`, infinite when unlimited, and `pids.current`.
 fn cgroup_pids() -> (f64, f64) {
     let cgroup = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
     let path = cgroup.lines().find_map(|line| line.strip_prefix("0::")).unwrap_or("/");

@@ -3,11 +3,9 @@
 //!     cargo run --release -p ch04 --bin fd_across_processes
 
 use std::fs::File;
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::os::fd::{AsRawFd, RawFd};
-use std::process::{Child, ExitCode, Stdio};
-
-use support::child::Reaped;
+use std::process::{ExitCode, Stdio};
 
 /// Send an open file's descriptor to a worker process as data, then hand it the file itself.
 #[derive(clap::Parser)]
@@ -33,28 +31,23 @@ struct FileByNumber {
     fd: RawFd,
 }
 
-/// Sends the worker the descriptor number of `file` as a JSON message;
-/// returns the message and what the worker made of it.
-fn send_number(file: &File) -> (String, String, bool) {
+/// Sends a worker `file`'s descriptor number as JSON: the message, and what the worker made of it.
+fn send_number(file: &File) -> (String, (String, bool)) {
     // `File` is not `Serialize`: serde has no way to encode an open file. The
     // most a message can carry is the number, and the worker's table is its own.
     let message = serde_json::to_string(&FileByNumber { fd: file.as_raw_fd() }).expect("encode");
-    let mut worker = Reaped(start("number", Stdio::piped()));
+    let mut worker = start("number", Stdio::piped());
     writeln!(worker.0.stdin.take().expect("piped"), "{message}").expect("send the number");
-    let (by_number, exited_well) = output_of(worker);
-    (message, by_number, exited_well)
+    (message, output_of(worker))
 }
 // ANCHOR_END: number
 
 // ANCHOR: number_worker
 /// The worker's side: a number from the parent, used as a descriptor here.
 fn number_worker() -> ExitCode {
-    let mut line = String::new();
-    std::io::stdin().read_line(&mut line).expect("read the message");
-    let FileByNumber { fd } = serde_json::from_str(&line).expect("a well-formed message");
+    let FileByNumber { fd } = serde_json::from_reader(std::io::stdin()).expect("a message");
     let mut buffer = [0u8; 64];
-    // SAFETY: read(2) writes at most `buffer.len()` bytes into our own buffer;
-    // a bad descriptor is reported as an error, not undefined behaviour.
+    // SAFETY: read(2) writes at most `buffer.len()` bytes into `buffer`; a bad fd is just an error.
     let n = unsafe { libc::read(fd, buffer.as_mut_ptr().cast(), buffer.len()) };
     match n {
         -1 => println!("read(fd {fd}) failed: {}", std::io::Error::last_os_error()),
@@ -65,22 +58,21 @@ fn number_worker() -> ExitCode {
 // ANCHOR_END: number_worker
 
 // ANCHOR: inherited
-/// Passing the file itself takes the kernel: here, at spawn, as the worker's
-/// stdin (the child gets a duplicate of the descriptor as its fd 0). A running
-/// process can receive one over a Unix socket with SCM_RIGHTS.
+/// Passing the file itself takes the kernel: at spawn, as the worker's stdin (a duplicate of the
+/// descriptor becomes its fd 0); a running process can get one over a Unix socket (SCM_RIGHTS).
 fn hand_over(file: File) -> (String, bool) {
-    output_of(Reaped(start("inherited", Stdio::from(file))))
+    output_of(start("inherited", Stdio::from(file)))
 }
 
 /// This program again, as a worker in `role`, with `stdin` as its standard input.
-fn start(role: &str, stdin: Stdio) -> Child {
+fn start(role: &str, stdin: Stdio) -> support::child::Reaped {
     let mut command = support::child::command("fd_across_processes");
     command.args(["--worker", role]).stdin(stdin).stdout(Stdio::piped());
-    command.spawn().expect("start a worker process")
+    support::child::Reaped(command.spawn().expect("start a worker process"))
 }
 
 /// The line the worker printed, and whether it exited successfully.
-fn output_of(mut worker: Reaped) -> (String, bool) {
+fn output_of(mut worker: support::child::Reaped) -> (String, bool) {
     let text = std::io::read_to_string(worker.0.stdout.take().expect("piped")).expect("read");
     let status = worker.0.wait().expect("wait for the worker");
     (text.trim_end().to_string(), status.success())
@@ -88,7 +80,7 @@ fn output_of(mut worker: Reaped) -> (String, bool) {
 
 /// The worker's side: its stdin is the file.
 fn inherited_worker() -> ExitCode {
-    let first = std::io::stdin().lock().lines().next();
+    let first = std::io::stdin().lines().next();
     println!("read {:?}", first.and_then(Result::ok).unwrap_or_default());
     ExitCode::SUCCESS
 }
@@ -104,14 +96,13 @@ pub fn run(args: Args) -> ExitCode {
     let path = dir.path().join("ticks.csv");
     std::fs::write(&path, "ACME,101.50\nACME,101.75\n").expect("write the ticks");
     // ANCHOR: open
-    // The parent opens the file: the kernel gives it descriptor number N, an
-    // index into this process's own table of open files.
+    // The kernel gives the open file a number N: an index into this process's own table of files.
     let file = File::open(&path).expect("open the ticks");
     let fd = file.as_raw_fd();
     let target = std::fs::read_link(format!("/proc/self/fd/{fd}")).expect("our fd table");
     println!("parent: fd {fd} is {}", target.file_name().unwrap_or_default().display());
     // First the number, as data; then the file itself, as the worker's stdin.
-    let (message, by_number, number_status) = send_number(&file);
+    let (message, (by_number, number_status)) = send_number(&file);
     println!("worker, sent {message}: {by_number}");
     let (inherited, inherited_status) = hand_over(File::open(&path).expect("open the ticks"));
     println!("worker, given the file as stdin: {inherited}");

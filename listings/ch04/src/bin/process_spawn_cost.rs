@@ -60,8 +60,7 @@ fn start_thread() {
 // ANCHOR_END: spawn
 
 // ANCHOR: memory
-/// An idle worker's resident memory, read from /proc: all of it, and the part
-/// that is its own (the rest is shared pages of the binary and libc), in KiB.
+/// An idle worker's resident memory from /proc, in KiB: all of it, and the part that is its own.
 fn idle_process_kib() -> (f64, f64) {
     let spawned = worker("idle").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn();
     let mut idle = support::child::Reaped(spawned.expect("start"));
@@ -72,8 +71,7 @@ fn idle_process_kib() -> (f64, f64) {
     (kib("status", "VmRSS:"), own)
 }
 
-/// `threads` idle threads at once: what the process's resident memory grew
-/// by, in KiB per thread.
+/// What the process's resident memory grew by with `threads` idle threads, in KiB per thread.
 fn idle_thread_kib(threads: usize) -> f64 {
     let (gate, before) = (std::sync::Barrier::new(threads + 1), current_rss_bytes());
     std::thread::scope(|s| {
@@ -95,31 +93,25 @@ pub fn run(args: Args) -> ExitCode {
     if let Some(role) = args.worker {
         return work(role);
     }
-    // Other programs on the machine can only make a start slower: the best
-    // of the samples is the cost itself, the median what a start usually took.
-    let starts =
-        |once: fn()| summarize(&(0..args.samples).map(|_| us(time(once).1)).collect::<Vec<_>>());
-    let (process, thread) = (starts(start_process), starts(start_thread));
+    // Other programs can only slow a start: the best is its cost, the median what one usually took.
+    let [process, thread] = [start_process as fn(), start_thread]
+        .map(|once| summarize(&(0..args.samples).map(|_| us(time(once).1)).collect::<Vec<_>>()));
     let ((rss, own), thread_kib) = (idle_process_kib(), idle_thread_kib(args.threads as usize));
     let mut table = Table::new(["cost", "a process", "a thread", "ratio"]);
     let mut row = |cost, [p, t]: [&str; 2], [of_p, of_t]: [f64; 2], unit| {
         let (p, t) = (figure(p, of_p, unit), figure(t, of_t, unit));
         table.cells(&format!("{cost}|{p:.0}|{t:.0}|{:.0}x", p.value / t.value.max(0.01)));
-        (p, t)
     };
-    let names = ["process_spawn_us", "thread_spawn_us"];
-    let best = row("start and wait for, best", names, [process.min, thread.min], "µs");
+    row("start, best", ["process_spawn_us", "thread_spawn_us"], [process.min, thread.min], "µs");
     let names = ["process_spawn_median_us", "thread_spawn_median_us"];
-    row("start and wait for, median", names, [process.median, thread.median], "µs");
-    let names = ["process_rss_kib", "thread_rss_kib"];
-    let memory = row("resident memory (RSS)", names, [rss, thread_kib], "KiB");
+    row("start, median", names, [process.median, thread.median], "µs");
+    row("resident memory (RSS)", ["process_rss_kib", "thread_rss_kib"], [rss, thread_kib], "KiB");
     row("  of which its own", ["process_private_kib", "thread_rss_kib"], [own, thread_kib], "KiB");
     table.print();
-    let spawn_ratio = figure("spawn_ratio", best.0.value / best.1.value, "x");
-    let memory_ratio = figure("memory_ratio", memory.0.value / memory.1.value.max(0.01), "x");
+    let spawn_ratio = figure("spawn_ratio", process.min / thread.min, "x");
+    let memory_ratio = figure("memory_ratio", rss / thread_kib.max(0.01), "x");
     let claim = "a process costs more than ten times a thread, to start and in memory";
-    let evidence =
-        format!("best {:.0} vs {:.0}; {:.0} vs {:.0}", best.0, best.1, memory.0, memory.1);
+    let evidence = format!("{spawn_ratio:.0} to start, {memory_ratio:.0} in memory");
     verdict(claim, spawn_ratio.value > 10.0 && memory_ratio.value > 10.0, &evidence)
 }
 

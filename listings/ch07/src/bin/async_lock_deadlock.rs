@@ -52,7 +52,7 @@ async fn buy_then_revalue_fixed(portfolio: &Shared, latency: Duration) {
 
 // ANCHOR: ordering
 /// Moves cash into shares: takes `first`, awaits a price, then takes `second`.
-async fn transfer(first: Arc<Mutex<f64>>, second: Arc<Mutex<f64>>, latency: Duration) {
+async fn transfer(first: &Mutex<f64>, second: &Mutex<f64>, latency: Duration) {
     let mut from = first.lock().await;
     sleep(latency).await; // Fetch the price while holding `first`.
     let mut to = second.lock().await;
@@ -77,30 +77,23 @@ async fn cases(latency: Duration, patience: Duration) -> [(bool, Duration); 4] {
         buy_then_revalue(&portfolio, latency).await;
     }));
     let stuck = stuck.await.expect("the task ends");
-    let portfolio = Shared::default();
-    let scoped = timed(patience, buy_then_revalue_fixed(&portfolio, latency)).await;
-    let (cash, shares) = (Arc::new(Mutex::new(1e6)), Arc::new(Mutex::new(0.0)));
+    let scoped = timed(patience, buy_then_revalue_fixed(&Shared::default(), latency)).await;
+    let (cash, shares) = (Mutex::new(1e6), Mutex::new(0.0));
     let opposite = timed(patience, async {
-        let one = transfer(cash.clone(), shares.clone(), latency);
-        let other = transfer(shares.clone(), cash.clone(), latency); // The other order.
-        tokio::join!(one, other);
+        tokio::join!(transfer(&cash, &shares, latency), transfer(&shares, &cash, latency));
     });
-    let (cash, shares) = (Arc::new(Mutex::new(1e6)), Arc::new(Mutex::new(0.0)));
+    let (cash, shares) = (Mutex::new(1e6), Mutex::new(0.0));
     let same = timed(patience, async {
-        let one = transfer(cash.clone(), shares.clone(), latency);
-        let other = transfer(cash.clone(), shares.clone(), latency); // The same order.
-        tokio::join!(one, other);
+        tokio::join!(transfer(&cash, &shares, latency), transfer(&cash, &shares, latency));
     });
     [stuck, scoped, opposite.await, same.await]
 }
 // ANCHOR_END: timed
 
 pub fn run(args: Args) -> ExitCode {
-    let latency = Duration::from_millis(args.latency_ms);
-    let patience = Duration::from_millis(args.patience_ms);
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
-    let outcomes = runtime.expect("a runtime").block_on(cases(latency, patience));
+    let [latency, patience] = [args.latency_ms, args.patience_ms].map(Duration::from_millis);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
+    let outcomes = rt.expect("a runtime").block_on(cases(latency, patience));
     let mut table = Table::new(["case", "finished", "after"]);
     let labels = [
         ("guard held while revalue() locks again", "reentrant"),
@@ -114,7 +107,6 @@ pub fn run(args: Args) -> ExitCode {
         table.cells(&format!("{label}|{finished}|{after:.0}"));
     }
     table.print();
-
     let [(reentrant, _), (scoped, _), (opposite, _), (same, _)] = outcomes;
     verdict(
         "a guard held across an .await deadlocks on re-entry and on opposite lock orders; a scoped guard or one order does not",

@@ -3,10 +3,8 @@
 //!     cargo run --release -p ch07 --bin blocking_on_loop -- --block-ms 50 --file-mib 32
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Duration;
 
-use ch07::heartbeat::Heartbeat;
 use support::report::{Table, figure, series, verdict};
 use support::timing::{ms, percentile, summarize, time};
 use tokio::io::AsyncReadExt;
@@ -50,14 +48,13 @@ async fn handle_request(call: Call, calls: u64) {
             // Runs std::fs::read on tokio's blocking pool and awaits the result.
             Call::TokioRead(path) => drop(tokio::fs::read(path).await.expect("read the file")),
             // The file in 1 MiB pieces, each read on the blocking pool: every
-            // system call is short, and the handler checksums as it goes.
+            // system call is short, and the handler sums each piece as it comes.
             Call::TokioStream(path) => {
                 let mut file = tokio::fs::File::open(path).await.expect("open the file");
-                let (mut piece, mut checksum) = (vec![0u8; 1 << 20], 0u64);
+                let mut piece = vec![0u8; 1 << 20];
                 while let n @ 1.. = file.read(&mut piece).await.expect("read the file") {
-                    checksum = piece[..n].iter().fold(checksum, |sum, &b| sum + b as u64);
+                    std::hint::black_box(piece[..n].iter().map(|&b| b as u64).sum::<u64>());
                 }
-                std::hint::black_box(checksum);
             }
         }
         tokio::task::yield_now().await;
@@ -65,40 +62,36 @@ async fn handle_request(call: Call, calls: u64) {
 }
 
 /// Both tasks on one current-thread runtime: the gaps between the ticks, in ms.
-fn gaps_next_to(call: Call, calls: u64, tick: Duration) -> Vec<f64> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
-    runtime.expect("a runtime").block_on(async {
-        let heartbeat = Heartbeat::start(tick);
-        tokio::time::sleep(tick * 3).await; // A few regular beats first.
-        tokio::spawn(handle_request(call, calls)).await.expect("the handler ends");
-        heartbeat.stop().await
-    })
+#[tokio::main(flavor = "current_thread")]
+async fn gaps_next_to(call: Call, calls: u64, tick: Duration) -> Vec<f64> {
+    let heartbeat = ch07::heartbeat::Heartbeat::start(tick);
+    tokio::time::sleep(tick * 3).await; // A few regular beats first.
+    tokio::spawn(handle_request(call, calls)).await.expect("the handler ends");
+    heartbeat.stop().await
 }
 // ANCHOR_END: handler
 
-pub fn run(args: Args) -> ExitCode {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let path = dir.path().join("prices.bin");
-    std::fs::write(&path, vec![7u8; (args.file_mib as usize) << 20]).expect("write the file");
+pub fn run(args: Args) -> std::process::ExitCode {
+    let file = tempfile::NamedTempFile::new().expect("a temporary file");
+    std::fs::write(&file, vec![7u8; (args.file_mib as usize) << 20]).expect("write the file");
     // A read alone, from the page cache (a blocking read's best case): the median of three.
-    let alone: Vec<f64> = (0..3).map(|_| ms(time(|| std::fs::read(&path)).1)).collect();
+    let alone: Vec<f64> = (0..3).map(|_| ms(time(|| std::fs::read(&file)).1)).collect();
     let read = figure("read_ms", summarize(&alone).median, "ms");
-    let (pause, tick) = (Duration::from_millis(args.block_ms), Duration::from_millis(args.tick_ms));
+    let tick = figure("tick_ms", args.tick_ms as f64, "ms");
+    let (pause, calls) = (Duration::from_millis(args.block_ms), args.calls);
     let cases = [
         ("std::thread::sleep", "thread_sleep", Call::ThreadSleep(pause)),
         ("tokio::time::sleep", "tokio_sleep", Call::TokioSleep(pause)),
-        ("std::fs::read", "std_read", Call::StdRead(path.clone())),
-        ("tokio::fs::read", "tokio_read", Call::TokioRead(path.clone())),
-        ("tokio::fs::File, 1 MiB pieces", "tokio_stream", Call::TokioStream(path.clone())),
+        ("std::fs::read", "std_read", Call::StdRead(file.path().into())),
+        ("tokio::fs::read", "tokio_read", Call::TokioRead(file.path().into())),
+        ("tokio::fs::File, 1 MiB pieces", "tokio_stream", Call::TokioStream(file.path().into())),
     ];
     let mut table = Table::new(["the handler calls", "ticks", "stalls", "longest gap", "p99 gap"]);
-    let calls = args.calls;
     let [thread_sleep, tokio_sleep, std_read, _, streamed] = cases.map(|(label, name, call)| {
-        let gaps = gaps_next_to(call, calls, tick);
-        // A stall: a gap longer than a tick plus half of one call's blocking.
-        let blocking = if name.ends_with("sleep") { args.block_ms as f64 } else { read.value };
-        let stalled = gaps.iter().filter(|&&gap| gap > args.tick_ms as f64 + blocking / 2.0);
-        let stalled = figure(&format!("{name}_stalls"), stalled.count() as f64, "");
+        let gaps = gaps_next_to(call, calls, Duration::from_millis(args.tick_ms));
+        let call_ms = if name.ends_with("sleep") { args.block_ms as f64 } else { read.value };
+        let stalled = gaps.iter().filter(|&&gap| gap > tick.value + call_ms / 2.0).count();
+        let stalled = figure(&format!("{name}_stalls"), stalled as f64, "");
         let longest = figure(&format!("{name}_max_gap_ms"), percentile(&gaps, 100.0), "ms");
         let p99 = figure(&format!("{name}_p99_gap_ms"), percentile(&gaps, 99.0), "ms");
         table.cells(&format!("{label}|{}|{stalled} of {calls}|{longest:.1}|{p99:.1}", gaps.len()));
@@ -109,7 +102,6 @@ pub fn run(args: Args) -> ExitCode {
         stalled.value as u64
     });
     table.print();
-    let tick = figure("tick_ms", args.tick_ms as f64, "ms");
     println!("(a tick: {tick}; a read alone: {read:.0}; a stall: over a tick plus half a call)");
     // Each blocking call should stall the heartbeat once; half either way absorbs a stray stall.
     // The whole-file tokio::fs::read is reported, not checked: see the page.
@@ -123,6 +115,6 @@ pub fn run(args: Args) -> ExitCode {
     )
 }
 
-fn main() -> ExitCode {
+fn main() -> std::process::ExitCode {
     run(support::cli::parse())
 }

@@ -3,10 +3,8 @@
 //!     cargo run --release -p ch07 --bin same_core_stall -- --file-mib 32
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use ch07::heartbeat::Heartbeat;
 use support::report::{Table, figure, skipped, verdict};
 use support::timing::{ms, percentile, time};
 
@@ -42,7 +40,7 @@ fn heartbeat_with(cpu: usize, read: bool, path: PathBuf, spin: Duration, calls: 
         pin_to(0);
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async {
-            let heartbeat = Heartbeat::start(Duration::from_millis(5));
+            let heartbeat = ch07::heartbeat::Heartbeat::start(Duration::from_millis(5));
             for _ in 0..calls {
                 let path = path.clone();
                 tokio::task::spawn_blocking(move || {
@@ -51,9 +49,7 @@ fn heartbeat_with(cpu: usize, read: bool, path: PathBuf, spin: Duration, calls: 
                         std::hint::black_box(std::fs::read(path).expect("read the file"));
                     } else {
                         let started = Instant::now();
-                        while started.elapsed() < spin {
-                            std::hint::black_box(0u64);
-                        }
+                        while started.elapsed() < spin {}
                     }
                 })
                 .await
@@ -85,18 +81,16 @@ fn preemption_model() -> String {
 }
 // ANCHOR_END: preemption
 
-pub fn run(args: Args) -> ExitCode {
+pub fn run(args: Args) -> std::process::ExitCode {
     let claim = "with the read on another core, the loop does not stall";
     if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
         return skipped(claim, "this listing needs two CPUs");
     }
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let path = dir.path().join("prices.bin");
-    std::fs::write(&path, vec![7u8; (args.file_mib as usize) << 20]).expect("write the file");
-    let (_, read) = time(|| std::fs::read(&path).expect("read"));
+    let file = tempfile::NamedTempFile::new().expect("a temporary file");
+    std::fs::write(&file, vec![7u8; (args.file_mib as usize) << 20]).expect("write the file");
+    let (_, read) = time(|| std::fs::read(&file).expect("read"));
     let read_ms = figure("read_ms", ms(read), "ms");
-    // A gap counts as a stall if it is longer than a tick plus half a read.
-    let stall_ms = 5.0 + read_ms.value / 2.0;
+    let stall_ms = 5.0 + read_ms.value / 2.0; // A gap over a tick plus half a read is a stall.
     let mut table = Table::new(["blocking thread", "on", "stalls", "longest gap"]);
     let [other, same, spin] = [
         ("std::fs::read", 1, "another core", true, "read_other_core"),
@@ -104,7 +98,7 @@ pub fn run(args: Args) -> ExitCode {
         ("spin in user space", 0, "the loop's core", false, "spin_same_core"),
     ]
     .map(|(label, cpu, core, is_read, name)| {
-        let gaps = heartbeat_with(cpu, is_read, path.clone(), read, args.calls);
+        let gaps = heartbeat_with(cpu, is_read, file.path().into(), read, args.calls);
         let longest = figure(&format!("{name}_longest_ms"), percentile(&gaps, 100.0), "ms");
         let stalled = gaps.iter().filter(|&&gap| gap > stall_ms).count() as f64;
         let stalled = figure(&format!("{name}_stalls"), stalled, "");
@@ -116,13 +110,11 @@ pub fn run(args: Args) -> ExitCode {
     println!("this kernel's preemption model: {}", preemption_model());
     // Only the other-core case is checked: the same core depends on the kernel's preemption
     // model, which the page names. Half the calls is the margin for a shared machine's noise.
-    verdict(
-        claim,
-        other <= args.calls / 2,
-        &format!("{other} stalls on another core; {same} on the same core; {spin} next to a spin"),
-    )
+    let evidence =
+        format!("{other} stalls on another core; {same} on the same core; {spin} next to a spin");
+    verdict(claim, other <= args.calls / 2, &evidence)
 }
 
-fn main() -> ExitCode {
+fn main() -> std::process::ExitCode {
     run(support::cli::parse())
 }

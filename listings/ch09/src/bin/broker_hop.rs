@@ -8,7 +8,7 @@ use std::process::{ChildStdin, ChildStdout, ExitCode, Stdio};
 use ch09::queue::JOBS;
 use redis::{Commands, Connection};
 use support::child::Reaped;
-use support::report::{Figure, Table, figure, verdict};
+use support::report::{Table, figure, verdict};
 
 /// Send a tiny job and wait for its answer: by a call, through a pipe, through Redis.
 #[derive(clap::Parser)]
@@ -56,8 +56,7 @@ fn through_redis(redis: &mut Connection, line: &str) -> u64 {
 
 /// The worker at the other end of Redis.
 fn redis_worker(url: &str) -> ExitCode {
-    let client = redis::Client::open(url).expect("a valid address");
-    let mut redis = client.get_connection().expect("connect to redis-server");
+    let mut redis = redis::Client::open(url).and_then(|c| c.get_connection()).expect("connect");
     loop {
         let (_list, line): (String, String) = redis.brpop(JOBS, 0.0).expect("BRPOP a job");
         if line == "stop" {
@@ -106,16 +105,14 @@ pub fn run(args: Args) -> ExitCode {
     let _: usize = connection.lpush(JOBS, "stop").expect("LPUSH the stop");
     // ANCHOR_END: start
     let (pipe, broker) = (figure("pipe_us", pipe, "µs"), figure("redis_us", broker, "µs"));
-    let ratio = |trip: Figure| trip.value / pipe.value;
     let mut table = Table::new(["a job and its answer", "median round trip", "against a pipe"]);
-    table.cells(&format!("a function call|{call:.3}|{:.3}x", ratio(call)));
+    table.cells(&format!("a function call|{call:.3}|{:.3}x", call.value / pipe.value));
     table.cells(&format!("a pipe to a child process|{pipe:.1}|1x"));
-    table.cells(&format!("a Redis list, a worker process|{broker:.1}|{:.1}x", ratio(broker)));
+    table.cells(&format!("a Redis list, a worker|{broker:.1}|{:.1}x", broker.value / pipe.value));
     table.print();
-    println!("(medians of {n} round trips each; redis-server {})", redis.version());
     let claim = "a call is far cheaper than a pipe, and a pipe cheaper than a trip through Redis";
     let held = call.value * 20.0 < pipe.value && pipe.value < broker.value;
-    verdict(claim, held, &format!("{call:.3}, {pipe:.1}, {broker:.1} per round trip"))
+    verdict(claim, held, &format!("{call:.3}, {pipe:.1}, {broker:.1}: medians of {n} round trips"))
 }
 
 fn main() -> ExitCode {
