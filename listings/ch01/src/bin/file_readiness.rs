@@ -60,15 +60,16 @@ pub fn run(args: Args) -> ExitCode {
 
     let blocks = thread_context_switches().since(before).voluntary as f64;
     let saved = figure("saved_ms", support::timing::ms(start.elapsed()), "ms");
-    let polls = figure("polls", waits.len() as f64, "polls");
-    let in_poll = figure("blocks_in_poll", waits.iter().sum::<u64>() as f64, "times");
-    let elsewhere = figure("blocks_elsewhere", blocks - in_poll.value, "times");
+    let polls = figure("polls", waits.len() as f64, "");
+    let in_poll = figure("blocks_in_poll", waits.iter().sum::<u64>() as f64, "");
+    let elsewhere = figure("blocks_elsewhere", blocks - in_poll.value, "");
     figure("epoll_refused_file", f64::from(u8::from(eperm)), "");
     verdict(
         "epoll refuses a regular file; with the write on a worker, the loop thread blocks only in poll",
         eperm && elsewhere.value == 0.0,
         &format!(
-            "EPERM: {eperm}; {} KiB written and fsync'd in {saved:.1}, {polls}; {in_poll} in poll, {elsewhere} elsewhere",
+            "EPERM: {eperm}; {} KiB written and fsync'd in {saved:.1}; the loop thread blocked \
+             {in_poll} time(s) in {polls} poll(s), {elsewhere} elsewhere",
             args.kib
         ),
     )
