@@ -20,6 +20,16 @@ pub struct Args {
 }
 
 // ANCHOR: pinned
+/// The CPUs this process may run on: its affinity mask, as `taskset -p` shows it.
+fn allowed_cpus() -> Vec<usize> {
+    // SAFETY: a zeroed `cpu_set_t` is a valid (empty) set, which the kernel fills in.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &mut set);
+        (0..libc::CPU_SETSIZE as usize).filter(|&cpu| libc::CPU_ISSET(cpu, &set)).collect()
+    }
+}
+
 /// Pins the calling thread to one CPU, as `taskset` does.
 fn pin_to(cpu: usize) {
     // SAFETY: a zeroed `cpu_set_t` is a valid (empty) set; the call only reads it.
@@ -31,20 +41,20 @@ fn pin_to(cpu: usize) {
     }
 }
 
-/// The loop's thread on CPU 0 with a heartbeat; the blocking calls on `cpu`.
+/// The loop's thread on CPU `on[0]` with a heartbeat; the blocking calls on `on[1]`.
 /// `read` reads the whole file (the kernel copies it in one system call);
 /// otherwise the blocking thread spins in user space for as long.
-fn heartbeat_with(cpu: usize, read: bool, path: PathBuf, spin: Duration, calls: u64) -> Vec<f64> {
+fn heartbeat_on(on: [usize; 2], read: bool, path: PathBuf, spin: Duration, calls: u64) -> Vec<f64> {
     // The loop gets a thread of its own, so that the pin ends with it.
     let loop_thread = std::thread::spawn(move || {
-        pin_to(0);
+        pin_to(on[0]);
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async {
             let heartbeat = ch07::heartbeat::Heartbeat::start(Duration::from_millis(5));
             for _ in 0..calls {
                 let path = path.clone();
                 tokio::task::spawn_blocking(move || {
-                    pin_to(cpu);
+                    pin_to(on[1]);
                     if read {
                         std::hint::black_box(std::fs::read(path).expect("read the file"));
                     } else {
@@ -83,9 +93,12 @@ fn preemption_model() -> String {
 
 pub fn run(args: Args) -> std::process::ExitCode {
     let claim = "with the read on another core, the loop does not stall";
-    if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
+    // Two CPUs this process may run on, and a CPU quota (cgroup) of two or more.
+    let cpus = allowed_cpus();
+    if cpus.len() < 2 || std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
         return skipped(claim, "this listing needs two CPUs");
     }
+    let [first, second] = [cpus[0], cpus[1]];
     let file = tempfile::NamedTempFile::new().expect("a temporary file");
     std::fs::write(&file, vec![7u8; (args.file_mib as usize) << 20]).expect("write the file");
     let (_, read) = time(|| std::fs::read(&file).expect("read"));
@@ -93,12 +106,12 @@ pub fn run(args: Args) -> std::process::ExitCode {
     let stall_ms = 5.0 + read_ms.value / 2.0; // A gap over a tick plus half a read is a stall.
     let mut table = Table::new(["blocking thread", "on", "stalls", "longest gap"]);
     let [other, same, spin] = [
-        ("std::fs::read", 1, "another core", true, "read_other_core"),
-        ("std::fs::read", 0, "the loop's core", true, "read_same_core"),
-        ("spin in user space", 0, "the loop's core", false, "spin_same_core"),
+        ("std::fs::read", [first, second], "another core", true, "read_other_core"),
+        ("std::fs::read", [first, first], "the loop's core", true, "read_same_core"),
+        ("spin in user space", [first, first], "the loop's core", false, "spin_same_core"),
     ]
-    .map(|(label, cpu, core, is_read, name)| {
-        let gaps = heartbeat_with(cpu, is_read, file.path().into(), read, args.calls);
+    .map(|(label, on, core, is_read, name)| {
+        let gaps = heartbeat_on(on, is_read, file.path().into(), read, args.calls);
         let longest = figure(&format!("{name}_longest_ms"), percentile(&gaps, 100.0), "ms");
         let stalled = gaps.iter().filter(|&&gap| gap > stall_ms).count() as f64;
         let stalled = figure(&format!("{name}_stalls"), stalled, "");
