@@ -122,6 +122,7 @@ def main():
             if main_size:
                 workbook.metric(f"{loop}_threads", threads, "threads")
                 overheads[loop] = overhead
+            workbook.metric(f"{loop}_largest_tasks", tasks, "tasks")  # Sizes go up: the last is the most.
             for name, value in (("overhead_ms", overhead), ("bytes_per_task", per_task), ("spawn_ns", spawn_ns)):
                 curves.setdefault(f"{name}_{loop}", []).append((tasks, value))
             sleeps = f"{min_ms}-{max_ms} ms"
