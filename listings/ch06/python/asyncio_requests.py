@@ -108,6 +108,7 @@ def main():
     print(f"(latency {latency} ms; CPU: this process's; kernel counters: machine-wide; {workbook.interpreter()})")
     print(f"open files allowed per process: {limit} (soft limit raised to the hard limit)")
     workbook.metric("fd_limit", limit, "files")
+    workbook.metric("requests", requests, "requests")
     # Every connection is a handshake, a task, a socket and a timer, on both sides: the client's
     # CPU time grows with N, and so does the overhead. Checked: far below N latencies (a twentieth);
     # the overhead against the CPU time is reported, since a busy machine stretches the wall time.

@@ -86,6 +86,7 @@ pub fn run(args: Args) -> ExitCode {
     figure("tasks_in_use", tasks, "tasks");
     let (name, .., allows, who) = limits[0];
     let ceiling = figure("ceiling", allows.unwrap_or(f64::INFINITY), "threads");
+    figure("map_limit_binds", f64::from(u8::from(name == "vm.max_map_count")), "");
     let claim = "the limit that binds first allows more than 10,000 threads";
     let evidence = format!("{name} binds first, shared by the {who}: {ceiling:#.0} more threads");
     verdict(claim, ceiling.value > 10_000.0, &evidence)

@@ -84,7 +84,8 @@ pub fn run(args: Args) -> ExitCode {
     // ANCHOR_END: waves
     drop(server);
 
-    println!("{requests} requests at once in each wave, latency {} ms", args.latency_ms);
+    let sent = figure("requests", requests as f64, "requests");
+    println!("{sent} at once in each wave, latency {} ms", args.latency_ms);
     let mut table =
         Table::new(["client", "requests", "wall", "CPU per request", "connections opened"]);
     for (name, _, [wall, cpu, opened]) in waves {

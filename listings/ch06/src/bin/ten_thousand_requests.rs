@@ -70,7 +70,8 @@ pub fn run(args: Args) -> ExitCode {
     figure("overhead_ms", wall_ms - latency, "ms");
     let files = figure("fd_limit", limit as f64, "files");
     let in_turn_s = requests as f64 * latency / 1e3;
-    println!("{requests} requests, latency {latency:.0} ms: {wall:.0} (in turn: {in_turn_s:.0} s)");
+    let sent = figure("requests", requests as f64, "requests");
+    println!("{sent}, latency {latency:.0} ms: {wall:.0} (in turn: {in_turn_s:.0} s)");
     println!("CPU of the client's thread: {cpu:.0}; open files allowed per process: {files:#}");
     // When each request was connected, and answered, counted from the start.
     let times = |pick: fn(&(Duration, Duration)) -> Duration| {
