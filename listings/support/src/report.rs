@@ -88,6 +88,7 @@ pub fn metric(name: &str, value: f64, unit: &str) {
 /// assert_eq!(format!("{wall}"), "512 ms"); // three significant digits unless told
 /// assert!(wall.value > 500.0);
 /// assert_eq!(figure("stalls", 4.0, "").to_string(), "4");
+/// assert_eq!(figure("cores", 1.0, "cores").to_string(), "1 core");
 /// assert_eq!(figure("speed_up", 1.916, "x").to_string(), "1.92x");
 /// assert_eq!(format!("{:#.1}", figure("rate", 1234.56, "jobs/s")), "1234.6");
 /// ```
@@ -124,6 +125,7 @@ impl std::fmt::Display for Figure {
         });
         let (space, unit) = match self.unit {
             _ if f.alternate() => ("", ""),
+            "cores" if self.value == 1.0 => (" ", "core"),
             "" | "%" | "x" => ("", self.unit),
             _ => (" ", self.unit),
         };

@@ -36,7 +36,7 @@ fn compared(project: &Project, rev: &str) -> Result<Vec<Compared>> {
         }
         let machine = |o: &Output| {
             let date = o.measured_at.get(..10).unwrap_or(&o.measured_at);
-            format!("{} ({} cores, {date})", o.machine.cpu, o.machine.cores)
+            format!("{} ({}, {date})", o.machine.cpu, crate::condition::cores(o.machine.cores))
         };
         let rows = now
             .metrics

@@ -132,8 +132,12 @@ impl Output {
             servers => format!(", with {}", servers.join(", ")),
         };
         format!(
-            "Measured output of `{}`{runs}, on the machine that built this page: {} ({} cores), {}, {}{servers}, on {date}.",
-            self.command, self.machine.cpu, self.machine.cores, self.machine.os, self.machine.rustc
+            "Measured output of `{}`{runs}, on the machine that built this page: {} ({}), {}, {}{servers}, on {date}.",
+            self.command,
+            self.machine.cpu,
+            crate::condition::cores(self.machine.cores),
+            self.machine.os,
+            self.machine.rustc
         )
     }
 }
@@ -220,7 +224,7 @@ impl Metric {
 /// A figure for prose: three significant digits, then the unit.
 ///
 /// `512.3 ms` -> `512 ms`, `0.01234 s` -> `0.0123 s`, `97.2 %` -> `97.2%`;
-/// a whole number (a count) keeps no decimals.
+/// a whole number (a count) keeps no decimals; one core is `1 core`.
 pub fn format_figure(value: f64, unit: &str) -> String {
     let magnitude = value.abs();
     let number = if magnitude >= 100.0 || value.fract() == 0.0 {
@@ -231,6 +235,7 @@ pub fn format_figure(value: f64, unit: &str) -> String {
     };
     match unit {
         "" => number,
+        "cores" if value == 1.0 => "1 core".into(),
         "%" | "x" | "×" => format!("{number}{unit}"),
         _ => format!("{number} {unit}"),
     }
@@ -311,6 +316,8 @@ mod tests {
         check(97.25, "%", "97.2%");
         check(48.0, "x", "48x");
         check(3.0, "", "3");
+        check(1.0, "cores", "1 core");
+        check(2.0, "cores", "2 cores");
         check(2.5, "", "2.50");
     }
 }

@@ -389,8 +389,17 @@ impl<'a> Pages<'a> {
     fn output_directive(&mut self, args: &[&str]) -> Result<String, String> {
         let [id] = args else { return Err(WRONG.into()) };
         let output = self.output(id)?;
-        let shown =
+        let mut shown =
             format!("{}\n*{}*\n", fenced("text", &output.stdout.join("\n")), output.caption());
+        if let Some(verdict) = output.verdict.as_ref().filter(|v| v.state == "skipped") {
+            // The standard note for a claim the machine could not check.
+            shown.push_str(&format!(
+                "\n> **Not checked on this machine.** The machine that built this page lacks what \
+                 the claim needs ({}): the listing measured what it could and left the claim \
+                 unjudged. On a machine that has it, the same run checks the claim.\n",
+                verdict.evidence
+            ));
+        }
         if self.listing(id)?.spec.compile_fail.is_some() {
             return Ok(shown);
         }
@@ -1120,6 +1129,26 @@ mod tests {
             Err("the book has 1 problem(s):\nch99/waiting is measured but no page shows its output (add {{#output ch99/waiting}} to src/ch99.md)".into())
         );
         assert_eq!(run(Workbook::strict(project), "{{#output ch99/waiting}}"), Ok(()));
+    }
+
+    #[test]
+    fn a_skipped_claim_gets_the_standard_note_under_its_output() {
+        let (_dir, project) = workbook();
+        let rendered = |project: &Project| expand(project, "{{#output ch99/waiting}}\n").unwrap();
+        assert!(!rendered(&project).contains("Not checked"), "a held claim gets no note");
+        let listing = crate::fixture::listing(&project, "ch99/waiting");
+        let mut output = Output::load(&project.output_path(&listing)).unwrap();
+        output.verdict = Some(crate::output::Verdict {
+            state: "skipped".into(),
+            claim: "waiting takes time".into(),
+            evidence: "this listing needs two CPUs".into(),
+        });
+        output.save(&project.output_path(&listing)).unwrap();
+        let text = rendered(&project);
+        assert!(
+            text.contains("> **Not checked on this machine.** The machine that built this page lacks what the claim needs (this listing needs two CPUs)"),
+            "{text}"
+        );
     }
 
     #[test]

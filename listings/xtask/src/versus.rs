@@ -86,7 +86,7 @@ pub fn versus(rows: &[Comparison<'_>]) -> Result<String, String> {
     let machines: BTreeSet<String> = rows
         .iter()
         .flat_map(|r| [r.python, r.rust])
-        .map(|o| format!("{} ({} cores)", o.machine.cpu, o.machine.cores))
+        .map(|o| format!("{} ({})", o.machine.cpu, crate::condition::cores(o.machine.cores)))
         .collect();
     let machine = match machines.len() {
         1 => format!(
