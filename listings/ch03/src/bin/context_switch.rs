@@ -32,7 +32,7 @@ pub fn run(args: Args) -> ExitCode {
     let any_core = figure("handoff_any_core_us", any_ns / 1e3, "µs");
     let mut table = Table::new(["two threads", "one hand-off", "peer switched out per round trip"]);
     table.cells(&format!("pinned to one core|{switch:.2}|{per_round_trip:#.2}"));
-    table.cells(&format!("free to use both cores|{any_core:.2}|{any_switches:.2}"));
+    table.cells(&format!("free to use every core|{any_core:.2}|{any_switches:.2}"));
     table.print();
 
     // A switch is the kernel's work: microseconds, not nanoseconds (a
