@@ -156,7 +156,7 @@ const STOPS: &[Stop] = &[
         name: "sqlite_writes",
         title: "SQLite writes, through an actor and a pool",
         flags: &[],
-        quick: &["--writes", "200"],
+        quick: &["--writes", "1000"],
         run: |args| sqlite_writes::run(parse_from(args)),
     },
     Stop {
